@@ -1,0 +1,5 @@
+// Package gatehouse is the root of the Gatehouse module; importing it
+// registers the Caddy modules (this is what xcaddy imports).
+package gatehouse
+
+import _ "github.com/gatehouse/gatehouse/caddymodule"
