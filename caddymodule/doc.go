@@ -1,12 +1,11 @@
-// Package caddymodule is the Caddy glue of Gatehouse.
+// Package caddymodule is the Caddy glue of Gatehouse: the `gatehouse` app,
+// which owns the store and the compiled policy; the
+// `http.handlers.gatehouse` middleware, which authenticates requests,
+// applies a site's rules and serves Gatehouse's own endpoints; the
+// Caddyfile adapter; the `admin.api.gatehouse` admin endpoints; and the
+// `caddy gatehouse …` commands.
+//
+// Everything that does not need Caddy lives elsewhere: the credential store
+// in package authstore, the policy model and rule matching in package
+// config, the limiter in package ratelimit.
 package caddymodule
-
-import (
-	_ "github.com/caddyserver/caddy/v2"
-	_ "github.com/chromedp/chromedp"
-	_ "github.com/golang-jwt/jwt/v5"
-	_ "github.com/pquerna/otp"
-	_ "go.etcd.io/bbolt"
-	_ "golang.org/x/crypto/argon2"
-	_ "golang.org/x/oauth2"
-)

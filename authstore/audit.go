@@ -1,0 +1,86 @@
+package authstore
+
+import (
+	"encoding/binary"
+	"fmt"
+	"time"
+
+	bolt "go.etcd.io/bbolt"
+)
+
+// Audit actions recorded in the store.
+const (
+	ActionUserCreated      = "user.created"
+	ActionUserUpdated      = "user.updated"
+	ActionTokenCreated     = "token.created"
+	ActionTokenRevoked     = "token.revoked"
+	ActionLogin            = "login"
+	ActionLoginFailed      = "login.failed"
+	ActionSessionRevoked   = "session.revoked"
+	ActionDeviceApproved   = "device.approved"
+	ActionDeviceDenied     = "device.denied"
+	ActionMembershipChange = "membership.changed"
+)
+
+// Actor is who caused a change, for the audit trail.
+type Actor struct {
+	// Kind is "admin" (CLI or admin API), "user" (self-service), "token"
+	// (a PAT acting on itself) or "system".
+	Kind   string `json:"kind"`
+	UserID string `json:"user_id,omitempty"`
+	IP     string `json:"ip,omitempty"`
+}
+
+// AdminActor is the operator acting through the admin API or CLI.
+var AdminActor = Actor{Kind: "admin"}
+
+// Event is one audit record. It never holds a secret.
+type Event struct {
+	Seq     uint64    `json:"seq"`
+	Time    time.Time `json:"time"`
+	Action  string    `json:"action"`
+	Actor   Actor     `json:"actor"`
+	UserID  string    `json:"user_id,omitempty"`
+	TokenID string    `json:"token_id,omitempty"`
+	Detail  string    `json:"detail,omitempty"`
+}
+
+// unsafeAudit appends e inside the caller's write transaction, so the trail
+// and the change it records commit together.
+func (s *Store) unsafeAudit(tx *bolt.Tx, e Event) error {
+	b := tx.Bucket(bucketAudit)
+	seq, err := b.NextSequence()
+	if err != nil {
+		return fmt.Errorf("audit sequence: %w", err)
+	}
+	e.Seq = seq
+	if e.Time.IsZero() {
+		e.Time = s.now().UTC()
+	}
+	var key [8]byte
+	binary.BigEndian.PutUint64(key[:], seq)
+	return putJSON(b, key[:], e)
+}
+
+// Audit returns up to limit most recent events, newest first, optionally
+// only those about userID.
+func (s *Store) Audit(userID string, limit int) ([]Event, error) {
+	var out []Event
+	err := s.db.View(func(tx *bolt.Tx) error {
+		c := tx.Bucket(bucketAudit).Cursor()
+		for k, _ := c.Last(); k != nil && (limit <= 0 || len(out) < limit); k, _ = c.Prev() {
+			var e Event
+			if err := getJSON(tx.Bucket(bucketAudit), k, &e); err != nil {
+				return err
+			}
+			if userID == "" || e.UserID == userID || e.Actor.UserID == userID {
+				out = append(out, e)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("read audit trail: %w", err)
+	}
+	return out, nil
+}

@@ -1,0 +1,54 @@
+package authstore
+
+// Bucket layout (schema version 1). Update this tree, add a migration and
+// bump schemaVersion whenever the structure changes.
+//
+//	meta/
+//	  schema_version   : uint64 big-endian
+//	  signing_keys/    : kid -> 32-byte HMAC key (sessions)
+//	  setup            : JSON first-admin setup grant (hash, expiry)
+//	users/             : user id -> User JSON
+//	logins/            : normalised login -> user id
+//	pats/              : SHA-256(token) -> PAT JSON
+//	pat_ids/           : token id -> SHA-256(token)
+//	user_pats/         : user id | token id -> (empty)
+//	sessions/          : session id -> Session JSON
+//	user_sessions/     : user id | session id -> (empty)
+//	refresh/           : SHA-256(refresh token) -> RefreshToken JSON
+//	device/            : SHA-256(device code) -> DeviceGrant JSON
+//	device_users/      : SHA-256(normalised user code) -> SHA-256(device code)
+//	audit/             : uint64 big-endian sequence -> Event JSON
+var (
+	bucketMeta         = []byte("meta")
+	bucketSigningKeys  = []byte("signing_keys") // nested in meta
+	bucketUsers        = []byte("users")
+	bucketLogins       = []byte("logins")
+	bucketPATs         = []byte("pats")
+	bucketPATIDs       = []byte("pat_ids")
+	bucketUserPATs     = []byte("user_pats")
+	bucketSessions     = []byte("sessions")
+	bucketUserSessions = []byte("user_sessions")
+	bucketRefresh      = []byte("refresh")
+	bucketDevice       = []byte("device")
+	bucketDeviceUsers  = []byte("device_users")
+	bucketAudit        = []byte("audit")
+
+	keySchemaVersion = []byte("schema_version")
+	keySetup         = []byte("setup")
+)
+
+// topBuckets are created together when a store is opened.
+var topBuckets = [][]byte{
+	bucketMeta, bucketUsers, bucketLogins, bucketPATs, bucketPATIDs,
+	bucketUserPATs, bucketSessions, bucketUserSessions, bucketRefresh,
+	bucketDevice, bucketDeviceUsers, bucketAudit,
+}
+
+// indexKey joins an owner id and a child id into a composite index key; ids
+// never contain '|'.
+func indexKey(owner, child string) []byte {
+	k := make([]byte, 0, len(owner)+1+len(child))
+	k = append(k, owner...)
+	k = append(k, '|')
+	return append(k, child...)
+}

@@ -1,0 +1,186 @@
+package authstore
+
+import (
+	"encoding/binary"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sync"
+	"time"
+
+	bolt "go.etcd.io/bbolt"
+	bolterrors "go.etcd.io/bbolt/errors"
+)
+
+// schemaVersion is the layout this binary writes (see buckets.go).
+const schemaVersion = 1
+
+// Outcomes callers branch on.
+var (
+	ErrNotFound      = errors.New("not found")
+	ErrExists        = errors.New("already exists")
+	ErrRevoked       = errors.New("revoked")
+	ErrExpired       = errors.New("expired")
+	ErrUserDisabled  = errors.New("user disabled")
+	ErrUnknownToken  = errors.New("unknown token")
+	ErrLocked        = errors.New("store is locked by another process")
+	ErrInvalidRecord = errors.New("invalid record")
+)
+
+// Options tune a Store. The zero value is usable.
+type Options struct {
+	// Timeout bounds the wait for the file lock. Default: 3s.
+	Timeout time.Duration
+	// Now is the clock; tests replace it. Default: time.Now.
+	Now func() time.Time
+	// CacheSize bounds each read-through cache (verified PATs, users,
+	// sessions). Default: 100000 entries.
+	CacheSize int
+	// TouchInterval is how often last-used stamps are flushed. Default: 10s.
+	TouchInterval time.Duration
+	// ReadOnly opens the file for reading only (backups, checks).
+	ReadOnly bool
+}
+
+// Store is an open credential store.
+type Store struct {
+	db   *bolt.DB
+	path string
+	now  func() time.Time
+
+	pats     *cache[TokenHash, *patEntry]
+	users    *cache[string, *User]
+	sessions *cache[string, *Session]
+
+	touches *toucher
+
+	closeOnce sync.Once
+}
+
+// Open opens (creating if needed) the store at path, migrating it to the
+// current schema. A file held by another process fails within
+// Options.Timeout with ErrLocked and the path in the message.
+func Open(path string, o Options) (*Store, error) {
+	if o.Timeout <= 0 {
+		o.Timeout = 3 * time.Second
+	}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	if o.CacheSize <= 0 {
+		o.CacheSize = 100_000
+	}
+	if o.TouchInterval <= 0 {
+		o.TouchInterval = 10 * time.Second
+	}
+	abs, err := filepath.Abs(path)
+	if err != nil {
+		return nil, fmt.Errorf("open store %s: %w", path, err)
+	}
+	if !o.ReadOnly {
+		if err := os.MkdirAll(filepath.Dir(abs), 0o700); err != nil {
+			return nil, fmt.Errorf("open store %s: %w", abs, err)
+		}
+	}
+	db, err := bolt.Open(abs, 0o600, &bolt.Options{Timeout: o.Timeout, ReadOnly: o.ReadOnly})
+	if err != nil {
+		if errors.Is(err, bolterrors.ErrTimeout) {
+			return nil, fmt.Errorf("open store %s: %w (is another Caddy running with this store? use 'caddy reload', or the admin commands, which go through the running server)", abs, ErrLocked)
+		}
+		return nil, fmt.Errorf("open store %s: %w", abs, err)
+	}
+	s := &Store{
+		db:       db,
+		path:     abs,
+		now:      o.Now,
+		pats:     newCache[TokenHash, *patEntry](o.CacheSize, func(h TokenHash) uint32 { return uint32(h[0]) }),
+		users:    newCache[string, *User](o.CacheSize, stringShard),
+		sessions: newCache[string, *Session](o.CacheSize, stringShard),
+	}
+	if !o.ReadOnly {
+		if err := s.migrate(); err != nil {
+			db.Close()
+			return nil, fmt.Errorf("open store %s: %w", abs, err)
+		}
+		s.touches = startToucher(s, o.TouchInterval)
+	}
+	return s, nil
+}
+
+// Path is the absolute path of the store file.
+func (s *Store) Path() string { return s.path }
+
+// Close flushes pending last-used stamps and closes the file.
+func (s *Store) Close() error {
+	var err error
+	s.closeOnce.Do(func() {
+		if s.touches != nil {
+			s.touches.stop()
+		}
+		err = s.db.Close()
+	})
+	return err
+}
+
+// migrations upgrade a store one schema version at a time; entry i takes
+// version i to i+1. Version 0 is a new, empty file.
+var migrations = []func(tx *bolt.Tx) error{
+	func(tx *bolt.Tx) error {
+		for _, name := range topBuckets {
+			if _, err := tx.CreateBucketIfNotExists(name); err != nil {
+				return fmt.Errorf("create bucket %s: %w", name, err)
+			}
+		}
+		_, err := tx.Bucket(bucketMeta).CreateBucketIfNotExists(bucketSigningKeys)
+		return err
+	},
+}
+
+func (s *Store) migrate() error {
+	return s.db.Update(func(tx *bolt.Tx) error {
+		var version uint64
+		if meta := tx.Bucket(bucketMeta); meta != nil {
+			if v := meta.Get(keySchemaVersion); len(v) == 8 {
+				version = binary.BigEndian.Uint64(v)
+			}
+		}
+		if version > uint64(len(migrations)) {
+			return fmt.Errorf("schema version %d is newer than this binary supports (%d)", version, len(migrations))
+		}
+		for v := version; v < uint64(len(migrations)); v++ {
+			if err := migrations[v](tx); err != nil {
+				return fmt.Errorf("migrate schema to version %d: %w", v+1, err)
+			}
+		}
+		var buf [8]byte
+		binary.BigEndian.PutUint64(buf[:], uint64(len(migrations)))
+		return tx.Bucket(bucketMeta).Put(keySchemaVersion, buf[:])
+	})
+}
+
+// getJSON decodes the record at key into v; it reports ErrNotFound when the
+// key is absent. Decoding copies, so v outlives the transaction.
+func getJSON(b *bolt.Bucket, key []byte, v any) error {
+	raw := b.Get(key)
+	if raw == nil {
+		return ErrNotFound
+	}
+	return decodeJSON(raw, v)
+}
+
+func decodeJSON(raw []byte, v any) error {
+	if err := json.Unmarshal(raw, v); err != nil {
+		return fmt.Errorf("%w: %v", ErrInvalidRecord, err)
+	}
+	return nil
+}
+
+func putJSON(b *bolt.Bucket, key []byte, v any) error {
+	raw, err := json.Marshal(v)
+	if err != nil {
+		return fmt.Errorf("encode record: %w", err)
+	}
+	return b.Put(key, raw)
+}

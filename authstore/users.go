@@ -1,0 +1,214 @@
+package authstore
+
+import (
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	bolt "go.etcd.io/bbolt"
+)
+
+// User kinds.
+const (
+	KindHuman = "user"
+	KindAgent = "agent"
+)
+
+// User is an account. Scopes nil means every scope the deployment declares.
+type User struct {
+	ID        string    `json:"id"`
+	Login     string    `json:"login"`
+	Kind      string    `json:"kind"`
+	Tier      string    `json:"tier"`
+	Scopes    []string  `json:"scopes,omitempty"`
+	Disabled  bool      `json:"disabled,omitempty"`
+	CreatedAt time.Time `json:"created_at"`
+
+	// PasswordHash is a PHC-format argon2id or bcrypt hash; empty means the
+	// user cannot log in with a password.
+	PasswordHash string `json:"password_hash,omitempty"`
+	// TOTPSecret is the base32 TOTP seed; empty means no second factor.
+	TOTPSecret string `json:"totp_secret,omitempty"`
+	// Memberships maps "type:name" (e.g. "project:atlas") to a role.
+	Memberships map[string]string `json:"memberships,omitempty"`
+}
+
+// HasScope reports whether the user holds scope s.
+func (u *User) HasScope(s string) bool {
+	return u.Scopes == nil || slices.Contains(u.Scopes, s)
+}
+
+// NewUser describes an account to create.
+type NewUser struct {
+	Login  string
+	Kind   string // KindHuman when empty
+	Tier   string
+	Scopes []string // nil: every scope
+}
+
+// NormalizeLogin lower-cases and checks a login: 1 to 64 of a-z 0-9 . _ - @.
+func NormalizeLogin(login string) (string, error) {
+	l := strings.ToLower(strings.TrimSpace(login))
+	if l == "" || len(l) > 64 {
+		return "", fmt.Errorf("login %q: must be 1 to 64 characters", login)
+	}
+	for i := 0; i < len(l); i++ {
+		c := l[i]
+		if !(c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '.' || c == '_' || c == '-' || c == '@') {
+			return "", fmt.Errorf("login %q: only letters, digits and . _ - @ are allowed", login)
+		}
+	}
+	return l, nil
+}
+
+// CreateUser adds an account; a taken login is ErrExists.
+func (s *Store) CreateUser(n NewUser, actor Actor) (*User, error) {
+	login, err := NormalizeLogin(n.Login)
+	if err != nil {
+		return nil, err
+	}
+	id, err := randomID("usr_")
+	if err != nil {
+		return nil, err
+	}
+	u := &User{
+		ID: id, Login: login, Kind: n.Kind, Tier: n.Tier,
+		Scopes: n.Scopes, CreatedAt: s.now().UTC().Truncate(time.Second),
+	}
+	if u.Kind == "" {
+		u.Kind = KindHuman
+	}
+	err = s.db.Update(func(tx *bolt.Tx) error {
+		logins := tx.Bucket(bucketLogins)
+		if logins.Get([]byte(login)) != nil {
+			return fmt.Errorf("user %s: %w", login, ErrExists)
+		}
+		if err := logins.Put([]byte(login), []byte(id)); err != nil {
+			return err
+		}
+		if err := putJSON(tx.Bucket(bucketUsers), []byte(id), u); err != nil {
+			return err
+		}
+		return s.unsafeAudit(tx, Event{Action: ActionUserCreated, Actor: actor, UserID: id, Detail: login})
+	})
+	if err != nil {
+		return nil, fmt.Errorf("create user %s: %w", login, err)
+	}
+	return u, nil
+}
+
+// User returns the account with the given id, from cache when warm.
+func (s *Store) User(id string) (*User, error) {
+	if u, ok := s.users.get(id); ok {
+		return u, nil
+	}
+	gen := s.users.generation()
+	var u User
+	err := s.db.View(func(tx *bolt.Tx) error {
+		return getJSON(tx.Bucket(bucketUsers), []byte(id), &u)
+	})
+	if err != nil {
+		return nil, fmt.Errorf("user %s: %w", id, err)
+	}
+	s.users.fill(id, &u, gen)
+	return &u, nil
+}
+
+// UserByLogin returns the account with the given login.
+func (s *Store) UserByLogin(login string) (*User, error) {
+	l, err := NormalizeLogin(login)
+	if err != nil {
+		return nil, fmt.Errorf("user %q: %w", login, ErrNotFound)
+	}
+	var id string
+	err = s.db.View(func(tx *bolt.Tx) error {
+		v := tx.Bucket(bucketLogins).Get([]byte(l))
+		if v == nil {
+			return ErrNotFound
+		}
+		id = string(v)
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("user %s: %w", l, err)
+	}
+	return s.User(id)
+}
+
+// Users lists every account, ordered by login.
+func (s *Store) Users() ([]*User, error) {
+	var out []*User
+	err := s.db.View(func(tx *bolt.Tx) error {
+		users := tx.Bucket(bucketUsers)
+		return tx.Bucket(bucketLogins).ForEach(func(_, id []byte) error {
+			u := new(User)
+			if err := getJSON(users, id, u); err != nil {
+				return fmt.Errorf("user %s: %w", id, err)
+			}
+			out = append(out, u)
+			return nil
+		})
+	})
+	if err != nil {
+		return nil, fmt.Errorf("list users: %w", err)
+	}
+	return out, nil
+}
+
+// CountUsers reports how many accounts exist.
+func (s *Store) CountUsers() (int, error) {
+	n := 0
+	err := s.db.View(func(tx *bolt.Tx) error {
+		n = tx.Bucket(bucketLogins).Stats().KeyN
+		return nil
+	})
+	return n, err
+}
+
+// UpdateUser applies change to the account with the given login in one
+// transaction, records it in the audit trail as detail, and invalidates
+// the cached copy before returning, so the next request sees the change.
+// change may return an error to abort without writing.
+func (s *Store) UpdateUser(login string, actor Actor, detail string, change func(*User) error) (*User, error) {
+	l, err := NormalizeLogin(login)
+	if err != nil {
+		return nil, fmt.Errorf("user %q: %w", login, ErrNotFound)
+	}
+	var u User
+	err = s.db.Update(func(tx *bolt.Tx) error {
+		id := tx.Bucket(bucketLogins).Get([]byte(l))
+		if id == nil {
+			return ErrNotFound
+		}
+		if err := getJSON(tx.Bucket(bucketUsers), id, &u); err != nil {
+			return err
+		}
+		if err := change(&u); err != nil {
+			return err
+		}
+		if err := putJSON(tx.Bucket(bucketUsers), id, &u); err != nil {
+			return err
+		}
+		return s.unsafeAudit(tx, Event{Action: ActionUserUpdated, Actor: actor, UserID: u.ID, Detail: detail})
+	})
+	if err != nil {
+		return nil, fmt.Errorf("update user %s: %w", l, err)
+	}
+	s.users.invalidate(u.ID)
+	return &u, nil
+}
+
+// unsafeUser reads the owner of a credential inside tx, for checks that must
+// be consistent with the credential read.
+func unsafeUser(tx *bolt.Tx, id string) (*User, error) {
+	var u User
+	if err := getJSON(tx.Bucket(bucketUsers), []byte(id), &u); err != nil {
+		if errors.Is(err, ErrNotFound) {
+			return nil, fmt.Errorf("user %s: %w", id, ErrNotFound)
+		}
+		return nil, err
+	}
+	return &u, nil
+}

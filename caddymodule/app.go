@@ -1,0 +1,119 @@
+package caddymodule
+
+import (
+	"fmt"
+	"path/filepath"
+
+	"github.com/caddyserver/caddy/v2"
+	"go.uber.org/zap"
+
+	"github.com/gatehouse/gatehouse/authstore"
+	"github.com/gatehouse/gatehouse/config"
+	"github.com/gatehouse/gatehouse/ratelimit"
+)
+
+func init() {
+	caddy.RegisterModule(App{})
+}
+
+// App is the `gatehouse` app: the deployment-wide policy and the store it
+// guards. Handlers borrow it; there is one per config generation, while the
+// open store it holds is shared across generations (see storepool.go).
+type App struct {
+	config.Global
+
+	policy   *config.Policy
+	store    *authstore.Store
+	storeKey string
+	logger   *zap.Logger
+}
+
+// CaddyModule returns the Caddy module information.
+func (App) CaddyModule() caddy.ModuleInfo {
+	return caddy.ModuleInfo{
+		ID:  "gatehouse",
+		New: func() caddy.Module { return new(App) },
+	}
+}
+
+// Provision compiles the policy and takes a reference to the shared store.
+func (a *App) Provision(ctx caddy.Context) error {
+	a.logger = ctx.Logger()
+	if err := registerMetrics(ctx.GetMetricsRegistry()); err != nil {
+		return fmt.Errorf("gatehouse metrics: %w", err)
+	}
+	policy, err := compilePolicy(a.Global)
+	if err != nil {
+		return err
+	}
+	a.policy = policy
+	path, err := storePath(a.Store)
+	if err != nil {
+		return err
+	}
+	store, err := acquireStore(path)
+	if err != nil {
+		return err
+	}
+	// Only now is there something for Cleanup to release: Caddy calls
+	// Cleanup after a failed Provision too.
+	a.store, a.storeKey = store, path
+	return nil
+}
+
+// Start implements caddy.App.
+func (a *App) Start() error { return nil }
+
+// Stop implements caddy.App. The store stays open: the next config
+// generation may already hold it.
+func (a *App) Stop() error { return nil }
+
+// Cleanup releases this generation's reference to the store.
+func (a *App) Cleanup() error {
+	if a.storeKey == "" {
+		return nil
+	}
+	_, err := stores.Delete(a.storeKey)
+	a.storeKey, a.store = "", nil
+	return err
+}
+
+// compilePolicy validates the global configuration with the validators of
+// the packages that own each format.
+func compilePolicy(g config.Global) (*config.Policy, error) {
+	p, err := config.Compile(g, config.Checks{Rate: ratelimit.ParseRate, Prefix: authstore.ValidatePrefix})
+	if err != nil {
+		return nil, fmt.Errorf("gatehouse: %w", err)
+	}
+	return p, nil
+}
+
+// storePath resolves the configured store path ({env.*} placeholders
+// allowed) or the default under Caddy's data directory.
+func storePath(configured string) (string, error) {
+	if configured == "" {
+		return DefaultStorePath(), nil
+	}
+	p, err := caddy.NewReplacer().ReplaceOrErr(configured, true, true)
+	if err != nil {
+		return "", fmt.Errorf("gatehouse store path: %w", err)
+	}
+	abs, err := filepath.Abs(p)
+	if err != nil {
+		return "", fmt.Errorf("gatehouse store path %s: %w", p, err)
+	}
+	return filepath.Clean(abs), nil
+}
+
+// DefaultStorePath is where the store lives unless `store` names a file:
+// gatehouse/gatehouse.db in Caddy's data directory.
+func DefaultStorePath() string {
+	return filepath.Join(caddy.AppDataDir(), "gatehouse", "gatehouse.db")
+}
+
+// Interface guards
+var (
+	_ caddy.App          = (*App)(nil)
+	_ caddy.Provisioner  = (*App)(nil)
+	_ caddy.CleanerUpper = (*App)(nil)
+)

@@ -1,0 +1,519 @@
+package caddymodule
+
+import (
+	"encoding/json"
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/caddyserver/caddy/v2/caddyconfig"
+	"github.com/caddyserver/caddy/v2/caddyconfig/caddyfile"
+	"github.com/caddyserver/caddy/v2/caddyconfig/httpcaddyfile"
+	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
+
+	"github.com/gatehouse/gatehouse/authstore"
+	"github.com/gatehouse/gatehouse/config"
+	"github.com/gatehouse/gatehouse/ratelimit"
+)
+
+func init() {
+	httpcaddyfile.RegisterGlobalOption("gatehouse", parseGlobal)
+	httpcaddyfile.RegisterHandlerDirective("gatehouse", parseDirective)
+	// Authentication must run before anything that answers or routes
+	// (handle, route, respond, reverse_proxy, file_server), like basic_auth.
+	httpcaddyfile.RegisterDirectiveOrder("gatehouse", httpcaddyfile.Before, "basic_auth")
+}
+
+// parseGlobal sets up the gatehouse app from the global option. Syntax:
+//
+//	gatehouse {
+//	    store <path>
+//	    token_prefix <prefix>
+//	    scopes <resource:action...>
+//	    pat_max_days <days>
+//	    pat_allow_no_expiry
+//	    tier <name> <count>/<window> [burst <n>]
+//	    default_tier <name>
+//	    budget <name> <count>/<window> [burst <n>]
+//	    resource <type> <role...>
+//	    session_ttl|access_ttl|refresh_ttl|device_code_ttl|device_interval <duration>
+//	    realm <name>
+//	    registration {
+//	        tiers <tier...>
+//	        scopes <scope...>
+//	        limit <count>/<window>
+//	        expires_days <days>
+//	    }
+//	}
+func parseGlobal(d *caddyfile.Dispenser, existing any) (any, error) {
+	if existing != nil {
+		return nil, d.Err("the gatehouse global option may appear only once")
+	}
+	g, err := unmarshalGlobal(d)
+	if err != nil {
+		return nil, err
+	}
+	return httpcaddyfile.App{Name: "gatehouse", Value: caddyconfig.JSON(g, nil)}, nil
+}
+
+// deferredCheck is a check that needs the whole block (a default tier
+// named before the tiers), remembered with its position.
+type deferredCheck struct {
+	file string
+	line int
+	run  func(*config.Policy) error
+}
+
+func unmarshalGlobal(d *caddyfile.Dispenser) (config.Global, error) {
+	var (
+		g      config.Global
+		checks []deferredCheck
+	)
+	d.Next() // consume option name
+	if d.NextArg() {
+		return g, d.ArgErr()
+	}
+	later := func(run func(*config.Policy) error) {
+		checks = append(checks, deferredCheck{file: d.File(), line: d.Line(), run: run})
+	}
+	for d.NextBlock(0) {
+		switch d.Val() {
+		case "store":
+			if !d.AllArgs(&g.Store) {
+				return g, d.ArgErr()
+			}
+		case "token_prefix":
+			if !d.AllArgs(&g.TokenPrefix) {
+				return g, d.ArgErr()
+			}
+			if err := authstore.ValidatePrefix(g.TokenPrefix); err != nil {
+				return g, d.Err(err.Error())
+			}
+		case "scopes":
+			args := d.RemainingArgs()
+			if len(args) == 0 {
+				return g, d.ArgErr()
+			}
+			for _, s := range args {
+				if err := config.ValidateScope(s); err != nil {
+					return g, d.Err(err.Error())
+				}
+				if slices.Contains(g.Scopes, s) {
+					return g, d.Errf("scope %s declared twice", s)
+				}
+				g.Scopes = append(g.Scopes, s)
+			}
+		case "pat_max_days":
+			n, err := intArg(d, 1, 36500)
+			if err != nil {
+				return g, err
+			}
+			g.PATMaxDays = n
+		case "pat_allow_no_expiry":
+			if d.NextArg() {
+				return g, d.ArgErr()
+			}
+			g.PATAllowNoExpiry = true
+		case "tier", "budget":
+			kind := d.Val()
+			t, err := unmarshalTier(d)
+			if err != nil {
+				return g, err
+			}
+			list := &g.Tiers
+			if kind == "budget" {
+				list = &g.Budgets
+			}
+			if slices.ContainsFunc(*list, func(o config.Tier) bool { return o.Name == t.Name }) {
+				return g, d.Errf("%s %s declared twice", kind, t.Name)
+			}
+			*list = append(*list, t)
+		case "default_tier":
+			if !d.AllArgs(&g.DefaultTier) {
+				return g, d.ArgErr()
+			}
+			name := g.DefaultTier
+			later(func(p *config.Policy) error { return p.CheckTier(name) })
+		case "resource":
+			args := d.RemainingArgs()
+			if len(args) < 2 {
+				return g, d.Err("resource needs a type and its roles, lowest first: resource project read edit manage")
+			}
+			if slices.ContainsFunc(g.Resources, func(r config.ResourceType) bool { return r.Name == args[0] }) {
+				return g, d.Errf("resource %s declared twice", args[0])
+			}
+			g.Resources = append(g.Resources, config.ResourceType{Name: args[0], Roles: args[1:]})
+		case "session_ttl", "access_ttl", "refresh_ttl", "device_code_ttl", "device_interval":
+			if err := durationArg(d, globalDuration(&g, d.Val())); err != nil {
+				return g, err
+			}
+		case "realm":
+			if !d.AllArgs(&g.Realm) {
+				return g, d.ArgErr()
+			}
+		case "registration":
+			reg, err := unmarshalRegistration(d, later)
+			if err != nil {
+				return g, err
+			}
+			g.Registration = reg
+		default:
+			return g, d.Errf("unrecognized gatehouse option '%s'", d.Val())
+		}
+	}
+	policy, err := compilePolicy(g)
+	if err != nil {
+		return g, d.Err(err.Error())
+	}
+	for _, c := range checks {
+		if err := c.run(policy); err != nil {
+			return g, fmt.Errorf("%w, at %s:%d", err, c.file, c.line)
+		}
+	}
+	return g, nil
+}
+
+func globalDuration(g *config.Global, name string) *config.Duration {
+	switch name {
+	case "session_ttl":
+		return &g.SessionTTL
+	case "access_ttl":
+		return &g.AccessTTL
+	case "refresh_ttl":
+		return &g.RefreshTTL
+	case "device_code_ttl":
+		return &g.DeviceCodeTTL
+	}
+	return &g.DeviceInterval
+}
+
+// unmarshalTier reads `<name> <count>/<window> [burst <n>]`.
+func unmarshalTier(d *caddyfile.Dispenser) (config.Tier, error) {
+	var t config.Tier
+	if !d.Args(&t.Name, &t.Rate) {
+		return t, d.ArgErr()
+	}
+	if _, _, err := ratelimit.ParseRate(t.Rate); err != nil {
+		return t, d.Err(err.Error())
+	}
+	if d.NextArg() {
+		if d.Val() != "burst" {
+			return t, d.Errf("unexpected '%s' (want burst <n>)", d.Val())
+		}
+		n, err := intArg(d, 1, 1<<30)
+		if err != nil {
+			return t, err
+		}
+		t.Burst = n
+	}
+	if d.NextArg() {
+		return t, d.ArgErr()
+	}
+	return t, nil
+}
+
+func unmarshalRegistration(d *caddyfile.Dispenser, later func(func(*config.Policy) error)) (*config.Registration, error) {
+	reg := &config.Registration{}
+	if d.NextArg() {
+		return nil, d.ArgErr()
+	}
+	for nesting := d.Nesting(); d.NextBlock(nesting); {
+		switch d.Val() {
+		case "tiers":
+			reg.Tiers = d.RemainingArgs()
+			if len(reg.Tiers) == 0 {
+				return nil, d.ArgErr()
+			}
+			tiers := reg.Tiers
+			later(func(p *config.Policy) error {
+				for _, t := range tiers {
+					if err := p.CheckTier(t); err != nil {
+						return fmt.Errorf("registration: %w", err)
+					}
+				}
+				return nil
+			})
+		case "scopes":
+			reg.Scopes = d.RemainingArgs()
+			scopes := reg.Scopes
+			later(func(p *config.Policy) error { return p.CheckScopes(scopes) })
+		case "limit":
+			if !d.AllArgs(&reg.Limit) {
+				return nil, d.ArgErr()
+			}
+			if _, _, err := ratelimit.ParseRate(reg.Limit); err != nil {
+				return nil, d.Err(err.Error())
+			}
+		case "expires_days":
+			n, err := intArg(d, 1, 36500)
+			if err != nil {
+				return nil, err
+			}
+			reg.ExpiresDays = n
+		default:
+			return nil, d.Errf("unrecognized registration option '%s'", d.Val())
+		}
+	}
+	return reg, nil
+}
+
+// parseDirective sets up the handler from a site's `gatehouse` block.
+// Syntax:
+//
+//	gatehouse {
+//	    endpoints [{
+//	        <endpoint-name> <path>
+//	    }]
+//	    rule <methods|*> <path> <requirement> [no_limit | limit <budget>]
+//	    default <requirement>
+//	    forward_credentials
+//	}
+//
+// where <requirement> is anonymous, authenticated, session or deny, and/or
+// `scope <scope...>` and `role <type> [{placeholder}] <min-role>`.
+//
+// Rules are validated against the global `gatehouse` option here, so an
+// unknown scope, tier, budget or role fails with its file and line.
+func parseDirective(h httpcaddyfile.Helper) (caddyhttp.MiddlewareHandler, error) {
+	policy, err := globalPolicy(h)
+	if err != nil {
+		return nil, h.Err(err.Error())
+	}
+	handler := new(Handler)
+	if err := handler.unmarshal(h.Dispenser, policy); err != nil {
+		return nil, err
+	}
+	return handler, nil
+}
+
+// globalPolicy compiles the global option (or the defaults, when there is
+// none) so the site's rules can be checked while their position is known.
+func globalPolicy(h httpcaddyfile.Helper) (*config.Policy, error) {
+	var g config.Global
+	if app, ok := h.Option("gatehouse").(httpcaddyfile.App); ok {
+		if err := json.Unmarshal(app.Value, &g); err != nil {
+			return nil, fmt.Errorf("reading the global gatehouse option: %w", err)
+		}
+	}
+	return compilePolicy(g)
+}
+
+// UnmarshalCaddyfile fills the handler from a `gatehouse` block without
+// checking rules against the global policy (Provision does that); the
+// Caddyfile adapter uses parseDirective, which checks at parse time.
+func (h *Handler) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
+	return h.unmarshal(d, nil)
+}
+
+func (h *Handler) unmarshal(d *caddyfile.Dispenser, policy *config.Policy) error {
+	d.Next() // consume directive name
+	if d.NextArg() {
+		return d.ArgErr()
+	}
+	for d.NextBlock(0) {
+		switch d.Val() {
+		case "endpoints":
+			if h.Endpoints != nil {
+				return d.Err("endpoints given twice")
+			}
+			ep, err := unmarshalEndpoints(d)
+			if err != nil {
+				return err
+			}
+			h.Endpoints = ep
+		case "rule":
+			r, err := unmarshalRule(d)
+			if err != nil {
+				return err
+			}
+			if policy != nil {
+				if _, err := policy.CompileRule(r); err != nil {
+					return d.Err(err.Error())
+				}
+			}
+			h.Rules = append(h.Rules, r)
+		case "default":
+			if h.Default != nil {
+				return d.Err("default given twice")
+			}
+			req, limit, err := unmarshalRequirement(d, d.RemainingArgs())
+			if err != nil {
+				return err
+			}
+			if limit != "" {
+				return d.Err("default takes no limit; put limits on rules")
+			}
+			if policy != nil {
+				if _, err := policy.CompileRule(config.Rule{Path: "*", Require: req}); err != nil {
+					return d.Err(err.Error())
+				}
+			}
+			h.Default = &req
+		case "forward_credentials":
+			if d.NextArg() {
+				return d.ArgErr()
+			}
+			h.ForwardCredentials = true
+		default:
+			return d.Errf("unrecognized gatehouse subdirective '%s'", d.Val())
+		}
+	}
+	return nil
+}
+
+func unmarshalEndpoints(d *caddyfile.Dispenser) (*Endpoints, error) {
+	ep := &Endpoints{}
+	if d.NextArg() {
+		return nil, d.ArgErr()
+	}
+	for nesting := d.Nesting(); d.NextBlock(nesting); {
+		name := d.Val()
+		if _, ok := endpointDefs[name]; !ok {
+			return nil, d.Errf("unknown endpoint '%s' (known: %s)", name, strings.Join(EndpointNames(), ", "))
+		}
+		var path string
+		if !d.AllArgs(&path) {
+			return nil, d.ArgErr()
+		}
+		if !strings.HasPrefix(path, "/") || config.CleanPath(path) != path {
+			return nil, d.Errf("endpoint %s: path %q must be a clean absolute path", name, path)
+		}
+		if ep.Paths == nil {
+			ep.Paths = map[string]string{}
+		}
+		ep.Paths[name] = path
+	}
+	return ep, nil
+}
+
+// unmarshalRule reads `rule <methods> <path> <requirement...>`.
+func unmarshalRule(d *caddyfile.Dispenser) (config.Rule, error) {
+	args := d.RemainingArgs()
+	if len(args) < 3 {
+		return config.Rule{}, d.Err("rule needs methods, a path and a requirement: rule GET /api/* scope api:read")
+	}
+	r := config.Rule{Path: args[1]}
+	if args[0] != "*" {
+		r.Methods = strings.Split(args[0], ",")
+	}
+	req, limit, err := unmarshalRequirement(d, args[2:])
+	if err != nil {
+		return r, err
+	}
+	r.Require, r.Limit = req, limit
+	return r, nil
+}
+
+// unmarshalRequirement reads the words after a rule's path (or after
+// `default`): access words, `scope <s...>`, `role <type> [{param}] <min>`,
+// and `no_limit` or `limit <budget>`.
+func unmarshalRequirement(d *caddyfile.Dispenser, args []string) (config.Requirement, string, error) {
+	var (
+		req   config.Requirement
+		limit string
+	)
+	if len(args) == 0 {
+		return req, "", d.Err("missing requirement: anonymous, authenticated, session, deny, scope … or role …")
+	}
+	setAccess := func(a string) error {
+		if req.Access != "" {
+			return d.Errf("'%s' conflicts with '%s'", a, req.Access)
+		}
+		req.Access = a
+		return nil
+	}
+	for i := 0; i < len(args); i++ {
+		switch w := args[i]; w {
+		case config.AccessAnonymous, config.AccessAuthenticated, config.AccessSession, config.AccessDeny:
+			if err := setAccess(w); err != nil {
+				return req, "", err
+			}
+		case "scope":
+			start := i + 1
+			for i+1 < len(args) && !isRequirementKeyword(args[i+1]) {
+				i++
+			}
+			if i+1 == start {
+				return req, "", d.Err("scope needs at least one scope")
+			}
+			req.Scopes = append(req.Scopes, args[start:i+1]...)
+		case "role":
+			rest := args[i+1:]
+			n := 0
+			for n < len(rest) && !isRequirementKeyword(rest[n]) {
+				n++
+			}
+			role := &config.RoleRequirement{}
+			switch n {
+			case 2:
+				role.Resource, role.Min = rest[0], rest[1]
+			case 3:
+				if !strings.HasPrefix(rest[1], "{") || !strings.HasSuffix(rest[1], "}") {
+					return req, "", d.Errf("role placeholder %q must look like {name}", rest[1])
+				}
+				role.Resource, role.Param, role.Min = rest[0], strings.Trim(rest[1], "{}"), rest[2]
+			default:
+				return req, "", d.Err("role needs a resource type, an optional {placeholder} and a minimum role: role project edit")
+			}
+			if req.Role != nil {
+				return req, "", d.Err("only one role per rule")
+			}
+			req.Role = role
+			i += n
+		case config.LimitNone:
+			if limit != "" {
+				return req, "", d.Err("give at most one of no_limit and limit")
+			}
+			limit = config.LimitNone
+		case "limit":
+			if limit != "" || i+1 >= len(args) {
+				return req, "", d.Err("limit needs one budget name (and not together with no_limit)")
+			}
+			i++
+			limit = args[i]
+		default:
+			return req, "", d.Errf("unknown requirement '%s' (want anonymous, authenticated, session, deny, scope, role, no_limit or limit)", w)
+		}
+	}
+	return req, limit, nil
+}
+
+func isRequirementKeyword(w string) bool {
+	switch w {
+	case config.AccessAnonymous, config.AccessAuthenticated, config.AccessSession, config.AccessDeny,
+		"scope", "role", config.LimitNone, "limit":
+		return true
+	}
+	return false
+}
+
+func intArg(d *caddyfile.Dispenser, lo, hi int) (int, error) {
+	if !d.NextArg() {
+		return 0, d.ArgErr()
+	}
+	n, err := strconv.Atoi(d.Val())
+	if err != nil || n < lo || n > hi {
+		return 0, d.Errf("%s: want a whole number from %d to %d", d.Val(), lo, hi)
+	}
+	if d.NextArg() {
+		return 0, d.ArgErr()
+	}
+	return n, nil
+}
+
+func durationArg(d *caddyfile.Dispenser, dst *config.Duration) error {
+	var s string
+	if !d.AllArgs(&s) {
+		return d.ArgErr()
+	}
+	v, err := config.ParseDuration(s)
+	if err != nil {
+		return d.Err(err.Error())
+	}
+	*dst = config.Duration(v)
+	return nil
+}
+
+// Interface guards
+var _ caddyfile.Unmarshaler = (*Handler)(nil)

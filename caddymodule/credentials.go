@@ -1,0 +1,113 @@
+package caddymodule
+
+import (
+	"errors"
+	"net/http"
+	"strings"
+
+	"go.uber.org/zap"
+
+	"github.com/gatehouse/gatehouse/authstore"
+)
+
+// maxAuthorizationLen bounds the Authorization header; anything longer is
+// refused before it is parsed.
+const maxAuthorizationLen = 4096
+
+// bearerToken extracts the Bearer credential of r. It returns "" and nil
+// when the request carries no Authorization header, and a 400
+// invalid_request denial for a request whose header is malformed: two
+// headers, an oversized or non-ASCII value, another scheme, an empty token.
+func bearerToken(r *http.Request) (string, *denial) {
+	vals := r.Header.Values("Authorization")
+	switch len(vals) {
+	case 0:
+		return "", nil
+	case 1:
+	default:
+		return "", badRequest("malformed_authorization", "send exactly one Authorization header")
+	}
+	v := vals[0]
+	if len(v) > maxAuthorizationLen {
+		return "", badRequest("malformed_authorization", "the Authorization header is too large")
+	}
+	scheme, tok, _ := strings.Cut(v, " ")
+	if !strings.EqualFold(scheme, "Bearer") {
+		return "", badRequest("malformed_authorization", "unsupported authorization scheme; send Authorization: Bearer <token>")
+	}
+	tok = strings.TrimLeft(tok, " ")
+	if tok == "" {
+		return "", badRequest("malformed_authorization", "the Bearer token is empty")
+	}
+	if !isToken68(tok) {
+		return "", badRequest("malformed_authorization", "the Bearer token contains characters a token cannot have")
+	}
+	return tok, nil
+}
+
+// isToken68 reports whether s is an RFC 6750 b64token: ALPHA DIGIT
+// "-" "." "_" "~" "+" "/" followed by optional "=" padding.
+func isToken68(s string) bool {
+	i := 0
+	for ; i < len(s); i++ {
+		c := s[i]
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' ||
+			c == '-' || c == '.' || c == '_' || c == '~' || c == '+' || c == '/') {
+			break
+		}
+	}
+	if i == 0 {
+		return false
+	}
+	for ; i < len(s); i++ {
+		if s[i] != '=' {
+			return false
+		}
+	}
+	return true
+}
+
+// authenticate resolves the credential a request presents. A request that
+// presents none yields (nil, nil); a presented credential that does not
+// verify yields a denial and never an anonymous identity.
+func (h *Handler) authenticate(r *http.Request) (*Identity, *denial) {
+	tok, d := bearerToken(r)
+	if d != nil {
+		return nil, d
+	}
+	if tok == "" {
+		return h.app.sessionFromCookie(r)
+	}
+	prefix := h.app.policy.TokenPrefix
+	if strings.HasPrefix(tok, prefix) {
+		return h.app.verifyPAT(tok, clientIP(r))
+	}
+	if strings.Count(tok, ".") == 2 {
+		return h.app.verifySessionJWT(tok, r, false)
+	}
+	return nil, invalidToken("malformed_token", "malformed token", "")
+}
+
+// verifyPAT checks a PAT's format, then the store, and turns the outcome
+// into an identity or an invalid_token denial.
+func (a *App) verifyPAT(tok, ip string) (*Identity, *denial) {
+	prefix := a.policy.TokenPrefix
+	if err := authstore.CheckToken(prefix, tok); err != nil {
+		return nil, invalidToken("malformed_token", "malformed token", "")
+	}
+	p, u, err := a.store.VerifyPAT(tok, ip)
+	switch {
+	case err == nil:
+		return a.patIdentity(p, u), nil
+	case errors.Is(err, authstore.ErrUnknownToken):
+		return nil, invalidToken("unknown_token", "unknown token", authstore.TokenHint(prefix, tok))
+	case errors.Is(err, authstore.ErrExpired):
+		return nil, invalidToken("token_expired", "token expired", p.ID)
+	case errors.Is(err, authstore.ErrRevoked):
+		return nil, invalidToken("token_revoked", "token revoked", p.ID)
+	case errors.Is(err, authstore.ErrUserDisabled):
+		return nil, invalidToken("user_disabled", "user disabled", p.ID)
+	}
+	a.logger.Error("verifying token", zap.String("hint", authstore.TokenHint(prefix, tok)), zap.Error(err))
+	return nil, internalError()
+}

@@ -1,0 +1,163 @@
+package caddymodule
+
+import (
+	"fmt"
+	"net/http"
+	"slices"
+	"sort"
+	"strings"
+
+	"github.com/gatehouse/gatehouse/config"
+)
+
+// Endpoints turns on Gatehouse's own endpoints on a site. Each endpoint
+// has a name and a default path; Paths moves any of them.
+type Endpoints struct {
+	// Paths overrides default paths by endpoint name, e.g.
+	// {"login": "/signin"}. Names: see the README's endpoint table.
+	Paths map[string]string `json:"paths,omitempty"`
+
+	exact  map[string]*endpoint
+	prefix []*endpoint
+}
+
+// access is what an endpoint demands before its handler runs.
+type access uint8
+
+const (
+	// accessNone: no credential needed; one that does not verify is
+	// ignored (a stale cookie must not lock anyone out of /login).
+	accessNone access = iota
+	// accessAny: any valid credential.
+	accessAny
+	// accessBrowser: a browser session only; a PAT is refused, so a leaked
+	// PAT cannot mint or list PATs.
+	accessBrowser
+)
+
+// endpoint is one served endpoint.
+type endpoint struct {
+	name    string
+	path    string // default path
+	prefix  bool   // path is a prefix ("/api/pat/" + id)
+	methods []string
+	access  access
+	// ownLimit: the endpoint applies its own rate limit instead of the
+	// caller's tier budget (registration).
+	ownLimit bool
+	serve    func(h *Handler, w http.ResponseWriter, r *http.Request, id *Identity) error
+}
+
+// endpointDefs holds every endpoint, registered by the file that
+// implements it.
+var endpointDefs = map[string]*endpoint{}
+
+func registerEndpoint(e *endpoint) {
+	if _, dup := endpointDefs[e.name]; dup {
+		panic("gatehouse: endpoint registered twice: " + e.name)
+	}
+	endpointDefs[e.name] = e
+}
+
+// EndpointNames lists the endpoints a site can serve, for docs and errors.
+func EndpointNames() []string {
+	names := make([]string, 0, len(endpointDefs))
+	for n := range endpointDefs {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	return names
+}
+
+// Path returns where the named endpoint is served.
+func (e *Endpoints) Path(name string) string {
+	if p, ok := e.Paths[name]; ok {
+		return p
+	}
+	if d, ok := endpointDefs[name]; ok {
+		return d.path
+	}
+	return ""
+}
+
+func (e *Endpoints) provision() error {
+	e.exact = map[string]*endpoint{}
+	e.prefix = nil
+	for name := range e.Paths {
+		if _, ok := endpointDefs[name]; !ok {
+			return fmt.Errorf("gatehouse endpoints: unknown endpoint %q (known: %s)", name, strings.Join(EndpointNames(), ", "))
+		}
+	}
+	taken := map[string]string{}
+	for _, name := range EndpointNames() {
+		def := endpointDefs[name]
+		p := e.Path(name)
+		if !strings.HasPrefix(p, "/") || config.CleanPath(p) != p {
+			return fmt.Errorf("gatehouse endpoints: %s path %q must be a clean absolute path", name, p)
+		}
+		key := strings.ToLower(p)
+		if other, dup := taken[key]; dup {
+			return fmt.Errorf("gatehouse endpoints: %s and %s both use %s", name, other, p)
+		}
+		taken[key] = name
+		ep := *def
+		ep.path = key
+		if ep.prefix {
+			e.prefix = append(e.prefix, &ep)
+		} else {
+			e.exact[key] = &ep
+		}
+	}
+	return nil
+}
+
+// route returns the endpoint r addresses, or nil to let the request go
+// through the rules to the upstream.
+func (e *Endpoints) route(r *http.Request) *endpoint {
+	p := strings.ToLower(config.CleanPath(r.URL.Path))
+	if ep, ok := e.exact[p]; ok {
+		return ep
+	}
+	for _, ep := range e.prefix {
+		if strings.HasPrefix(p, ep.path) && len(p) > len(ep.path) {
+			return ep
+		}
+	}
+	return nil
+}
+
+// serveEndpoint applies what every endpoint shares: the method check, the
+// endpoint's credential requirement, cross-origin protection for
+// cookie-authenticated writes, and the rate limit.
+func (h *Handler) serveEndpoint(w http.ResponseWriter, r *http.Request, ep *endpoint) error {
+	if !slices.Contains(ep.methods, r.Method) {
+		w.Header().Set("Allow", strings.Join(ep.methods, ", "))
+		return h.refuse(w, r, &denial{status: http.StatusMethodNotAllowed, code: "method_not_allowed",
+			message: fmt.Sprintf("%s does not accept %s", r.URL.Path, r.Method), reason: "method_not_allowed"}, nil, -1)
+	}
+	id, d := h.authenticate(r)
+	switch {
+	case d != nil && ep.access == accessNone:
+		id, d = nil, nil
+	case d != nil:
+	case id == nil && ep.access != accessNone:
+		d = unauthenticated()
+	case ep.access == accessBrowser && !id.Browser:
+		d = forbidden("session_required", "this endpoint requires a browser session token")
+	}
+	if d != nil {
+		return h.refuse(w, r, d, id, -1)
+	}
+	if id == nil {
+		id = anonymous
+	}
+	if d := h.app.checkCrossOrigin(r, id); d != nil {
+		return h.refuse(w, r, d, id, -1)
+	}
+	if !ep.ownLimit {
+		if d := h.app.limit(w, r, id, config.LimitTier); d != nil {
+			return h.refuse(w, r, d, id, -1)
+		}
+	}
+	return ep.serve(h, w, r, id)
+}

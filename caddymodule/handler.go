@@ -1,0 +1,150 @@
+package caddymodule
+
+import (
+	"fmt"
+	"net/http"
+
+	"github.com/caddyserver/caddy/v2"
+	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
+	"go.uber.org/zap"
+
+	"github.com/gatehouse/gatehouse/config"
+)
+
+func init() {
+	caddy.RegisterModule(Handler{})
+}
+
+// Handler is the `http.handlers.gatehouse` middleware. It authenticates
+// every request, applies the site's rules and rate limits, hands the
+// upstream a clean identity and, when Endpoints is set, serves Gatehouse's
+// own endpoints.
+type Handler struct {
+	// Rules are tried in order; the first whose methods and path match
+	// decides what the request must present.
+	Rules []config.Rule `json:"rules,omitempty"`
+
+	// Default applies when no rule matches. Default: authenticated.
+	Default *config.Requirement `json:"default,omitempty"`
+
+	// Endpoints, when set, makes this site serve login, device flow, PAT
+	// management and the other Gatehouse endpoints.
+	Endpoints *Endpoints `json:"endpoints,omitempty"`
+
+	// ForwardCredentials passes the caller's Authorization header and
+	// session cookie to the upstream. Off by default: the upstream gets the
+	// identity, not the secret.
+	ForwardCredentials bool `json:"forward_credentials,omitempty"`
+
+	app    *App
+	rules  *config.Rules
+	logger *zap.Logger
+}
+
+// CaddyModule returns the Caddy module information.
+func (Handler) CaddyModule() caddy.ModuleInfo {
+	return caddy.ModuleInfo{
+		ID:  "http.handlers.gatehouse",
+		New: func() caddy.Module { return new(Handler) },
+	}
+}
+
+// Provision borrows the gatehouse app (creating it with defaults when the
+// config has no `gatehouse` app) and compiles the rules against its policy.
+func (h *Handler) Provision(ctx caddy.Context) error {
+	h.logger = ctx.Logger()
+	appIface, err := ctx.App("gatehouse")
+	if err != nil {
+		return fmt.Errorf("getting gatehouse app: %w", err)
+	}
+	h.app = appIface.(*App)
+	rules, err := h.app.policy.CompileRules(h.Rules, h.Default)
+	if err != nil {
+		return fmt.Errorf("gatehouse rules: %w", err)
+	}
+	h.rules = rules
+	if h.Endpoints != nil {
+		if err := h.Endpoints.provision(); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// ServeHTTP implements caddyhttp.MiddlewareHandler.
+func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyhttp.Handler) error {
+	stripIdentityHeaders(r.Header)
+	if h.Endpoints != nil {
+		if ep := h.Endpoints.route(r); ep != nil {
+			return h.serveEndpoint(w, r, ep)
+		}
+	}
+	rule, params := h.rules.Match(r.Method, r.URL.Path)
+	id, d := h.decide(r, rule, &params)
+	if d != nil {
+		return h.refuse(w, r, d, id, rule.Index)
+	}
+	if d := h.app.limit(w, r, id, rule.Limit); d != nil {
+		return h.refuse(w, r, d, id, rule.Index)
+	}
+	repl := r.Context().Value(caddy.ReplacerCtxKey).(*caddy.Replacer)
+	forward(r, repl, id)
+	if !h.ForwardCredentials && id.User != nil {
+		h.app.stripCredentials(r)
+	}
+	if id.PAT != nil && !id.PAT.ExpiresAt.IsZero() {
+		w.Header().Set(headerTokenExpiration, expirationHeader(id.PAT.ExpiresAt))
+	}
+	countDecision(nil)
+	return next.ServeHTTP(w, r)
+}
+
+// decide authenticates r and checks it against the matched rule, in the
+// order that answers most precisely: a malformed request (400), an invalid
+// credential (401, whatever the rule, so a bad token is never treated as
+// no token), a deny rule (403), a missing credential (401), then what the
+// rule demands (403).
+func (h *Handler) decide(r *http.Request, rule *config.CompiledRule, params *config.Params) (*Identity, *denial) {
+	id, d := h.authenticate(r)
+	if d != nil {
+		return nil, d
+	}
+	req := &rule.Require
+	if req.Access == config.AccessDeny {
+		return id, forbidden("rule_deny", "access to this route is denied")
+	}
+	if id == nil {
+		if req.Access == config.AccessAnonymous {
+			return anonymous, nil
+		}
+		return nil, unauthenticated()
+	}
+	if req.Access == config.AccessSession && !id.Browser {
+		return id, forbidden("session_required", "this route requires a browser session")
+	}
+	for _, s := range req.Scopes {
+		if !id.HasScope(s) {
+			return id, insufficientScope(s, rule.AcceptedScopes)
+		}
+	}
+	if req.Role != nil {
+		if d := h.app.checkRole(id, rule, params); d != nil {
+			return id, d
+		}
+	}
+	return id, nil
+}
+
+// refuse answers a denial and logs it.
+func (h *Handler) refuse(w http.ResponseWriter, r *http.Request, d *denial, id *Identity, rule int) error {
+	logDenial(h.logger, r, d, id, rule)
+	countDecision(d)
+	writeDenial(w, h.app.policy.Realm, d)
+	return nil
+}
+
+// Interface guards
+var (
+	_ caddy.Provisioner           = (*Handler)(nil)
+	_ caddyhttp.MiddlewareHandler = (*Handler)(nil)
+)

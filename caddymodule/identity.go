@@ -1,0 +1,138 @@
+package caddymodule
+
+import (
+	"net/http"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/caddyserver/caddy/v2"
+
+	"github.com/gatehouse/gatehouse/authstore"
+)
+
+// Credential kinds, as the upstream sees them in Gatehouse-Credential.
+const (
+	CredentialPAT       = "pat"
+	CredentialSession   = "session"
+	CredentialAnonymous = "anonymous"
+)
+
+// Identity is who a request acts as, once its credential verified.
+type Identity struct {
+	Credential string
+	User       *authstore.User // nil for anonymous
+	PAT        *authstore.PAT  // set for CredentialPAT
+	Session    *authstore.Session
+	// Browser is true for a browser-login session (cookie, or its JWT as
+	// Bearer); false for CLI access tokens and PATs.
+	Browser bool
+	// Scopes are the effective scopes: a PAT's scopes that its owner still
+	// holds and the catalog still declares; a session's are its user's.
+	Scopes []string
+	// Tier is the rate-limit tier.
+	Tier string
+}
+
+// anonymous is the identity of a request without a credential.
+var anonymous = &Identity{Credential: CredentialAnonymous, Tier: "anonymous"}
+
+// HasScope reports whether the identity holds scope s.
+func (id *Identity) HasScope(s string) bool { return slices.Contains(id.Scopes, s) }
+
+// patIdentity builds the identity of a verified PAT. A PAT never grants
+// more than its owner has now, so its scopes are cut to the owner's
+// current scopes and to the catalog.
+func (a *App) patIdentity(p *authstore.PAT, u *authstore.User) *Identity {
+	return &Identity{
+		Credential: CredentialPAT,
+		User:       u,
+		PAT:        p,
+		Scopes:     a.effectiveScopes(p.Scopes, u),
+		Tier:       u.Tier,
+	}
+}
+
+// effectiveScopes returns the scopes of want that u holds and the catalog
+// declares; when that is all of want, want itself is returned without
+// allocating.
+func (a *App) effectiveScopes(want []string, u *authstore.User) []string {
+	keep := func(s string) bool { return u.HasScope(s) && slices.Contains(a.policy.Scopes, s) }
+	if !slices.ContainsFunc(want, func(s string) bool { return !keep(s) }) {
+		return want
+	}
+	out := make([]string, 0, len(want))
+	for _, s := range want {
+		if keep(s) {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+// userScopes is every scope u holds.
+func (a *App) userScopes(u *authstore.User) []string {
+	if u.Scopes == nil {
+		return a.policy.Scopes
+	}
+	return a.effectiveScopes(u.Scopes, u)
+}
+
+// Identity headers the upstream receives. Every request header in the
+// Gatehouse namespace is deleted before any is set, whatever the outcome.
+const (
+	headerUserID     = "Gatehouse-User-Id"
+	headerUser       = "Gatehouse-User"
+	headerTier       = "Gatehouse-Tier"
+	headerScopes     = "Gatehouse-Scopes"
+	headerCredential = "Gatehouse-Credential"
+	headerTokenID    = "Gatehouse-Token-Id"
+
+	headerTokenExpiration = "Gatehouse-Token-Expiration"
+	headerAcceptedScopes  = "Gatehouse-Accepted-Scopes"
+)
+
+// stripIdentityHeaders deletes every client-sent header named Gatehouse-*
+// or X-Gatehouse-*, so nothing a client sends can pass for an identity.
+func stripIdentityHeaders(h http.Header) {
+	for k := range h {
+		if hasPrefixFold(k, "Gatehouse-") || hasPrefixFold(k, "X-Gatehouse-") {
+			delete(h, k)
+		}
+	}
+}
+
+func hasPrefixFold(s, prefix string) bool {
+	return len(s) >= len(prefix) && strings.EqualFold(s[:len(prefix)], prefix)
+}
+
+// forward hands the identity to the upstream as headers and to the rest of
+// the Caddy route as placeholders.
+func forward(r *http.Request, repl *caddy.Replacer, id *Identity) {
+	scopes := strings.Join(id.Scopes, " ")
+	h := r.Header
+	h.Set(headerCredential, id.Credential)
+	h.Set(headerTier, id.Tier)
+	repl.Set("gatehouse.credential", id.Credential)
+	repl.Set("gatehouse.tier", id.Tier)
+	if id.User == nil {
+		return
+	}
+	h.Set(headerUserID, id.User.ID)
+	h.Set(headerUser, id.User.Login)
+	h.Set(headerScopes, scopes)
+	repl.Set("http.auth.user.id", id.User.ID)
+	repl.Set("gatehouse.user_id", id.User.ID)
+	repl.Set("gatehouse.user", id.User.Login)
+	repl.Set("gatehouse.scopes", scopes)
+	if id.PAT != nil {
+		h.Set(headerTokenID, id.PAT.ID)
+		repl.Set("gatehouse.token_id", id.PAT.ID)
+	}
+}
+
+// expirationHeader formats a token's expiry as GitHub does in
+// GitHub-Authentication-Token-Expiration.
+func expirationHeader(t time.Time) string {
+	return t.UTC().Format("2006-01-02 15:04:05 UTC")
+}

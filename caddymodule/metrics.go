@@ -1,0 +1,53 @@
+package caddymodule
+
+import (
+	"errors"
+
+	"github.com/prometheus/client_golang/prometheus"
+)
+
+// Collectors are created once per process and registered with each config
+// generation's registry: Caddy gives every reload a fresh registry and
+// points /metrics at it.
+var (
+	decisions = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Namespace: "gatehouse", Name: "decisions_total",
+		Help: "Requests decided by Gatehouse, by outcome (allow, deny) and reason.",
+	}, []string{"outcome", "reason"})
+	rateLimited = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Namespace: "gatehouse", Name: "rate_limited_total",
+		Help: "Requests refused for exceeding their tier or budget, by policy.",
+	}, []string{"policy"})
+	deviceFlow = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Namespace: "gatehouse", Name: "device_flow_total",
+		Help: "Device authorization grant events: issued, approved, denied, expired, token_issued.",
+	}, []string{"event"})
+	storeLatency = prometheus.NewHistogramVec(prometheus.HistogramOpts{
+		Namespace: "gatehouse", Name: "store_seconds",
+		Help:    "Latency of store transactions made on behalf of requests, by operation.",
+		Buckets: []float64{.00001, .00005, .0001, .0005, .001, .005, .01, .05, .1},
+	}, []string{"op"})
+)
+
+func registerMetrics(reg prometheus.Registerer) error {
+	for _, c := range []prometheus.Collector{decisions, rateLimited, deviceFlow, storeLatency} {
+		if err := reg.Register(c); err != nil {
+			var already prometheus.AlreadyRegisteredError
+			if !errors.As(err, &already) {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// allowed is resolved once: every allowed request increments it.
+var allowed = decisions.WithLabelValues("allow", "ok")
+
+func countDecision(d *denial) {
+	if d == nil {
+		allowed.Inc()
+		return
+	}
+	decisions.WithLabelValues("deny", d.reason).Inc()
+}

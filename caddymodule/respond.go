@@ -1,0 +1,143 @@
+package caddymodule
+
+import (
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"strings"
+
+	"go.uber.org/zap"
+	"go.uber.org/zap/zapcore"
+)
+
+// denial is a refused request: everything needed to answer it (status,
+// RFC 6750 challenge, JSON body) and to log and count it (reason, subject).
+type denial struct {
+	status int
+	// code is the JSON "error" value; for 400/401/403 auth failures it is
+	// also the RFC 6750 error code in the challenge (challenge decides).
+	code    string
+	message string
+	// challenge: send WWW-Authenticate; withCode adds error="code".
+	challenge, withCode bool
+	// scope is the missing scope for insufficient_scope.
+	scope string
+	// accepted is what the route accepts (Gatehouse-Accepted-Scopes).
+	accepted string
+	// reason is the machine-readable cause for logs and metrics.
+	reason string
+	// subject identifies the credential in logs: a token id or hint, never
+	// a secret.
+	subject string
+	// headers are extra response headers (Retry-After, RateLimit).
+	headers http.Header
+}
+
+func badRequest(reason, msg string) *denial {
+	return &denial{status: http.StatusBadRequest, code: "invalid_request", message: msg, challenge: true, withCode: true, reason: reason}
+}
+
+func unauthenticated() *denial {
+	return &denial{status: http.StatusUnauthorized, code: "unauthorized", message: "authentication required: send Authorization: Bearer <token>", challenge: true, reason: "no_credential"}
+}
+
+func invalidToken(reason, msg, subject string) *denial {
+	return &denial{status: http.StatusUnauthorized, code: "invalid_token", message: msg, challenge: true, withCode: true, reason: reason, subject: subject}
+}
+
+func forbidden(reason, msg string) *denial {
+	return &denial{status: http.StatusForbidden, code: "forbidden", message: msg, reason: reason}
+}
+
+func insufficientScope(missing, accepted string) *denial {
+	return &denial{
+		status: http.StatusForbidden, code: "insufficient_scope",
+		message:   "insufficient scope: this token lacks " + missing,
+		challenge: true, withCode: true, scope: missing, accepted: accepted, reason: "insufficient_scope",
+	}
+}
+
+func internalError() *denial {
+	return &denial{status: http.StatusInternalServerError, code: "server_error", message: "internal error", reason: "internal_error"}
+}
+
+// writeDenial is the one place that answers a refused request: the RFC 6750
+// challenge, Gatehouse-Accepted-Scopes, any extra headers, and a JSON body
+// {"error","message"}.
+func writeDenial(w http.ResponseWriter, realm string, d *denial) {
+	h := w.Header()
+	if d.challenge {
+		h.Set("WWW-Authenticate", challenge(realm, d))
+	}
+	if d.accepted != "" {
+		h.Set(headerAcceptedScopes, d.accepted)
+	}
+	for k, v := range d.headers {
+		h[k] = v
+	}
+	writeJSON(w, d.status, errorBody{Error: d.code, Message: d.message})
+}
+
+func challenge(realm string, d *denial) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, `Bearer realm=%q`, realm)
+	if d.withCode {
+		fmt.Fprintf(&b, `, error=%q, error_description=%q`, d.code, d.message)
+		if d.scope != "" {
+			fmt.Fprintf(&b, `, scope=%q`, d.scope)
+		}
+	}
+	return b.String()
+}
+
+type errorBody struct {
+	Error   string `json:"error"`
+	Message string `json:"message"`
+}
+
+// writeJSON writes v as the JSON body with status; responses about
+// credentials are never cached.
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	body, err := json.Marshal(v)
+	if err != nil {
+		status, body = http.StatusInternalServerError, []byte(`{"error":"server_error","message":"internal error"}`)
+	}
+	h := w.Header()
+	h.Set("Content-Type", "application/json; charset=utf-8")
+	h.Set("Cache-Control", "no-store")
+	w.WriteHeader(status)
+	_, _ = w.Write(append(body, '\n'))
+}
+
+// logDenial writes the one log line a denial gets: reason, rule, user and
+// token id or hint; never a token, cookie or password.
+func logDenial(logger *zap.Logger, r *http.Request, d *denial, id *Identity, rule int) {
+	level := zapcore.InfoLevel
+	if d.status >= 500 {
+		level = zapcore.ErrorLevel
+	}
+	ce := logger.Check(level, "request denied")
+	if ce == nil {
+		return
+	}
+	fields := []zap.Field{
+		zap.Int("status", d.status),
+		zap.String("reason", d.reason),
+		zap.String("method", r.Method),
+		zap.String("path", r.URL.Path),
+		zap.String("client_ip", clientIP(r)),
+	}
+	if rule >= 0 {
+		fields = append(fields, zap.Int("rule", rule+1))
+	}
+	if id != nil && id.User != nil {
+		fields = append(fields, zap.String("user", id.User.Login))
+		if id.PAT != nil {
+			fields = append(fields, zap.String("token_id", id.PAT.ID))
+		}
+	}
+	if d.subject != "" {
+		fields = append(fields, zap.String("credential", d.subject))
+	}
+	ce.Write(fields...)
+}

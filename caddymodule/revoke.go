@@ -1,0 +1,128 @@
+package caddymodule
+
+import (
+	"encoding/json"
+	"io"
+	"mime"
+	"net/http"
+	"net/url"
+	"strings"
+
+	"go.uber.org/zap"
+
+	"github.com/gatehouse/gatehouse/authstore"
+)
+
+func init() {
+	registerEndpoint(&endpoint{
+		name: "revoke", path: "/api/auth/revoke", methods: []string{http.MethodPost},
+		access: accessAny, serve: (*Handler).serveRevoke,
+	})
+}
+
+// maxFormBody bounds the bodies of Gatehouse's own form and JSON endpoints.
+const maxFormBody = 64 << 10
+
+type revokeResponse struct {
+	Revoked bool   `json:"revoked"`
+	TokenID string `json:"token_id"`
+}
+
+// serveRevoke answers POST /api/auth/revoke (RFC 7009 style). A PAT
+// revokes itself: with no parameters, or naming itself by `token` or
+// `token_id`. A session revokes one of its user's PATs by `token_id` or
+// `token`.
+func (h *Handler) serveRevoke(w http.ResponseWriter, r *http.Request, id *Identity) error {
+	params, d := readParams(r)
+	if d != nil {
+		return h.refuse(w, r, d, id, -1)
+	}
+	target := params.Get("token_id")
+	if tok := params.Get("token"); tok != "" {
+		p, err := h.app.lookupPlaintext(tok)
+		if err != nil {
+			return h.refuse(w, r, &denial{status: http.StatusNotFound, code: "not_found", message: "no such token", reason: "revoke_unknown"}, id, -1)
+		}
+		if target != "" && target != p.ID {
+			return h.refuse(w, r, badRequest("revoke_mismatch", "token and token_id name different tokens"), id, -1)
+		}
+		target = p.ID
+	}
+	if id.PAT != nil {
+		if target != "" && target != id.PAT.ID {
+			return h.refuse(w, r, forbidden("revoke_other", "a token can revoke only itself; use a browser session to revoke others"), id, -1)
+		}
+		target = id.PAT.ID
+	}
+	if target == "" {
+		return h.refuse(w, r, badRequest("revoke_missing", "name the token to revoke with token_id or token"), id, -1)
+	}
+	p, err := h.app.store.PAT(target)
+	if err != nil || p.UserID != id.User.ID {
+		// Another user's token is reported like a missing one, so ids
+		// cannot be probed.
+		return h.refuse(w, r, &denial{status: http.StatusNotFound, code: "not_found", message: "no such token", reason: "revoke_unknown"}, id, -1)
+	}
+	actor := authstore.Actor{Kind: "user", UserID: id.User.ID, IP: clientIP(r)}
+	if id.PAT != nil {
+		actor.Kind = "token"
+	}
+	if _, err := h.app.store.RevokePAT(target, actor); err != nil {
+		h.logger.Error("revoking token", zap.String("token_id", target), zap.Error(err))
+		return h.refuse(w, r, internalError(), id, -1)
+	}
+	h.logger.Info("token revoked", zap.String("token_id", target), zap.String("user", id.User.Login), zap.String("by", actor.Kind))
+	writeJSON(w, http.StatusOK, revokeResponse{Revoked: true, TokenID: target})
+	return nil
+}
+
+// lookupPlaintext finds the record of a plaintext token, whatever its state.
+func (a *App) lookupPlaintext(tok string) (*authstore.PAT, error) {
+	if err := authstore.CheckToken(a.policy.TokenPrefix, tok); err != nil {
+		return nil, err
+	}
+	return a.store.PATByToken(tok)
+}
+
+// readParams reads an endpoint's parameters from a form or JSON body (or,
+// for bodiless requests, the query), refusing oversized or garbled bodies
+// with a 400.
+func readParams(r *http.Request) (url.Values, *denial) {
+	if r.Body == nil || r.ContentLength == 0 && r.Header.Get("Content-Type") == "" {
+		return url.Values{}, nil
+	}
+	body, err := io.ReadAll(io.LimitReader(r.Body, maxFormBody+1))
+	if err != nil {
+		return nil, badRequest("bad_body", "could not read the request body")
+	}
+	if len(body) > maxFormBody {
+		return nil, badRequest("bad_body", "the request body is too large")
+	}
+	if len(strings.TrimSpace(string(body))) == 0 {
+		return url.Values{}, nil
+	}
+	ct, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
+	switch ct {
+	case "application/x-www-form-urlencoded":
+		v, err := url.ParseQuery(string(body))
+		if err != nil {
+			return nil, badRequest("bad_body", "the form body is malformed")
+		}
+		return v, nil
+	case "application/json":
+		var m map[string]any
+		if err := json.Unmarshal(body, &m); err != nil {
+			return nil, badRequest("bad_body", "the JSON body is malformed")
+		}
+		v := url.Values{}
+		for k, val := range m {
+			s, ok := val.(string)
+			if !ok {
+				return nil, badRequest("bad_body", "parameter "+k+" must be a string")
+			}
+			v.Set(k, s)
+		}
+		return v, nil
+	}
+	return nil, badRequest("bad_body", "send application/x-www-form-urlencoded or application/json")
+}
