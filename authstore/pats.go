@@ -91,7 +91,7 @@ func (s *Store) CreatePAT(n NewPAT, actor Actor) (string, *PAT, error) {
 	if err != nil {
 		return "", nil, err
 	}
-	now := s.now().UTC().Truncate(time.Second)
+	now := s.now().UTC()
 	p := &PAT{
 		ID: id, UserID: n.UserID, Name: name, Hint: TokenHint(n.Prefix, tok),
 		Scopes: n.Scopes, ResourceCaps: n.ResourceCaps, CreatedAt: now,

@@ -75,7 +75,7 @@ func (s *Store) CreateUser(n NewUser, actor Actor) (*User, error) {
 	}
 	u := &User{
 		ID: id, Login: login, Kind: n.Kind, Tier: n.Tier,
-		Scopes: n.Scopes, CreatedAt: s.now().UTC().Truncate(time.Second),
+		Scopes: n.Scopes, CreatedAt: s.now().UTC(),
 	}
 	if u.Kind == "" {
 		u.Kind = KindHuman

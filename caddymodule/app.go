@@ -2,6 +2,7 @@ package caddymodule
 
 import (
 	"fmt"
+	"net/http"
 	"path/filepath"
 
 	"github.com/caddyserver/caddy/v2"
@@ -26,6 +27,8 @@ type App struct {
 	store    *authstore.Store
 	storeKey string
 	logger   *zap.Logger
+
+	admin http.Handler
 }
 
 // CaddyModule returns the Caddy module information.
@@ -58,6 +61,7 @@ func (a *App) Provision(ctx caddy.Context) error {
 	// Only now is there something for Cleanup to release: Caddy calls
 	// Cleanup after a failed Provision too.
 	a.store, a.storeKey = store, path
+	a.admin = a.newAdminMux()
 	return nil
 }
 

@@ -1,0 +1,483 @@
+package caddymodule
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"go.uber.org/zap"
+
+	"github.com/gatehouse/gatehouse/authstore"
+	"github.com/gatehouse/gatehouse/config"
+)
+
+// adminPrefix is where the admin API lives on Caddy's admin endpoint.
+const adminPrefix = "/gatehouse/"
+
+// adminHandler serves the operations behind `caddy gatehouse …`. The same
+// handler serves the running server's admin API and, in process, the
+// commands that open the store directly when no server runs, so both
+// paths validate and answer alike.
+func (a *App) adminHandler() http.Handler { return a.admin }
+
+func (a *App) newAdminMux() http.Handler {
+	mux := http.NewServeMux()
+	route := func(pattern string, f func(http.ResponseWriter, *http.Request) error) {
+		mux.HandleFunc(pattern, func(w http.ResponseWriter, r *http.Request) {
+			if err := f(w, r); err != nil {
+				writeAdminError(w, err)
+			}
+		})
+	}
+	route("GET /gatehouse/status", a.adminStatus)
+	route("GET /gatehouse/users", a.adminListUsers)
+	route("POST /gatehouse/users", a.adminCreateUser)
+	route("POST /gatehouse/users/{login}/disable", a.adminSetDisabled(true))
+	route("POST /gatehouse/users/{login}/enable", a.adminSetDisabled(false))
+	route("POST /gatehouse/users/{login}/tier", a.adminSetTier)
+	route("GET /gatehouse/tokens", a.adminListTokens)
+	route("POST /gatehouse/tokens", a.adminCreateToken)
+	route("DELETE /gatehouse/tokens/{id}", a.adminRevokeToken)
+	route("GET /gatehouse/audit", a.adminAudit)
+	route("GET /gatehouse/store/backup", a.adminBackup)
+	route("GET /gatehouse/store/check", a.adminCheck)
+	for _, extra := range adminRoutes {
+		route(extra.pattern, extra.handler(a))
+	}
+	return mux
+}
+
+// adminRoutes are admin operations registered by the files that own them
+// (sessions, memberships).
+var adminRoutes []adminRoute
+
+type adminRoute struct {
+	pattern string
+	handler func(a *App) func(http.ResponseWriter, *http.Request) error
+}
+
+// adminError carries an HTTP status with a message fit for the operator.
+type adminError struct {
+	status int
+	err    error
+}
+
+func (e adminError) Error() string { return e.err.Error() }
+func (e adminError) Unwrap() error { return e.err }
+
+func badInput(format string, args ...any) error {
+	return adminError{status: http.StatusBadRequest, err: fmt.Errorf(format, args...)}
+}
+
+func writeAdminError(w http.ResponseWriter, err error) {
+	status := http.StatusInternalServerError
+	var ae adminError
+	switch {
+	case errors.As(err, &ae):
+		status = ae.status
+	case errors.Is(err, authstore.ErrNotFound):
+		status = http.StatusNotFound
+	case errors.Is(err, authstore.ErrExists):
+		status = http.StatusConflict
+	case errors.Is(err, authstore.ErrUserDisabled):
+		status = http.StatusConflict
+	}
+	writeJSON(w, status, map[string]string{"error": err.Error()})
+}
+
+// decodeBody reads a bounded JSON request body into v, refusing unknown
+// fields so a typo is an error rather than a silent default.
+func decodeBody(r *http.Request, v any) error {
+	dec := json.NewDecoder(io.LimitReader(r.Body, maxFormBody))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		return badInput("malformed request body: %v", err)
+	}
+	return nil
+}
+
+type statusView struct {
+	Store       string   `json:"store"`
+	Users       int      `json:"users"`
+	Tokens      int      `json:"tokens"`
+	TokenPrefix string   `json:"token_prefix"`
+	Scopes      []string `json:"scopes"`
+	Tiers       []string `json:"tiers"`
+}
+
+func (a *App) adminStatus(w http.ResponseWriter, _ *http.Request) error {
+	st, err := a.store.Stats()
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, statusView{
+		Store: a.store.Path(), Users: st.Users, Tokens: st.Tokens,
+		TokenPrefix: a.policy.TokenPrefix, Scopes: a.policy.Scopes, Tiers: sortedNames(a.policy.Tiers),
+	})
+	return nil
+}
+
+// userView is a user as the admin API shows it: no password hash, no TOTP
+// seed.
+type userView struct {
+	ID          string            `json:"id"`
+	Login       string            `json:"login"`
+	Kind        string            `json:"kind"`
+	Tier        string            `json:"tier"`
+	Scopes      []string          `json:"scopes"`
+	AllScopes   bool              `json:"all_scopes"`
+	Disabled    bool              `json:"disabled"`
+	Password    bool              `json:"password"`
+	TOTP        bool              `json:"totp"`
+	Memberships map[string]string `json:"memberships,omitempty"`
+	Created     time.Time         `json:"created"`
+}
+
+func (a *App) viewUser(u *authstore.User) userView {
+	return userView{
+		ID: u.ID, Login: u.Login, Kind: u.Kind, Tier: u.Tier, Scopes: a.userScopes(u),
+		AllScopes: u.Scopes == nil, Disabled: u.Disabled, Password: u.PasswordHash != "",
+		TOTP: u.TOTPSecret != "", Memberships: u.Memberships, Created: u.CreatedAt,
+	}
+}
+
+func (a *App) adminListUsers(w http.ResponseWriter, _ *http.Request) error {
+	users, err := a.store.Users()
+	if err != nil {
+		return err
+	}
+	out := make([]userView, 0, len(users))
+	for _, u := range users {
+		out = append(out, a.viewUser(u))
+	}
+	writeJSON(w, http.StatusOK, out)
+	return nil
+}
+
+type createUserRequest struct {
+	Login string `json:"login"`
+	Tier  string `json:"tier,omitempty"`
+	// Scopes limits what the user may hold; nil means every scope.
+	Scopes []string `json:"scopes,omitempty"`
+}
+
+func (a *App) adminCreateUser(w http.ResponseWriter, r *http.Request) error {
+	var req createUserRequest
+	if err := decodeBody(r, &req); err != nil {
+		return err
+	}
+	if _, err := authstore.NormalizeLogin(req.Login); err != nil {
+		return badInput("%v", err)
+	}
+	tier := req.Tier
+	if tier == "" {
+		tier = a.policy.DefaultTier
+	}
+	if err := a.policy.CheckTier(tier); err != nil {
+		return badInput("%v", err)
+	}
+	if req.Scopes != nil {
+		if err := a.policy.CheckScopes(req.Scopes); err != nil {
+			return badInput("%v", err)
+		}
+	}
+	u, err := a.store.CreateUser(authstore.NewUser{Login: req.Login, Tier: tier, Scopes: req.Scopes}, authstore.AdminActor)
+	if err != nil {
+		return err
+	}
+	a.logger.Info("user created", zap.String("user", u.Login), zap.String("tier", u.Tier))
+	writeJSON(w, http.StatusCreated, a.viewUser(u))
+	return nil
+}
+
+func (a *App) adminSetDisabled(disabled bool) func(http.ResponseWriter, *http.Request) error {
+	return func(w http.ResponseWriter, r *http.Request) error {
+		detail := "enabled"
+		if disabled {
+			detail = "disabled"
+		}
+		u, err := a.store.UpdateUser(r.PathValue("login"), authstore.AdminActor, detail, func(u *authstore.User) error {
+			u.Disabled = disabled
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+		a.logger.Info("user "+detail, zap.String("user", u.Login))
+		writeJSON(w, http.StatusOK, a.viewUser(u))
+		return nil
+	}
+}
+
+func (a *App) adminSetTier(w http.ResponseWriter, r *http.Request) error {
+	var req struct {
+		Tier string `json:"tier"`
+	}
+	if err := decodeBody(r, &req); err != nil {
+		return err
+	}
+	if err := a.policy.CheckTier(req.Tier); err != nil {
+		return badInput("%v", err)
+	}
+	u, err := a.store.UpdateUser(r.PathValue("login"), authstore.AdminActor, "tier "+req.Tier, func(u *authstore.User) error {
+		u.Tier = req.Tier
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, a.viewUser(u))
+	return nil
+}
+
+// tokenView is a PAT as listings show it: never the token itself.
+type tokenView struct {
+	ID           string            `json:"id"`
+	User         string            `json:"user"`
+	Name         string            `json:"name"`
+	Hint         string            `json:"hint"`
+	Scopes       []string          `json:"scopes"`
+	Resources    map[string]string `json:"resources,omitempty"`
+	AllResources bool              `json:"all_resources"`
+	Created      time.Time         `json:"created"`
+	Expires      *time.Time        `json:"expires"`
+	LastUsed     *time.Time        `json:"last_used"`
+	LastUsedIP   string            `json:"last_used_ip,omitempty"`
+	CreatedVia   string            `json:"created_via"`
+	Status       string            `json:"status"`
+}
+
+func viewToken(p *authstore.PAT, login string, now time.Time) tokenView {
+	v := tokenView{
+		ID: p.ID, User: login, Name: p.Name, Hint: p.Hint, Scopes: p.Scopes,
+		Resources: p.ResourceCaps, AllResources: p.ResourceCaps == nil,
+		Created: p.CreatedAt, LastUsedIP: p.LastUsedIP, CreatedVia: p.CreatedVia, Status: p.Status(now),
+	}
+	if !p.ExpiresAt.IsZero() {
+		v.Expires = &p.ExpiresAt
+	}
+	if !p.LastUsedAt.IsZero() {
+		v.LastUsed = &p.LastUsedAt
+	}
+	return v
+}
+
+func (a *App) adminListTokens(w http.ResponseWriter, r *http.Request) error {
+	a.store.FlushTouches()
+	userID := ""
+	if login := r.URL.Query().Get("user"); login != "" {
+		u, err := a.store.UserByLogin(login)
+		if err != nil {
+			return err
+		}
+		userID = u.ID
+	}
+	pats, err := a.store.PATs(userID)
+	if err != nil {
+		return err
+	}
+	logins := map[string]string{}
+	out := make([]tokenView, 0, len(pats))
+	now := time.Now()
+	for _, p := range pats {
+		login, ok := logins[p.UserID]
+		if !ok {
+			if u, err := a.store.User(p.UserID); err == nil {
+				login = u.Login
+			}
+			logins[p.UserID] = login
+		}
+		out = append(out, viewToken(p, login, now))
+	}
+	writeJSON(w, http.StatusOK, out)
+	return nil
+}
+
+type createTokenRequest struct {
+	User        string   `json:"user"`
+	Name        string   `json:"name"`
+	Scopes      []string `json:"scopes"`
+	ExpiresDays int      `json:"expires_days"`
+	NoExpiry    bool     `json:"no_expiry,omitempty"`
+	// Resources caps the token per resource ("project:atlas" -> "read");
+	// nil means every resource at the owner's membership role.
+	Resources map[string]string `json:"resources,omitempty"`
+}
+
+type createTokenResponse struct {
+	Token string    `json:"token"`
+	Info  tokenView `json:"info"`
+}
+
+func (a *App) adminCreateToken(w http.ResponseWriter, r *http.Request) error {
+	var req createTokenRequest
+	if err := decodeBody(r, &req); err != nil {
+		return err
+	}
+	u, err := a.store.UserByLogin(req.User)
+	if err != nil {
+		return err
+	}
+	tok, p, err := a.mintPAT(u, patRequest{
+		Name: req.Name, Scopes: req.Scopes, ExpiresDays: req.ExpiresDays, NoExpiry: req.NoExpiry,
+		Resources: req.Resources, Via: authstore.ViaAdmin,
+	}, authstore.AdminActor)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusCreated, createTokenResponse{Token: tok, Info: viewToken(p, u.Login, time.Now())})
+	return nil
+}
+
+// patRequest is what every way of minting a PAT asks for (admin CLI, PAT
+// page and API, device approval, registration).
+type patRequest struct {
+	Name        string
+	Scopes      []string
+	ExpiresDays int
+	NoExpiry    bool
+	Resources   map[string]string
+	Via         string
+}
+
+// mintPAT validates a request against the policy and the owner's current
+// grants and creates the token: scopes from the catalog and held by the
+// owner, a lifetime of 1 to pat_max_days (or none where allowed), resource
+// caps naming declared types and roles.
+func (a *App) mintPAT(u *authstore.User, req patRequest, actor authstore.Actor) (string, *authstore.PAT, error) {
+	if u.Disabled {
+		return "", nil, adminError{status: http.StatusConflict, err: fmt.Errorf("user %s is disabled", u.Login)}
+	}
+	if strings.TrimSpace(req.Name) == "" || len(req.Name) > 100 {
+		return "", nil, badInput("token name: must be 1 to 100 characters")
+	}
+	if len(req.Scopes) == 0 {
+		return "", nil, badInput("name at least one scope (declared: %s)", strings.Join(a.policy.Scopes, " "))
+	}
+	if err := a.policy.CheckScopes(req.Scopes); err != nil {
+		return "", nil, badInput("%v", err)
+	}
+	for _, s := range req.Scopes {
+		if !u.HasScope(s) {
+			return "", nil, badInput("user %s does not hold scope %s", u.Login, s)
+		}
+	}
+	var expires time.Time
+	switch {
+	case req.NoExpiry && req.ExpiresDays != 0:
+		return "", nil, badInput("give either an expiry or no expiry, not both")
+	case req.NoExpiry && !a.policy.PATAllowNoExpiry:
+		return "", nil, badInput("tokens must expire here (pat_allow_no_expiry is off); give 1 to %d days", a.policy.PATMaxDays)
+	case req.NoExpiry:
+	case req.ExpiresDays < 1 || req.ExpiresDays > a.policy.PATMaxDays:
+		return "", nil, badInput("expiry %d days: must be 1 to %d", req.ExpiresDays, a.policy.PATMaxDays)
+	default:
+		expires = time.Now().Add(time.Duration(req.ExpiresDays) * 24 * time.Hour)
+	}
+	if err := a.checkResourceCaps(req.Resources); err != nil {
+		return "", nil, badInput("%v", err)
+	}
+	tok, p, err := a.store.CreatePAT(authstore.NewPAT{
+		UserID: u.ID, Prefix: a.policy.TokenPrefix, Name: req.Name, Scopes: slices.Clone(req.Scopes),
+		ResourceCaps: req.Resources, ExpiresAt: expires, CreatedVia: req.Via,
+	}, actor)
+	if err != nil {
+		return "", nil, err
+	}
+	a.logger.Info("token created", zap.String("user", u.Login), zap.String("token_id", p.ID),
+		zap.String("hint", p.Hint), zap.Strings("scopes", p.Scopes), zap.String("via", req.Via))
+	return tok, p, nil
+}
+
+// checkResourceCaps validates "type:name" -> role caps against the
+// declared resource types.
+func (a *App) checkResourceCaps(caps map[string]string) error {
+	for key, role := range caps {
+		typ, name, ok := strings.Cut(key, ":")
+		rt, known := a.policy.Resources[typ]
+		switch {
+		case !ok || name == "":
+			return fmt.Errorf("resource %q: want type:name", key)
+		case !known:
+			return fmt.Errorf("resource %q: unknown resource type %q", key, typ)
+		case !slices.Contains(rt.Roles, role):
+			return fmt.Errorf("resource %q: unknown role %q (roles: %s)", key, role, strings.Join(rt.Roles, " < "))
+		}
+	}
+	return nil
+}
+
+func (a *App) adminRevokeToken(w http.ResponseWriter, r *http.Request) error {
+	p, err := a.store.RevokePAT(r.PathValue("id"), authstore.AdminActor)
+	if err != nil {
+		return err
+	}
+	a.logger.Info("token revoked", zap.String("token_id", p.ID), zap.String("by", "admin"))
+	login := ""
+	if u, err := a.store.User(p.UserID); err == nil {
+		login = u.Login
+	}
+	writeJSON(w, http.StatusOK, viewToken(p, login, time.Now()))
+	return nil
+}
+
+func (a *App) adminAudit(w http.ResponseWriter, r *http.Request) error {
+	userID := ""
+	if login := r.URL.Query().Get("user"); login != "" {
+		u, err := a.store.UserByLogin(login)
+		if err != nil {
+			return err
+		}
+		userID = u.ID
+	}
+	limit := 100
+	if s := r.URL.Query().Get("limit"); s != "" {
+		n, err := strconv.Atoi(s)
+		if err != nil || n < 1 {
+			return badInput("limit %q: want a positive number", s)
+		}
+		limit = n
+	}
+	events, err := a.store.Audit(userID, limit)
+	if err != nil {
+		return err
+	}
+	if events == nil {
+		events = []authstore.Event{}
+	}
+	writeJSON(w, http.StatusOK, events)
+	return nil
+}
+
+func (a *App) adminBackup(w http.ResponseWriter, _ *http.Request) error {
+	w.Header().Set("Content-Type", "application/octet-stream")
+	_, err := a.store.Backup(w)
+	return err
+}
+
+func (a *App) adminCheck(w http.ResponseWriter, _ *http.Request) error {
+	problems, err := a.store.Check()
+	if err != nil {
+		return err
+	}
+	if problems == nil {
+		problems = []string{}
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"store": a.store.Path(), "problems": problems})
+	return nil
+}
+
+func sortedNames(m map[string]config.Tier) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	slices.Sort(out)
+	return out
+}
