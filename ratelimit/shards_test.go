@@ -4,6 +4,7 @@ import (
 	"strconv"
 	"testing"
 	"time"
+	"unsafe"
 )
 
 func TestSweepDropsIdleKeysOnly(t *testing.T) {
@@ -96,7 +97,13 @@ func TestEvictionPrefersIdleKeys(t *testing.T) {
 	for i := range 8 {
 		l.Allow("busy" + strconv.Itoa(i)) // TAT = 3s
 	}
-	for i := range 8 {
+	// The first insert drops every idle key it sees, not just one, so the
+	// next inserts find room without scanning.
+	l.Allow("new0")
+	if n := l.Len(); n != 9 {
+		t.Fatalf("after one insert into a full shard Len = %d; want 9 (8 idle keys dropped)", n)
+	}
+	for i := 1; i < 8; i++ {
 		l.Allow("new" + strconv.Itoa(i))
 	}
 	if n := l.Len(); n != 16 {
@@ -132,6 +139,19 @@ func TestEvictionTakesOldestTAT(t *testing.T) {
 	}
 	if d := l.Allow("k5"); d != allowed(9, time.Second) {
 		t.Fatalf("k5 = %+v; want a fresh budget after eviction", d)
+	}
+}
+
+func TestKeysAreCopied(t *testing.T) {
+	// Callers may pass a string that aliases a reused buffer (a zero-copy
+	// view of a request header). The limiter must keep its own copy, or
+	// the map key changes under it when the buffer is reused.
+	l, _ := newTestLimiter(t, Policy{Name: "free", Count: 1, Window: time.Hour}, Options{})
+	buf := []byte("203.0.113.7")
+	l.Allow(unsafe.String(&buf[0], len(buf)))
+	copy(buf, "198.51.100.9")
+	if d := l.Allow("203.0.113.7"); d.Allowed {
+		t.Fatalf("second request for 203.0.113.7 = %+v; want refused (state kept under its own key)", d)
 	}
 }
 
