@@ -22,9 +22,10 @@
 //
 // Decisions for one key are linearizable: however many goroutines ask at
 // once, the admitted requests are exactly those a single-threaded GCRA would
-// admit in some order. Sweep only drops keys whose state equals that of a
-// new key (TAT in the past), and it does so atomically with respect to
-// concurrent Allow calls, so sweeping never changes a decision.
+// admit in some order (unless the key is evicted, below). Sweep only drops
+// keys whose state equals that of a new key (TAT in the past), and it does so
+// atomically with respect to concurrent Allow calls, so sweeping never
+// changes a decision.
 //
 // # Memory
 //
