@@ -16,6 +16,10 @@ func init() {
 	commandGroups = append(commandGroups, userCommand)
 }
 
+// userSubcommands are `caddy gatehouse user …` verbs registered by the
+// files that own them (passwords, TOTP, memberships).
+var userSubcommands []func() *cobra.Command
+
 func userCommand() *cobra.Command {
 	user := &cobra.Command{Use: "user", Short: "Manages users"}
 
@@ -104,5 +108,8 @@ func userCommand() *cobra.Command {
 		setState("disable", "Disables a user: their tokens and sessions stop working at once"),
 		setState("enable", "Enables a disabled user"),
 		setTier)
+	for _, sub := range userSubcommands {
+		user.AddCommand(sub())
+	}
 	return user
 }
