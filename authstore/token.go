@@ -113,13 +113,15 @@ func TokenHint(prefix, tok string) string {
 	return tok[:end] + "****"
 }
 
+// crc32IEEEString is crc32.ChecksumIEEE over a string, byte by byte with
+// the standard table: the library's accelerated path takes a []byte that
+// escapes, which would cost an allocation per request.
 func crc32IEEEString(s string) uint32 {
-	var buf [MaxTokenLen]byte
-	if len(s) <= len(buf) {
-		n := copy(buf[:], s)
-		return crc32.ChecksumIEEE(buf[:n])
+	crc := ^uint32(0)
+	for i := 0; i < len(s); i++ {
+		crc = crc32.IEEETable[byte(crc)^s[i]] ^ (crc >> 8)
 	}
-	return crc32.ChecksumIEEE([]byte(s))
+	return ^crc
 }
 
 // putChecksum writes v as exactly len(dst) base62 digits, most significant
