@@ -58,7 +58,8 @@ func parseGlobal(d *caddyfile.Dispenser, existing any) (any, error) {
 }
 
 // deferredCheck is a check that needs the whole block (a default tier
-// named before the tiers), remembered with its position.
+// named before the tiers are), remembered with its position. It gets a
+// Policy holding only the block's scopes and tiers.
 type deferredCheck struct {
 	file string
 	line int
@@ -162,14 +163,19 @@ func unmarshalGlobal(d *caddyfile.Dispenser) (config.Global, error) {
 			return g, d.Errf("unrecognized gatehouse option '%s'", d.Val())
 		}
 	}
-	policy, err := compilePolicy(g)
-	if err != nil {
-		return g, d.Err(err.Error())
+	// Checks that name tiers or scopes run against the whole block first,
+	// so their error points at their own line.
+	catalog := &config.Policy{Scopes: g.Scopes, Tiers: map[string]config.Tier{}}
+	for _, t := range g.Tiers {
+		catalog.Tiers[t.Name] = t
 	}
 	for _, c := range checks {
-		if err := c.run(policy); err != nil {
+		if err := c.run(catalog); err != nil {
 			return g, fmt.Errorf("%w, at %s:%d", err, c.file, c.line)
 		}
+	}
+	if _, err := compilePolicy(g); err != nil {
+		return g, d.Err(err.Error())
 	}
 	return g, nil
 }

@@ -1,0 +1,93 @@
+package caddymodule
+
+import (
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+)
+
+func TestBearerToken(t *testing.T) {
+	cases := []struct {
+		name    string
+		headers []string
+		tok     string
+		bad     bool
+	}{
+		{"none", nil, "", false},
+		{"bearer", []string{"Bearer abc.DEF_ghi-~+/="}, "abc.DEF_ghi-~+/=", false},
+		{"scheme is case-insensitive", []string{"bearer abc"}, "abc", false},
+		{"extra spaces", []string{"Bearer    abc"}, "abc", false},
+		{"two headers", []string{"Bearer a", "Bearer b"}, "", true},
+		{"empty", []string{"Bearer "}, "", true},
+		{"scheme only", []string{"Bearer"}, "", true},
+		{"basic", []string{"Basic YWxhZGRpbjpvcGVuc2VzYW1l"}, "", true},
+		{"comma-joined", []string{"Bearer a, Bearer b"}, "", true},
+		{"non-ASCII", []string{"Bearer tök"}, "", true},
+		{"control byte", []string{"Bearer a\x01b"}, "", true},
+		{"padding in the middle", []string{"Bearer a=b"}, "", true},
+		{"too large", []string{"Bearer " + strings.Repeat("a", maxAuthorizationLen)}, "", true},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			r := httptest.NewRequest("GET", "/", nil)
+			for _, h := range tc.headers {
+				r.Header.Add("Authorization", h)
+			}
+			tok, d := bearerToken(r)
+			if tc.bad != (d != nil) {
+				t.Fatalf("denial = %v, want bad=%v", d, tc.bad)
+			}
+			if d != nil && (d.status != http.StatusBadRequest || d.code != "invalid_request") {
+				t.Errorf("denial %d %s", d.status, d.code)
+			}
+			if tok != tc.tok {
+				t.Errorf("token %q, want %q", tok, tc.tok)
+			}
+		})
+	}
+}
+
+// FuzzBearerToken feeds arbitrary Authorization headers to the parser: it
+// must never panic, and whatever it accepts must be a bounded token68.
+func FuzzBearerToken(f *testing.F) {
+	for _, s := range []string{"Bearer gth_abc", "Bearer ", "Basic x", "bearer a.b.c", "Bearer \xff", "Bearer a==", "Bearer =", ""} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, v string) {
+		r := httptest.NewRequest("GET", "/", nil)
+		r.Header["Authorization"] = []string{v}
+		tok, d := bearerToken(r)
+		if d != nil {
+			if d.status != http.StatusBadRequest {
+				t.Fatalf("status %d for %q", d.status, v)
+			}
+			return
+		}
+		if tok == "" || len(tok) > maxAuthorizationLen || !isToken68(tok) {
+			t.Fatalf("accepted %q from %q", tok, v)
+		}
+	})
+}
+
+func TestStripIdentityHeaders(t *testing.T) {
+	h := http.Header{}
+	for _, k := range []string{"Gatehouse-User", "gatehouse-tier", "X-Gatehouse-Scopes", "X-Other", "Gatehousex"} {
+		h[k] = []string{"v"}
+	}
+	stripIdentityHeaders(h)
+	if len(h) != 2 || h["X-Other"] == nil || h["Gatehousex"] == nil {
+		t.Errorf("left %v", h)
+	}
+}
+
+func TestChallenge(t *testing.T) {
+	d := insufficientScope("papers:write", "papers:write")
+	want := `Bearer realm="gatehouse", error="insufficient_scope", error_description="insufficient scope: this token lacks papers:write", scope="papers:write"`
+	if got := challenge("gatehouse", d); got != want {
+		t.Errorf("got  %s\nwant %s", got, want)
+	}
+	if got := challenge("r", unauthenticated()); got != `Bearer realm="r"` {
+		t.Errorf("no-credential challenge %s", got)
+	}
+}
