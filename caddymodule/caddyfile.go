@@ -1,6 +1,7 @@
 package caddymodule
 
 import (
+	"cmp"
 	"encoding/json"
 	"fmt"
 	"slices"
@@ -165,7 +166,7 @@ func unmarshalGlobal(d *caddyfile.Dispenser) (config.Global, error) {
 	}
 	// Checks that name tiers or scopes run against the whole block first,
 	// so their error points at their own line.
-	catalog := &config.Policy{Scopes: g.Scopes, Tiers: map[string]config.Tier{}}
+	catalog := &config.Policy{Scopes: g.Scopes, Tiers: map[string]config.Tier{}, DefaultTier: cmp.Or(g.DefaultTier, config.DefaultTierName)}
 	for _, t := range g.Tiers {
 		catalog.Tiers[t.Name] = t
 	}

@@ -180,14 +180,13 @@ func Compile(g Global, checks Checks) (*Policy, error) {
 			}
 		}
 	}
-	p.DefaultTier = g.DefaultTier
-	if p.DefaultTier == "" {
-		p.DefaultTier = DefaultTierName
-		if len(p.Tiers) > 0 && !p.HasTier(DefaultTierName) {
+	p.DefaultTier = cmp.Or(g.DefaultTier, DefaultTierName)
+	if !p.HasTier(p.DefaultTier) {
+		if g.DefaultTier == "" {
 			errs = append(errs, fmt.Errorf("default_tier: no tier is named %s; name the default tier", DefaultTierName))
+		} else {
+			errs = append(errs, fmt.Errorf("default_tier %s: %w", p.DefaultTier, p.unknownTier()))
 		}
-	} else if !p.HasTier(p.DefaultTier) {
-		errs = append(errs, fmt.Errorf("default_tier %s: %w", p.DefaultTier, p.unknownTier()))
 	}
 	for _, r := range g.Resources {
 		if err := validateResourceType(r); err != nil {
@@ -213,18 +212,22 @@ func Compile(g Global, checks Checks) (*Policy, error) {
 	return p, nil
 }
 
-// HasTier reports whether a tier is declared; with no tiers declared, any
-// tier name is accepted and nothing is limited.
+// HasTier reports whether a tier is declared. With no tiers declared
+// (nothing is limited) the default tier is the only one.
 func (p *Policy) HasTier(name string) bool {
 	if len(p.Tiers) == 0 {
-		return name != ""
+		return name != "" && name == p.DefaultTier
 	}
 	_, ok := p.Tiers[name]
 	return ok
 }
 
 func (p *Policy) unknownTier() error {
-	return fmt.Errorf("unknown tier (declared: %s)", strings.Join(sortedKeys(p.Tiers), ", "))
+	declared := sortedKeys(p.Tiers)
+	if len(declared) == 0 {
+		declared = []string{p.DefaultTier}
+	}
+	return fmt.Errorf("unknown tier (declared: %s)", strings.Join(declared, ", "))
 }
 
 // CheckTier returns an error naming the declared tiers if name is unknown.

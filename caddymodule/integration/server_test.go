@@ -1,0 +1,89 @@
+package integration
+
+import (
+	"bytes"
+	"fmt"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"testing"
+	"time"
+)
+
+// Ports of servers run from the built binary, clear of the in-process ones.
+var (
+	binAdminPort = adminPort + 10
+	binHTTPPort  = adminPort + 11
+	binUpstream  = adminPort + 12
+	unusedPort   = adminPort + 19 // nothing listens here: "no server running"
+)
+
+// binServer is `caddy run` of the built binary, as an operator runs it.
+type binServer struct {
+	t       *testing.T
+	cmd     *exec.Cmd
+	file    string
+	output  *bytes.Buffer
+	address string
+}
+
+// startBinary writes caddyfile and runs it with the built binary, waiting
+// until the admin API answers.
+func startBinary(t *testing.T, caddyfile string) *binServer {
+	t.Helper()
+	dir := t.TempDir()
+	s := &binServer{t: t, file: filepath.Join(dir, "Caddyfile"), output: &bytes.Buffer{}, address: fmt.Sprintf("localhost:%d", binAdminPort)}
+	if err := os.WriteFile(s.file, []byte(caddyfile), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	s.cmd = exec.Command(caddyBin, "run", "--config", s.file)
+	s.cmd.Env = append(os.Environ(), "HOME="+dir, "XDG_DATA_HOME="+dir, "XDG_CONFIG_HOME="+dir)
+	s.cmd.Stdout, s.cmd.Stderr = s.output, s.output
+	if err := s.cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(s.stop)
+	deadline := time.Now().Add(15 * time.Second)
+	for time.Now().Before(deadline) {
+		resp, err := http.Get("http://" + s.address + "/config/")
+		if err == nil {
+			resp.Body.Close()
+			return s
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	t.Fatalf("caddy did not start:\n%s", s.output)
+	return nil
+}
+
+func (s *binServer) stop() {
+	if s.cmd.ProcessState != nil {
+		return
+	}
+	s.cmd.Process.Signal(os.Interrupt)
+	done := make(chan struct{})
+	go func() { s.cmd.Wait(); close(done) }()
+	select {
+	case <-done:
+	case <-time.After(10 * time.Second):
+		s.cmd.Process.Kill()
+		<-done
+	}
+}
+
+// rewrite replaces the Caddyfile and runs `caddy reload`.
+func (s *binServer) reload(caddyfile string) (string, error) {
+	s.t.Helper()
+	if err := os.WriteFile(s.file, []byte(caddyfile), 0o600); err != nil {
+		s.t.Fatal(err)
+	}
+	out, err := exec.Command(caddyBin, "reload", "--config", s.file).CombinedOutput()
+	return string(out), err
+}
+
+// gatehouse runs `caddy gatehouse …` against this server.
+func (s *binServer) gatehouse(args ...string) (string, string, error) {
+	s.t.Helper()
+	return runCaddy(s.t, append(append([]string{"gatehouse"}, args...), "--address", s.address)...)
+}
