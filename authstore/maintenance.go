@@ -98,4 +98,3 @@ func (s *Store) Stats() (Stats, error) {
 	})
 	return st, err
 }
-
