@@ -197,8 +197,9 @@ func (e *NetworkError) Error() string {
 	if ue, ok := errors.AsType[*url.Error](inner); ok {
 		inner = ue.Err
 	}
-	if _, ok := errors.AsType[tls.RecordHeaderError](inner); ok {
-		return fmt.Sprintf("TLS connection to %s failed: it does not speak TLS there; if it serves plain http, use -s http://%s", h, h)
+	if e.notTLS() {
+		_, hostport, _ := strings.Cut(e.Host, "://")
+		return fmt.Sprintf("TLS connection to %s failed: it does not speak TLS there; if it serves plain http, use -s http://%s", h, hostport)
 	}
 	if e.TLS() {
 		return fmt.Sprintf("TLS connection to %s failed: %v", h, inner)
@@ -233,13 +234,20 @@ func (e *NetworkError) TLS() bool {
 	if _, ok := errors.AsType[x509.CertificateInvalidError](e.Err); ok {
 		return true
 	}
-	if _, ok := errors.AsType[tls.RecordHeaderError](e.Err); ok {
-		return true
-	}
 	if _, ok := errors.AsType[tls.AlertError](e.Err); ok {
 		return true
 	}
-	return false
+	return e.notTLS()
+}
+
+// notTLS reports whether an https request reached a server that answered
+// in plain text. net/http replaces tls.RecordHeaderError by an error of
+// its own when the answer looks like HTTP, hence the string match.
+func (e *NetworkError) notTLS() bool {
+	if _, ok := errors.AsType[tls.RecordHeaderError](e.Err); ok {
+		return true
+	}
+	return e.Err != nil && strings.Contains(e.Err.Error(), "server gave HTTP response to HTTPS client")
 }
 
 // errorBody is the JSON body of every Gatehouse error, and OAuth's.
@@ -258,7 +266,7 @@ func (c *Client) responseError(method, path string, resp *http.Response, body []
 	if msg == "" {
 		msg = eb.ErrorDescription
 	}
-	challenge, _ := bearerChallenge(resp.Header.Values("WWW-Authenticate"))
+	challenge, hasChallenge := bearerChallenge(resp.Header.Values("WWW-Authenticate"))
 	switch resp.StatusCode {
 	case http.StatusUnauthorized:
 		e := &AuthError{Host: c.Host, CLI: c.CLIName, Description: challenge["error_description"]}
@@ -266,7 +274,7 @@ func (c *Client) responseError(method, path string, resp *http.Response, body []
 			e.Description = msg
 		}
 		code := challenge["error"]
-		if code == "" {
+		if !hasChallenge && eb.Error == "invalid_token" {
 			code = eb.Error
 		}
 		d := strings.ToLower(e.Description)

@@ -54,6 +54,9 @@ func NormalizeHost(s string) (string, error) {
 	if host == "" {
 		return "", fmt.Errorf("%w %q: no host name", ErrInvalidHost, s)
 	}
+	if err := checkHostname(host); err != nil {
+		return "", fmt.Errorf("%w %q: %w", ErrInvalidHost, s, err)
+	}
 	port := u.Port()
 	if port == "" && strings.HasSuffix(u.Host, ":") {
 		return "", fmt.Errorf("%w %q: empty port", ErrInvalidHost, s)
@@ -119,6 +122,27 @@ func IsPlainHTTP(key string) bool {
 		return false
 	}
 	return u.Scheme == "http" && !isLoopback(u.Hostname())
+}
+
+// checkHostname accepts an IP address or a DNS name in ASCII.
+func checkHostname(host string) error {
+	if strings.Contains(host, ":") {
+		addr, err := netip.ParseAddr(host)
+		if err != nil || !addr.Is6() {
+			return fmt.Errorf("%q is not an IPv6 address", host)
+		}
+		return nil
+	}
+	for _, r := range host {
+		switch {
+		case 'a' <= r && r <= 'z', '0' <= r && r <= '9', r == '-', r == '.', r == '_':
+		case r > 0x7f:
+			return fmt.Errorf("%q is not ASCII; use its xn-- form", host)
+		default:
+			return fmt.Errorf("%q holds %q, which no host name has", host, r)
+		}
+	}
+	return nil
 }
 
 // isLoopback reports whether host names this machine: localhost,
