@@ -58,9 +58,9 @@ func TestResponseError(t *testing.T) {
 			want: []string{"malformed token"},
 		},
 		{
-			name:   "user disabled",
-			status: 401,
-			header: map[string]string{"WWW-Authenticate": `Bearer realm="gatehouse", error="invalid_token", error_description="user disabled"`},
+			name:     "user disabled",
+			status:   401,
+			header:   map[string]string{"WWW-Authenticate": `Bearer realm="gatehouse", error="invalid_token", error_description="user disabled"`},
 			sentinel: ErrUserDisabled,
 			want:     []string{"disabled", "operator"},
 		},
