@@ -14,20 +14,10 @@ import (
 	"github.com/gatehouse/gatehouse/client/gatehousetest"
 )
 
-// approveAfter approves each grant at its n-th poll with d.
-func approveAfter(n int, d gatehousetest.Decision) func(gatehousetest.DeviceRequest) *gatehousetest.Decision {
-	return func(r gatehousetest.DeviceRequest) *gatehousetest.Decision {
-		if r.Polls < n {
-			return nil
-		}
-		return &d
-	}
-}
-
 func TestDeviceLogin(t *testing.T) {
 	t.Parallel()
 	srv := gatehousetest.NewServer(t)
-	srv.Decide = approveAfter(2, gatehousetest.Decision{User: "alice"})
+	srv.SetDecide(gatehousetest.ApproveAt(2, gatehousetest.Decision{User: "alice"}))
 	c := newClient(t, srv, nil)
 	dl, err := c.StartDeviceLogin(t.Context(), client.LoginOptions{
 		Scopes: []string{"wiki:read", "papers:read"}, TokenName: "laptop", ExpiresDays: 30,
@@ -87,7 +77,7 @@ func TestDeviceLogin(t *testing.T) {
 func TestDeviceLoginBrowserChoiceWins(t *testing.T) {
 	t.Parallel()
 	srv := gatehousetest.NewServer(t)
-	srv.Decide = approveAfter(1, gatehousetest.Decision{Scopes: []string{"wiki:read"}, ExpiresDays: -1})
+	srv.SetDecide(gatehousetest.ApproveAt(1, gatehousetest.Decision{Scopes: []string{"wiki:read"}, ExpiresDays: -1}))
 	dl, err := newClient(t, srv, nil).StartDeviceLogin(t.Context(), client.LoginOptions{Scopes: []string{"wiki:read", "papers:write"}, ExpiresDays: 7})
 	if err != nil {
 		t.Fatal(err)
@@ -104,7 +94,7 @@ func TestDeviceLoginBrowserChoiceWins(t *testing.T) {
 func TestDeviceLoginDenied(t *testing.T) {
 	t.Parallel()
 	srv := gatehousetest.NewServer(t)
-	srv.Decide = approveAfter(1, gatehousetest.Decision{Deny: true})
+	srv.SetDecide(gatehousetest.ApproveAt(1, gatehousetest.Decision{Deny: true}))
 	dl, err := newClient(t, srv, nil).StartDeviceLogin(t.Context(), client.LoginOptions{})
 	if err != nil {
 		t.Fatal(err)
@@ -117,7 +107,7 @@ func TestDeviceLoginDenied(t *testing.T) {
 func TestDeviceLoginCodeExpires(t *testing.T) {
 	t.Parallel()
 	srv := gatehousetest.NewServer(t)
-	srv.ExpiresIn = 2
+	srv.SetExpiresIn(2)
 	dl, err := newClient(t, srv, nil).StartDeviceLogin(t.Context(), client.LoginOptions{})
 	if err != nil {
 		t.Fatal(err)
@@ -148,8 +138,8 @@ func TestDeviceLoginSlowDown(t *testing.T) {
 		t.Skip("takes 7 seconds")
 	}
 	srv := gatehousetest.NewServer(t)
-	srv.SlowDown = 1
-	srv.Decide = approveAfter(1, gatehousetest.Decision{})
+	srv.SetSlowDown(1)
+	srv.SetDecide(gatehousetest.ApproveAt(1, gatehousetest.Decision{}))
 	dl, err := newClient(t, srv, nil).StartDeviceLogin(t.Context(), client.LoginOptions{})
 	if err != nil {
 		t.Fatal(err)
@@ -167,7 +157,7 @@ func TestDeviceLoginSlowDown(t *testing.T) {
 func TestDeviceLoginPollRateLimited(t *testing.T) {
 	t.Parallel()
 	srv := gatehousetest.NewServer(t)
-	srv.Decide = approveAfter(1, gatehousetest.Decision{})
+	srv.SetDecide(gatehousetest.ApproveAt(1, gatehousetest.Decision{}))
 	dl, err := newClient(t, srv, nil).StartDeviceLogin(t.Context(), client.LoginOptions{})
 	if err != nil {
 		t.Fatal(err)

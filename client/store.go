@@ -107,11 +107,16 @@ func (s *Store) Update(ctx context.Context, fn func(*HostsFile) error) error {
 	if f.Version == 0 {
 		f.Version = HostsFileVersion
 	}
-	data, err := yaml.Marshal(f)
-	if err != nil {
+	var buf bytes.Buffer
+	enc := yaml.NewEncoder(&buf)
+	enc.SetIndent(2)
+	if err := enc.Encode(f); err != nil {
 		return fmt.Errorf("encoding %s: %w", s.path, err)
 	}
-	return writeAtomic(s.path, data)
+	if err := enc.Close(); err != nil {
+		return fmt.Errorf("encoding %s: %w", s.path, err)
+	}
+	return writeAtomic(s.path, buf.Bytes())
 }
 
 // read decodes the file, which may be absent; the caller has checked the

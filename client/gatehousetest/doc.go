@@ -5,7 +5,7 @@
 // embeds package client.
 //
 // It is not a server: there is no user store, no browser page, no policy.
-// Tests approve device logins by calling [Server.Approve] or by setting
-// [Server.Decide], and make tokens directly with [Server.IssueToken].
+// Tests approve device logins by calling [Server.Approve] or through
+// [Server.SetDecide], and make tokens directly with [Server.IssueToken].
 // End-to-end behaviour is tested against a real Caddy with Gatehouse.
 package gatehousetest

@@ -23,30 +23,26 @@ const (
 	DefaultExpiresIn = 600 // seconds a device code lives
 )
 
-// Server is the fake. Set its exported fields before the first request;
-// they are read under its lock.
+// Server is the fake. Its methods are safe for concurrent use, also while
+// requests are served.
 type Server struct {
 	// URL is the base URL, `http://127.0.0.1:PORT`.
 	URL string
-	// Interval and ExpiresIn are what device codes are issued with.
-	Interval, ExpiresIn int
-	// SlowDown is how many polls are answered slow_down before the
-	// grant's state is looked at.
-	SlowDown int
-	// Decide, when set, is asked at every poll of a pending device
-	// grant; nil leaves it pending.
-	Decide func(DeviceRequest) *Decision
 
-	srv      *httptest.Server
-	mu       sync.Mutex
-	tokens   map[string]*Token
-	grants   map[string]*grant // by device code
-	scopes   map[string][]string
-	limited  int
-	retry    int
-	disabled map[string]bool
-	requests []Request
-	seq      int
+	srv       *httptest.Server
+	mu        sync.Mutex
+	interval  int
+	expiresIn int
+	slowDown  int
+	decide    func(DeviceRequest) *Decision
+	tokens    map[string]*Token
+	grants    map[string]*grant // by device code
+	scopes    map[string][]string
+	limited   int
+	retry     int
+	disabled  map[string]bool
+	requests  []Request
+	seq       int
 }
 
 // Token is a token the fake knows.
@@ -104,8 +100,8 @@ type grant struct {
 func NewServer(t testing.TB) *Server {
 	t.Helper()
 	s := &Server{
-		Interval:  DefaultInterval,
-		ExpiresIn: DefaultExpiresIn,
+		interval:  DefaultInterval,
+		expiresIn: DefaultExpiresIn,
 		tokens:    map[string]*Token{},
 		grants:    map[string]*grant{},
 		scopes:    map[string][]string{},
@@ -121,6 +117,48 @@ func NewServer(t testing.TB) *Server {
 	s.URL = s.srv.URL
 	t.Cleanup(s.srv.Close)
 	return s
+}
+
+// SetInterval sets the polling interval of new device codes, in seconds.
+func (s *Server) SetInterval(seconds int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.interval = seconds
+}
+
+// SetExpiresIn sets the lifetime of new device codes, in seconds.
+func (s *Server) SetExpiresIn(seconds int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.expiresIn = seconds
+}
+
+// SetSlowDown answers the next n polls slow_down, whatever the grant's
+// state.
+func (s *Server) SetSlowDown(n int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.slowDown = n
+}
+
+// SetDecide sets the function asked at every poll of a pending device
+// grant; it returns nil to leave the grant pending. It stands for the
+// person in front of the browser.
+func (s *Server) SetDecide(decide func(DeviceRequest) *Decision) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.decide = decide
+}
+
+// ApproveAt is a decide function (see [Server.SetDecide]) that makes
+// decision d at a grant's polls-th poll.
+func ApproveAt(polls int, d Decision) func(DeviceRequest) *Decision {
+	return func(r DeviceRequest) *Decision {
+		if r.Polls < polls {
+			return nil
+		}
+		return &d
+	}
 }
 
 // Close stops the fake early (to test an unreachable server).
@@ -256,17 +294,17 @@ func (s *Server) deviceCode(w http.ResponseWriter, r *http.Request) {
 			ExpiresDays: days,
 		},
 		deviceCd: randomBase62(40),
-		expires:  time.Now().Add(time.Duration(s.ExpiresIn) * time.Second),
+		expires:  time.Now().Add(time.Duration(s.expiresIn) * time.Second),
 	}
 	s.grants[g.deviceCd] = g
-	verify := s.URL + "/device"
+	verify := "http://" + r.Host + "/device"
 	writeJSON(w, http.StatusOK, map[string]any{
 		"device_code":               g.deviceCd,
 		"user_code":                 g.req.UserCode,
 		"verification_uri":          verify,
 		"verification_uri_complete": verify + "?user_code=" + g.req.UserCode,
-		"expires_in":                s.ExpiresIn,
-		"interval":                  s.Interval,
+		"expires_in":                s.expiresIn,
+		"interval":                  s.interval,
 	})
 }
 
@@ -283,8 +321,8 @@ func (s *Server) deviceToken(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.mu.Lock()
-	if s.SlowDown > 0 {
-		s.SlowDown--
+	if s.slowDown > 0 {
+		s.slowDown--
 		s.mu.Unlock()
 		oauthErr("slow_down", "polling too fast")
 		return
@@ -309,7 +347,7 @@ func (s *Server) deviceToken(w http.ResponseWriter, r *http.Request) {
 		oauthErr("expired_token", "the device code has expired")
 		return
 	}
-	decide := s.Decide
+	decide := s.decide
 	req := g.req
 	s.mu.Unlock()
 	var d *Decision

@@ -11,20 +11,10 @@ import (
 	"github.com/gatehouse/gatehouse/client/gatehousetest"
 )
 
-// approveAt approves each grant at its n-th poll.
-func approveAt(n int, d gatehousetest.Decision) func(gatehousetest.DeviceRequest) *gatehousetest.Decision {
-	return func(r gatehousetest.DeviceRequest) *gatehousetest.Decision {
-		if r.Polls < n {
-			return nil
-		}
-		return &d
-	}
-}
-
 func TestLoginDevice(t *testing.T) {
 	t.Parallel()
 	srv := gatehousetest.NewServer(t)
-	srv.Decide = approveAt(1, gatehousetest.Decision{User: "alice"})
+	srv.SetDecide(gatehousetest.ApproveAt(1, gatehousetest.Decision{User: "alice"}))
 	e := newEnv(t)
 	r := e.mustRun("", "auth", "login", "-s", srv.URL, "--no-browser",
 		"--scopes", "wiki:read,papers:read", "--token-name", "laptop", "--expires-days", "30")
@@ -77,7 +67,7 @@ func TestLoginBrowser(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
 			srv := gatehousetest.NewServer(t)
-			srv.Decide = approveAt(1, gatehousetest.Decision{})
+			srv.SetDecide(gatehousetest.ApproveAt(1, gatehousetest.Decision{}))
 			e := newEnv(t)
 			e.env = tt.env
 			e.failOpen = tt.failOpen
@@ -103,9 +93,11 @@ func TestLoginDeviceFailures(t *testing.T) {
 		args    []string
 		wantErr string
 	}{
-		{"denied", func(s *gatehousetest.Server) { s.Decide = approveAt(1, gatehousetest.Decision{Deny: true}) },
+		{"denied", func(s *gatehousetest.Server) {
+			s.SetDecide(gatehousetest.ApproveAt(1, gatehousetest.Decision{Deny: true}))
+		},
 			nil, "was denied in the browser"},
-		{"code expires", func(s *gatehousetest.Server) { s.ExpiresIn = 1 }, nil, "code expired before it was approved"},
+		{"code expires", func(s *gatehousetest.Server) { s.SetExpiresIn(1) }, nil, "code expired before it was approved"},
 		{"timeout", nil, []string{"--timeout", "1"}, "no approval within 1s; run the login again"},
 	}
 	for _, tt := range tests {

@@ -90,7 +90,7 @@ func TestBinaryConcurrentLogins(t *testing.T) {
 	var servers []*gatehousetest.Server
 	for range 4 {
 		srv := gatehousetest.NewServer(t)
-		srv.Decide = approveAt(1, gatehousetest.Decision{User: "alice"})
+		srv.SetDecide(gatehousetest.ApproveAt(1, gatehousetest.Decision{User: "alice"}))
 		servers = append(servers, srv)
 	}
 	var wg sync.WaitGroup
