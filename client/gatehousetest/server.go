@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -13,6 +14,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 )
@@ -30,6 +32,7 @@ type Server struct {
 	URL string
 
 	srv       *httptest.Server
+	offline   atomic.Bool
 	mu        sync.Mutex
 	interval  int
 	expiresIn int
@@ -113,7 +116,9 @@ func NewServer(t testing.TB) *Server {
 	mux.HandleFunc("GET /api/whoami", s.authed(s.whoami))
 	mux.HandleFunc("POST /api/auth/revoke", s.authed(s.revoke))
 	mux.HandleFunc("/", s.authed(s.echo))
-	s.srv = httptest.NewServer(s.record(mux))
+	s.srv = httptest.NewUnstartedServer(s.record(mux))
+	s.srv.Listener = dropListener{Listener: s.srv.Listener, offline: &s.offline}
+	s.srv.Start()
 	s.URL = s.srv.URL
 	t.Cleanup(s.srv.Close)
 	return s
@@ -161,8 +166,30 @@ func ApproveAt(polls int, d Decision) func(DeviceRequest) *Decision {
 	}
 }
 
-// Close stops the fake early (to test an unreachable server).
-func (s *Server) Close() { s.srv.Close() }
+// GoOffline makes the fake unreachable: every connection, open or new, is
+// closed before a request is read. Its port stays bound, so that no other
+// server started meanwhile can answer in its place.
+func (s *Server) GoOffline() {
+	s.offline.Store(true)
+	s.srv.CloseClientConnections()
+}
+
+// dropListener closes the connections it accepts while offline.
+type dropListener struct {
+	net.Listener
+	offline *atomic.Bool
+}
+
+// Accept implements net.Listener.
+func (l dropListener) Accept() (net.Conn, error) {
+	for {
+		c, err := l.Listener.Accept()
+		if err != nil || !l.offline.Load() {
+			return c, err
+		}
+		c.Close()
+	}
+}
 
 // IssueToken makes a token as if approved; expiresAt zero means never.
 func (s *Server) IssueToken(user string, scopes []string, expiresAt time.Time) *Token {

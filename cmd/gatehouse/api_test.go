@@ -193,7 +193,7 @@ func TestAPIUnreachable(t *testing.T) {
 	srv := gatehousetest.NewServer(t)
 	e := newEnv(t)
 	e.loginWithToken(srv, "alice", nil, time.Time{})
-	srv.Close()
+	srv.GoOffline()
 	r := e.run("", "--request-timeout", "5", "api", "/v1/x")
 	if r.code != 1 {
 		t.Fatalf("exit %d", r.code)

@@ -194,7 +194,7 @@ func TestStatus(t *testing.T) {
 	gone.Revoke(revoked.Secret)
 	expiring := e.loginWithToken(old, "dave", nil, time.Now().Add(2*time.Second))
 	e.loginWithToken(off, "erin", nil, time.Now().Add(50*24*time.Hour))
-	off.Close()
+	off.GoOffline()
 	time.Sleep(time.Until(expiring.ExpiresAt.Add(10 * time.Millisecond)))
 
 	r := e.run("", "auth", "status")
@@ -262,7 +262,7 @@ func TestLogoutAlreadyRevokedOrOffline(t *testing.T) {
 	revokedSrv.Revoke(tok.Secret)
 	e.loginWithToken(offSrv, "alice", nil, time.Time{})
 	e.loginWithToken(keep, "alice", nil, time.Time{})
-	offSrv.Close()
+	offSrv.GoOffline()
 
 	// Several hosts and no default: logout must be told which.
 	r := e.run("", "auth", "logout")
