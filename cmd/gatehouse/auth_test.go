@@ -17,7 +17,7 @@ func TestLoginDevice(t *testing.T) {
 	srv.SetDecide(gatehousetest.ApproveAt(1, gatehousetest.Decision{User: "alice"}))
 	e := newEnv(t)
 	r := e.mustRun("", "auth", "login", "-s", srv.URL, "--no-browser",
-		"--scopes", "wiki:read,papers:read", "--token-name", "laptop", "--expires-days", "30")
+		"--scopes", "wiki:read, papers:read,", "--token-name", "laptop", "--expires-days", "30")
 
 	grants := srv.Grants()
 	if len(grants) != 1 {

@@ -57,6 +57,7 @@ with the server, and stored.`,
 			if o.expiresDays < 0 {
 				return usageError{errors.New("--expires-days must be positive")}
 			}
+			o.scopes = cleanScopes(o.scopes)
 			return a.login(cmd.Context(), o)
 		},
 	}
@@ -120,6 +121,16 @@ func (a *app) login(ctx context.Context, o loginOptions) error {
 		a.warnf("this replaced the token %s, which stays valid on the server until it expires or is revoked there", previous.Hint())
 	}
 	return nil
+}
+
+// cleanScopes trims the scopes of --scopes and drops empty ones
+// (`--scopes "a, b,"`).
+func cleanScopes(in []string) []string {
+	var out []string
+	for _, s := range in {
+		out = append(out, strings.Fields(s)...)
+	}
+	return out
 }
 
 // loginHost is the server to log in to: -s, else the default server, else
