@@ -1,0 +1,218 @@
+package client
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"strings"
+	"time"
+)
+
+// TokenExpirationHeader carries the expiry of the PAT that authenticated
+// a request, on every response to one (`2026-09-01 00:00:00 UTC`).
+const TokenExpirationHeader = "Gatehouse-Token-Expiration"
+
+// maxErrorBody bounds how much of an error response is read.
+const maxErrorBody = 1 << 20
+
+// Request is one API call.
+type Request struct {
+	// Method is the HTTP method; empty means GET.
+	Method string
+	// Path is the path on the server, with an optional query; it is
+	// joined to the client's Host and may not leave it.
+	Path string
+	// Body is sent as the request body when not nil.
+	Body []byte
+	// Header holds extra request headers. Authorization is always the
+	// client's token and cannot be set here.
+	Header http.Header
+}
+
+// Do sends an API call with the client's token. Whenever the server
+// answers, the response is returned and the caller must close its body. A
+// status of 400 or more also gives an error that says how to fix it
+// ([*AuthError], [*ScopeError], [*RateLimitError] or [*HTTPError]); the
+// response's body has then been read and is replayed from memory. A
+// failure to reach the server is a [*NetworkError] and no response.
+//
+// A GET or HEAD answered 429 is retried once after its Retry-After, if
+// that is no longer than MaxRetryWait; nothing else is ever retried, and
+// an authentication failure never is.
+func (c *Client) Do(ctx context.Context, r *Request) (*http.Response, error) {
+	method := r.Method
+	if method == "" {
+		method = http.MethodGet
+	}
+	maxWait := c.MaxRetryWait
+	if maxWait == 0 {
+		maxWait = DefaultMaxRetryWait
+	}
+	resp, err := c.send(ctx, method, r)
+	var rl *RateLimitError
+	if err == nil || !errors.As(err, &rl) || (method != http.MethodGet && method != http.MethodHead) ||
+		rl.RetryAfter <= 0 || rl.RetryAfter > maxWait {
+		return resp, err
+	}
+	if c.OnRetry != nil {
+		c.OnRetry(rl.RetryAfter, rl)
+	}
+	t := time.NewTimer(rl.RetryAfter)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return resp, err
+	case <-t.C:
+	}
+	resp.Body.Close()
+	return c.send(ctx, method, r)
+}
+
+// send makes one attempt of Do.
+func (c *Client) send(ctx context.Context, method string, r *Request) (*http.Response, error) {
+	u, err := c.url(r.Path)
+	if err != nil {
+		return nil, err
+	}
+	var body io.Reader
+	if r.Body != nil {
+		body = bytes.NewReader(r.Body)
+	}
+	req, err := http.NewRequestWithContext(ctx, method, u, body)
+	if err != nil {
+		return nil, fmt.Errorf("%s %s: %w", method, r.Path, err)
+	}
+	for k, vs := range r.Header {
+		for _, v := range vs {
+			req.Header.Add(k, v)
+		}
+	}
+	req.Header.Del("Authorization")
+	if c.Token != "" {
+		if err := CheckToken(c.Token); err != nil {
+			return nil, fmt.Errorf("token for %s: %w", DisplayHost(c.Host), err)
+		}
+		req.Header.Set("Authorization", "Bearer "+c.Token)
+	}
+	if req.Header.Get("Accept") == "" {
+		req.Header.Set("Accept", "application/json")
+	}
+	req.Header.Set("User-Agent", c.userAgent())
+	resp, err := c.httpClient().Do(req)
+	if err != nil {
+		if ctx.Err() != nil {
+			return nil, fmt.Errorf("%s %s on %s: %w", method, r.Path, DisplayHost(c.Host), ctx.Err())
+		}
+		return nil, &NetworkError{Host: c.Host, Err: err}
+	}
+	if resp.StatusCode < 400 {
+		return resp, nil
+	}
+	data, readErr := io.ReadAll(io.LimitReader(resp.Body, maxErrorBody))
+	resp.Body.Close()
+	resp.Body = io.NopCloser(bytes.NewReader(data))
+	if readErr != nil && ctx.Err() == nil && len(data) == 0 {
+		return resp, &NetworkError{Host: c.Host, Err: readErr}
+	}
+	return resp, c.responseError(method, r.Path, resp, data)
+}
+
+// callJSON sends a call and decodes a JSON answer into v.
+func (c *Client) callJSON(ctx context.Context, method, path string, v any) error {
+	resp, err := c.Do(ctx, &Request{Method: method, Path: path})
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode/100 != 2 {
+		msg := "unexpected answer"
+		if loc := resp.Header.Get("Location"); loc != "" {
+			msg = "unexpected redirect to " + loc
+		}
+		return &HTTPError{Host: c.Host, Method: method, Path: path, StatusCode: resp.StatusCode, Message: msg}
+	}
+	if err := json.NewDecoder(io.LimitReader(resp.Body, maxErrorBody)).Decode(v); err != nil {
+		return fmt.Errorf("%s %s on %s: reading the answer: %w", method, path, DisplayHost(c.Host), err)
+	}
+	return nil
+}
+
+// Whoami describes the credential that made a request, as /api/whoami
+// tells it.
+type Whoami struct {
+	// UserID and Login identify the user.
+	UserID string `json:"user_id"`
+	Login  string `json:"login"`
+	// Tier is the user's rate-limit tier.
+	Tier string `json:"tier"`
+	// Credential is the kind of credential: `pat` or `session`.
+	Credential string `json:"credential"`
+	// Scopes are the credential's scopes.
+	Scopes []string `json:"scopes"`
+	// TokenID, TokenName and TokenHint describe a PAT.
+	TokenID   string `json:"token_id"`
+	TokenName string `json:"token_name"`
+	TokenHint string `json:"token_hint"`
+	// ExpiresAt is when the credential expires; zero if it does not.
+	ExpiresAt time.Time `json:"expires_at"`
+}
+
+// Whoami asks the server who the client's token belongs to. It is also
+// the way to check that a token is valid: an invalid one gives an
+// [*AuthError].
+func (c *Client) Whoami(ctx context.Context) (*Whoami, error) {
+	var w Whoami
+	if err := c.callJSON(ctx, http.MethodGet, c.path(func(p Paths) string { return p.Whoami }), &w); err != nil {
+		return nil, err
+	}
+	return &w, nil
+}
+
+// Revoked is the server's answer to a revocation.
+type Revoked struct {
+	// Revoked is true when the token was revoked.
+	Revoked bool `json:"revoked"`
+	// TokenID is the revoked token's public id.
+	TokenID string `json:"token_id"`
+}
+
+// Revoke revokes the client's own token on the server. Once it returns
+// without error the token is useless, on this server.
+func (c *Client) Revoke(ctx context.Context) (*Revoked, error) {
+	var r Revoked
+	if err := c.callJSON(ctx, http.MethodPost, c.path(func(p Paths) string { return p.Revoke }), &r); err != nil {
+		return nil, err
+	}
+	if !r.Revoked {
+		return &r, fmt.Errorf("%s did not confirm the revocation", DisplayHost(c.Host))
+	}
+	return &r, nil
+}
+
+// expirationLayouts are the forms of Gatehouse-Token-Expiration accepted.
+var expirationLayouts = []string{"2006-01-02 15:04:05 MST", "2006-01-02 15:04:05 -0700", time.RFC3339}
+
+// TokenExpiration reads the Gatehouse-Token-Expiration header; ok is false
+// when it is absent (a token that does not expire) or unreadable.
+func TokenExpiration(h http.Header) (t time.Time, ok bool) {
+	v := strings.TrimSpace(h.Get(TokenExpirationHeader))
+	if v == "" {
+		return time.Time{}, false
+	}
+	for _, layout := range expirationLayouts {
+		if t, err := time.Parse(layout, v); err == nil {
+			return t.UTC(), true
+		}
+	}
+	return time.Time{}, false
+}
+
+// FormatTime is how this package writes a time in messages:
+// `2026-09-01 00:00 UTC`.
+func FormatTime(t time.Time) string {
+	return t.UTC().Format("2006-01-02 15:04 MST")
+}

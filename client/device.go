@@ -1,0 +1,232 @@
+package client
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+
+	"golang.org/x/oauth2"
+)
+
+// maxRateLimitedPolls bounds how often Wait starts polling again after
+// the token endpoint answered 429.
+const maxRateLimitedPolls = 3
+
+// LoginOptions pre-fill the approval form of a device login. The person
+// who approves it in the browser has the last word on each.
+type LoginOptions struct {
+	// ClientID is the OAuth client_id; empty means [DefaultClientID].
+	ClientID string
+	// Scopes are the scopes asked for; empty lets the server choose.
+	Scopes []string
+	// TokenName names the token; empty lets the server choose.
+	TokenName string
+	// ExpiresDays is the token's lifetime in days; 0 lets the server
+	// choose.
+	ExpiresDays int
+}
+
+// DeviceLogin is a device login in progress: show UserCode and
+// VerificationURI to the user (or open [DeviceLogin.BrowserURL]), then call
+// [DeviceLogin.Wait].
+type DeviceLogin struct {
+	// UserCode is the code the user confirms in the browser (`WDJB-MJHT`).
+	UserCode string
+	// VerificationURI is the page where the code is entered.
+	VerificationURI string
+	// VerificationURIComplete is that page with the code filled in; it
+	// may be empty.
+	VerificationURIComplete string
+	// ExpiresAt is when the code stops working.
+	ExpiresAt time.Time
+	// Interval is how often the server is polled.
+	Interval time.Duration
+
+	client *Client
+	config oauth2.Config
+	auth   *oauth2.DeviceAuthResponse
+}
+
+// Token is a personal access token obtained by a device login. Printing it
+// with %v shows only its hint.
+type Token struct {
+	// AccessToken is the secret.
+	AccessToken string
+	// Scopes are the granted scopes.
+	Scopes []string
+	// ExpiresAt is when it expires; zero if it does not.
+	ExpiresAt time.Time
+}
+
+// String shows the token's hint, never the secret.
+func (t Token) String() string { return TokenHint(t.AccessToken) }
+
+// GoString is [Token.String], for %#v.
+func (t Token) GoString() string { return t.String() }
+
+// StartDeviceLogin asks the server for a device code (RFC 8628 §3.1) with
+// the options pre-filled. The client's Token is not used.
+func (c *Client) StartDeviceLogin(ctx context.Context, opts LoginOptions) (*DeviceLogin, error) {
+	codeURL, err := c.url(c.path(func(p Paths) string { return p.DeviceCode }))
+	if err != nil {
+		return nil, err
+	}
+	tokenURL, err := c.url(c.path(func(p Paths) string { return p.DeviceToken }))
+	if err != nil {
+		return nil, err
+	}
+	clientID := opts.ClientID
+	if clientID == "" {
+		clientID = DefaultClientID
+	}
+	cfg := oauth2.Config{
+		ClientID: clientID,
+		Scopes:   opts.Scopes,
+		Endpoint: oauth2.Endpoint{
+			DeviceAuthURL: codeURL,
+			TokenURL:      tokenURL,
+			AuthStyle:     oauth2.AuthStyleInParams,
+		},
+	}
+	var extra []oauth2.AuthCodeOption
+	if opts.TokenName != "" {
+		extra = append(extra, oauth2.SetAuthURLParam("token_name", opts.TokenName))
+	}
+	if opts.ExpiresDays > 0 {
+		extra = append(extra, oauth2.SetAuthURLParam("expires_days", strconv.Itoa(opts.ExpiresDays)))
+	}
+	da, err := cfg.DeviceAuth(c.oauthContext(ctx), extra...)
+	if err != nil {
+		return nil, c.deviceError(ctx, http.MethodPost, cfg.Endpoint.DeviceAuthURL, err)
+	}
+	if da.DeviceCode == "" || da.UserCode == "" || da.VerificationURI == "" {
+		return nil, fmt.Errorf("device login on %s: the server's answer lacks device_code, user_code or verification_uri", DisplayHost(c.Host))
+	}
+	// The scopes were for the code request only; polls carry none.
+	cfg.Scopes = nil
+	interval := time.Duration(da.Interval) * time.Second
+	if interval <= 0 {
+		interval = 5 * time.Second
+	}
+	return &DeviceLogin{
+		UserCode:                da.UserCode,
+		VerificationURI:         da.VerificationURI,
+		VerificationURIComplete: da.VerificationURIComplete,
+		ExpiresAt:               da.Expiry,
+		Interval:                interval,
+		client:                  c,
+		config:                  cfg,
+		auth:                    da,
+	}, nil
+}
+
+// BrowserURL is the page to open for the user: the complete verification
+// URI when the server gave one, else the plain one. It is empty when
+// neither is an http or https URL, so that nothing else is ever handed to
+// a browser launcher.
+func (d *DeviceLogin) BrowserURL() string {
+	for _, s := range []string{d.VerificationURIComplete, d.VerificationURI} {
+		u, err := url.Parse(s)
+		if err == nil && (u.Scheme == "http" || u.Scheme == "https") && u.Host != "" {
+			return u.String()
+		}
+	}
+	return ""
+}
+
+// Wait polls the server at its interval (slower when it says slow_down)
+// until the login is approved, denied or expired, or ctx ends. Denial
+// wraps [ErrAccessDenied] and expiry [ErrDeviceCodeExpired]; the end of
+// ctx gives ctx's error.
+func (d *DeviceLogin) Wait(ctx context.Context) (*Token, error) {
+	c := d.client
+	for polls := 0; ; polls++ {
+		tok, err := d.config.DeviceAccessToken(c.oauthContext(ctx), d.auth)
+		if err == nil {
+			return d.token(tok)
+		}
+		if ctx.Err() != nil {
+			return nil, ctx.Err()
+		}
+		if errors.Is(err, context.DeadlineExceeded) && !d.ExpiresAt.IsZero() && !time.Now().Before(d.ExpiresAt) {
+			// oauth2 stops polling when the code expires.
+			return nil, fmt.Errorf("device login on %s: the code expired before it was approved: %w", DisplayHost(c.Host), ErrDeviceCodeExpired)
+		}
+		mapped := c.deviceError(ctx, http.MethodPost, d.config.Endpoint.TokenURL, err)
+		var rl *RateLimitError
+		if !errors.As(mapped, &rl) || polls >= maxRateLimitedPolls {
+			return nil, mapped
+		}
+		wait := rl.RetryAfter
+		if wait <= 0 {
+			wait = d.Interval
+		}
+		t := time.NewTimer(wait)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return nil, ctx.Err()
+		case <-t.C:
+		}
+	}
+}
+
+// token checks and converts what the token endpoint granted.
+func (d *DeviceLogin) token(tok *oauth2.Token) (*Token, error) {
+	if err := CheckToken(tok.AccessToken); err != nil {
+		return nil, fmt.Errorf("device login on %s: the server sent an unusable token: %w", DisplayHost(d.client.Host), err)
+	}
+	if tt := tok.TokenType; tt != "" && !strings.EqualFold(tt, "Bearer") {
+		return nil, fmt.Errorf("device login on %s: the server sent a %q token, not a Bearer token", DisplayHost(d.client.Host), tt)
+	}
+	t := &Token{AccessToken: tok.AccessToken}
+	if s, ok := tok.Extra("scope").(string); ok {
+		t.Scopes = strings.Fields(s)
+	}
+	if tok.ExpiresIn > 0 {
+		t.ExpiresAt = tok.Expiry.UTC()
+	}
+	return t, nil
+}
+
+// oauthContext hands the client's HTTP client to golang.org/x/oauth2.
+func (c *Client) oauthContext(ctx context.Context) context.Context {
+	return context.WithValue(ctx, oauth2.HTTPClient, c.httpClient())
+}
+
+// deviceError turns an error of golang.org/x/oauth2 into this package's.
+func (c *Client) deviceError(ctx context.Context, method, rawURL string, err error) error {
+	h := DisplayHost(c.Host)
+	path := rawURL
+	if u, perr := url.Parse(rawURL); perr == nil {
+		path = u.Path
+	}
+	if re, ok := errors.AsType[*oauth2.RetrieveError](err); ok {
+		switch re.ErrorCode {
+		case "access_denied":
+			return fmt.Errorf("device login on %s was denied in the browser: %w", h, ErrAccessDenied)
+		case "expired_token":
+			return fmt.Errorf("device login on %s: the code expired before it was approved: %w", h, ErrDeviceCodeExpired)
+		}
+		if re.Response == nil {
+			return fmt.Errorf("device login on %s: %w", h, err)
+		}
+		mapped := c.responseError(method, path, re.Response, re.Body)
+		if he, ok := mapped.(*HTTPError); ok && he.StatusCode == http.StatusNotFound {
+			return fmt.Errorf("%s does not serve the device login at %s (404); check the server address, and that its gatehouse block enables endpoints", h, path)
+		}
+		return mapped
+	}
+	if ctx.Err() != nil {
+		return ctx.Err()
+	}
+	if _, ok := errors.AsType[*url.Error](err); ok {
+		return &NetworkError{Host: c.Host, Err: err}
+	}
+	return fmt.Errorf("device login on %s: %w", h, err)
+}

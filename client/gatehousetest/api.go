@@ -1,0 +1,137 @@
+package gatehousetest
+
+import (
+	"crypto/rand"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// authed checks the Bearer token as Gatehouse does (RFC 6750 denials),
+// applies the rate limit, and sets Gatehouse-Token-Expiration.
+func (s *Server) authed(next func(http.ResponseWriter, *http.Request, *Token)) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		h := r.Header.Get("Authorization")
+		if h == "" {
+			w.Header().Set("WWW-Authenticate", `Bearer realm="gatehouse"`)
+			writeJSON(w, http.StatusUnauthorized, map[string]string{"error": "unauthorized", "message": "authentication required"})
+			return
+		}
+		secret, ok := strings.CutPrefix(h, "Bearer ")
+		deny := func(desc string) {
+			w.Header().Set("WWW-Authenticate", fmt.Sprintf(`Bearer realm="gatehouse", error="invalid_token", error_description=%q`, desc))
+			writeJSON(w, http.StatusUnauthorized, map[string]string{"error": "invalid_token", "message": desc})
+		}
+		if !ok || !strings.HasPrefix(secret, "gth_") || len(secret) != 40 {
+			deny("malformed token")
+			return
+		}
+		s.mu.Lock()
+		t, known := s.tokens[secret]
+		var tok Token
+		if known {
+			tok = *t
+		}
+		disabled := known && s.disabled[t.User]
+		limited := s.limited > 0
+		if limited {
+			s.limited--
+		}
+		retry := s.retry
+		need := s.scopes[r.URL.Path]
+		s.mu.Unlock()
+		switch {
+		case !known:
+			deny("unknown token")
+			return
+		case !tok.ExpiresAt.IsZero() && time.Now().After(tok.ExpiresAt):
+			w.Header().Set("Gatehouse-Token-Expiration", tok.ExpiresAt.UTC().Format("2006-01-02 15:04:05 UTC"))
+			deny("token expired")
+			return
+		case tok.Revoked:
+			deny("token revoked")
+			return
+		case disabled:
+			deny("user disabled")
+			return
+		}
+		if !tok.ExpiresAt.IsZero() {
+			w.Header().Set("Gatehouse-Token-Expiration", tok.ExpiresAt.UTC().Format("2006-01-02 15:04:05 UTC"))
+		}
+		if limited {
+			w.Header().Set("Retry-After", strconv.Itoa(retry))
+			writeJSON(w, http.StatusTooManyRequests, map[string]string{"error": "rate_limited", "message": "rate limit exceeded"})
+			return
+		}
+		for _, sc := range need {
+			if !slices.Contains(tok.Scopes, sc) {
+				w.Header().Set("WWW-Authenticate", fmt.Sprintf(`Bearer realm="gatehouse", error="insufficient_scope", scope=%q`, sc))
+				w.Header().Set("Gatehouse-Accepted-Scopes", strings.Join(need, ", "))
+				writeJSON(w, http.StatusForbidden, map[string]string{"error": "insufficient_scope", "message": "insufficient scope: this token lacks " + sc})
+				return
+			}
+		}
+		next(w, r, &tok)
+	}
+}
+
+func (s *Server) whoami(w http.ResponseWriter, _ *http.Request, t *Token) {
+	body := map[string]any{
+		"user_id": "u_" + t.User, "login": t.User, "tier": "free", "credential": "pat",
+		"scopes": t.Scopes, "token_id": t.ID, "token_name": t.Name, "token_hint": t.Hint(),
+	}
+	if !t.ExpiresAt.IsZero() {
+		body["expires_at"] = t.ExpiresAt.UTC().Format(time.RFC3339)
+	}
+	writeJSON(w, http.StatusOK, body)
+}
+
+func (s *Server) revoke(w http.ResponseWriter, _ *http.Request, t *Token) {
+	s.mu.Lock()
+	s.tokens[t.Secret].Revoked = true
+	s.mu.Unlock()
+	writeJSON(w, http.StatusOK, map[string]any{"revoked": true, "token_id": t.ID})
+}
+
+// echo answers any other path with what it received; /status/NNN answers
+// NNN.
+func (s *Server) echo(w http.ResponseWriter, r *http.Request, t *Token) {
+	body, _ := io.ReadAll(r.Body)
+	status := http.StatusOK
+	if code, ok := strings.CutPrefix(r.URL.Path, "/status/"); ok {
+		if n, err := strconv.Atoi(code); err == nil && n >= 200 && n < 600 {
+			status = n
+		}
+	}
+	resp := map[string]any{
+		"method": r.Method, "path": r.URL.Path, "query": r.URL.RawQuery, "body": string(body),
+		"content_type": r.Header.Get("Content-Type"), "user": t.User,
+	}
+	if status >= 400 {
+		resp["error"] = "test_error"
+		resp["message"] = "status " + strconv.Itoa(status) + " as asked"
+	}
+	writeJSON(w, status, resp)
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(v)
+}
+
+const base62 = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+
+func randomBase62(n int) string {
+	b := make([]byte, n)
+	_, _ = rand.Read(b)
+	for i := range b {
+		b[i] = base62[int(b[i])%len(base62)]
+	}
+	return string(b)
+}

@@ -1,0 +1,16 @@
+package main
+
+import (
+	"github.com/spf13/cobra"
+)
+
+// authCmd is `gatehouse auth`: login, status, logout.
+func (a *app) authCmd() *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "auth",
+		Short: "Log in, check and log out",
+		Args:  noArgs,
+	}
+	cmd.AddCommand(a.loginCmd(), a.statusCmd(), a.logoutCmd())
+	return cmd
+}
