@@ -102,7 +102,11 @@ func (a *App) verifyPAT(tok, ip string) (*Identity, *denial) {
 	case errors.Is(err, authstore.ErrUnknownToken):
 		return nil, invalidToken("unknown_token", "unknown token", authstore.TokenHint(prefix, tok))
 	case errors.Is(err, authstore.ErrExpired):
-		return nil, invalidToken("token_expired", "token expired", p.ID)
+		// The expiry tells the client when its token lapsed, so it can say
+		// "expired on …" rather than guess.
+		d := invalidToken("token_expired", "token expired", p.ID)
+		d.headers = http.Header{headerTokenExpiration: {expirationHeader(p.ExpiresAt)}}
+		return nil, d
 	case errors.Is(err, authstore.ErrRevoked):
 		return nil, invalidToken("token_revoked", "token revoked", p.ID)
 	case errors.Is(err, authstore.ErrUserDisabled):
