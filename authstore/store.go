@@ -55,6 +55,7 @@ type Store struct {
 	sessions *cache[string, *Session]
 
 	touches *toucher
+	polls   *pollTracker
 
 	closeOnce sync.Once
 }
@@ -98,6 +99,7 @@ func Open(path string, o Options) (*Store, error) {
 		pats:     newCache[TokenHash, *patEntry](o.CacheSize, func(h TokenHash) uint32 { return uint32(h[0]) }),
 		users:    newCache[string, *User](o.CacheSize, stringShard),
 		sessions: newCache[string, *Session](o.CacheSize, stringShard),
+		polls:    &pollTracker{m: map[TokenHash]*pollState{}},
 	}
 	if !o.ReadOnly {
 		if err := s.migrate(); err != nil {

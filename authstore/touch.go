@@ -9,7 +9,8 @@ import (
 
 // toucher batches last-used stamps and writes them off the request path,
 // in one transaction per interval, so a busy token costs one bbolt write a
-// minute instead of one per request.
+// minute instead of one per request. Its loop also purges finished device
+// grants.
 type toucher struct {
 	s       *Store
 	mu      sync.Mutex
@@ -42,10 +43,16 @@ func (t *toucher) loop(every time.Duration) {
 	defer close(t.done)
 	tick := time.NewTicker(every)
 	defer tick.Stop()
+	purge := time.NewTicker(time.Minute)
+	defer purge.Stop()
 	for {
 		select {
 		case <-tick.C:
 			t.flush()
+		case <-purge.C:
+			// Housekeeping rides on the same goroutine: one loop per store,
+			// stopped by Close.
+			_ = t.s.purgeDeviceGrants()
 		case <-t.quit:
 			t.flush()
 			return

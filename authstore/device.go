@@ -1,0 +1,388 @@
+package authstore
+
+import (
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"strings"
+	"sync"
+	"time"
+
+	bolt "go.etcd.io/bbolt"
+)
+
+// User codes are 8 letters from an alphabet without vowels (no words) or
+// look-alikes, shown as WDJB-MJHT (RFC 8628 §6.1).
+const (
+	userCodeAlphabet = "BCDFGHJKLMNPQRSTVWXZ"
+	userCodeLen      = 8
+	// slowDownStep is what each slow_down adds to a grant's interval.
+	slowDownStep = 5 * time.Second
+	// deviceGrantRetention keeps a finished grant long enough to answer
+	// its late polls clearly, then it is purged.
+	deviceGrantRetention = time.Hour
+)
+
+// Device grant states.
+const (
+	DevicePending  = "pending"
+	DeviceApproved = "approved"
+	DeviceDenied   = "denied"
+	DeviceConsumed = "consumed"
+)
+
+// Outcomes of a device-flow poll or decision that callers branch on.
+var (
+	ErrAuthorizationPending = errors.New("authorization pending")
+	ErrSlowDown             = errors.New("slow down")
+	ErrAccessDenied         = errors.New("access denied")
+	ErrDeviceCodeUsed       = errors.New("device code already used")
+)
+
+// DeviceGrant is a pending, decided or consumed device authorization.
+// Neither the device code nor the user code is stored, only their hashes.
+type DeviceGrant struct {
+	ClientID string `json:"client_id"`
+	// What the client asked for; the browser's choices win.
+	Scopes      []string `json:"scopes,omitempty"`
+	TokenName   string   `json:"token_name,omitempty"`
+	ExpiresDays int      `json:"expires_days,omitempty"`
+	// Who asked, shown on the approval page.
+	IP        string    `json:"ip,omitempty"`
+	UserAgent string    `json:"user_agent,omitempty"`
+	CreatedAt time.Time `json:"created_at"`
+	ExpiresAt time.Time `json:"expires_at"`
+
+	// Interval is the polling interval first given to the client; slow_down
+	// increments live in the poll tracker.
+	Interval   time.Duration `json:"interval"`
+	LastPollAt time.Time     `json:"last_poll_at,omitzero"`
+	Status     string        `json:"status"`
+
+	// Set by the decision.
+	UserID    string     `json:"user_id,omitempty"`
+	Approval  *NewPAT    `json:"approval,omitempty"`
+	DecidedAt time.Time `json:"decided_at,omitzero"`
+	TokenID   string    `json:"token_id,omitempty"`
+}
+
+// NewDeviceGrant is a device authorization request.
+type NewDeviceGrant struct {
+	ClientID    string
+	Scopes      []string
+	TokenName   string
+	ExpiresDays int
+	IP          string
+	UserAgent   string
+	TTL         time.Duration
+	Interval    time.Duration
+}
+
+// NormalizeUserCode upper-cases a typed user code and drops dashes and
+// spaces, so "wdjb mjht" and "WDJB-MJHT" are the same code.
+func NormalizeUserCode(s string) string {
+	var b strings.Builder
+	for _, r := range s {
+		switch {
+		case r == '-' || r == ' ':
+		case r >= 'a' && r <= 'z':
+			b.WriteRune(r - 'a' + 'A')
+		default:
+			b.WriteRune(r)
+		}
+	}
+	return b.String()
+}
+
+// FormatUserCode shows a normalised code as WDJB-MJHT.
+func FormatUserCode(code string) string {
+	if len(code) != userCodeLen {
+		return code
+	}
+	return code[:4] + "-" + code[4:]
+}
+
+// CreateDeviceGrant starts a device authorization and returns the device
+// code (for the client, 256 bits) and the user code (for the person).
+func (s *Store) CreateDeviceGrant(n NewDeviceGrant) (deviceCode, userCode string, err error) {
+	raw := make([]byte, 32)
+	if _, err := rand.Read(raw); err != nil {
+		return "", "", fmt.Errorf("device code: %w", err)
+	}
+	deviceCode = base64.RawURLEncoding.EncodeToString(raw)
+	dk := HashToken(deviceCode)
+	now := s.now().UTC()
+	g := &DeviceGrant{
+		ClientID: n.ClientID, Scopes: n.Scopes, TokenName: n.TokenName, ExpiresDays: n.ExpiresDays,
+		IP: n.IP, UserAgent: n.UserAgent, CreatedAt: now, ExpiresAt: now.Add(n.TTL),
+		Interval: n.Interval, Status: DevicePending,
+	}
+	err = s.db.Update(func(tx *bolt.Tx) error {
+		users := tx.Bucket(bucketDeviceUsers)
+		// 20^8 codes: a collision with a live code is rare; draw again.
+		for range 10 {
+			code, err := randomUserCode()
+			if err != nil {
+				return err
+			}
+			uk := userCodeKey(code)
+			if users.Get(uk[:]) != nil {
+				continue
+			}
+			userCode = code
+			if err := users.Put(uk[:], dk[:]); err != nil {
+				return err
+			}
+			return putJSON(tx.Bucket(bucketDevice), dk[:], g)
+		}
+		return errors.New("no free user code")
+	})
+	if err != nil {
+		return "", "", fmt.Errorf("create device grant: %w", err)
+	}
+	return deviceCode, userCode, nil
+}
+
+// DeviceGrantByUserCode returns the grant a typed user code names. An
+// unknown or purged code is ErrNotFound; expiry and state are the
+// caller's to show.
+func (s *Store) DeviceGrantByUserCode(userCode string) (*DeviceGrant, error) {
+	code := NormalizeUserCode(userCode)
+	if len(code) != userCodeLen {
+		return nil, ErrNotFound
+	}
+	uk := userCodeKey(code)
+	var g DeviceGrant
+	err := s.db.View(func(tx *bolt.Tx) error {
+		dk := tx.Bucket(bucketDeviceUsers).Get(uk[:])
+		if dk == nil {
+			return ErrNotFound
+		}
+		return getJSON(tx.Bucket(bucketDevice), dk, &g)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &g, nil
+}
+
+// DecideDevice approves (with approval, the PAT to mint for userID) or
+// denies the pending grant named by userCode. A grant that expired or was
+// already decided is ErrExpired or ErrDeviceCodeUsed and stays unchanged.
+func (s *Store) DecideDevice(userCode, userID string, approval *NewPAT, actor Actor) (*DeviceGrant, error) {
+	code := NormalizeUserCode(userCode)
+	uk := userCodeKey(code)
+	var g DeviceGrant
+	err := s.db.Update(func(tx *bolt.Tx) error {
+		dk := tx.Bucket(bucketDeviceUsers).Get(uk[:])
+		if dk == nil || len(code) != userCodeLen {
+			return ErrNotFound
+		}
+		dk = append([]byte(nil), dk...)
+		if err := getJSON(tx.Bucket(bucketDevice), dk, &g); err != nil {
+			return err
+		}
+		now := s.now().UTC()
+		switch {
+		case g.Status != DevicePending:
+			return ErrDeviceCodeUsed
+		case !now.Before(g.ExpiresAt):
+			return ErrExpired
+		}
+		g.UserID, g.DecidedAt = userID, now
+		action := ActionDeviceDenied
+		if approval != nil {
+			a := *approval
+			a.UserID = userID
+			g.Status, g.Approval, action = DeviceApproved, &a, ActionDeviceApproved
+		} else {
+			g.Status = DeviceDenied
+		}
+		if err := putJSON(tx.Bucket(bucketDevice), dk, &g); err != nil {
+			return err
+		}
+		return s.unsafeAudit(tx, Event{Action: action, Actor: actor, UserID: userID, Detail: g.ClientID})
+	})
+	if err != nil {
+		return nil, fmt.Errorf("decide device grant: %w", err)
+	}
+	return &g, nil
+}
+
+// PollDevice is one token request of the client holding deviceCode.
+// Outcomes: ErrAuthorizationPending, ErrSlowDown (the client polled
+// within its interval, which grew by 5s), ErrAccessDenied, ErrExpired,
+// ErrNotFound (unknown or purged code), ErrDeviceCodeUsed. On approval the
+// PAT is minted and the grant consumed in one transaction, and the token
+// is returned, once.
+//
+// A pending poll costs one read transaction: the interval check and the
+// last-poll update are one step under the poll tracker's lock, in memory,
+// since losing them in a crash costs at most one unenforced slow_down.
+func (s *Store) PollDevice(deviceCode string) (string, *PAT, *DeviceGrant, error) {
+	dk := HashToken(deviceCode)
+	var g DeviceGrant
+	err := s.db.View(func(tx *bolt.Tx) error {
+		return getJSON(tx.Bucket(bucketDevice), dk[:], &g)
+	})
+	if err != nil {
+		return "", nil, nil, err
+	}
+	now := s.now().UTC()
+	switch {
+	case g.Status == DeviceConsumed:
+		return "", nil, &g, ErrDeviceCodeUsed
+	case g.Status == DeviceDenied:
+		return "", nil, &g, ErrAccessDenied
+	case g.Status == DevicePending && !now.Before(g.ExpiresAt):
+		return "", nil, &g, ErrExpired
+	case g.Status == DevicePending:
+		if interval, slow := s.polls.poll(dk, now, g.Interval, g.ExpiresAt); slow {
+			g.Interval = interval
+			return "", nil, &g, ErrSlowDown
+		}
+		return "", nil, &g, ErrAuthorizationPending
+	}
+	return s.consumeDevice(dk)
+}
+
+// consumeDevice mints the approved grant's PAT and marks the grant
+// consumed in one transaction, so of two racing polls only one gets it.
+func (s *Store) consumeDevice(dk TokenHash) (string, *PAT, *DeviceGrant, error) {
+	var (
+		g   DeviceGrant
+		tok string
+		pat *PAT
+	)
+	err := s.db.Update(func(tx *bolt.Tx) error {
+		b := tx.Bucket(bucketDevice)
+		if err := getJSON(b, dk[:], &g); err != nil {
+			return err
+		}
+		if g.Status != DeviceApproved || g.Approval == nil {
+			return ErrDeviceCodeUsed
+		}
+		n := *g.Approval
+		var err error
+		if tok, err = NewToken(n.Prefix); err != nil {
+			return err
+		}
+		id, err := randomID("tok_")
+		if err != nil {
+			return err
+		}
+		now := s.now().UTC()
+		pat = &PAT{
+			ID: id, UserID: n.UserID, Name: n.Name, Hint: TokenHint(n.Prefix, tok), Scopes: n.Scopes,
+			ResourceCaps: n.ResourceCaps, CreatedAt: now, ExpiresAt: n.ExpiresAt, CreatedVia: ViaDevice,
+		}
+		if err := s.unsafeInsertPAT(tx, HashToken(tok), pat, Actor{Kind: "user", UserID: n.UserID, IP: g.IP}); err != nil {
+			return err
+		}
+		g.Status, g.TokenID, g.LastPollAt = DeviceConsumed, id, now
+		return putJSON(b, dk[:], &g)
+	})
+	if err != nil {
+		return "", nil, &g, err
+	}
+	return tok, pat, &g, nil
+}
+
+// pollTracker enforces each pending grant's polling interval.
+type pollTracker struct {
+	mu sync.Mutex
+	m  map[TokenHash]*pollState
+}
+
+type pollState struct {
+	last     time.Time
+	interval time.Duration
+	expires  time.Time
+}
+
+// poll records a poll at now and reports whether it came too soon, in
+// which case the grant's interval grows by slowDownStep (RFC 8628 §3.5).
+func (t *pollTracker) poll(dk TokenHash, now time.Time, interval time.Duration, expires time.Time) (time.Duration, bool) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	st, ok := t.m[dk]
+	if !ok {
+		t.m[dk] = &pollState{last: now, interval: interval, expires: expires}
+		return interval, false
+	}
+	slow := now.Sub(st.last) < st.interval
+	if slow {
+		st.interval += slowDownStep
+	}
+	st.last = now
+	return st.interval, slow
+}
+
+func (t *pollTracker) purge(cutoff time.Time) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	for k, st := range t.m {
+		if st.expires.Before(cutoff) {
+			delete(t.m, k)
+		}
+	}
+}
+
+// purgeDeviceGrants drops grants finished or expired for longer than the
+// retention, with their user-code index entries.
+func (s *Store) purgeDeviceGrants() error {
+	cutoff := s.now().Add(-deviceGrantRetention)
+	s.polls.purge(s.now())
+	return s.db.Update(func(tx *bolt.Tx) error {
+		b, users := tx.Bucket(bucketDevice), tx.Bucket(bucketDeviceUsers)
+		var stale [][]byte
+		err := b.ForEach(func(k, v []byte) error {
+			var g DeviceGrant
+			if decodeJSON(v, &g) != nil || g.ExpiresAt.Before(cutoff) {
+				stale = append(stale, append([]byte(nil), k...))
+			}
+			return nil
+		})
+		if err != nil || len(stale) == 0 {
+			return err
+		}
+		for _, k := range stale {
+			if err := b.Delete(k); err != nil {
+				return err
+			}
+		}
+		c := users.Cursor()
+		for k, v := c.First(); k != nil; k, v = c.Next() {
+			if b.Get(v) == nil {
+				if err := c.Delete(); err != nil {
+					return err
+				}
+			}
+		}
+		return nil
+	})
+}
+
+func userCodeKey(code string) TokenHash {
+	return sha256.Sum256([]byte("user-code:" + code))
+}
+
+// randomUserCode draws 8 letters uniformly by rejection sampling: bytes at
+// or above 240 (12*20) are dropped, so no letter is favoured.
+func randomUserCode() (string, error) {
+	out := make([]byte, 0, userCodeLen)
+	var buf [16]byte
+	for len(out) < userCodeLen {
+		if _, err := rand.Read(buf[:]); err != nil {
+			return "", fmt.Errorf("user code: %w", err)
+		}
+		for _, b := range buf {
+			if b < 240 && len(out) < userCodeLen {
+				out = append(out, userCodeAlphabet[b%20])
+			}
+		}
+	}
+	return string(out), nil
+}
