@@ -211,22 +211,26 @@ func (s *Store) DecideDevice(userCode, userID string, approval *NewPAT, actor Ac
 	return &g, nil
 }
 
-// PollDevice is one token request of the client holding deviceCode.
+// PollDevice is one token request of client clientID holding deviceCode.
 // Outcomes: ErrAuthorizationPending, ErrSlowDown (the client polled
 // within its interval, which grew by 5s), ErrAccessDenied, ErrExpired,
-// ErrNotFound (unknown or purged code), ErrDeviceCodeUsed. On approval the
+// ErrNotFound (unknown or purged code, or another client's),
+// ErrDeviceCodeUsed. On approval the
 // PAT is minted and the grant consumed in one transaction, and the token
 // is returned, once.
 //
 // A pending poll costs one read transaction: the interval check and the
 // last-poll update are one step under the poll tracker's lock, in memory,
 // since losing them in a crash costs at most one unenforced slow_down.
-func (s *Store) PollDevice(deviceCode string) (string, *PAT, *DeviceGrant, error) {
+func (s *Store) PollDevice(deviceCode, clientID string) (string, *PAT, *DeviceGrant, error) {
 	dk := HashToken(deviceCode)
 	var g DeviceGrant
 	err := s.db.View(func(tx *bolt.Tx) error {
 		return getJSON(tx.Bucket(bucketDevice), dk[:], &g)
 	})
+	if err == nil && g.ClientID != clientID {
+		err = ErrNotFound
+	}
 	if err != nil {
 		return "", nil, nil, err
 	}

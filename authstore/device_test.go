@@ -67,20 +67,20 @@ func TestDevicePollFlow(t *testing.T) {
 	u := mustUser(t, s, "dora")
 	dc, uc := newGrant(t, s)
 
-	if _, _, _, err := s.PollDevice(dc); !errors.Is(err, ErrAuthorizationPending) {
+	if _, _, _, err := s.PollDevice(dc, "cli"); !errors.Is(err, ErrAuthorizationPending) {
 		t.Fatalf("first poll: %v", err)
 	}
 	clock.Advance(time.Second)
-	_, _, g, err := s.PollDevice(dc)
+	_, _, g, err := s.PollDevice(dc, "cli")
 	if !errors.Is(err, ErrSlowDown) || g.Interval != 10*time.Second {
 		t.Fatalf("fast poll: %v interval %v", err, g.Interval)
 	}
 	clock.Advance(6 * time.Second) // under the grown 10s interval
-	if _, _, g, err := s.PollDevice(dc); !errors.Is(err, ErrSlowDown) || g.Interval != 15*time.Second {
+	if _, _, g, err := s.PollDevice(dc, "cli"); !errors.Is(err, ErrSlowDown) || g.Interval != 15*time.Second {
 		t.Fatalf("still too fast: %v %v", err, g.Interval)
 	}
 	clock.Advance(16 * time.Second)
-	if _, _, _, err := s.PollDevice(dc); !errors.Is(err, ErrAuthorizationPending) {
+	if _, _, _, err := s.PollDevice(dc, "cli"); !errors.Is(err, ErrAuthorizationPending) {
 		t.Fatalf("poll at the interval: %v", err)
 	}
 
@@ -91,18 +91,22 @@ func TestDevicePollFlow(t *testing.T) {
 	if _, err := s.DecideDevice(uc, u.ID, nil, Actor{Kind: "user"}); !errors.Is(err, ErrDeviceCodeUsed) {
 		t.Errorf("deciding twice: %v", err)
 	}
-	tok, pat, _, err := s.PollDevice(dc)
+	tok, pat, _, err := s.PollDevice(dc, "cli")
 	if err != nil || pat.CreatedVia != ViaDevice || pat.UserID != u.ID || pat.Name != "laptop" {
 		t.Fatalf("approved poll: %v %+v", err, pat)
 	}
 	if _, owner, err := s.VerifyPAT(tok, ""); err != nil || owner.ID != u.ID {
 		t.Fatalf("minted token does not verify: %v", err)
 	}
-	if _, _, _, err := s.PollDevice(dc); !errors.Is(err, ErrDeviceCodeUsed) {
+	if _, _, _, err := s.PollDevice(dc, "cli"); !errors.Is(err, ErrDeviceCodeUsed) {
 		t.Errorf("second poll after the token: %v", err)
 	}
-	if _, _, _, err := s.PollDevice("not-a-code"); !errors.Is(err, ErrNotFound) {
+	if _, _, _, err := s.PollDevice("not-a-code", "cli"); !errors.Is(err, ErrNotFound) {
 		t.Errorf("unknown code: %v", err)
+	}
+	dc3, _ := newGrant(t, s)
+	if _, _, _, err := s.PollDevice(dc3, "other-client"); !errors.Is(err, ErrNotFound) {
+		t.Errorf("another client's code: %v", err)
 	}
 }
 
@@ -115,13 +119,13 @@ func TestDeviceDeniedAndExpired(t *testing.T) {
 	if _, err := s.DecideDevice(uc, u.ID, nil, Actor{Kind: "user", UserID: u.ID}); err != nil {
 		t.Fatal(err)
 	}
-	if _, _, _, err := s.PollDevice(dc); !errors.Is(err, ErrAccessDenied) {
+	if _, _, _, err := s.PollDevice(dc, "cli"); !errors.Is(err, ErrAccessDenied) {
 		t.Errorf("denied: %v", err)
 	}
 
 	dc2, uc2 := newGrant(t, s)
 	clock.Advance(11 * time.Minute)
-	if _, _, _, err := s.PollDevice(dc2); !errors.Is(err, ErrExpired) {
+	if _, _, _, err := s.PollDevice(dc2, "cli"); !errors.Is(err, ErrExpired) {
 		t.Errorf("expired poll: %v", err)
 	}
 	if _, err := s.DecideDevice(uc2, u.ID, &NewPAT{Prefix: "gth_", Name: "x"}, Actor{}); !errors.Is(err, ErrExpired) {
@@ -135,7 +139,7 @@ func TestDeviceDeniedAndExpired(t *testing.T) {
 	if _, err := s.DeviceGrantByUserCode(uc2); !errors.Is(err, ErrNotFound) {
 		t.Errorf("purged grant still found: %v", err)
 	}
-	if _, _, _, err := s.PollDevice(dc); !errors.Is(err, ErrNotFound) {
+	if _, _, _, err := s.PollDevice(dc, "cli"); !errors.Is(err, ErrNotFound) {
 		t.Errorf("purged grant still polls: %v", err)
 	}
 }
@@ -156,7 +160,7 @@ func TestDeviceTokenHandedOutOnce(t *testing.T) {
 	)
 	for range 8 {
 		wg.Go(func() {
-			if tok, _, _, err := s.PollDevice(dc); err == nil && tok != "" {
+			if tok, _, _, err := s.PollDevice(dc, "cli"); err == nil && tok != "" {
 				mu.Lock()
 				tokens++
 				mu.Unlock()
@@ -182,7 +186,7 @@ func BenchmarkPollPending(b *testing.B) {
 	}
 	b.ReportAllocs()
 	for b.Loop() {
-		if _, _, _, err := s.PollDevice(dc); !errors.Is(err, ErrAuthorizationPending) {
+		if _, _, _, err := s.PollDevice(dc, "cli"); !errors.Is(err, ErrAuthorizationPending) {
 			b.Fatal(err)
 		}
 	}

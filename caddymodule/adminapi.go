@@ -347,52 +347,62 @@ type patRequest struct {
 }
 
 // mintPAT validates a request against the policy and the owner's current
-// grants and creates the token: scopes from the catalog and held by the
-// owner, a lifetime of 1 to pat_max_days (or none where allowed), resource
-// caps naming declared types and roles.
+// grants and creates the token.
 func (a *App) mintPAT(u *authstore.User, req patRequest, actor authstore.Actor) (string, *authstore.PAT, error) {
-	if u.Disabled {
-		return "", nil, adminError{status: http.StatusConflict, err: fmt.Errorf("user %s is disabled", u.Login)}
+	n, err := a.checkPATRequest(u, req)
+	if err != nil {
+		return "", nil, err
 	}
-	if strings.TrimSpace(req.Name) == "" || len(req.Name) > 100 {
-		return "", nil, badInput("token name: must be 1 to 100 characters")
-	}
-	if len(req.Scopes) == 0 {
-		return "", nil, badInput("name at least one scope (declared: %s)", strings.Join(a.policy.Scopes, " "))
-	}
-	if err := a.policy.CheckScopes(req.Scopes); err != nil {
-		return "", nil, badInput("%v", err)
-	}
-	for _, s := range req.Scopes {
-		if !u.HasScope(s) {
-			return "", nil, badInput("user %s does not hold scope %s", u.Login, s)
-		}
-	}
-	var expires time.Time
-	switch {
-	case req.NoExpiry && req.ExpiresDays != 0:
-		return "", nil, badInput("give either an expiry or no expiry, not both")
-	case req.NoExpiry && !a.policy.PATAllowNoExpiry:
-		return "", nil, badInput("tokens must expire here (pat_allow_no_expiry is off); give 1 to %d days", a.policy.PATMaxDays)
-	case req.NoExpiry:
-	case req.ExpiresDays < 1 || req.ExpiresDays > a.policy.PATMaxDays:
-		return "", nil, badInput("expiry %d days: must be 1 to %d", req.ExpiresDays, a.policy.PATMaxDays)
-	default:
-		expires = time.Now().Add(time.Duration(req.ExpiresDays) * 24 * time.Hour)
-	}
-	if err := a.checkResourceCaps(req.Resources); err != nil {
-		return "", nil, badInput("%v", err)
-	}
-	tok, p, err := a.store.CreatePAT(authstore.NewPAT{
-		UserID: u.ID, Prefix: a.policy.TokenPrefix, Name: req.Name, Scopes: slices.Clone(req.Scopes),
-		ResourceCaps: req.Resources, ExpiresAt: expires, CreatedVia: req.Via,
-	}, actor)
+	tok, p, err := a.store.CreatePAT(n, actor)
 	if err != nil {
 		return "", nil, err
 	}
 	a.logger.Info("token created", zap.String("user", u.Login), zap.String("token_id", p.ID),
 		zap.String("hint", p.Hint), zap.Strings("scopes", p.Scopes), zap.String("via", req.Via))
 	return tok, p, nil
+}
+
+// checkPATRequest is the one validation every way of minting a PAT goes
+// through: scopes from the catalog and held by the owner, a lifetime of 1
+// to pat_max_days (or none where allowed), resource caps naming declared
+// types and roles. It returns what to mint.
+func (a *App) checkPATRequest(u *authstore.User, req patRequest) (authstore.NewPAT, error) {
+	if u.Disabled {
+		return authstore.NewPAT{}, adminError{status: http.StatusConflict, err: fmt.Errorf("user %s is disabled", u.Login)}
+	}
+	if strings.TrimSpace(req.Name) == "" || len(req.Name) > 100 {
+		return authstore.NewPAT{}, badInput("token name: must be 1 to 100 characters")
+	}
+	if len(req.Scopes) == 0 {
+		return authstore.NewPAT{}, badInput("name at least one scope (declared: %s)", strings.Join(a.policy.Scopes, " "))
+	}
+	if err := a.policy.CheckScopes(req.Scopes); err != nil {
+		return authstore.NewPAT{}, badInput("%v", err)
+	}
+	for _, s := range req.Scopes {
+		if !u.HasScope(s) {
+			return authstore.NewPAT{}, badInput("user %s does not hold scope %s", u.Login, s)
+		}
+	}
+	var expires time.Time
+	switch {
+	case req.NoExpiry && req.ExpiresDays != 0:
+		return authstore.NewPAT{}, badInput("give either an expiry or no expiry, not both")
+	case req.NoExpiry && !a.policy.PATAllowNoExpiry:
+		return authstore.NewPAT{}, badInput("tokens must expire here (pat_allow_no_expiry is off); give 1 to %d days", a.policy.PATMaxDays)
+	case req.NoExpiry:
+	case req.ExpiresDays < 1 || req.ExpiresDays > a.policy.PATMaxDays:
+		return authstore.NewPAT{}, badInput("expiry %d days: must be 1 to %d", req.ExpiresDays, a.policy.PATMaxDays)
+	default:
+		expires = time.Now().Add(time.Duration(req.ExpiresDays) * 24 * time.Hour)
+	}
+	if err := a.checkResourceCaps(req.Resources); err != nil {
+		return authstore.NewPAT{}, badInput("%v", err)
+	}
+	return authstore.NewPAT{
+		UserID: u.ID, Prefix: a.policy.TokenPrefix, Name: strings.TrimSpace(req.Name), Scopes: slices.Clone(req.Scopes),
+		ResourceCaps: req.Resources, ExpiresAt: expires, CreatedVia: req.Via,
+	}, nil
 }
 
 // checkResourceCaps validates "type:name" -> role caps against the

@@ -32,6 +32,9 @@ type denial struct {
 	subject string
 	// headers are extra response headers (Retry-After, RateLimit).
 	headers http.Header
+	// description adds error_description to the body: OAuth endpoints
+	// answer in RFC 6749 §5.2 form.
+	description bool
 }
 
 func badRequest(reason, msg string) *denial {
@@ -76,7 +79,11 @@ func writeDenial(w http.ResponseWriter, realm string, d *denial) {
 	for k, v := range d.headers {
 		h[k] = v
 	}
-	writeJSON(w, d.status, errorBody{Error: d.code, Message: d.message})
+	body := errorBody{Error: d.code, Message: d.message}
+	if d.description {
+		body.Description = d.message
+	}
+	writeJSON(w, d.status, body)
 }
 
 func challenge(realm string, d *denial) string {
@@ -92,8 +99,9 @@ func challenge(realm string, d *denial) string {
 }
 
 type errorBody struct {
-	Error   string `json:"error"`
-	Message string `json:"message"`
+	Error       string `json:"error"`
+	Description string `json:"error_description,omitempty"`
+	Message     string `json:"message"`
 }
 
 // writeJSON writes v as the JSON body with status; responses about

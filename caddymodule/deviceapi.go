@@ -1,0 +1,208 @@
+package caddymodule
+
+import (
+	"errors"
+	"fmt"
+	"mime"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
+	"go.uber.org/zap"
+
+	"github.com/gatehouse/gatehouse/authstore"
+	"github.com/gatehouse/gatehouse/config"
+)
+
+func init() {
+	registerEndpoint(&endpoint{
+		name: "device_code", path: "/api/oauth/device/code", methods: []string{http.MethodPost},
+		access: accessNone, serve: (*Handler).serveDeviceCode,
+	})
+	registerEndpoint(&endpoint{
+		name: "device_token", path: "/api/oauth/device/token", methods: []string{http.MethodPost},
+		access: accessNone, serve: (*Handler).serveDeviceToken,
+	})
+}
+
+// deviceGrantType is the grant_type of RFC 8628 token requests.
+const deviceGrantType = "urn:ietf:params:oauth:grant-type:device_code"
+
+type deviceCodeResponse struct {
+	DeviceCode              string `json:"device_code"`
+	UserCode                string `json:"user_code"`
+	VerificationURI         string `json:"verification_uri"`
+	VerificationURIComplete string `json:"verification_uri_complete"`
+	ExpiresIn               int    `json:"expires_in"`
+	Interval                int    `json:"interval"`
+}
+
+type deviceTokenResponse struct {
+	AccessToken string `json:"access_token"`
+	TokenType   string `json:"token_type"`
+	ExpiresIn   int64  `json:"expires_in,omitempty"`
+	Scope       string `json:"scope"`
+}
+
+// oauthError is an RFC 6749 §5.2 error answer: 400 with `error` and
+// `error_description` (and `message`, like every Gatehouse error body).
+func oauthError(code, description string) *denial {
+	return &denial{status: http.StatusBadRequest, code: code, message: description, description: true, reason: "device_" + code}
+}
+
+// serveDeviceCode answers POST /api/oauth/device/code (RFC 8628 §3.1–3.2).
+// The client may pre-fill scope, token_name and expires_days; the person
+// approving decides.
+func (h *Handler) serveDeviceCode(w http.ResponseWriter, r *http.Request, id *Identity) error {
+	form, d := readOAuthForm(r)
+	if d != nil {
+		return h.refuse(w, r, d, id, -1)
+	}
+	clientID := form.Get("client_id")
+	if d := checkClientID(clientID); d != nil {
+		return h.refuse(w, r, d, id, -1)
+	}
+	scopes := config.ParseScopeList(form.Get("scope"))
+	if err := h.app.policy.CheckScopes(scopes); err != nil {
+		return h.refuse(w, r, oauthError("invalid_scope", err.Error()), id, -1)
+	}
+	name := strings.TrimSpace(form.Get("token_name"))
+	if len(name) > 100 {
+		return h.refuse(w, r, oauthError("invalid_request", "token_name: at most 100 characters"), id, -1)
+	}
+	days := 0
+	if s := form.Get("expires_days"); s != "" {
+		n, err := strconv.Atoi(s)
+		if err != nil || n < 1 || n > h.app.policy.PATMaxDays {
+			return h.refuse(w, r, oauthError("invalid_request", fmt.Sprintf("expires_days: must be 1 to %d", h.app.policy.PATMaxDays)), id, -1)
+		}
+		days = n
+	}
+	p := h.app.policy
+	deviceCode, userCode, err := h.app.store.CreateDeviceGrant(authstore.NewDeviceGrant{
+		ClientID: clientID, Scopes: scopes, TokenName: name, ExpiresDays: days,
+		IP: clientIP(r), UserAgent: truncate(r.UserAgent(), 256),
+		TTL: p.DeviceCodeTTL, Interval: p.DeviceInterval,
+	})
+	if err != nil {
+		h.logger.Error("creating device grant", zap.Error(err))
+		return h.refuse(w, r, internalError(), id, -1)
+	}
+	deviceFlow.WithLabelValues("issued").Inc()
+	shown := authstore.FormatUserCode(userCode)
+	verify := externalBase(r) + h.Endpoints.Path("device")
+	writeJSON(w, http.StatusOK, deviceCodeResponse{
+		DeviceCode: deviceCode, UserCode: shown,
+		VerificationURI: verify, VerificationURIComplete: verify + "?user_code=" + url.QueryEscape(shown),
+		ExpiresIn: int(p.DeviceCodeTTL / time.Second), Interval: int(p.DeviceInterval / time.Second),
+	})
+	return nil
+}
+
+// serveDeviceToken answers the client's polls (RFC 8628 §3.4–3.5).
+func (h *Handler) serveDeviceToken(w http.ResponseWriter, r *http.Request, id *Identity) error {
+	form, d := readOAuthForm(r)
+	if d != nil {
+		return h.refuse(w, r, d, id, -1)
+	}
+	switch gt := form.Get("grant_type"); {
+	case gt == "":
+		return h.refuse(w, r, oauthError("invalid_request", "grant_type is required"), id, -1)
+	case gt != deviceGrantType:
+		return h.refuse(w, r, oauthError("unsupported_grant_type", "this endpoint serves grant_type "+deviceGrantType), id, -1)
+	}
+	clientID, deviceCode := form.Get("client_id"), form.Get("device_code")
+	if d := checkClientID(clientID); d != nil {
+		return h.refuse(w, r, d, id, -1)
+	}
+	if deviceCode == "" || len(deviceCode) > 128 {
+		return h.refuse(w, r, oauthError("invalid_request", "device_code is required"), id, -1)
+	}
+	tok, pat, g, err := h.app.store.PollDevice(deviceCode, clientID)
+	switch {
+	case err == nil:
+	case errors.Is(err, authstore.ErrAuthorizationPending):
+		return h.refuse(w, r, oauthError("authorization_pending", "the user has not yet approved this request"), id, -1)
+	case errors.Is(err, authstore.ErrSlowDown):
+		return h.refuse(w, r, oauthError("slow_down", fmt.Sprintf("polling too fast; wait %d seconds between polls", int(g.Interval/time.Second))), id, -1)
+	case errors.Is(err, authstore.ErrAccessDenied):
+		deviceFlow.WithLabelValues("denied_polled").Inc()
+		return h.refuse(w, r, oauthError("access_denied", "the user denied this request"), id, -1)
+	case errors.Is(err, authstore.ErrExpired):
+		deviceFlow.WithLabelValues("expired").Inc()
+		return h.refuse(w, r, oauthError("expired_token", "the device code expired; start again"), id, -1)
+	case errors.Is(err, authstore.ErrDeviceCodeUsed):
+		return h.refuse(w, r, oauthError("invalid_grant", "the device code was already used"), id, -1)
+	case errors.Is(err, authstore.ErrNotFound):
+		return h.refuse(w, r, oauthError("invalid_grant", "unknown device code"), id, -1)
+	default:
+		h.logger.Error("polling device grant", zap.Error(err))
+		return h.refuse(w, r, internalError(), id, -1)
+	}
+	deviceFlow.WithLabelValues("token_issued").Inc()
+	h.logger.Info("device token issued", zap.String("token_id", pat.ID), zap.String("hint", pat.Hint), zap.String("client_id", clientID))
+	resp := deviceTokenResponse{AccessToken: tok, TokenType: "Bearer", Scope: strings.Join(pat.Scopes, " ")}
+	if !pat.ExpiresAt.IsZero() {
+		resp.ExpiresIn = int64(time.Until(pat.ExpiresAt) / time.Second)
+	}
+	writeJSON(w, http.StatusOK, resp)
+	return nil
+}
+
+// readOAuthForm reads an OAuth request body, which RFC 6749 requires to
+// be application/x-www-form-urlencoded; anything else is invalid_request.
+func readOAuthForm(r *http.Request) (url.Values, *denial) {
+	ct, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
+	if ct != "application/x-www-form-urlencoded" {
+		return nil, oauthError("invalid_request", "send the parameters as application/x-www-form-urlencoded")
+	}
+	form, d := readParams(r)
+	if d != nil {
+		return nil, oauthError("invalid_request", d.message)
+	}
+	return form, nil
+}
+
+func checkClientID(id string) *denial {
+	if id == "" {
+		return oauthError("invalid_request", "client_id is required")
+	}
+	if len(id) > 100 || strings.ContainsFunc(id, func(r rune) bool { return r < 0x21 || r > 0x7e }) {
+		return oauthError("invalid_request", "client_id: at most 100 printable ASCII characters")
+	}
+	return nil
+}
+
+// externalBase is the scheme and host the client used, so verification
+// URIs point where the user can reach. Forwarded headers count only from
+// a trusted proxy (the server's trusted_proxies).
+func externalBase(r *http.Request) string {
+	scheme, host := "http", r.Host
+	if r.TLS != nil {
+		scheme = "https"
+	}
+	if trusted, _ := caddyhttp.GetVar(r.Context(), caddyhttp.TrustedProxyVarKey).(bool); trusted {
+		if p := firstValue(r.Header.Get("X-Forwarded-Proto")); p == "http" || p == "https" {
+			scheme = p
+		}
+		if h := firstValue(r.Header.Get("X-Forwarded-Host")); h != "" && !strings.ContainsAny(h, "/\\@ ") {
+			host = h
+		}
+	}
+	return scheme + "://" + host
+}
+
+func firstValue(v string) string {
+	first, _, _ := strings.Cut(v, ",")
+	return strings.TrimSpace(first)
+}
+
+func truncate(s string, n int) string {
+	if len(s) > n {
+		return s[:n]
+	}
+	return s
+}
