@@ -62,8 +62,8 @@ type DeviceGrant struct {
 	Status     string        `json:"status"`
 
 	// Set by the decision.
-	UserID    string     `json:"user_id,omitempty"`
-	Approval  *NewPAT    `json:"approval,omitempty"`
+	UserID    string    `json:"user_id,omitempty"`
+	Approval  *NewPAT   `json:"approval,omitempty"`
 	DecidedAt time.Time `json:"decided_at,omitzero"`
 	TokenID   string    `json:"token_id,omitempty"`
 }
