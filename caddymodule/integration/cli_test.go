@@ -49,6 +49,9 @@ func TestCLIAgainstRunningServer(t *testing.T) {
 		t.Fatal("token list shows the secret")
 	}
 	id := list[0]["id"].(string)
+	if list[0]["last_used"] == nil || list[0]["last_used_ip"] != "127.0.0.1" {
+		t.Errorf("last use not recorded: %v", list[0])
+	}
 
 	stdout, _ = run("token", "list")
 	if !strings.Contains(stdout, id) || !strings.Contains(stdout, "laptop") || !strings.Contains(stdout, "active") {

@@ -95,6 +95,28 @@ func TestDecisions(t *testing.T) {
 		}
 	})
 
+	t.Run("denials are logged with reason and token id, never the token", func(t *testing.T) {
+		g.do("POST", "/api/papers/1", nil, bearer(reader))
+		g.get("/api/papers/1", bearer(revoked))
+		g.assertNotLogged(reader, writer, revoked, badChecksum)
+		var scopeLine, revokedLine bool
+		for _, line := range g.logLines() {
+			var e map[string]any
+			if json.Unmarshal([]byte(line), &e) != nil || e["msg"] != "request denied" {
+				continue
+			}
+			switch e["reason"] {
+			case "insufficient_scope":
+				scopeLine = e["user"] == "alice" && strings.HasPrefix(e["token_id"].(string), "tok_") && e["rule"] != nil
+			case "token_revoked":
+				revokedLine = e["credential"] == revokedID
+			}
+		}
+		if !scopeLine || !revokedLine {
+			t.Errorf("denial lines missing or incomplete (scope %v, revoked %v)", scopeLine, revokedLine)
+		}
+	})
+
 	t.Run("a disabled user's tokens stop working", func(t *testing.T) {
 		g.addUser("carol")
 		tok := g.mint("carol", 30, "papers:read")
