@@ -25,7 +25,8 @@ const (
 // Actor is who caused a change, for the audit trail.
 type Actor struct {
 	// Kind is "admin" (CLI or admin API), "user" (self-service), "token"
-	// (a PAT acting on itself) or "system".
+	// (a PAT acting on itself), "registration" (an agent registering
+	// itself) or "system".
 	Kind   string `json:"kind"`
 	UserID string `json:"user_id,omitempty"`
 	IP     string `json:"ip,omitempty"`

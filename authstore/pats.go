@@ -76,6 +76,19 @@ const touchEvery = time.Minute
 // CreatePAT mints a token for n.UserID and returns its plaintext, which is
 // never available again, and its record.
 func (s *Store) CreatePAT(n NewPAT, actor Actor) (string, *PAT, error) {
+	tok, p, err := s.newPATRecord(n)
+	if err != nil {
+		return "", nil, err
+	}
+	if _, err := s.insertPAT(tok, p, actor); err != nil {
+		return "", nil, err
+	}
+	return tok, p, nil
+}
+
+// newPATRecord checks n, draws a fresh token and builds its record without
+// storing it.
+func (s *Store) newPATRecord(n NewPAT) (string, *PAT, error) {
 	if err := ValidatePrefix(n.Prefix); err != nil {
 		return "", nil, err
 	}
@@ -99,9 +112,6 @@ func (s *Store) CreatePAT(n NewPAT, actor Actor) (string, *PAT, error) {
 	}
 	if p.Scopes == nil {
 		p.Scopes = []string{}
-	}
-	if _, err := s.insertPAT(tok, p, actor); err != nil {
-		return "", nil, err
 	}
 	return tok, p, nil
 }

@@ -65,6 +65,22 @@ func NormalizeLogin(login string) (string, error) {
 
 // CreateUser adds an account; a taken login is ErrExists.
 func (s *Store) CreateUser(n NewUser, actor Actor) (*User, error) {
+	u, err := s.newUserRecord(n)
+	if err != nil {
+		return nil, err
+	}
+	err = s.db.Update(func(tx *bolt.Tx) error {
+		return s.unsafeInsertUser(tx, u, actor)
+	})
+	if err != nil {
+		return nil, fmt.Errorf("create user %s: %w", u.Login, err)
+	}
+	return u, nil
+}
+
+// newUserRecord checks n and builds the record of a new account, with a
+// fresh id, without storing it.
+func (s *Store) newUserRecord(n NewUser) (*User, error) {
 	login, err := NormalizeLogin(n.Login)
 	if err != nil {
 		return nil, err
@@ -80,23 +96,23 @@ func (s *Store) CreateUser(n NewUser, actor Actor) (*User, error) {
 	if u.Kind == "" {
 		u.Kind = KindHuman
 	}
-	err = s.db.Update(func(tx *bolt.Tx) error {
-		logins := tx.Bucket(bucketLogins)
-		if logins.Get([]byte(login)) != nil {
-			return fmt.Errorf("user %s: %w", login, ErrExists)
-		}
-		if err := logins.Put([]byte(login), []byte(id)); err != nil {
-			return err
-		}
-		if err := putJSON(tx.Bucket(bucketUsers), []byte(id), u); err != nil {
-			return err
-		}
-		return s.unsafeAudit(tx, Event{Action: ActionUserCreated, Actor: actor, UserID: id, Detail: login})
-	})
-	if err != nil {
-		return nil, fmt.Errorf("create user %s: %w", login, err)
-	}
 	return u, nil
+}
+
+// unsafeInsertUser stores a new account and its login index inside tx; a
+// taken login is ErrExists.
+func (s *Store) unsafeInsertUser(tx *bolt.Tx, u *User, actor Actor) error {
+	logins := tx.Bucket(bucketLogins)
+	if logins.Get([]byte(u.Login)) != nil {
+		return fmt.Errorf("user %s: %w", u.Login, ErrExists)
+	}
+	if err := logins.Put([]byte(u.Login), []byte(u.ID)); err != nil {
+		return err
+	}
+	if err := putJSON(tx.Bucket(bucketUsers), []byte(u.ID), u); err != nil {
+		return err
+	}
+	return s.unsafeAudit(tx, Event{Action: ActionUserCreated, Actor: actor, UserID: u.ID, Detail: u.Login})
 }
 
 // User returns the account with the given id, from cache when warm.
