@@ -27,6 +27,7 @@ type App struct {
 	store    *authstore.Store
 	storeKey string
 	logger   *zap.Logger
+	limits   limits // rate limiters, pooled across generations (limits.go)
 
 	admin http.Handler
 }
@@ -50,6 +51,9 @@ func (a *App) Provision(ctx caddy.Context) error {
 		return err
 	}
 	a.policy = policy
+	if err := a.provisionLimits(); err != nil {
+		return err
+	}
 	path, err := storePath(a.Store)
 	if err != nil {
 		return err
@@ -72,8 +76,10 @@ func (a *App) Start() error { return nil }
 // generation may already hold it.
 func (a *App) Stop() error { return nil }
 
-// Cleanup releases this generation's reference to the store.
+// Cleanup releases this generation's references to the store and the
+// rate limiters.
 func (a *App) Cleanup() error {
+	a.releaseLimits()
 	if a.storeKey == "" {
 		return nil
 	}

@@ -135,8 +135,10 @@ func (h *Handler) decide(r *http.Request, rule *config.CompiledRule, params *con
 	return id, nil
 }
 
-// refuse answers a denial and logs it.
+// refuse answers a denial and logs it. A 401 draws on the client IP's
+// anonymous budget first, and becomes a 429 once that is spent.
 func (h *Handler) refuse(w http.ResponseWriter, r *http.Request, d *denial, id *Identity, rule int) error {
+	d = h.app.chargeFailure(w, r, d)
 	logDenial(h.logger, r, d, id, rule)
 	countDecision(d)
 	writeDenial(w, h.app.policy.Realm, d)

@@ -1,0 +1,186 @@
+package caddymodule
+
+import (
+	"net/http"
+	"net/http/httptest"
+	"runtime"
+	"testing"
+	"time"
+
+	"go.uber.org/zap"
+
+	"github.com/gatehouse/gatehouse/authstore"
+	"github.com/gatehouse/gatehouse/config"
+)
+
+func TestAnonymousKey(t *testing.T) {
+	for _, tc := range []struct{ ip, want string }{
+		{"203.0.113.7", "203.0.113.7"},
+		{"2001:db8:1:2:3:4:5:6", "2001:db8:1:2::/64"},
+		{"2001:db8:1:2::ffff", "2001:db8:1:2::/64"},
+		{"2001:db8:1:3::1", "2001:db8:1:3::/64"},
+		{"fe80::1%eth0", "fe80::/64"},
+		{"::ffff:203.0.113.7", "203.0.113.7"},
+		{"not-an-ip:1", "not-an-ip:1"},
+	} {
+		if got := anonymousKey(tc.ip); got != tc.want {
+			t.Errorf("anonymousKey(%q) = %q, want %q", tc.ip, got, tc.want)
+		}
+	}
+}
+
+func TestSweepInterval(t *testing.T) {
+	for _, tc := range []struct{ window, want time.Duration }{
+		{time.Second, 10 * time.Second},
+		{30 * time.Second, 30 * time.Second},
+		{time.Hour, time.Minute},
+	} {
+		if got := sweepInterval(tc.window); got != tc.want {
+			t.Errorf("sweepInterval(%v) = %v, want %v", tc.window, got, tc.want)
+		}
+	}
+}
+
+func testApp(t *testing.T, g config.Global) *App {
+	t.Helper()
+	p, err := compilePolicy(g)
+	if err != nil {
+		t.Fatal(err)
+	}
+	a := &App{policy: p, logger: zap.NewNop()}
+	if err := a.provisionLimits(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(a.releaseLimits)
+	return a
+}
+
+// TestLimitersSurviveReload plays two config generations the way Caddy
+// runs them: the new one is provisioned before the old one is cleaned up.
+func TestLimitersSurviveReload(t *testing.T) {
+	g := config.Global{Tiers: []config.Tier{{Name: "anonymous", Rate: "2/1m"}, {Name: "free", Rate: "5/1m"}}}
+	old := testApp(t, g)
+	if d := old.limits.anonymous.limiter.Allow("198.51.100.1"); !d.Allowed {
+		t.Fatal("first request refused")
+	}
+
+	// Same anonymous policy written differently ("2/60s burst 2"): shared.
+	// free changed: fresh.
+	g2 := config.Global{Tiers: []config.Tier{{Name: "anonymous", Rate: "2/60s", Burst: 2}, {Name: "free", Rate: "6/1m"}}}
+	next := testApp(t, g2)
+	if next.limits.anonymous.limiter != old.limits.anonymous.limiter {
+		t.Error("an unchanged tier got a new limiter")
+	}
+	if next.limits.tiers["free"].limiter == old.limits.tiers["free"].limiter {
+		t.Error("a changed tier kept its old limiter")
+	}
+	before := runtime.NumGoroutine()
+	old.releaseLimits()
+	if d := next.limits.anonymous.limiter.Allow("198.51.100.1"); d.Remaining != 0 {
+		t.Errorf("after reload Remaining = %d, want 0: the budget was reset", d.Remaining)
+	}
+	// The old free limiter lost its last user: its sweeper stops.
+	if refs, ok := limiters.References("tier free 5/60s burst 5"); ok {
+		t.Errorf("the old free limiter is still pooled (%d refs)", refs)
+	}
+	// Destruct waits for the sweeper to close its done channel; give the
+	// goroutine the moment it needs to return after that.
+	deadline := time.Now().Add(time.Second)
+	for runtime.NumGoroutine() > before-1 && time.Now().Before(deadline) {
+		time.Sleep(time.Millisecond)
+	}
+	if after := runtime.NumGoroutine(); after != before-1 {
+		t.Errorf("goroutines %d -> %d after the old generation let go; want one sweeper fewer", before, after)
+	}
+	next.releaseLimits()
+	if refs, ok := limiters.References("tier anonymous 2/60s burst 2"); ok {
+		t.Errorf("the anonymous limiter is still pooled (%d refs) after every generation let go", refs)
+	}
+}
+
+// TestFailedProvisionReleasesNothingElse: a generation whose limits fail to
+// provision holds nothing, so its Cleanup cannot release the running
+// generation's limiters.
+func TestFailedProvisionReleasesNothingElse(t *testing.T) {
+	running := testApp(t, config.Global{Tiers: []config.Tier{{Name: "free", Rate: "4/1m"}}})
+	p, err := compilePolicy(config.Global{Tiers: []config.Tier{{Name: "free", Rate: "4/1m"}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p.Budgets = map[string]config.Tier{"broken": {Name: "broken", Rate: "nonsense"}}
+	failed := &App{policy: p, logger: zap.NewNop()}
+	if err := failed.provisionLimits(); err == nil {
+		t.Fatal("a broken budget provisioned")
+	}
+	if err := failed.Cleanup(); err != nil {
+		t.Fatal(err)
+	}
+	if refs, _ := limiters.References("tier free 4/60s burst 4"); refs != 1 {
+		t.Errorf("running generation's limiter has %d refs, want 1", refs)
+	}
+	if d := running.limits.tiers["free"].limiter.Allow("k"); !d.Allowed {
+		t.Error("running limiter broken")
+	}
+}
+
+func TestPickBudget(t *testing.T) {
+	a := testApp(t, config.Global{
+		Tiers:       []config.Tier{{Name: "anonymous", Rate: "1/1m"}, {Name: "free", Rate: "2/1m"}, {Name: "pro", Rate: "3/1m"}},
+		Budgets:     []config.Tier{{Name: "search", Rate: "4/1m"}},
+		DefaultTier: "free",
+	})
+	l := &a.limits
+	user := func(tier string) *Identity { return &Identity{User: &authstore.User{ID: "usr_1"}, Tier: tier} }
+	for _, tc := range []struct {
+		name string
+		id   *Identity
+		rule string
+		want *budget
+	}{
+		{"anonymous", anonymous, config.LimitTier, l.anonymous},
+		{"user's tier", user("pro"), config.LimitTier, l.tiers["pro"]},
+		{"undeclared tier falls back to the default", user("gold"), config.LimitTier, l.tiers["free"]},
+		{"no_limit", user("pro"), config.LimitNone, nil},
+		{"named budget", user("pro"), "search", l.budgets["search"]},
+		{"named budget, anonymous", anonymous, "search", l.budgets["search"]},
+	} {
+		if got := l.pick(tc.id, tc.rule); got != tc.want {
+			t.Errorf("%s: picked %v, want %v", tc.name, got, tc.want)
+		}
+	}
+	none := testApp(t, config.Global{})
+	if b := none.limits.pick(user("free"), config.LimitTier); b != nil {
+		t.Error("without tiers a user was limited")
+	}
+	if b := none.limits.pick(anonymous, config.LimitTier); b != nil {
+		t.Error("without tiers an anonymous request was limited")
+	}
+}
+
+func TestChargeHeaders(t *testing.T) {
+	a := testApp(t, config.Global{Tiers: []config.Tier{{Name: "free", Rate: "3/1m", Burst: 2}}})
+	b := a.limits.tiers["free"]
+	for i, want := range []string{`"free";r=1;t=20`, `"free";r=0;t=40`} {
+		w := httptest.NewRecorder()
+		if d := b.charge(w, "usr_hdr"); d != nil {
+			t.Fatalf("request %d refused", i+1)
+		}
+		if got := w.Header().Get("RateLimit"); got != want {
+			t.Errorf("request %d: RateLimit %q, want %q", i+1, got, want)
+		}
+		if got := w.Header().Get("RateLimit-Policy"); got != `"free";q=3;w=60` {
+			t.Errorf("request %d: RateLimit-Policy %q", i+1, got)
+		}
+	}
+	w := httptest.NewRecorder()
+	d := b.charge(w, "usr_hdr")
+	if d == nil || d.status != http.StatusTooManyRequests || d.code != "rate_limited" {
+		t.Fatalf("third request: %+v, want a 429", d)
+	}
+	if len(w.Header()) != 0 {
+		t.Errorf("a refusal set headers on the response itself: %v", w.Header())
+	}
+	if d.headers.Get("Retry-After") != "20" || d.headers.Get("RateLimit") != `"free";r=0;t=20` {
+		t.Errorf("refusal headers %v", d.headers)
+	}
+}

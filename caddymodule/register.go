@@ -1,0 +1,296 @@
+package caddymodule
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"mime"
+	"net/http"
+	"slices"
+	"strings"
+	"time"
+
+	"go.uber.org/zap"
+
+	"github.com/gatehouse/gatehouse/authstore"
+)
+
+// Open agent registration (the KnowledgePulse registry model): an agent
+// asks for a key with POST /v1/auth/register and gets one at once, within
+// the tiers and scopes the operator opened (the `registration` block), and
+// later revokes it with POST /v1/auth/revoke. Both are served only where
+// registration is configured; elsewhere they answer 404.
+//
+// Neither draws on a tier budget. Registration must stay possible when the
+// anonymous budget is spent, so it has its own per-IP limit
+// (registration.limit), charged for every attempt, which keeps it from
+// flooding the store. Revocation must stay possible when a leaked key has
+// spent its owner's budget, so it is not limited; it needs the key itself,
+// and a key that does not verify is a 401, which draws on the anonymous
+// budget like every failed authentication.
+func init() {
+	registerEndpoint(&endpoint{
+		name: "register", path: "/v1/auth/register", methods: []string{http.MethodPost},
+		access: accessNone, ownLimit: true, serve: (*Handler).serveRegister,
+	})
+	registerEndpoint(&endpoint{
+		name: "register_revoke", path: "/v1/auth/revoke", methods: []string{http.MethodPost},
+		access: accessNone, ownLimit: true, serve: (*Handler).serveRegisterRevoke,
+	})
+}
+
+// registeredKeyName names the PAT a registration mints.
+const registeredKeyName = "agent registration"
+
+// registerRequest is the body of POST /v1/auth/register.
+type registerRequest struct {
+	AgentID string   `json:"agent_id"`
+	Scopes  []string `json:"scopes"`
+	Tier    string   `json:"tier"`
+}
+
+// registerResponse is the answer to a registration: the key, once.
+type registerResponse struct {
+	Data    registeredKey `json:"data"`
+	Message string        `json:"message"`
+}
+
+type registeredKey struct {
+	APIKey    string    `json:"api_key"`
+	KeyPrefix string    `json:"key_prefix"`
+	Scopes    []string  `json:"scopes"`
+	Tier      string    `json:"tier"`
+	CreatedAt time.Time `json:"created_at"`
+}
+
+// serveRegister answers POST /v1/auth/register: it creates an agent user
+// named agent_id and a PAT with the asked scopes, in one transaction.
+func (h *Handler) serveRegister(w http.ResponseWriter, r *http.Request, id *Identity) error {
+	reg := h.app.policy.Registration
+	if reg == nil {
+		return h.refuse(w, r, registrationDisabled(), id, -1)
+	}
+	if d := h.app.limits.registration.charge(w, anonymousKey(clientIP(r))); d != nil {
+		return h.refuse(w, r, d, id, -1)
+	}
+	var req registerRequest
+	if d := decodeStrictJSON(r, &req); d != nil {
+		return h.refuse(w, r, d, id, -1)
+	}
+	login, err := authstore.NormalizeLogin(req.AgentID)
+	if err != nil {
+		return h.refuse(w, r, refusal(http.StatusBadRequest, "invalid_request", "bad_agent_id",
+			"agent_id: give 1 to 64 characters of a-z, 0-9, '.', '_', '-' or '@'"), id, -1)
+	}
+	tier := req.Tier
+	if tier == "" {
+		tier = reg.Tiers[0]
+	}
+	if !slices.Contains(reg.Tiers, tier) {
+		return h.refuse(w, r, refusal(http.StatusBadRequest, "invalid_tier", "tier_not_open",
+			fmt.Sprintf("tier %q is not open to registration (allowed: %s)", tier, strings.Join(reg.Tiers, " "))), id, -1)
+	}
+	scopes, d := registrationScopes(req.Scopes, reg.Scopes)
+	if d != nil {
+		return h.refuse(w, r, d, id, -1)
+	}
+
+	// The agent holds exactly the scopes it asked for, so its key, and any
+	// key it is later given, can never exceed them. The key goes through
+	// the validation every PAT does; the account does not exist yet, so
+	// the draft stands in for it, and the store creates both at once.
+	draft := &authstore.User{Login: login, Kind: authstore.KindAgent, Tier: tier, Scopes: scopes}
+	days := reg.ExpiresDays
+	if days == 0 {
+		days = h.app.policy.PATMaxDays
+	}
+	n, err := h.app.checkPATRequest(draft, patRequest{
+		Name: registeredKeyName, Scopes: scopes, ExpiresDays: days, Via: authstore.ViaRegister,
+	})
+	if err != nil {
+		return h.refuse(w, r, h.registrationFailure(login, err), id, -1)
+	}
+	actor := authstore.Actor{Kind: authstore.ActorRegistration, IP: clientIP(r)}
+	tok, agent, p, err := h.app.store.RegisterAgent(authstore.NewUser{Login: login, Tier: tier, Scopes: scopes}, n, actor)
+	if err != nil {
+		return h.refuse(w, r, h.registrationFailure(login, err), id, -1)
+	}
+	h.logger.Info("agent registered", zap.String("user", agent.Login), zap.String("user_id", agent.ID),
+		zap.String("tier", tier), zap.String("token_id", p.ID), zap.String("hint", p.Hint),
+		zap.Strings("scopes", p.Scopes), zap.String("client_ip", actor.IP))
+	writeJSON(w, http.StatusCreated, registerResponse{
+		Data: registeredKey{
+			APIKey: tok, KeyPrefix: authstore.KeyPrefix(h.app.policy.TokenPrefix, tok),
+			Scopes: p.Scopes, Tier: tier, CreatedAt: p.CreatedAt,
+		},
+		Message: fmt.Sprintf("agent %s registered. Store api_key now: it is shown only once. Send it as Authorization: Bearer <api_key>; revoke it with POST %s.",
+			agent.Login, h.Endpoints.Path("register_revoke")),
+	})
+	return nil
+}
+
+// registrationScopes checks the asked scopes against those open to
+// registration and returns them without duplicates, or a 400 naming every
+// scope that is not open.
+func registrationScopes(asked, open []string) ([]string, *denial) {
+	if len(asked) == 0 {
+		return nil, refusal(http.StatusBadRequest, "invalid_scope", "no_scope",
+			fmt.Sprintf("name at least one scope (allowed: %s)", strings.Join(open, " ")))
+	}
+	var scopes, closed []string
+	for _, s := range asked {
+		switch {
+		case !slices.Contains(open, s):
+			if !slices.Contains(closed, s) {
+				closed = append(closed, s)
+			}
+		case !slices.Contains(scopes, s):
+			scopes = append(scopes, s)
+		}
+	}
+	if len(closed) > 0 {
+		return nil, refusal(http.StatusBadRequest, "invalid_scope", "scope_not_open",
+			fmt.Sprintf("scopes not open to registration: %s (allowed: %s)", strings.Join(closed, " "), strings.Join(open, " ")))
+	}
+	return scopes, nil
+}
+
+// registrationFailure turns a failed registration into its answer: 409 for a taken
+// agent_id, the validation's own status for a refused key, 500 otherwise.
+func (h *Handler) registrationFailure(login string, err error) *denial {
+	var ae adminError
+	switch {
+	case errors.Is(err, authstore.ErrExists):
+		return refusal(http.StatusConflict, "agent_id_taken", "agent_id_taken",
+			fmt.Sprintf("agent_id %s is already registered; choose another", login))
+	case errors.As(err, &ae) && ae.status < 500:
+		return refusal(ae.status, "invalid_request", "registration_refused", ae.Error())
+	}
+	h.logger.Error("registering agent", zap.String("user", login), zap.Error(err))
+	return internalError()
+}
+
+// registerRevokeRequest is the body of POST /v1/auth/revoke.
+type registerRevokeRequest struct {
+	KeyPrefix string `json:"key_prefix"`
+}
+
+type registerRevokeResponse struct {
+	Data    revokedKey `json:"data"`
+	Message string     `json:"message"`
+}
+
+type revokedKey struct {
+	KeyPrefix string    `json:"key_prefix"`
+	Revoked   bool      `json:"revoked"`
+	RevokedAt time.Time `json:"revoked_at"`
+}
+
+// serveRegisterRevoke answers POST /v1/auth/revoke: the key sent as Bearer
+// revokes itself, once key_prefix in the body confirms which key it is.
+func (h *Handler) serveRegisterRevoke(w http.ResponseWriter, r *http.Request, id *Identity) error {
+	if h.app.policy.Registration == nil {
+		return h.refuse(w, r, registrationDisabled(), id, -1)
+	}
+	if id.PAT == nil {
+		// The endpoint is served to anyone, so that it can answer 404
+		// where registration is off; a missing or failed credential gets
+		// its precise 401 here.
+		if id.User != nil {
+			return h.refuse(w, r, refusal(http.StatusBadRequest, "invalid_request", "key_required",
+				"send the key to revoke as Authorization: Bearer <api_key>"), id, -1)
+		}
+		_, d := h.authenticate(r)
+		if d == nil {
+			d = unauthenticated()
+		}
+		return h.refuse(w, r, d, nil, -1)
+	}
+	var req registerRevokeRequest
+	if d := decodeStrictJSON(r, &req); d != nil {
+		return h.refuse(w, r, d, id, -1)
+	}
+	tok, _ := bearerToken(r) // verified above, so well-formed
+	want := authstore.KeyPrefix(h.app.policy.TokenPrefix, tok)
+	switch req.KeyPrefix {
+	case "":
+		return h.refuse(w, r, refusal(http.StatusBadRequest, "invalid_request", "key_prefix_missing",
+			"give the key's key_prefix, as registration returned it"), id, -1)
+	case want:
+	default:
+		return h.refuse(w, r, refusal(http.StatusBadRequest, "invalid_request", "key_prefix_mismatch",
+			"key_prefix does not match the key sent as Bearer"), id, -1)
+	}
+	actor := authstore.Actor{Kind: "token", UserID: id.User.ID, IP: clientIP(r)}
+	p, err := h.app.store.RevokePAT(id.PAT.ID, actor)
+	if err != nil {
+		h.logger.Error("revoking registered key", zap.String("token_id", id.PAT.ID), zap.Error(err))
+		return h.refuse(w, r, internalError(), id, -1)
+	}
+	h.logger.Info("token revoked", zap.String("token_id", p.ID), zap.String("user", id.User.Login), zap.String("by", "token"))
+	writeJSON(w, http.StatusOK, registerRevokeResponse{
+		Data:    revokedKey{KeyPrefix: want, Revoked: true, RevokedAt: p.RevokedAt},
+		Message: "key revoked; it stops working immediately",
+	})
+	return nil
+}
+
+// decodeStrictJSON reads a bounded JSON object into v. Anything else (another
+// content type, malformed JSON, unknown fields, wrong types, trailing data)
+// is a 4xx that names the problem.
+func decodeStrictJSON(r *http.Request, v any) *denial {
+	ct, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
+	if ct != "application/json" {
+		return refusal(http.StatusUnsupportedMediaType, "unsupported_media_type", "bad_body",
+			"send a JSON object with Content-Type: application/json")
+	}
+	body, err := io.ReadAll(io.LimitReader(r.Body, maxFormBody+1))
+	switch {
+	case err != nil:
+		return badBody("could not read the request body")
+	case len(body) > maxFormBody:
+		return badBody("the request body is too large")
+	}
+	dec := json.NewDecoder(bytes.NewReader(body))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		return badBody(describeJSONError(err))
+	}
+	if _, err := dec.Token(); err != io.EOF {
+		return badBody("the body must hold one JSON object and nothing after it")
+	}
+	return nil
+}
+
+// describeJSONError says what is wrong with a body in the API's terms,
+// without Go type names.
+func describeJSONError(err error) string {
+	var typeErr *json.UnmarshalTypeError
+	switch {
+	case errors.As(err, &typeErr) && typeErr.Field != "":
+		return fmt.Sprintf("%s has the wrong type (%s)", typeErr.Field, typeErr.Value)
+	case errors.As(err, &typeErr):
+		return "the body must be a JSON object"
+	case errors.Is(err, io.EOF):
+		return "the body is empty; send a JSON object"
+	case strings.HasPrefix(err.Error(), "json: unknown field "):
+		return "unknown field " + strings.TrimPrefix(err.Error(), "json: unknown field ")
+	}
+	return "the JSON body is malformed"
+}
+
+// refusal builds a denial that is not an authentication failure: no
+// WWW-Authenticate challenge, just the status and JSON body.
+func refusal(status int, code, reason, message string) *denial {
+	return &denial{status: status, code: code, message: message, reason: reason}
+}
+
+func badBody(message string) *denial {
+	return refusal(http.StatusBadRequest, "invalid_request", "bad_body", message)
+}
+
+func registrationDisabled() *denial {
+	return refusal(http.StatusNotFound, "not_found", "registration_disabled", "agent registration is not enabled here")
+}
