@@ -174,10 +174,13 @@ func (a *App) provisionLimits() error {
 	return nil
 }
 
-// releaseLimits gives back the limiters this generation took.
+// releaseLimits gives back the limiters this generation took, once. The
+// budgets stay in place: a request the old generation is still finishing
+// may use them (a released limiter keeps working, only its sweeper
+// stops), and clearing them would race with it.
 func (a *App) releaseLimits() {
 	releasePooled(a.limits.poolKeys)
-	a.limits = limits{}
+	a.limits.poolKeys = nil
 }
 
 func releasePooled(keys []string) {
