@@ -1,12 +1,14 @@
 package caddymodule
 
 import (
+	"context"
 	"net/http"
 	"net/http/httptest"
 	"runtime"
 	"testing"
 	"time"
 
+	"github.com/caddyserver/caddy/v2"
 	"go.uber.org/zap"
 
 	"github.com/gatehouse/gatehouse/authstore"
@@ -217,5 +219,39 @@ func BenchmarkLimit(b *testing.B) {
 		if d := a.limit(w, r, id, config.LimitTier); d != nil {
 			b.Fatal("refused")
 		}
+	}
+}
+
+// BenchmarkServeHTTPLimited is BenchmarkServeHTTP with tiers declared: the
+// whole middleware for a PAT request, rate limit and RateLimit fields
+// included, so the two show what limiting costs per request.
+func BenchmarkServeHTTPLimited(b *testing.B) {
+	h, tok := benchHandler(b)
+	p, err := compilePolicy(config.Global{
+		Scopes: h.app.policy.Scopes,
+		Tiers:  []config.Tier{{Name: "anonymous", Rate: "60/1m"}, {Name: "free", Rate: "60000000/1m"}},
+	})
+	if err != nil {
+		b.Fatal(err)
+	}
+	h.app.policy = p
+	if err := h.app.provisionLimits(); err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(h.app.releaseLimits)
+	repl := caddy.NewReplacer()
+	req := httptest.NewRequest("GET", "/api/papers/42", nil)
+	req = req.WithContext(context.WithValue(req.Context(), caddy.ReplacerCtxKey, repl))
+	w := httptest.NewRecorder()
+	b.ReportAllocs()
+	for b.Loop() {
+		req.Header = http.Header{"Authorization": {"Bearer " + tok}}
+		w.HeaderMap = http.Header{}
+		if err := h.ServeHTTP(w, req, nopNext); err != nil {
+			b.Fatal(err)
+		}
+	}
+	if w.Header().Get("RateLimit-Policy") != `"free";q=60000000;w=60` {
+		b.Fatalf("no RateLimit-Policy: %v", w.Header())
 	}
 }
