@@ -68,11 +68,11 @@ type registeredKey struct {
 // serveRegister answers POST /v1/auth/register: it creates an agent user
 // named agent_id and a PAT with the asked scopes, in one transaction.
 func (h *Handler) serveRegister(w http.ResponseWriter, r *http.Request, id *Identity) error {
-	reg := h.app.policy.Registration
-	if reg == nil {
+	reg, limit := h.app.policy.Registration, h.app.limits.registration
+	if reg == nil || limit == nil {
 		return h.refuse(w, r, registrationDisabled(), id, -1)
 	}
-	if d := h.app.limits.registration.charge(w, anonymousKey(clientIP(r))); d != nil {
+	if d := limit.charge(w, anonymousKey(clientIP(r))); d != nil {
 		return h.refuse(w, r, d, id, -1)
 	}
 	var req registerRequest
