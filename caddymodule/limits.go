@@ -300,7 +300,7 @@ func (b *budget) refusal(d ratelimit.Decision) *denial {
 	return &denial{
 		status: http.StatusTooManyRequests,
 		code:   "rate_limited",
-		message: fmt.Sprintf("rate limit exceeded: %q allows %d requests per %ds; retry in %ds",
+		message: fmt.Sprintf("rate limit exceeded: %s allows %d requests per %ds; retry in %ds",
 			p.Name, p.Count, int64(p.Window/time.Second), secs),
 		reason: "rate_limited",
 		headers: http.Header{
