@@ -112,21 +112,3 @@ func TestLowerEqual(t *testing.T) {
 		}
 	}
 }
-
-func TestCleanPath(t *testing.T) {
-	for in, want := range map[string]string{
-		"/a/b":       "/a/b",
-		"/a/b/":      "/a/b/",
-		"/a//b":      "/a/b",
-		"/a/./b":     "/a/b",
-		"/a/../b":    "/b",
-		"/a/b/..":    "/a",
-		"/a/b/../":   "/a/",
-		"/..":        "/",
-		"/a/.b/..c/": "/a/.b/..c/",
-	} {
-		if got := CleanPath(in); got != want {
-			t.Errorf("CleanPath(%q) = %q, want %q", in, got, want)
-		}
-	}
-}

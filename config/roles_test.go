@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"strings"
 	"testing"
-	"time"
 )
 
 var project = ResourceType{Name: "project", Roles: []string{"read", "edit", "manage"}}
@@ -198,7 +197,7 @@ func TestCompileRoleRuleErrors(t *testing.T) {
 			t.Errorf("%s: error %v, want one containing %q", tc.rule.Path, err, tc.want)
 		}
 	}
-	empty, err := Compile(Global{}, testChecks)
+	empty, err := Compile(Global{}, testChecks())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -253,21 +252,4 @@ func TestParseResourceCaps(t *testing.T) {
 			t.Errorf("%q: %v %v, want %v", tc.in, got, err, tc.want)
 		}
 	}
-}
-
-var testChecks = Checks{
-	Rate:   func(string) (int, time.Duration, error) { return 1, time.Second, nil },
-	Prefix: func(string) error { return nil },
-}
-
-func testPolicy(t testing.TB) *Policy {
-	t.Helper()
-	p, err := Compile(Global{
-		Scopes:    []string{"papers:read", "papers:write"},
-		Resources: []ResourceType{project},
-	}, testChecks)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return p
 }
