@@ -105,6 +105,11 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyht
 // no token), a deny rule (403), a missing credential (401), then what the
 // rule demands (403).
 func (h *Handler) decide(r *http.Request, rule *config.CompiledRule, params *config.Params) (*Identity, *denial) {
+	if rule.Require.Role != nil {
+		if d := checkRolePath(r); d != nil {
+			return nil, d
+		}
+	}
 	id, d := h.authenticate(r)
 	if d != nil {
 		return nil, d
@@ -128,9 +133,7 @@ func (h *Handler) decide(r *http.Request, rule *config.CompiledRule, params *con
 		}
 	}
 	if req.Role != nil {
-		if d := h.app.checkRole(id, rule, params); d != nil {
-			return id, d
-		}
+		return h.app.checkRole(id, rule, params)
 	}
 	return id, nil
 }
