@@ -100,7 +100,8 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyht
 }
 
 // decide authenticates r and checks it against the matched rule, in the
-// order that answers most precisely: a malformed request (400), an invalid
+// order that answers most precisely: a malformed request (400, including a
+// role route's ambiguous path, see checkRolePath), an invalid
 // credential (401, whatever the rule, so a bad token is never treated as
 // no token), a deny rule (403), a missing credential (401), then what the
 // rule demands (403).
