@@ -144,6 +144,7 @@ func ValidateResourceType(r ResourceType) error { return validateResourceType(r)
 // of `token create --resources` and of PAT forms. It checks only the
 // shape; Policy.CheckRoleName and the store's name rules check the rest.
 // A name containing a comma cannot be written this way; use the JSON API.
+// A spec naming nothing is an error, never an empty (no-resource) map.
 func ParseResourceCaps(spec string) (map[string]string, error) {
 	caps := map[string]string{}
 	for item := range strings.SplitSeq(spec, ",") {
@@ -161,6 +162,11 @@ func ParseResourceCaps(spec string) (map[string]string, error) {
 			return nil, fmt.Errorf("resource cap %q: %s given twice", item, key)
 		}
 		caps[key] = item[i+1:]
+	}
+	if len(caps) == 0 {
+		// An empty map means "no resource at all"; that must be asked for
+		// explicitly, not be the result of a blank field.
+		return nil, fmt.Errorf("resource caps %q: name at least one type:name=role", spec)
 	}
 	return caps, nil
 }

@@ -383,6 +383,9 @@ func TestMemberCLI(t *testing.T) {
 		{"project:atlas=owner", `unknown role "owner"`},
 		{"team:x=read", `unknown resource type "team"`},
 		{"project:a%2Fb=read", ""}, // a literal percent sign is a valid name
+		{"project:x=y=read", ""},   // the last = separates the role
+		{" , ", "name at least one type:name=role"},
+		{"project:atlas", "want type:name=role"},
 		{"project:=read", `resource name "": must be 1 to 128 bytes`},
 	} {
 		_, stderr, err := g.caddy("gatehouse", "token", "create", "--user", "erin", "--scopes", "papers:read", "--expires-days", "5", "--resources", tc.caps)
