@@ -30,8 +30,10 @@ type PAT struct {
 	Hint   string   `json:"hint"`
 	Scopes []string `json:"scopes"`
 	// ResourceCaps limits the token per resource ("project:atlas" -> "read");
-	// nil means every resource at the owner's current membership role.
-	ResourceCaps map[string]string `json:"resource_caps,omitempty"`
+	// nil means every resource at the owner's current membership role, and
+	// an empty map no resource at all. The tag has no omitempty so the two
+	// survive a round trip: JSON null reads back as nil, {} as empty.
+	ResourceCaps map[string]string `json:"resource_caps"`
 	CreatedAt    time.Time         `json:"created_at"`
 	// ExpiresAt is zero for a token that never expires.
 	ExpiresAt  time.Time `json:"expires_at,omitzero"`

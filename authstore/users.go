@@ -188,6 +188,15 @@ func (s *Store) CountUsers() (int, error) {
 // the cached copy before returning, so the next request sees the change.
 // change may return an error to abort without writing.
 func (s *Store) UpdateUser(login string, actor Actor, detail string, change func(*User) error) (*User, error) {
+	return s.updateUser(login, ActionUserUpdated, actor, func(u *User) (string, error) {
+		return detail, change(u)
+	})
+}
+
+// updateUser is UpdateUser with the audit action and a change that
+// describes itself once it has seen the record (memberships name the role
+// they replace).
+func (s *Store) updateUser(login, action string, actor Actor, change func(*User) (string, error)) (*User, error) {
 	l, err := NormalizeLogin(login)
 	if err != nil {
 		return nil, fmt.Errorf("user %q: %w", login, ErrNotFound)
@@ -201,13 +210,14 @@ func (s *Store) UpdateUser(login string, actor Actor, detail string, change func
 		if err := getJSON(tx.Bucket(bucketUsers), id, &u); err != nil {
 			return err
 		}
-		if err := change(&u); err != nil {
+		detail, err := change(&u)
+		if err != nil {
 			return err
 		}
 		if err := putJSON(tx.Bucket(bucketUsers), id, &u); err != nil {
 			return err
 		}
-		return s.unsafeAudit(tx, Event{Action: ActionUserUpdated, Actor: actor, UserID: u.ID, Detail: detail})
+		return s.unsafeAudit(tx, Event{Action: action, Actor: actor, UserID: u.ID, Detail: detail})
 	})
 	if err != nil {
 		return nil, fmt.Errorf("update user %s: %w", l, err)

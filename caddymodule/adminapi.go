@@ -406,18 +406,16 @@ func (a *App) checkPATRequest(u *authstore.User, req patRequest) (authstore.NewP
 }
 
 // checkResourceCaps validates "type:name" -> role caps against the
-// declared resource types.
+// declared resource types and the resource name rules (memberships.go).
 func (a *App) checkResourceCaps(caps map[string]string) error {
-	for key, role := range caps {
-		typ, name, ok := strings.Cut(key, ":")
-		rt, known := a.policy.Resources[typ]
-		switch {
-		case !ok || name == "":
-			return fmt.Errorf("resource %q: want type:name", key)
-		case !known:
-			return fmt.Errorf("resource %q: unknown resource type %q", key, typ)
-		case !slices.Contains(rt.Roles, role):
-			return fmt.Errorf("resource %q: unknown role %q (roles: %s)", key, role, strings.Join(rt.Roles, " < "))
+	keys := make([]string, 0, len(caps))
+	for k := range caps {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	for _, key := range keys {
+		if err := a.checkResourceCap(key, caps[key]); err != nil {
+			return err
 		}
 	}
 	return nil

@@ -145,7 +145,11 @@ func unmarshalGlobal(d *caddyfile.Dispenser) (config.Global, error) {
 			if slices.ContainsFunc(g.Resources, func(r config.ResourceType) bool { return r.Name == args[0] }) {
 				return g, d.Errf("resource %s declared twice", args[0])
 			}
-			g.Resources = append(g.Resources, config.ResourceType{Name: args[0], Roles: args[1:]})
+			rt := config.ResourceType{Name: args[0], Roles: args[1:]}
+			if err := config.ValidateResourceType(rt); err != nil {
+				return g, d.Err(err.Error())
+			}
+			g.Resources = append(g.Resources, rt)
 		case "session_ttl", "access_ttl", "refresh_ttl", "device_code_ttl", "device_interval":
 			if err := durationArg(d, globalDuration(&g, d.Val())); err != nil {
 				return g, err

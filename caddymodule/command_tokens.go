@@ -126,14 +126,11 @@ func resourceFlags(cmd *cobra.Command, req *createTokenRequest) error {
 	if all {
 		return fmt.Errorf("give --resources or --all-resources, not both")
 	}
-	req.Resources = map[string]string{}
-	for _, item := range strings.Split(spec, ",") {
-		key, role, ok := strings.Cut(strings.TrimSpace(item), "=")
-		if !ok || key == "" || role == "" {
-			return fmt.Errorf("--resources %q: want type:name=role, comma-separated", item)
-		}
-		req.Resources[key] = role
+	caps, err := config.ParseResourceCaps(spec)
+	if err != nil {
+		return fmt.Errorf("--resources: %w", err)
 	}
+	req.Resources = caps
 	return nil
 }
 

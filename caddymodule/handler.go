@@ -100,11 +100,17 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyht
 }
 
 // decide authenticates r and checks it against the matched rule, in the
-// order that answers most precisely: a malformed request (400), an invalid
+// order that answers most precisely: a malformed request (400, including a
+// role route's ambiguous path, see checkRolePath), an invalid
 // credential (401, whatever the rule, so a bad token is never treated as
 // no token), a deny rule (403), a missing credential (401), then what the
 // rule demands (403).
 func (h *Handler) decide(r *http.Request, rule *config.CompiledRule, params *config.Params) (*Identity, *denial) {
+	if rule.Require.Role != nil {
+		if d := checkRolePath(r); d != nil {
+			return nil, d
+		}
+	}
 	id, d := h.authenticate(r)
 	if d != nil {
 		return nil, d
@@ -128,9 +134,7 @@ func (h *Handler) decide(r *http.Request, rule *config.CompiledRule, params *con
 		}
 	}
 	if req.Role != nil {
-		if d := h.app.checkRole(id, rule, params); d != nil {
-			return id, d
-		}
+		return h.app.checkRole(id, rule, params)
 	}
 	return id, nil
 }

@@ -32,6 +32,10 @@ type Identity struct {
 	Scopes []string
 	// Tier is the rate-limit tier.
 	Tier string
+	// Resource and Role are set by a rule that demands a resource role:
+	// the resource the path names ("project:atlas", the name
+	// percent-encoded as in a URL path) and the effective role held on it.
+	Resource, Role string
 }
 
 // anonymous is the identity of a request without a credential.
@@ -87,6 +91,8 @@ const (
 	headerScopes     = "Gatehouse-Scopes"
 	headerCredential = "Gatehouse-Credential"
 	headerTokenID    = "Gatehouse-Token-Id"
+	headerResource   = "Gatehouse-Resource"
+	headerRole       = "Gatehouse-Role"
 
 	headerTokenExpiration = "Gatehouse-Token-Expiration"
 	headerAcceptedScopes  = "Gatehouse-Accepted-Scopes"
@@ -128,6 +134,12 @@ func forward(r *http.Request, repl *caddy.Replacer, id *Identity) {
 	if id.PAT != nil {
 		h.Set(headerTokenID, id.PAT.ID)
 		repl.Set("gatehouse.token_id", id.PAT.ID)
+	}
+	if id.Resource != "" {
+		h.Set(headerResource, id.Resource)
+		h.Set(headerRole, id.Role)
+		repl.Set("gatehouse.resource", id.Resource)
+		repl.Set("gatehouse.role", id.Role)
 	}
 }
 

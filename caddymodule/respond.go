@@ -21,6 +21,10 @@ type denial struct {
 	message string
 	// challenge: send WWW-Authenticate; withCode adds error="code".
 	challenge, withCode bool
+	// challengeCode, when set, is the challenge's RFC 6750 error code where
+	// the JSON code is more precise (insufficient_role answers with
+	// error="insufficient_scope", the nearest code RFC 6750 defines).
+	challengeCode string
 	// scope is the missing scope for insufficient_scope.
 	scope string
 	// accepted is what the route accepts (Gatehouse-Accepted-Scopes).
@@ -90,7 +94,11 @@ func challenge(realm string, d *denial) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, `Bearer realm=%q`, realm)
 	if d.withCode {
-		fmt.Fprintf(&b, `, error=%q, error_description=%q`, d.code, d.message)
+		code := d.code
+		if d.challengeCode != "" {
+			code = d.challengeCode
+		}
+		fmt.Fprintf(&b, `, error=%q, error_description=%q`, code, d.message)
 		if d.scope != "" {
 			fmt.Fprintf(&b, `, scope=%q`, d.scope)
 		}

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"path"
 	"strings"
+	"unicode/utf8"
 )
 
 // A pathPattern follows Caddy's path matcher: case-insensitive, matched
@@ -121,6 +122,9 @@ func (pp *pathPattern) params() []string {
 // match reports whether the cleaned request path p (and its lower-cased
 // form lower) matches, capturing placeholders into ps.
 func (pp *pathPattern) match(p, lower string, ps *Params) bool {
+	// A segment pattern tried earlier may have captured values before it
+	// failed; they must not leak into the rule that matches.
+	ps.n = 0
 	switch pp.kind {
 	case kindAny:
 		return true
@@ -162,7 +166,7 @@ func (pp *pathPattern) matchSegments(p string, ps *Params) bool {
 			if seg == "" {
 				return false
 			}
-		case !strings.EqualFold(seg, s.lit):
+		case !lowerEqual(seg, s.lit):
 			return false
 		}
 		if last {
@@ -175,6 +179,36 @@ func (pp *pathPattern) matchSegments(p string, ps *Params) bool {
 		rest = tail
 	}
 	return false
+}
+
+// lowerEqual reports whether seg, lower-cased as Caddy's path matcher
+// does (strings.ToLower), equals lit, which is already lower-case. Unicode
+// case folding (strings.EqualFold) would match more than Caddy does: it
+// folds "ſ" (long s) to "s", so /api/projectſ/x would take a rule written
+// for /api/projects/x while every other pattern kind would not. ASCII
+// needs no allocation.
+func lowerEqual(seg, lit string) bool {
+	if len(seg) != len(lit) {
+		for i := 0; i < len(seg); i++ {
+			if seg[i] >= utf8.RuneSelf {
+				return strings.ToLower(seg) == lit
+			}
+		}
+		return false
+	}
+	for i := 0; i < len(seg); i++ {
+		c := seg[i]
+		if c >= utf8.RuneSelf {
+			return strings.ToLower(seg) == lit
+		}
+		if 'A' <= c && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		if c != lit[i] {
+			return false
+		}
+	}
+	return true
 }
 
 // Params are the placeholder values captured by a matched rule.

@@ -72,6 +72,9 @@ type CompiledRule struct {
 	AcceptedScopes string
 
 	path pathPattern
+	// roleType is the resource type Require.Role names, kept so a role
+	// decision needs no map lookup.
+	roleType ResourceType
 }
 
 // Rules is a site's compiled rule list and default.
@@ -154,14 +157,11 @@ func (p *Policy) CompileRule(r Rule) (*CompiledRule, error) {
 	}
 	c.AcceptedScopes = strings.Join(req.Scopes, " ")
 	if role := req.Role; role != nil {
-		rt, ok := p.Resources[role.Resource]
-		if !ok {
-			return nil, fmt.Errorf("unknown resource type %q (declared: %s)", role.Resource, strings.Join(sortedKeys(p.Resources), ", "))
+		if err := p.CheckRoleName(role.Resource, role.Min); err != nil {
+			return nil, err
 		}
-		c.MinRank = slices.Index(rt.Roles, role.Min)
-		if c.MinRank < 0 {
-			return nil, fmt.Errorf("unknown role %q for %s (roles: %s)", role.Min, rt.Name, strings.Join(rt.Roles, " < "))
-		}
+		c.roleType = p.Resources[role.Resource]
+		c.MinRank = c.roleType.Rank(role.Min)
 		if role.Param == "" {
 			req.Role = &RoleRequirement{Resource: role.Resource, Param: role.Resource, Min: role.Min}
 		}

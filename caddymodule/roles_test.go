@@ -1,0 +1,262 @@
+package caddymodule
+
+import (
+	"context"
+	"net/http"
+	"net/http/httptest"
+	"reflect"
+	"strings"
+	"testing"
+
+	"github.com/caddyserver/caddy/v2"
+	"go.uber.org/zap"
+
+	"github.com/gatehouse/gatehouse/authstore"
+	"github.com/gatehouse/gatehouse/config"
+)
+
+func roleTestApp(t testing.TB) *App {
+	t.Helper()
+	g := config.Global{
+		Scopes:    []string{"papers:read", "papers:write"},
+		Resources: []config.ResourceType{{Name: "project", Roles: []string{"read", "edit", "manage"}}},
+	}
+	policy, err := compilePolicy(g)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &App{Global: g, policy: policy, logger: zap.NewNop()}
+}
+
+func roleRules(t testing.TB, a *App, min string) *config.Rules {
+	t.Helper()
+	rules, err := a.policy.CompileRules([]config.Rule{{
+		Path:    "/api/projects/{project}/*",
+		Require: config.Requirement{Role: &config.RoleRequirement{Resource: "project", Min: min}},
+	}}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return rules
+}
+
+// TestCheckRoleCredentials covers each kind of credential: a session (no
+// cap: its effective role is the membership), an all-resources PAT (the
+// same), and a capped PAT (the lower of cap and membership).
+func TestCheckRoleCredentials(t *testing.T) {
+	a := roleTestApp(t)
+	rules := roleRules(t, a, "edit")
+	user := &authstore.User{ID: "usr_1", Login: "alice", Memberships: map[string]string{
+		"project:atlas": "manage", "project:zoo": "read", "project:été": "edit",
+	}}
+	session := &Identity{Credential: CredentialSession, User: user, Session: &authstore.Session{ID: "ses_1"}, Browser: true}
+	cli := &Identity{Credential: CredentialSession, User: user, Session: &authstore.Session{ID: "ses_2", Kind: authstore.SessionCLI}}
+	allPAT := &Identity{Credential: CredentialPAT, User: user, PAT: &authstore.PAT{ID: "tok_all"}}
+	capped := &Identity{Credential: CredentialPAT, User: user, PAT: &authstore.PAT{ID: "tok_cap", ResourceCaps: map[string]string{"project:atlas": "read", "project:zoo": "manage"}}}
+	noRes := &Identity{Credential: CredentialPAT, User: user, PAT: &authstore.PAT{ID: "tok_none", ResourceCaps: map[string]string{}}}
+
+	cases := []struct {
+		name   string
+		id     *Identity
+		path   string
+		role   string // effective role on success; "" means refused
+		reason string
+		msg    string
+	}{
+		{"session follows membership", session, "/api/projects/atlas/x", "manage", "", ""},
+		{"cli session follows membership", cli, "/api/projects/atlas/x", "manage", "", ""},
+		{"session below", session, "/api/projects/zoo/x", "", "insufficient_role", "insufficient role: project:zoo needs edit; your role is read"},
+		{"session without membership", session, "/api/projects/mars/x", "", "no_membership", "insufficient role: project:mars needs edit; you have no role on it"},
+		{"all PAT follows membership", allPAT, "/api/projects/atlas/x", "manage", "", ""},
+		{"all PAT below", allPAT, "/api/projects/zoo/x", "", "insufficient_role", "your role is read"},
+		{"unicode name", allPAT, "/api/projects/été/x", "edit", "", ""},
+		{"case matters", allPAT, "/api/projects/Atlas/x", "", "no_membership", "project:Atlas needs edit"},
+		{"cap below membership", capped, "/api/projects/atlas/x", "", "role_capped", "insufficient role: project:atlas needs edit; this token is capped at read there (your role is manage): the token's cap is the limit, not your membership"},
+		{"cap above membership", capped, "/api/projects/zoo/x", "", "insufficient_role", "your role is read"},
+		{"resource not granted", capped, "/api/projects/été/x", "", "role_capped", "this token is not granted project:%C3%A9t%C3%A9 (your role is edit): the token's cap is the limit"},
+		{"no resources", noRes, "/api/projects/atlas/x", "", "role_capped", "this token is not granted project:atlas"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			before := *tc.id
+			rule, ps := rules.Match("GET", tc.path)
+			got, d := a.checkRole(tc.id, rule, &ps)
+			if !reflect.DeepEqual(*tc.id, before) {
+				t.Error("checkRole modified the identity it was given")
+			}
+			if tc.role != "" {
+				if d != nil {
+					t.Fatalf("refused: %s", d.message)
+				}
+				if got == tc.id || got.Role != tc.role || !strings.HasPrefix(got.Resource, "project:") || got.User != user {
+					t.Errorf("identity %+v", got)
+				}
+				return
+			}
+			if d == nil {
+				t.Fatalf("allowed as %s", got.Role)
+			}
+			if d.status != http.StatusForbidden || d.code != "insufficient_role" || d.reason != tc.reason || !strings.Contains(d.message, tc.msg) {
+				t.Errorf("denial %d %s %s %q", d.status, d.code, d.reason, d.message)
+			}
+		})
+	}
+}
+
+// TestRoleDenialResponse checks what the client receives: 403, an RFC
+// 6750 challenge with error="insufficient_scope" and an ASCII description,
+// and {"error":"insufficient_role"} in the body.
+func TestRoleDenialResponse(t *testing.T) {
+	a := roleTestApp(t)
+	rules := roleRules(t, a, "manage")
+	user := &authstore.User{Login: "alice", Memberships: map[string]string{"project:été": "edit"}}
+	rule, ps := rules.Match("GET", "/api/projects/été/x")
+	_, d := a.checkRole(&Identity{Credential: CredentialSession, User: user}, rule, &ps)
+	w := httptest.NewRecorder()
+	writeDenial(w, "gatehouse", d)
+	wa := w.Header().Get("WWW-Authenticate")
+	want := `Bearer realm="gatehouse", error="insufficient_scope", error_description="insufficient role: project:%C3%A9t%C3%A9 needs manage; your role is edit"`
+	if w.Code != 403 || wa != want {
+		t.Errorf("%d %s\nwant %s", w.Code, wa, want)
+	}
+	for i := 0; i < len(wa); i++ {
+		if wa[i] < 0x20 || wa[i] > 0x7e {
+			t.Fatalf("challenge is not printable ASCII: %q", wa)
+		}
+	}
+	if body := w.Body.String(); !strings.Contains(body, `"error":"insufficient_role"`) || !strings.Contains(body, "needs manage") {
+		t.Errorf("body %s", body)
+	}
+}
+
+func TestCheckRolePath(t *testing.T) {
+	for _, tc := range []struct {
+		target string
+		bad    bool
+	}{
+		{"/api/projects/atlas/x", false},
+		{"/api/projects/atlas", false},
+		{"/api/projects/atlas/", false},
+		{"/api/projects/%C3%A9t%C3%A9/x", false},
+		{"/api/projects/a%20b/x", false},
+		{"/api/projects/atlas%2Fzoo/x", true},
+		{"/api/projects/atlas%2fzoo/x", true},
+		{"/api/projects/atlas%252Fzoo/x", true},
+		{"/api/projects//x", true},
+		{"/api/projects/zoo/../atlas/x", true},
+		{"/api/projects/./atlas/x", true},
+		{"/api/projects/%2E%2E/atlas/x", true},
+		{"/api/projects/atlas/x/..", true},
+	} {
+		r := httptest.NewRequest("GET", tc.target, nil)
+		d := checkRolePath(r)
+		if (d != nil) != tc.bad {
+			t.Errorf("%s: denial %v, want bad=%v", tc.target, d, tc.bad)
+			continue
+		}
+		if d != nil && (d.status != 400 || d.code != "invalid_request") {
+			t.Errorf("%s: %d %s", tc.target, d.status, d.code)
+		}
+	}
+}
+
+func TestCheckRoleRefusesInvalidNames(t *testing.T) {
+	a := roleTestApp(t)
+	rules := roleRules(t, a, "read")
+	user := &authstore.User{Login: "alice"}
+	for _, name := range []string{"a\x00b", "a\nb", "\xff", strings.Repeat("x", authstore.MaxResourceNameLen+1)} {
+		rule, ps := rules.Match("GET", "/api/projects/"+name+"/x")
+		_, d := a.checkRole(&Identity{Credential: CredentialSession, User: user}, rule, &ps)
+		if d == nil || d.status != 400 || d.reason != "invalid_resource_name" {
+			t.Errorf("%q: %+v", name, d)
+			continue
+		}
+		for i := 0; i < len(d.message); i++ {
+			if d.message[i] < 0x20 || d.message[i] > 0x7e {
+				t.Errorf("%q: message is not printable ASCII: %q", name, d.message)
+				break
+			}
+		}
+	}
+}
+
+func TestResourceChoicesAndCapsHeld(t *testing.T) {
+	a := roleTestApp(t)
+	u := &authstore.User{Login: "alice", Memberships: map[string]string{
+		"project:atlas": "edit", "project:zoo": "read", "project:old": "owner", "team:x": "member",
+	}}
+	got := a.resourceChoices(u)
+	if len(got) != 2 || got[0].Resource != "project:atlas" || strings.Join(got[0].Roles, ",") != "read,edit" ||
+		got[1].Resource != "project:zoo" || strings.Join(got[1].Roles, ",") != "read" {
+		t.Errorf("choices %+v", got)
+	}
+	for _, tc := range []struct {
+		caps map[string]string
+		ok   bool
+	}{
+		{nil, true},
+		{map[string]string{}, true},
+		{map[string]string{"project:atlas": "edit", "project:zoo": "read"}, true},
+		{map[string]string{"project:atlas": "read"}, true},
+		{map[string]string{"project:atlas": "manage"}, false},
+		{map[string]string{"project:mars": "read"}, false},
+		{map[string]string{"project:old": "read"}, false},
+	} {
+		if err := a.checkCapsHeld(u, tc.caps); (err == nil) != tc.ok {
+			t.Errorf("%v: %v", tc.caps, err)
+		}
+	}
+	for _, tc := range []struct {
+		caps map[string]string
+		ok   bool
+	}{
+		{map[string]string{"project:atlas": "edit"}, true},
+		{map[string]string{"project:été": "read"}, true},
+		{map[string]string{"project:a/b": "read"}, false},
+		{map[string]string{"project:": "read"}, false},
+		{map[string]string{"team:x": "read"}, false},
+		{map[string]string{"project:x": "owner"}, false},
+		{map[string]string{"atlas": "read"}, false},
+	} {
+		if err := a.checkResourceCaps(tc.caps); (err == nil) != tc.ok {
+			t.Errorf("checkResourceCaps(%v): %v", tc.caps, err)
+		}
+	}
+}
+
+// TestServeHTTPForwardsRole: on a role route the upstream gets the
+// resource and the effective role as headers and placeholders; on other
+// routes neither, even when the client sends them.
+func TestServeHTTPForwardsRole(t *testing.T) {
+	h, all, capped := roleBenchHandler(t)
+	for _, tc := range []struct {
+		path, tok      string
+		resource, role string
+	}{
+		{"/api/projects/atlas/tasks", all, "project:atlas", "manage"},
+		{"/api/projects/atlas/tasks", capped, "project:atlas", "edit"},
+		{"/api/papers/1", all, "", ""},
+	} {
+		repl := caddy.NewReplacer()
+		req := httptest.NewRequest("GET", tc.path, nil)
+		req = req.WithContext(context.WithValue(req.Context(), caddy.ReplacerCtxKey, repl))
+		req.Header.Set("Authorization", "Bearer "+tc.tok)
+		req.Header.Set("Gatehouse-Resource", "project:forged")
+		req.Header.Set("Gatehouse-Role", "manage")
+		w := httptest.NewRecorder()
+		if err := h.ServeHTTP(w, req, nopNext); err != nil || w.Code != 200 {
+			t.Fatalf("%s: %v %d %s", tc.path, err, w.Code, w.Body)
+		}
+		if got := req.Header.Get("Gatehouse-Resource"); got != tc.resource {
+			t.Errorf("%s: Gatehouse-Resource %q, want %q", tc.path, got, tc.resource)
+		}
+		if got := req.Header.Get("Gatehouse-Role"); got != tc.role {
+			t.Errorf("%s: Gatehouse-Role %q, want %q", tc.path, got, tc.role)
+		}
+		res, _ := repl.GetString("gatehouse.resource")
+		role, _ := repl.GetString("gatehouse.role")
+		if res != tc.resource || role != tc.role {
+			t.Errorf("%s: placeholders %q %q, want %q %q", tc.path, res, role, tc.resource, tc.role)
+		}
+	}
+}
