@@ -5,7 +5,8 @@ package authstore
 //
 //	meta/
 //	  schema_version   : uint64 big-endian
-//	  signing_keys/    : kid -> 32-byte HMAC key (sessions)
+//	  signing_keys/    : kid -> 32-byte HMAC key (session JWTs)
+//	  signing_key      : kid of the key new session JWTs are signed with
 //	  setup            : JSON first-admin setup grant (hash, expiry)
 //	users/             : user id -> User JSON
 //	logins/            : normalised login -> user id
@@ -14,7 +15,8 @@ package authstore
 //	user_pats/         : user id | token id -> (empty)
 //	sessions/          : session id -> Session JSON
 //	user_sessions/     : user id | session id -> (empty)
-//	refresh/           : SHA-256(refresh token) -> RefreshToken JSON
+//	refresh/           : SHA-256(refresh token) -> RefreshToken JSON (each
+//	                     links to its predecessor; Session.Refresh is the head)
 //	device/            : SHA-256(device code) -> DeviceGrant JSON
 //	device_users/      : SHA-256(normalised user code) -> SHA-256(device code)
 //	audit/             : uint64 big-endian sequence -> Event JSON
@@ -35,6 +37,7 @@ var (
 
 	keySchemaVersion = []byte("schema_version")
 	keySetup         = []byte("setup")
+	keySigningKey    = []byte("signing_key")
 )
 
 // topBuckets are created together when a store is opened.

@@ -1,6 +1,16 @@
 package authstore
 
-import "time"
+import (
+	"bytes"
+	"cmp"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	bolt "go.etcd.io/bbolt"
+)
 
 // Session kinds: a browser login (cookie, or its JWT as a Bearer token) or
 // a CLI login holding a short access JWT and a rotating refresh token.
@@ -8,6 +18,13 @@ const (
 	SessionBrowser = "browser"
 	SessionCLI     = "cli"
 )
+
+// sessionRetention is how long an expired or revoked session stays listed
+// before a later login of the same user deletes it.
+const sessionRetention = 7 * 24 * time.Hour
+
+// maxUserAgentLen bounds what is kept of a client's User-Agent.
+const maxUserAgentLen = 256
 
 // Session is a login's server-side record; its JWT carries only the id.
 type Session struct {
@@ -17,7 +34,304 @@ type Session struct {
 	CreatedAt  time.Time `json:"created_at"`
 	ExpiresAt  time.Time `json:"expires_at"`
 	LastSeenAt time.Time `json:"last_seen_at,omitzero"`
-	IP         string    `json:"ip,omitempty"`
-	UserAgent  string    `json:"user_agent,omitempty"`
-	RevokedAt  time.Time `json:"revoked_at,omitzero"`
+	LastSeenIP string    `json:"last_seen_ip,omitempty"`
+	// IP and UserAgent are the client's at login.
+	IP        string    `json:"ip,omitempty"`
+	UserAgent string    `json:"user_agent,omitempty"`
+	RevokedAt time.Time `json:"revoked_at,omitzero"`
+	// RevokedReason says why: "logout", "admin", "refresh token reuse"…
+	RevokedReason string `json:"revoked_reason,omitempty"`
+	// Refresh is the hex SHA-256 of a CLI session's current refresh token,
+	// the head of its chain of rotated tokens.
+	Refresh string `json:"refresh,omitempty"`
+}
+
+// Status is the session's state at time now: "active", "expired" or
+// "revoked".
+func (s *Session) Status(now time.Time) string {
+	switch {
+	case !s.RevokedAt.IsZero():
+		return "revoked"
+	case !now.Before(s.ExpiresAt):
+		return "expired"
+	}
+	return "active"
+}
+
+// NewSession describes a login to record.
+type NewSession struct {
+	UserID    string
+	Kind      string // SessionBrowser or SessionCLI
+	TTL       time.Duration
+	IP        string
+	UserAgent string
+}
+
+// isSessionID tells session ids from token ids in shared code paths
+// (last-used stamps).
+func isSessionID(id string) bool { return strings.HasPrefix(id, "ses_") }
+
+// CreateSession records a successful login and returns the new session,
+// always with a fresh id. The login is audited in the same transaction,
+// and the user's sessions that ended more than a week ago are deleted.
+func (s *Store) CreateSession(n NewSession, actor Actor) (*Session, error) {
+	var sess *Session
+	err := s.db.Update(func(tx *bolt.Tx) error {
+		var err error
+		sess, err = s.unsafeCreateSession(tx, n, actor)
+		return err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("create session for %s: %w", n.UserID, err)
+	}
+	return sess, nil
+}
+
+func (s *Store) unsafeCreateSession(tx *bolt.Tx, n NewSession, actor Actor) (*Session, error) {
+	if n.Kind != SessionBrowser && n.Kind != SessionCLI {
+		return nil, fmt.Errorf("session kind %q: want %s or %s", n.Kind, SessionBrowser, SessionCLI)
+	}
+	if n.TTL <= 0 {
+		return nil, errors.New("session lifetime must be positive")
+	}
+	owner, err := unsafeUser(tx, n.UserID)
+	if err != nil {
+		return nil, err
+	}
+	if owner.Disabled {
+		return nil, fmt.Errorf("user %s: %w", owner.Login, ErrUserDisabled)
+	}
+	id, err := randomID("ses_")
+	if err != nil {
+		return nil, err
+	}
+	now := s.now().UTC()
+	ua := n.UserAgent
+	if len(ua) > maxUserAgentLen {
+		ua = ua[:maxUserAgentLen]
+	}
+	sess := &Session{
+		ID: id, UserID: n.UserID, Kind: n.Kind, CreatedAt: now, ExpiresAt: now.Add(n.TTL),
+		IP: n.IP, UserAgent: strings.ToValidUTF8(ua, ""),
+	}
+	if err := s.unsafePruneSessions(tx, n.UserID, now); err != nil {
+		return nil, err
+	}
+	if err := putJSON(tx.Bucket(bucketSessions), []byte(id), sess); err != nil {
+		return nil, err
+	}
+	if err := tx.Bucket(bucketUserSessions).Put(indexKey(n.UserID, id), nil); err != nil {
+		return nil, err
+	}
+	if err := s.unsafeAudit(tx, Event{Action: ActionLogin, Actor: actor, UserID: n.UserID, Detail: n.Kind + " session " + id}); err != nil {
+		return nil, err
+	}
+	return sess, nil
+}
+
+// unsafePruneSessions deletes the user's sessions (and their refresh
+// chains) that expired or were revoked more than sessionRetention ago, so
+// the store does not grow with every login.
+func (s *Store) unsafePruneSessions(tx *bolt.Tx, userID string, now time.Time) error {
+	cutoff := now.Add(-sessionRetention)
+	sessions, index := tx.Bucket(bucketSessions), tx.Bucket(bucketUserSessions)
+	prefix := indexKey(userID, "")
+	var stale [][]byte
+	c := index.Cursor()
+	for k, _ := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, _ = c.Next() {
+		var old Session
+		if err := getJSON(sessions, k[len(prefix):], &old); err != nil {
+			if errors.Is(err, ErrNotFound) {
+				stale = append(stale, bytes.Clone(k))
+				continue
+			}
+			return err
+		}
+		ended := old.ExpiresAt
+		if !old.RevokedAt.IsZero() && old.RevokedAt.Before(ended) {
+			ended = old.RevokedAt
+		}
+		if ended.Before(cutoff) {
+			if err := unsafeDeleteRefreshChain(tx, old.Refresh); err != nil {
+				return err
+			}
+			if err := sessions.Delete([]byte(old.ID)); err != nil {
+				return err
+			}
+			stale = append(stale, bytes.Clone(k))
+		}
+	}
+	for _, k := range stale {
+		if err := index.Delete(k); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// Session returns the session with the given id, from cache when warm.
+func (s *Store) Session(id string) (*Session, error) {
+	if sess, ok := s.sessions.get(id); ok {
+		return sess, nil
+	}
+	gen := s.sessions.generation()
+	var sess Session
+	err := s.db.View(func(tx *bolt.Tx) error {
+		return getJSON(tx.Bucket(bucketSessions), []byte(id), &sess)
+	})
+	if err != nil {
+		return nil, fmt.Errorf("session %s: %w", id, err)
+	}
+	s.sessions.fill(id, &sess, gen)
+	return &sess, nil
+}
+
+// VerifySession returns an active session and its user. A missing session
+// is ErrUnknownToken; a revoked or expired one, or one whose user is
+// disabled, is ErrRevoked, ErrExpired or ErrUserDisabled.
+func (s *Store) VerifySession(id string) (*Session, *User, error) {
+	return s.verifySession(id, s.now())
+}
+
+func (s *Store) verifySession(id string, now time.Time) (*Session, *User, error) {
+	sess, err := s.Session(id)
+	if errors.Is(err, ErrNotFound) {
+		return nil, nil, ErrUnknownToken
+	}
+	if err != nil {
+		return nil, nil, err
+	}
+	if !sess.RevokedAt.IsZero() {
+		return sess, nil, ErrRevoked
+	}
+	if !now.Before(sess.ExpiresAt) {
+		return sess, nil, ErrExpired
+	}
+	u, err := s.User(sess.UserID)
+	if err != nil {
+		return sess, nil, err
+	}
+	if u.Disabled {
+		return sess, u, ErrUserDisabled
+	}
+	return sess, u, nil
+}
+
+// RevokeSession ends a session at once: the session cache forgets it
+// before RevokeSession returns, so the next request with its JWT, cookie or
+// refresh token is refused. Revoking a revoked session is not an error.
+func (s *Store) RevokeSession(id string, actor Actor, reason string) (*Session, error) {
+	var sess Session
+	err := s.db.Update(func(tx *bolt.Tx) error {
+		if err := getJSON(tx.Bucket(bucketSessions), []byte(id), &sess); err != nil {
+			return err
+		}
+		return s.unsafeRevokeSession(tx, &sess, actor, reason)
+	})
+	if err != nil {
+		return nil, fmt.Errorf("revoke session %s: %w", id, err)
+	}
+	s.sessions.invalidate(id)
+	return &sess, nil
+}
+
+func (s *Store) unsafeRevokeSession(tx *bolt.Tx, sess *Session, actor Actor, reason string) error {
+	if !sess.RevokedAt.IsZero() {
+		return nil
+	}
+	sess.RevokedAt, sess.RevokedReason = s.now().UTC(), reason
+	if err := putJSON(tx.Bucket(bucketSessions), []byte(sess.ID), sess); err != nil {
+		return err
+	}
+	return s.unsafeAudit(tx, Event{Action: ActionSessionRevoked, Actor: actor, UserID: sess.UserID, Detail: sess.ID + ": " + reason})
+}
+
+// RevokeUserSessions ends every active session of the user ("log out
+// everywhere") and reports how many it ended.
+func (s *Store) RevokeUserSessions(userID string, actor Actor, reason string) (int, error) {
+	var ended []string
+	err := s.db.Update(func(tx *bolt.Tx) error {
+		ended = ended[:0]
+		sessions := tx.Bucket(bucketSessions)
+		prefix := indexKey(userID, "")
+		c := tx.Bucket(bucketUserSessions).Cursor()
+		now := s.now()
+		for k, _ := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, _ = c.Next() {
+			var sess Session
+			if err := getJSON(sessions, k[len(prefix):], &sess); err != nil {
+				if errors.Is(err, ErrNotFound) {
+					continue
+				}
+				return err
+			}
+			if sess.Status(now) != "active" {
+				continue
+			}
+			if err := s.unsafeRevokeSession(tx, &sess, actor, reason); err != nil {
+				return err
+			}
+			ended = append(ended, sess.ID)
+		}
+		return nil
+	})
+	if err != nil {
+		return 0, fmt.Errorf("revoke sessions of %s: %w", userID, err)
+	}
+	for _, id := range ended {
+		s.sessions.invalidate(id)
+	}
+	return len(ended), nil
+}
+
+// Sessions lists the sessions of userID (every session when userID is
+// empty), ended ones included until they are pruned, oldest first.
+func (s *Store) Sessions(userID string) ([]*Session, error) {
+	var out []*Session
+	err := s.db.View(func(tx *bolt.Tx) error {
+		sessions := tx.Bucket(bucketSessions)
+		if userID == "" {
+			return sessions.ForEach(func(_, v []byte) error {
+				sess := new(Session)
+				if err := decodeJSON(v, sess); err != nil {
+					return err
+				}
+				out = append(out, sess)
+				return nil
+			})
+		}
+		prefix := indexKey(userID, "")
+		c := tx.Bucket(bucketUserSessions).Cursor()
+		for k, _ := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, _ = c.Next() {
+			sess := new(Session)
+			if err := getJSON(sessions, k[len(prefix):], sess); err != nil {
+				if errors.Is(err, ErrNotFound) {
+					continue
+				}
+				return err
+			}
+			out = append(out, sess)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("list sessions: %w", err)
+	}
+	slices.SortFunc(out, func(a, b *Session) int {
+		return cmp.Or(a.CreatedAt.Compare(b.CreatedAt), strings.Compare(a.ID, b.ID))
+	})
+	return out, nil
+}
+
+// unsafeTouchSession records a session's last sighting (toucher flush).
+func unsafeTouchSession(tx *bolt.Tx, id string, tc touch) error {
+	b := tx.Bucket(bucketSessions)
+	var sess Session
+	if err := getJSON(b, []byte(id), &sess); err != nil {
+		return nil // deleted meanwhile; last-seen is advisory
+	}
+	if !tc.at.After(sess.LastSeenAt) {
+		return nil
+	}
+	sess.LastSeenAt, sess.LastSeenIP = tc.at, tc.ip
+	return putJSON(b, []byte(id), &sess)
 }

@@ -56,6 +56,7 @@ type Store struct {
 
 	touches *toucher
 	polls   *pollTracker
+	sess    sessionState // sessions.go, jwt.go, signingkeys.go
 
 	closeOnce sync.Once
 }
@@ -101,6 +102,7 @@ func Open(path string, o Options) (*Store, error) {
 		sessions: newCache[string, *Session](o.CacheSize, stringShard),
 		polls:    &pollTracker{m: map[TokenHash]*pollState{}},
 	}
+	s.sess.init(o.CacheSize)
 	if !o.ReadOnly {
 		if err := s.migrate(); err != nil {
 			db.Close()

@@ -14,7 +14,7 @@ import (
 type toucher struct {
 	s       *Store
 	mu      sync.Mutex
-	pending map[string]touch // token id -> newest use
+	pending map[string]touch // token or session id -> newest use
 	quit    chan struct{}
 	done    chan struct{}
 }
@@ -79,6 +79,12 @@ func (t *toucher) flush() {
 	_ = t.s.db.Update(func(tx *bolt.Tx) error {
 		pats, ids := tx.Bucket(bucketPATs), tx.Bucket(bucketPATIDs)
 		for id, tc := range batch {
+			if isSessionID(id) {
+				if err := unsafeTouchSession(tx, id, tc); err != nil {
+					return err
+				}
+				continue
+			}
 			h := ids.Get([]byte(id))
 			if h == nil {
 				continue

@@ -1,0 +1,186 @@
+package authstore
+
+import (
+	"crypto/rand"
+	"crypto/rsa"
+	"encoding/base64"
+	"errors"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/golang-jwt/jwt/v5"
+)
+
+func TestSessionJWTRoundTrip(t *testing.T) {
+	c := newSessClock()
+	s := openSessStore(t, c)
+	alice := sessUser(t, s, "alice")
+	sess := sessBrowser(t, s, alice, time.Hour)
+
+	tok, err := s.IssueSessionJWT(sess, c.now(), c.now().Add(30*time.Minute))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range 2 { // cold, then cached
+		st, got, u, err := s.VerifySessionJWT(tok, "")
+		if err != nil || st.SessionID != sess.ID || got.ID != sess.ID || u.ID != alice.ID {
+			t.Fatalf("verify %d: %v", i, err)
+		}
+		if !st.ExpiresAt.Equal(c.now().Add(30 * time.Minute)) {
+			t.Fatalf("exp %v", st.ExpiresAt)
+		}
+	}
+
+	// Same inputs, same token: concurrent refreshes answer alike.
+	if again, _ := s.IssueSessionJWT(sess, c.now(), c.now().Add(30*time.Minute)); again != tok {
+		t.Error("IssueSessionJWT is not deterministic")
+	}
+	// exp is capped at the session's absolute expiry.
+	long, _ := s.IssueSessionJWT(sess, c.now(), c.now().Add(48*time.Hour))
+	if st, _, _, err := s.VerifySessionJWT(long, ""); err != nil || !st.ExpiresAt.Equal(sess.ExpiresAt) {
+		t.Fatalf("cap: %v %v", err, st)
+	}
+
+	// Revocation wins over the warm JWT cache.
+	if _, err := s.RevokeSession(sess.ID, AdminActor, "test"); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, _, err := s.VerifySessionJWT(tok, ""); !errors.Is(err, ErrRevoked) {
+		t.Fatalf("revoked session's JWT: %v", err)
+	}
+}
+
+func TestSessionJWTExpiry(t *testing.T) {
+	c := newSessClock()
+	s := openSessStore(t, c)
+	sess := sessBrowser(t, s, sessUser(t, s, "alice"), time.Hour)
+	tok, _ := s.IssueSessionJWT(sess, c.now(), c.now().Add(10*time.Minute))
+	if _, _, _, err := s.VerifySessionJWT(tok, ""); err != nil { // now cached
+		t.Fatal(err)
+	}
+	c.advance(10*time.Minute + JWTLeeway - time.Second)
+	if _, _, _, err := s.VerifySessionJWT(tok, ""); err != nil {
+		t.Fatalf("inside the leeway: %v", err)
+	}
+	c.advance(2 * time.Second)
+	if _, _, _, err := s.VerifySessionJWT(tok, ""); !errors.Is(err, ErrExpired) {
+		t.Fatalf("cached expired JWT: %v", err)
+	}
+	// Cold path (another store instance's view: parse fresh).
+	s.sess.jwts.invalidateIf(func(*jwtEntry) bool { return true })
+	if _, _, _, err := s.VerifySessionJWT(tok, ""); !errors.Is(err, ErrExpired) {
+		t.Fatalf("expired JWT: %v", err)
+	}
+}
+
+// TestSessionJWTRefusesForgeries feeds tokens an attacker could craft.
+func TestSessionJWTRefusesForgeries(t *testing.T) {
+	c := newSessClock()
+	s := openSessStore(t, c)
+	alice, bob := sessUser(t, s, "alice"), sessUser(t, s, "bob")
+	sess := sessBrowser(t, s, alice, time.Hour)
+	good, _ := s.IssueSessionJWT(sess, c.now(), c.now().Add(time.Hour))
+	k, _ := s.currentSigningKey()
+
+	claims := func(mod func(*sessionClaims)) *sessionClaims {
+		cl := &sessionClaims{
+			RegisteredClaims: jwt.RegisteredClaims{
+				Issuer: JWTIssuer, Subject: alice.ID, Audience: jwt.ClaimStrings{JWTAudience},
+				IssuedAt: jwt.NewNumericDate(c.now()), ExpiresAt: jwt.NewNumericDate(c.now().Add(time.Hour)),
+			},
+			SessionID: sess.ID,
+		}
+		if mod != nil {
+			mod(cl)
+		}
+		return cl
+	}
+	sign := func(m jwt.SigningMethod, cl *sessionClaims, key any, hdr map[string]any) string {
+		tk := jwt.NewWithClaims(m, cl)
+		tk.Header["kid"] = k.kid
+		for h, v := range hdr {
+			tk.Header[h] = v
+		}
+		out, err := tk.SignedString(key)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return out
+	}
+	rsaKey, _ := rsa.GenerateKey(rand.Reader, 2048)
+	other := openSessStore(t, c)
+	otherSess := sessBrowser(t, other, sessUser(t, other, "alice"), time.Hour)
+	foreign, _ := other.IssueSessionJWT(otherSess, c.now(), c.now().Add(time.Hour))
+	parts := strings.Split(good, ".")
+	noneHeader := base64.RawURLEncoding.EncodeToString([]byte(`{"alg":"none","typ":"JWT","kid":"` + k.kid + `"}`))
+
+	cases := map[string]string{
+		"alg none":             noneHeader + "." + parts[1] + ".",
+		"HS384":                sign(jwt.SigningMethodHS384, claims(nil), k.key, nil),
+		"RS256 with own key":   sign(jwt.SigningMethodRS256, claims(nil), rsaKey, map[string]any{"jwk": map[string]any{"kty": "RSA"}}),
+		"jku header":           sign(jwt.SigningMethodHS256, claims(nil), k.key, map[string]any{"jku": "https://evil.example/keys"}),
+		"unknown kid":          sign(jwt.SigningMethodHS256, claims(nil), k.key, map[string]any{"kid": "key_unknown"}),
+		"no kid":               sign(jwt.SigningMethodHS256, claims(nil), k.key, map[string]any{"kid": nil}),
+		"wrong key":            sign(jwt.SigningMethodHS256, claims(nil), []byte("0123456789abcdef0123456789abcdef"), nil),
+		"other edge":           foreign,
+		"wrong issuer":         sign(jwt.SigningMethodHS256, claims(func(c *sessionClaims) { c.Issuer = "someone" }), k.key, nil),
+		"wrong audience":       sign(jwt.SigningMethodHS256, claims(func(c *sessionClaims) { c.Audience = jwt.ClaimStrings{"api"} }), k.key, nil),
+		"no exp":               sign(jwt.SigningMethodHS256, claims(func(c *sessionClaims) { c.ExpiresAt = nil }), k.key, nil),
+		"issued in the future": sign(jwt.SigningMethodHS256, claims(func(c *sessionClaims) { c.IssuedAt = jwt.NewNumericDate(c.ExpiresAt.Add(-time.Minute)) }), k.key, nil),
+		"no sid":               sign(jwt.SigningMethodHS256, claims(func(c *sessionClaims) { c.SessionID = "" }), k.key, nil),
+		"sub of another user":  sign(jwt.SigningMethodHS256, claims(func(c *sessionClaims) { c.Subject = bob.ID }), k.key, nil),
+		"tampered payload":     parts[0] + "." + base64.RawURLEncoding.EncodeToString([]byte(`{"iss":"gatehouse","sub":"`+bob.ID+`","aud":["gatehouse-session"],"exp":4102444800,"iat":1,"sid":"`+sess.ID+`"}`)) + "." + parts[2],
+		"truncated signature":  good[:len(good)-4],
+		"garbage":              "a.b.c",
+		"oversized":            good + strings.Repeat("A", MaxJWTLen),
+	}
+	for name, tok := range cases {
+		t.Run(name, func(t *testing.T) {
+			if _, _, _, err := s.VerifySessionJWT(tok, ""); err == nil {
+				t.Fatal("a forged token verified")
+			}
+		})
+	}
+	if _, _, _, err := s.VerifySessionJWT(good, ""); err != nil {
+		t.Fatalf("the genuine token: %v", err)
+	}
+}
+
+func TestSigningKeyRotationAndPersistence(t *testing.T) {
+	c := newSessClock()
+	s := openSessStore(t, c)
+	sess := sessBrowser(t, s, sessUser(t, s, "alice"), time.Hour)
+	before, _ := s.IssueSessionJWT(sess, c.now(), c.now().Add(time.Hour))
+	oldKid := s.sess.current.Load().kid
+	kid, err := s.RotateSigningKey()
+	if err != nil || kid == oldKid {
+		t.Fatalf("rotate: %v %s", err, kid)
+	}
+	after, _ := s.IssueSessionJWT(sess, c.now(), c.now().Add(time.Hour))
+	if before == after {
+		t.Fatal("rotation did not change the signing key")
+	}
+	for _, tok := range []string{before, after} {
+		if _, _, _, err := s.VerifySessionJWT(tok, ""); err != nil {
+			t.Errorf("after rotation: %v", err)
+		}
+	}
+
+	// A reopened store signs with the same current key and knows old ones.
+	path := s.Path()
+	s.Close()
+	s2, err := Open(path, Options{Now: c.now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s2.Close()
+	for _, tok := range []string{before, after} {
+		if _, _, _, err := s2.VerifySessionJWT(tok, ""); err != nil {
+			t.Errorf("after reopen: %v", err)
+		}
+	}
+	if again, _ := s2.IssueSessionJWT(sess, c.now(), c.now().Add(time.Hour)); again != after {
+		t.Error("the reopened store signs with another key")
+	}
+}

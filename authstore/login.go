@@ -1,0 +1,74 @@
+package authstore
+
+import (
+	"errors"
+	"fmt"
+
+	bolt "go.etcd.io/bbolt"
+)
+
+// CheckLogin verifies a login, password and (when the account has TOTP)
+// one-time code, and returns the account. Every failure is
+// ErrBadCredentials, whatever was wrong, and costs one password hash even
+// for unknown logins, so neither the answer nor its timing tells which
+// accounts exist. Only a caller who got everything right learns that the
+// account is disabled (ErrUserDisabled). Failures are recorded in the
+// audit trail as login.failed, with the account when it exists and never
+// the login as typed (people type passwords into login fields).
+func (s *Store) CheckLogin(login, password, code, ip string) (*User, error) {
+	u, err := s.UserByLogin(login)
+	if err != nil && !errors.Is(err, ErrNotFound) {
+		return nil, err
+	}
+	stored := fakeHash()
+	if u != nil && u.PasswordHash != "" {
+		stored = u.PasswordHash
+	}
+	ok, err := verifyPassword(stored, password)
+	if err != nil {
+		return nil, fmt.Errorf("check password: %w", err)
+	}
+	reason := ""
+	switch {
+	case u == nil:
+		reason = "unknown login"
+	case u.PasswordHash == "":
+		reason = "no password set"
+	case !ok:
+		reason = "wrong password"
+	case u.TOTPSecret != "" && !s.checkTOTP(u, code, s.now()):
+		reason = "wrong one-time code"
+	}
+	if reason != "" {
+		userID := ""
+		if u != nil {
+			userID = u.ID
+		}
+		if err := s.recordLoginFailure(userID, ip, reason); err != nil {
+			return nil, err
+		}
+		return nil, ErrBadCredentials
+	}
+	if u.Disabled {
+		return u, ErrUserDisabled
+	}
+	return u, nil
+}
+
+func (s *Store) recordLoginFailure(userID, ip, reason string) error {
+	return s.db.Update(func(tx *bolt.Tx) error {
+		return s.unsafeAudit(tx, Event{Action: ActionLoginFailed, Actor: Actor{Kind: "user", UserID: userID, IP: ip}, UserID: userID, Detail: reason})
+	})
+}
+
+// SetPassword stores a password hash (from HashPassword, or an imported
+// argon2id or bcrypt hash) for the user.
+func (s *Store) SetPassword(login, hash string, actor Actor) (*User, error) {
+	if err := ValidatePasswordHash(hash); err != nil {
+		return nil, err
+	}
+	return s.UpdateUser(login, actor, "password set", func(u *User) error {
+		u.PasswordHash = hash
+		return nil
+	})
+}

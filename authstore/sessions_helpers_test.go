@@ -1,0 +1,63 @@
+package authstore
+
+import (
+	"path/filepath"
+	"sync"
+	"testing"
+	"time"
+)
+
+// sessClock is a settable test clock.
+type sessClock struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+func newSessClock() *sessClock { return &sessClock{t: time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)} }
+
+func (c *sessClock) now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.t
+}
+
+func (c *sessClock) advance(d time.Duration) {
+	c.mu.Lock()
+	c.t = c.t.Add(d)
+	c.mu.Unlock()
+}
+
+// openSessStore opens a fresh store in t.TempDir() on the given clock.
+func openSessStore(t testing.TB, c *sessClock) *Store {
+	t.Helper()
+	o := Options{TouchInterval: time.Hour}
+	if c != nil {
+		o.Now = c.now
+	}
+	s, err := Open(filepath.Join(t.TempDir(), "test.db"), o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	return s
+}
+
+// sessUser creates a user.
+func sessUser(t testing.TB, s *Store, login string) *User {
+	t.Helper()
+	u, err := s.CreateUser(NewUser{Login: login, Tier: "free"}, AdminActor)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return u
+}
+
+// sessBrowser creates a browser session living ttl.
+func sessBrowser(t testing.TB, s *Store, u *User, ttl time.Duration) *Session {
+	t.Helper()
+	sess, err := s.CreateSession(NewSession{UserID: u.ID, Kind: SessionBrowser, TTL: ttl, IP: "192.0.2.1", UserAgent: "test"}, Actor{Kind: "user", UserID: u.ID})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return sess
+}

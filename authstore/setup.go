@@ -1,0 +1,110 @@
+package authstore
+
+import (
+	"crypto/subtle"
+	"errors"
+	"fmt"
+	"time"
+
+	bolt "go.etcd.io/bbolt"
+)
+
+// SetupPrefix starts first-admin setup tokens.
+const SetupPrefix = "ghs_"
+
+// ErrSetupUnavailable means there is no setup grant to use: setup was done
+// (a user exists), or no grant was offered.
+var ErrSetupUnavailable = errors.New("setup is not available: users exist or no setup token was issued")
+
+// setupGrant is the stored form of the first-admin setup token: only its
+// hash, and when it stops working.
+type setupGrant struct {
+	Hash      TokenHash `json:"hash"`
+	ExpiresAt time.Time `json:"expires_at"`
+}
+
+// CreateSetupGrant issues a one-time token that lets whoever holds it
+// create the first account, valid for ttl. It replaces any earlier grant,
+// and fails with ErrSetupUnavailable once an account exists.
+func (s *Store) CreateSetupGrant(ttl time.Duration) (string, time.Time, error) {
+	tok, err := NewToken(SetupPrefix)
+	if err != nil {
+		return "", time.Time{}, err
+	}
+	g := setupGrant{Hash: HashToken(tok), ExpiresAt: s.now().UTC().Add(ttl)}
+	err = s.db.Update(func(tx *bolt.Tx) error {
+		if tx.Bucket(bucketLogins).Stats().KeyN > 0 {
+			return ErrSetupUnavailable
+		}
+		return putJSON(tx.Bucket(bucketMeta), keySetup, &g)
+	})
+	if err != nil {
+		return "", time.Time{}, fmt.Errorf("create setup token: %w", err)
+	}
+	return tok, g.ExpiresAt, nil
+}
+
+// SetupPending reports whether an unexpired setup grant waits to be used.
+func (s *Store) SetupPending() bool {
+	pending := false
+	_ = s.db.View(func(tx *bolt.Tx) error {
+		var g setupGrant
+		if getJSON(tx.Bucket(bucketMeta), keySetup, &g) == nil {
+			pending = s.now().Before(g.ExpiresAt) && tx.Bucket(bucketLogins).Stats().KeyN == 0
+		}
+		return nil
+	})
+	return pending
+}
+
+// UseSetupGrant spends the setup token tok to create the first account,
+// with every scope and the given password hash, in one transaction with
+// the grant's deletion: the token works once. A wrong token is
+// ErrBadCredentials, an expired one ErrExpired, and a store that already
+// has users (or never offered setup) ErrSetupUnavailable.
+func (s *Store) UseSetupGrant(tok string, n NewUser, passwordHash string, actor Actor) (*User, error) {
+	login, err := NormalizeLogin(n.Login)
+	if err != nil {
+		return nil, err
+	}
+	if err := ValidatePasswordHash(passwordHash); err != nil {
+		return nil, err
+	}
+	if CheckToken(SetupPrefix, tok) != nil {
+		return nil, ErrBadCredentials
+	}
+	id, err := randomID("usr_")
+	if err != nil {
+		return nil, err
+	}
+	u := &User{ID: id, Login: login, Kind: KindHuman, Tier: n.Tier, CreatedAt: s.now().UTC(), PasswordHash: passwordHash}
+	presented := HashToken(tok)
+	err = s.db.Update(func(tx *bolt.Tx) error {
+		meta := tx.Bucket(bucketMeta)
+		var g setupGrant
+		if err := getJSON(meta, keySetup, &g); err != nil {
+			if errors.Is(err, ErrNotFound) {
+				return ErrSetupUnavailable
+			}
+			return err
+		}
+		if tx.Bucket(bucketLogins).Stats().KeyN > 0 {
+			return ErrSetupUnavailable
+		}
+		if subtle.ConstantTimeCompare(presented[:], g.Hash[:]) != 1 {
+			return ErrBadCredentials
+		}
+		if !s.now().Before(g.ExpiresAt) {
+			return ErrExpired
+		}
+		if err := meta.Delete(keySetup); err != nil {
+			return err
+		}
+		actor.UserID = id
+		return s.unsafeInsertUser(tx, u, actor)
+	})
+	if err != nil {
+		return nil, fmt.Errorf("first-admin setup: %w", err)
+	}
+	return u, nil
+}
