@@ -70,7 +70,7 @@ func (a *App) Provision(ctx caddy.Context) error {
 }
 
 // Start implements caddy.App.
-func (a *App) Start() error { return nil }
+func (a *App) Start() error { return a.startSessions() }
 
 // Stop implements caddy.App. The store stays open: the next config
 // generation may already hold it.

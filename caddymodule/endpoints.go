@@ -159,5 +159,6 @@ func (h *Handler) serveEndpoint(w http.ResponseWriter, r *http.Request, ep *endp
 			return h.refuse(w, r, d, id, -1)
 		}
 	}
+	h.app.renewSession(w, r, id)
 	return ep.serve(h, w, r, id)
 }

@@ -84,9 +84,13 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyht
 	if d != nil {
 		return h.refuse(w, r, d, id, rule.Index)
 	}
+	if d := h.app.checkCrossOrigin(r, id); d != nil {
+		return h.refuse(w, r, d, id, rule.Index)
+	}
 	if d := h.app.limit(w, r, id, rule.Limit); d != nil {
 		return h.refuse(w, r, d, id, rule.Index)
 	}
+	h.app.renewSession(w, r, id)
 	repl := r.Context().Value(caddy.ReplacerCtxKey).(*caddy.Replacer)
 	forward(r, repl, id)
 	if !h.ForwardCredentials && id.User != nil {

@@ -1,0 +1,193 @@
+package caddymodule
+
+import (
+	"errors"
+	"net/http"
+	"time"
+
+	"go.uber.org/zap"
+
+	"github.com/gatehouse/gatehouse/authstore"
+)
+
+func init() {
+	adminRoutes = append(adminRoutes,
+		adminRoute{"POST /gatehouse/users/{login}/password", bindAdmin((*App).adminSetPassword)},
+		adminRoute{"POST /gatehouse/users/{login}/totp", bindAdmin((*App).adminEnableTOTP)},
+		adminRoute{"DELETE /gatehouse/users/{login}/totp", bindAdmin((*App).adminDisableTOTP)},
+		adminRoute{"GET /gatehouse/sessions", bindAdmin((*App).adminListSessions)},
+		adminRoute{"DELETE /gatehouse/sessions/{id}", bindAdmin((*App).adminRevokeSession)},
+		adminRoute{"DELETE /gatehouse/users/{login}/sessions", bindAdmin((*App).adminRevokeUserSessions)},
+	)
+}
+
+// bindAdmin adapts a method expression to adminRoute's handler.
+func bindAdmin(f func(*App, http.ResponseWriter, *http.Request) error) func(*App) func(http.ResponseWriter, *http.Request) error {
+	return func(a *App) func(http.ResponseWriter, *http.Request) error {
+		return func(w http.ResponseWriter, r *http.Request) error { return f(a, w, r) }
+	}
+}
+
+// setPasswordRequest carries a password hash, never a password: `caddy
+// gatehouse user passwd` hashes on the operator's side, so the plaintext
+// does not cross the admin API.
+type setPasswordRequest struct {
+	PasswordHash string `json:"password_hash"`
+}
+
+type setPasswordResponse struct {
+	User            userView `json:"user"`
+	SessionsRevoked int      `json:"sessions_revoked"`
+}
+
+// adminSetPassword stores a new password hash and ends the user's
+// sessions: a password reset usually means the old one is not to be
+// trusted.
+func (a *App) adminSetPassword(w http.ResponseWriter, r *http.Request) error {
+	var req setPasswordRequest
+	if err := decodeBody(r, &req); err != nil {
+		return err
+	}
+	if err := authstore.ValidatePasswordHash(req.PasswordHash); err != nil {
+		return badInput("password_hash: %v", err)
+	}
+	u, err := a.store.SetPassword(r.PathValue("login"), req.PasswordHash, authstore.AdminActor)
+	if err != nil {
+		return err
+	}
+	n, err := a.store.RevokeUserSessions(u.ID, authstore.AdminActor, "password changed")
+	if err != nil {
+		return err
+	}
+	a.logger.Info("password set", zap.String("user", u.Login), zap.Int("sessions_revoked", n))
+	writeJSON(w, http.StatusOK, setPasswordResponse{User: a.viewUser(u), SessionsRevoked: n})
+	return nil
+}
+
+type totpResponse struct {
+	User userView `json:"user"`
+	// URL is the otpauth:// URL with the secret, shown once.
+	URL string `json:"otpauth_url,omitempty"`
+}
+
+func (a *App) adminEnableTOTP(w http.ResponseWriter, r *http.Request) error {
+	url, err := a.store.EnableTOTP(r.PathValue("login"), a.policy.Realm, authstore.AdminActor)
+	if errors.Is(err, authstore.ErrTOTPEnabled) {
+		return adminError{status: http.StatusConflict, err: errors.New("TOTP is already enabled for this user; disable it first to issue a new secret")}
+	}
+	if err != nil {
+		return err
+	}
+	u, err := a.store.UserByLogin(r.PathValue("login"))
+	if err != nil {
+		return err
+	}
+	a.logger.Info("totp enabled", zap.String("user", u.Login))
+	writeJSON(w, http.StatusOK, totpResponse{User: a.viewUser(u), URL: url})
+	return nil
+}
+
+func (a *App) adminDisableTOTP(w http.ResponseWriter, r *http.Request) error {
+	u, err := a.store.DisableTOTP(r.PathValue("login"), authstore.AdminActor)
+	if err != nil {
+		return err
+	}
+	a.logger.Info("totp disabled", zap.String("user", u.Login))
+	writeJSON(w, http.StatusOK, totpResponse{User: a.viewUser(u)})
+	return nil
+}
+
+// sessionView is a session as listings show it; a session has no secret
+// to hide (its JWT is not stored).
+type sessionView struct {
+	ID         string     `json:"id"`
+	User       string     `json:"user"`
+	Kind       string     `json:"kind"`
+	Created    time.Time  `json:"created"`
+	Expires    time.Time  `json:"expires"`
+	LastSeen   *time.Time `json:"last_seen"`
+	LastSeenIP string     `json:"last_seen_ip,omitempty"`
+	IP         string     `json:"ip,omitempty"`
+	UserAgent  string     `json:"user_agent,omitempty"`
+	Status     string     `json:"status"`
+	Revoked    *time.Time `json:"revoked,omitempty"`
+	Reason     string     `json:"revoked_reason,omitempty"`
+}
+
+func viewSession(s *authstore.Session, login string, now time.Time) sessionView {
+	v := sessionView{
+		ID: s.ID, User: login, Kind: s.Kind, Created: s.CreatedAt, Expires: s.ExpiresAt,
+		LastSeenIP: s.LastSeenIP, IP: s.IP, UserAgent: s.UserAgent, Status: s.Status(now), Reason: s.RevokedReason,
+	}
+	if !s.LastSeenAt.IsZero() {
+		v.LastSeen = &s.LastSeenAt
+	}
+	if !s.RevokedAt.IsZero() {
+		v.Revoked = &s.RevokedAt
+	}
+	return v
+}
+
+func (a *App) adminListSessions(w http.ResponseWriter, r *http.Request) error {
+	a.store.FlushTouches()
+	userID := ""
+	if login := r.URL.Query().Get("user"); login != "" {
+		u, err := a.store.UserByLogin(login)
+		if err != nil {
+			return err
+		}
+		userID = u.ID
+	}
+	list, err := a.store.Sessions(userID)
+	if err != nil {
+		return err
+	}
+	out := make([]sessionView, 0, len(list))
+	logins := map[string]string{}
+	now := time.Now()
+	for _, s := range list {
+		login, ok := logins[s.UserID]
+		if !ok {
+			if u, err := a.store.User(s.UserID); err == nil {
+				login = u.Login
+			}
+			logins[s.UserID] = login
+		}
+		out = append(out, viewSession(s, login, now))
+	}
+	writeJSON(w, http.StatusOK, out)
+	return nil
+}
+
+func (a *App) adminRevokeSession(w http.ResponseWriter, r *http.Request) error {
+	s, err := a.store.RevokeSession(r.PathValue("id"), authstore.AdminActor, "revoked by admin")
+	if err != nil {
+		return err
+	}
+	login := ""
+	if u, err := a.store.User(s.UserID); err == nil {
+		login = u.Login
+	}
+	a.logger.Info("session revoked", zap.String("session", s.ID), zap.String("user", login), zap.String("by", "admin"))
+	writeJSON(w, http.StatusOK, viewSession(s, login, time.Now()))
+	return nil
+}
+
+type revokeSessionsResponse struct {
+	User    string `json:"user"`
+	Revoked int    `json:"revoked"`
+}
+
+func (a *App) adminRevokeUserSessions(w http.ResponseWriter, r *http.Request) error {
+	u, err := a.store.UserByLogin(r.PathValue("login"))
+	if err != nil {
+		return err
+	}
+	n, err := a.store.RevokeUserSessions(u.ID, authstore.AdminActor, "logged out everywhere by admin")
+	if err != nil {
+		return err
+	}
+	a.logger.Info("sessions revoked", zap.String("user", u.Login), zap.Int("count", n), zap.String("by", "admin"))
+	writeJSON(w, http.StatusOK, revokeSessionsResponse{User: u.Login, Revoked: n})
+	return nil
+}

@@ -1,0 +1,233 @@
+package caddymodule
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"math"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+
+	"go.uber.org/zap"
+
+	"github.com/gatehouse/gatehouse/authstore"
+)
+
+func init() {
+	registerEndpoint(&endpoint{
+		name: "login", path: "/login", methods: []string{http.MethodGet, http.MethodHead, http.MethodPost},
+		access: accessNone, serve: (*Handler).serveLogin,
+	})
+	registerEndpoint(&endpoint{
+		name: "logout", path: "/logout", methods: []string{http.MethodPost},
+		access: accessNone, serve: (*Handler).serveLogout,
+	})
+	registerMessages("en", map[string]string{
+		"login.title":     "Sign in",
+		"login.login":     "Login",
+		"login.password":  "Password",
+		"login.totp":      "One-time code",
+		"login.totp_hint": "Only if two-factor authentication is on for your account.",
+		"login.submit":    "Sign in",
+		"login.failed":    "Incorrect login, password or one-time code.",
+		"login.disabled":  "This account is disabled.",
+	})
+	registerMessages("zh", map[string]string{
+		"login.title":     "登录",
+		"login.login":     "用户名",
+		"login.password":  "密码",
+		"login.totp":      "一次性验证码",
+		"login.totp_hint": "仅在您的账户启用了两步验证时填写。",
+		"login.submit":    "登录",
+		"login.failed":    "用户名、密码或一次性验证码不正确。",
+		"login.disabled":  "此账户已被停用。",
+	})
+}
+
+// loginData is the login page's Data.
+type loginData struct {
+	Next  string
+	Login string
+	Error *message
+}
+
+// serveLogin shows the login form (GET) and signs a browser in (POST):
+// on success a new session, its cookie, and a 303 to `next` (a local path
+// only: anything else goes to the PAT page, so the form cannot be used as
+// an open redirect).
+func (h *Handler) serveLogin(w http.ResponseWriter, r *http.Request, id *Identity) error {
+	if r.Method != http.MethodPost {
+		next := h.safeNext(r.URL.Query().Get("next"))
+		if id.Browser {
+			return redirect(w, r, next)
+		}
+		return h.render(w, r, id, page{name: "login", title: "login.title", narrow: true, data: loginData{Next: next}})
+	}
+	if d := crossOriginDenial(r); d != nil {
+		return h.refuse(w, r, d, id, -1)
+	}
+	params, d := readParams(r)
+	if d != nil {
+		return h.refuse(w, r, d, id, -1)
+	}
+	next := h.safeNext(params.Get("next"))
+	u, d := h.checkPassword(r, params.Get("login"), params.Get("password"), params.Get("totp"))
+	if d != nil {
+		logDenial(h.logger, r, d, nil, -1)
+		countDecision(d)
+		for k, v := range d.headers {
+			w.Header()[k] = v
+		}
+		return h.render(w, r, id, page{status: d.status, name: "login", title: "login.title", narrow: true,
+			data: loginData{Next: next, Login: loginEcho(params.Get("login")), Error: loginMessage(d)}})
+	}
+	if id.Session != nil && id.Browser {
+		// The browser had a session already: end it rather than leave it
+		// valid behind the new one.
+		_, _ = h.app.store.RevokeSession(id.Session.ID, authstore.Actor{Kind: "user", UserID: id.User.ID, IP: clientIP(r)}, "replaced by a new login")
+	}
+	w.Header().Del("Set-Cookie")
+	sess, err := h.startBrowserSession(w, r, u)
+	if err != nil {
+		h.logger.Error("starting session", zap.String("user", u.Login), zap.Error(err))
+		return h.refuse(w, r, internalError(), id, -1)
+	}
+	h.logger.Info("login", zap.String("user", u.Login), zap.String("session", sess.ID),
+		zap.String("kind", sess.Kind), zap.String("client_ip", clientIP(r)))
+	return redirect(w, r, next)
+}
+
+// loginEcho is the login shown back in the form after a failure: only a
+// well-formed login, so a password typed into the wrong field is not
+// echoed into the page.
+func loginEcho(login string) string {
+	if l, err := authstore.NormalizeLogin(login); err == nil {
+		return l
+	}
+	return ""
+}
+
+func loginMessage(d *denial) *message {
+	switch d.reason {
+	case "login_throttled":
+		secs, _ := strconv.Atoi(d.headers.Get("Retry-After"))
+		return msg("common.throttled", secs)
+	case "user_disabled":
+		return msg("login.disabled")
+	case "login_failed":
+		return msg("login.failed")
+	}
+	return msg("common.server_error")
+}
+
+// checkPassword checks a login attempt (password form, CLI login) behind
+// the backoff: a locked account or IP is refused with 429 before any
+// hashing; a failure counts against both. Every failure has the same
+// message.
+func (h *Handler) checkPassword(r *http.Request, login, password, code string) (*authstore.User, *denial) {
+	now := time.Now()
+	ip := clientIP(r)
+	acct, ipKey := h.backoffKey("login", strings.ToLower(strings.TrimSpace(login))), h.backoffKey("ip", ip)
+	if wait := loginBackoff.wait(now, acct, ipKey); wait > 0 {
+		return nil, throttled(wait)
+	}
+	u, err := h.app.store.CheckLogin(login, password, code, ip)
+	switch {
+	case err == nil:
+		loginBackoff.succeed(acct)
+		return u, nil
+	case errors.Is(err, authstore.ErrBadCredentials):
+		loginBackoff.fail(now, acct, accountFreeFailures)
+		loginBackoff.fail(now, ipKey, ipFreeFailures)
+		return nil, &denial{status: http.StatusUnauthorized, code: "invalid_credentials",
+			message: authstore.ErrBadCredentials.Error(), challenge: true, reason: "login_failed"}
+	case errors.Is(err, authstore.ErrUserDisabled):
+		return nil, &denial{status: http.StatusForbidden, code: "user_disabled", message: "this account is disabled",
+			reason: "user_disabled", subject: u.ID}
+	}
+	h.logger.Error("checking login", zap.Error(err))
+	return nil, internalError()
+}
+
+// backoffKey names a backoff counter. The typed login is hashed: people
+// type passwords into login fields, and the counters live a day.
+func (h *Handler) backoffKey(kind, value string) string {
+	sum := sha256.Sum256([]byte(value))
+	return h.app.storeKey + "|" + kind + "|" + hex.EncodeToString(sum[:12])
+}
+
+func throttled(wait time.Duration) *denial {
+	secs := int(math.Ceil(wait.Seconds()))
+	return &denial{
+		status: http.StatusTooManyRequests, code: "too_many_attempts",
+		message: fmt.Sprintf("too many failed logins; try again in %d seconds", secs),
+		reason:  "login_throttled", headers: http.Header{"Retry-After": {strconv.Itoa(secs)}},
+	}
+}
+
+// safeNext returns next if it is a local path (with query), else the PAT
+// page: no scheme, no host, no protocol-relative or backslash tricks, no
+// control characters.
+func (h *Handler) safeNext(next string) string {
+	fallback := h.Endpoints.Path("pat")
+	if next == "" || len(next) > 2048 || next[0] != '/' || strings.HasPrefix(next, "//") ||
+		strings.ContainsAny(next, "\\\x00\r\n\t") {
+		return fallback
+	}
+	for i := 0; i < len(next); i++ {
+		if next[i] < 0x20 || next[i] == 0x7f {
+			return fallback
+		}
+	}
+	u, err := url.Parse(next)
+	if err != nil || u.Scheme != "" || u.Host != "" || u.User != nil || u.Opaque != "" {
+		return fallback
+	}
+	if strings.EqualFold(u.Path, h.Endpoints.Path("login")) || strings.EqualFold(u.Path, h.Endpoints.Path("logout")) {
+		return fallback
+	}
+	return next
+}
+
+type logoutResponse struct {
+	LoggedOut       bool `json:"logged_out"`
+	SessionsRevoked int  `json:"sessions_revoked"`
+}
+
+// serveLogout ends the caller's session at once and clears the cookie;
+// with all=1 it ends every session of the user ("log out everywhere").
+// A browser form gets a 303 to the login page, a script JSON.
+func (h *Handler) serveLogout(w http.ResponseWriter, r *http.Request, id *Identity) error {
+	params, d := readParams(r)
+	if d != nil {
+		return h.refuse(w, r, d, id, -1)
+	}
+	n := 0
+	if id.Session != nil {
+		actor := authstore.Actor{Kind: "user", UserID: id.User.ID, IP: clientIP(r)}
+		var err error
+		switch params.Get("all") {
+		case "1", "true", "on":
+			n, err = h.app.store.RevokeUserSessions(id.User.ID, actor, "log out everywhere")
+		default:
+			_, err = h.app.store.RevokeSession(id.Session.ID, actor, "logout")
+			n = 1
+		}
+		if err != nil {
+			h.logger.Error("logging out", zap.String("session", id.Session.ID), zap.Error(err))
+			return h.refuse(w, r, internalError(), id, -1)
+		}
+		h.logger.Info("logout", zap.String("user", id.User.Login), zap.String("session", id.Session.ID), zap.Int("sessions_revoked", n))
+	}
+	w.Header().Del("Set-Cookie")
+	http.SetCookie(w, expiredCookie(r))
+	if acceptsHTML(r) {
+		return redirect(w, r, h.Endpoints.Path("login"))
+	}
+	writeJSON(w, http.StatusOK, logoutResponse{LoggedOut: true, SessionsRevoked: n})
+	return nil
+}

@@ -1,0 +1,104 @@
+package caddymodule
+
+import (
+	"bytes"
+	"encoding/json"
+	"io"
+	"net/http"
+	"strings"
+	"time"
+
+	"go.uber.org/zap"
+
+	"github.com/gatehouse/gatehouse/authstore"
+	"github.com/gatehouse/gatehouse/config"
+)
+
+func init() {
+	registerEndpoint(&endpoint{
+		name: "pat_api", path: "/api/pat", methods: []string{http.MethodGet, http.MethodHead, http.MethodPost},
+		access: accessBrowser, serve: (*Handler).servePATAPI,
+	})
+	registerEndpoint(&endpoint{
+		name: "pat_api_token", path: "/api/pat/", prefix: true, methods: []string{http.MethodDelete},
+		access: accessBrowser, serve: (*Handler).servePATAPIToken,
+	})
+}
+
+// patCreateRequest is the body of POST /api/pat.
+type patCreateRequest struct {
+	Name        string   `json:"name"`
+	Scopes      []string `json:"scopes"`
+	ExpiresDays int      `json:"expires_days"`
+}
+
+// servePATAPI answers GET /api/pat (the caller's tokens) and POST
+// /api/pat (create one; the plaintext is in this answer only). Only a
+// browser session gets here (accessBrowser).
+func (h *Handler) servePATAPI(w http.ResponseWriter, r *http.Request, id *Identity) error {
+	if r.Method != http.MethodPost {
+		tokens, err := h.app.userTokens(id.User)
+		if err != nil {
+			h.logger.Error("listing tokens", zap.String("user", id.User.Login), zap.Error(err))
+			return h.refuse(w, r, internalError(), id, -1)
+		}
+		writeJSON(w, http.StatusOK, tokens)
+		return nil
+	}
+	var req patCreateRequest
+	if d := decodeJSONBody(r, &req); d != nil {
+		return h.refuse(w, r, d, id, -1)
+	}
+	tok, p, err := h.app.mintPAT(id.User, patRequest{
+		Name: req.Name, Scopes: req.Scopes, ExpiresDays: req.ExpiresDays, Via: authstore.ViaWeb,
+	}, authstore.Actor{Kind: "user", UserID: id.User.ID, IP: clientIP(r)})
+	if err != nil {
+		return h.refuse(w, r, mintDenial(err), id, -1)
+	}
+	writeJSON(w, http.StatusCreated, createTokenResponse{Token: tok, Info: viewToken(p, id.User.Login, time.Now())})
+	return nil
+}
+
+// servePATAPIToken answers DELETE /api/pat/{id}: revoke one of the
+// caller's tokens.
+func (h *Handler) servePATAPIToken(w http.ResponseWriter, r *http.Request, id *Identity) error {
+	clean := config.CleanPath(r.URL.Path)
+	prefix := h.Endpoints.Path("pat_api_token")
+	tokID := ""
+	if len(clean) > len(prefix) && strings.EqualFold(clean[:len(prefix)], prefix) {
+		tokID = clean[len(prefix):]
+	}
+	if strings.Contains(tokID, "/") {
+		tokID = ""
+	}
+	p, d := h.revokeOwnPAT(r, id, tokID)
+	if d != nil {
+		return h.refuse(w, r, d, id, -1)
+	}
+	writeJSON(w, http.StatusOK, viewToken(p, id.User.Login, time.Now()))
+	return nil
+}
+
+// decodeJSONBody reads a bounded JSON object into v, refusing anything
+// else (wrong type, unknown fields, trailing data) with a 400.
+func decodeJSONBody(r *http.Request, v any) *denial {
+	if ct := r.Header.Get("Content-Type"); !strings.HasPrefix(strings.ToLower(ct), "application/json") {
+		return badRequest("bad_body", "send a JSON body with Content-Type: application/json")
+	}
+	body, err := io.ReadAll(io.LimitReader(r.Body, maxFormBody+1))
+	if err != nil {
+		return badRequest("bad_body", "could not read the request body")
+	}
+	if len(body) > maxFormBody {
+		return badRequest("bad_body", "the request body is too large")
+	}
+	dec := json.NewDecoder(bytes.NewReader(body))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		return badRequest("bad_body", "the JSON body is malformed or has unknown fields")
+	}
+	if dec.More() {
+		return badRequest("bad_body", "the JSON body has trailing data")
+	}
+	return nil
+}

@@ -1,0 +1,173 @@
+package caddymodule
+
+import (
+	"errors"
+	"net/http"
+	"sync"
+	"time"
+
+	"go.uber.org/zap"
+
+	"github.com/gatehouse/gatehouse/authstore"
+)
+
+func init() {
+	registerEndpoint(&endpoint{
+		name: "setup", path: "/setup", methods: []string{http.MethodGet, http.MethodHead, http.MethodPost},
+		access: accessNone, serve: (*Handler).serveSetup,
+	})
+	registerMessages("en", map[string]string{
+		"setup.title":            "Create the first administrator",
+		"setup.intro":            "This server has no accounts yet. Enter the one-time setup token from the server log, then choose a login and a password.",
+		"setup.token":            "Setup token",
+		"setup.login":            "Login",
+		"setup.password":         "Password (at least %d characters)",
+		"setup.password_confirm": "Repeat the password",
+		"setup.submit":           "Create account",
+		"setup.err_token":        "The setup token is wrong or has expired. Restart the server to get a new one.",
+		"setup.err_mismatch":     "The passwords do not match.",
+		"setup.err_password":     "Choose a password of at least %d characters.",
+		"setup.err_login":        "A login is 1 to 64 letters, digits and . _ - @.",
+		"setup.done_title":       "Setup complete",
+		"setup.done":             "This server already has accounts. Sign in instead.",
+		"setup.sign_in":          "Sign in",
+	})
+	registerMessages("zh", map[string]string{
+		"setup.title":            "创建第一个管理员",
+		"setup.intro":            "此服务器还没有任何账户。请输入服务器日志中的一次性设置令牌，然后设置用户名和密码。",
+		"setup.token":            "设置令牌",
+		"setup.login":            "用户名",
+		"setup.password":         "密码（至少 %d 个字符）",
+		"setup.password_confirm": "再次输入密码",
+		"setup.submit":           "创建账户",
+		"setup.err_token":        "设置令牌错误或已过期。请重启服务器以获取新的令牌。",
+		"setup.err_mismatch":     "两次输入的密码不一致。",
+		"setup.err_password":     "请设置至少 %d 个字符的密码。",
+		"setup.err_login":        "用户名须为 1 至 64 个字母、数字或 . _ - @ 字符。",
+		"setup.done_title":       "设置已完成",
+		"setup.done":             "此服务器已有账户，请直接登录。",
+		"setup.sign_in":          "登录",
+	})
+}
+
+// setupTTL is how long the first-admin setup token works.
+const setupTTL = time.Hour
+
+// offeredSetup is a setup token this process logged, kept in memory so
+// that a config reload logs the same link instead of replacing it.
+type offeredSetup struct {
+	token   string
+	expires time.Time
+}
+
+var setupOffers sync.Map // store path -> offeredSetup
+
+// offerSetup runs when the app starts: on a store without accounts it
+// issues a one-time setup token (1 hour, single use) and logs where to
+// use it. The log line necessarily holds the token: it is the operator's
+// bootstrap secret, like a first-run password. Operators who prefer the
+// command line use `caddy gatehouse user add` and `user passwd` instead.
+func (a *App) offerSetup() error {
+	n, err := a.store.CountUsers()
+	if err != nil || n > 0 {
+		return nil
+	}
+	offer, ok := setupOffers.Load(a.storeKey)
+	if o, _ := offer.(offeredSetup); !ok || !time.Now().Before(o.expires) || !a.store.SetupPending() {
+		tok, exp, err := a.store.CreateSetupGrant(setupTTL)
+		if err != nil {
+			a.logger.Error("creating the first-admin setup token", zap.Error(err))
+			return nil
+		}
+		offer = offeredSetup{token: tok, expires: exp}
+		setupOffers.Store(a.storeKey, offer)
+	}
+	o := offer.(offeredSetup)
+	a.logger.Warn("no accounts yet: open the setup link on a site with gatehouse endpoints to create the first administrator (single use)",
+		zap.String("setup_url", "/setup#"+o.token), zap.Time("expires", o.expires),
+		zap.String("or", "caddy gatehouse user add <login> && caddy gatehouse user passwd <login>"))
+	return nil
+}
+
+type setupData struct {
+	Login       string
+	MinPassword int
+	Error       *message
+}
+
+// serveSetup is the one-time first-admin page. The token is typed or
+// filled in from the link's fragment by the page; it never travels in a
+// URL the server sees. On success the new administrator is signed in.
+func (h *Handler) serveSetup(w http.ResponseWriter, r *http.Request, id *Identity) error {
+	a := h.app
+	if !a.store.SetupPending() {
+		return h.render(w, r, id, page{status: http.StatusNotFound, name: "message", title: "setup.done_title", narrow: true,
+			data: messageData{Message: "setup.done", Link: h.Endpoints.Path("login"), LinkText: "setup.sign_in"}})
+	}
+	data := setupData{MinPassword: authstore.MinPasswordLen}
+	if r.Method != http.MethodPost {
+		return h.render(w, r, id, page{name: "setup", title: "setup.title", narrow: true, data: data})
+	}
+	if d := crossOriginDenial(r); d != nil {
+		return h.refuse(w, r, d, id, -1)
+	}
+	params, d := readParams(r)
+	if d != nil {
+		return h.refuse(w, r, d, id, -1)
+	}
+	now, ipKey := time.Now(), h.backoffKey("setup", clientIP(r))
+	if wait := loginBackoff.wait(now, ipKey); wait > 0 {
+		d := throttled(wait)
+		w.Header().Set("Retry-After", d.headers.Get("Retry-After"))
+		data.Error = loginMessage(d)
+		return h.render(w, r, id, page{status: d.status, name: "setup", title: "setup.title", narrow: true, data: data})
+	}
+	fail := func(status int, m *message) error {
+		data.Error = m
+		return h.render(w, r, id, page{status: status, name: "setup", title: "setup.title", narrow: true, data: data})
+	}
+	login, pw := params.Get("login"), params.Get("password")
+	data.Login = loginEcho(login)
+	if _, err := authstore.NormalizeLogin(login); err != nil {
+		return fail(http.StatusBadRequest, msg("setup.err_login"))
+	}
+	if authstore.CheckPasswordPolicy(pw) != nil {
+		return fail(http.StatusBadRequest, msg("setup.err_password", authstore.MinPasswordLen))
+	}
+	if pw != params.Get("password_confirm") {
+		return fail(http.StatusBadRequest, msg("setup.err_mismatch"))
+	}
+	hash, err := authstore.HashPassword(pw)
+	if err != nil {
+		h.logger.Error("hashing the first password", zap.Error(err))
+		return h.refuse(w, r, internalError(), id, -1)
+	}
+	u, err := a.store.UseSetupGrant(params.Get("setup_token"), authstore.NewUser{Login: login, Tier: a.policy.DefaultTier}, hash,
+		authstore.Actor{Kind: "user", IP: clientIP(r)})
+	switch {
+	case errors.Is(err, authstore.ErrBadCredentials), errors.Is(err, authstore.ErrExpired):
+		loginBackoff.fail(now, ipKey, accountFreeFailures)
+		logDenial(h.logger, r, forbidden("setup_token", "wrong or expired setup token"), nil, -1)
+		return fail(http.StatusForbidden, msg("setup.err_token"))
+	case errors.Is(err, authstore.ErrSetupUnavailable):
+		return h.render(w, r, id, page{status: http.StatusConflict, name: "message", title: "setup.done_title", narrow: true,
+			data: messageData{Message: "setup.done", Link: h.Endpoints.Path("login"), LinkText: "setup.sign_in"}})
+	case err != nil:
+		h.logger.Error("first-admin setup", zap.Error(err))
+		return h.refuse(w, r, internalError(), id, -1)
+	}
+	setupOffers.Delete(a.storeKey)
+	h.logger.Info("first administrator created", zap.String("user", u.Login), zap.String("client_ip", clientIP(r)))
+	if _, err := h.startBrowserSession(w, r, u); err != nil {
+		h.logger.Error("starting session", zap.String("user", u.Login), zap.Error(err))
+		return redirect(w, r, h.Endpoints.Path("login"))
+	}
+	return redirect(w, r, h.Endpoints.Path("pat"))
+}
+
+// messageData is the Data of the generic message page.
+type messageData struct {
+	Message  string // message id
+	Link     string
+	LinkText string // message id
+}
