@@ -33,10 +33,10 @@ func TestHashPassword(t *testing.T) {
 
 func TestPasswordPolicy(t *testing.T) {
 	for pw, ok := range map[string]bool{
-		"short":                    false,
-		"eight ch":                 true,
-		"密码密码密码密码":                 true, // 8 characters
-		strings.Repeat("x", 1025):  false,
+		"short":                     false,
+		"eight ch":                  true,
+		"密码密码密码密码":                  true, // 8 characters
+		strings.Repeat("x", 1025):   false,
 		"bad utf8 \xff\xfe\xfd\xfc": false,
 	} {
 		if err := CheckPasswordPolicy(pw); (err == nil) != ok {
@@ -49,12 +49,12 @@ func TestValidatePasswordHash(t *testing.T) {
 	bc, _ := bcrypt.GenerateFromPassword([]byte("imported password"), bcrypt.MinCost)
 	cases := map[string]bool{
 		string(bc): true,
-		"$argon2id$v=19$m=47104,t=2,p=1$c2FsdHNhbHRzYWx0c2FsdA$YWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWE": true,
+		"$argon2id$v=19$m=47104,t=2,p=1$c2FsdHNhbHRzYWx0c2FsdA$YWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWE":   true,
 		"$argon2id$v=19$m=4194304,t=2,p=1$c2FsdHNhbHRzYWx0c2FsdA$YWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWE": false, // 4 GiB
 		"$argon2id$v=19$m=47104,t=99,p=1$c2FsdHNhbHRzYWx0c2FsdA$YWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWE":  false,
-		"$argon2i$v=19$m=47104,t=2,p=1$c2FsdHNhbHRzYWx0c2FsdA$YWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWE":   false,
-		"$argon2id$v=16$m=47104,t=2,p=1$c2FsdHNhbHRzYWx0c2FsdA$YWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWE":  false,
-		"$argon2id$v=19$m=47104,t=2,p=1$!!$YWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWE":                      false,
+		"$argon2i$v=19$m=47104,t=2,p=1$c2FsdHNhbHRzYWx0c2FsdA$YWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWE":    false,
+		"$argon2id$v=16$m=47104,t=2,p=1$c2FsdHNhbHRzYWx0c2FsdA$YWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWE":   false,
+		"$argon2id$v=19$m=47104,t=2,p=1$!!$YWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWE":                       false,
 		"plaintext": false,
 		"":          false,
 	}
