@@ -82,7 +82,13 @@ func (h *Handler) serveLogin(w http.ResponseWriter, r *http.Request, id *Identit
 		for k, v := range d.headers {
 			w.Header()[k] = v
 		}
-		return h.render(w, r, id, page{status: d.status, name: "login", title: "login.title", narrow: true,
+		status := d.status
+		if status == http.StatusUnauthorized {
+			// A form is not an HTTP authentication scheme: no challenge
+			// to send, so not a 401.
+			status = http.StatusForbidden
+		}
+		return h.render(w, r, id, page{status: status, name: "login", title: "login.title", narrow: true,
 			data: loginData{Next: next, Login: loginEcho(params.Get("login")), Error: loginMessage(d)}})
 	}
 	if id.Session != nil && id.Browser {

@@ -112,6 +112,9 @@ type setup struct {
 	site    string // lines inside the site's gatehouse block
 	servers string // lines inside the global servers block (trusted_proxies …)
 	store   string // store path; default: a new file in t.TempDir()
+	// extra is appended to the Caddyfile (more sites); {upstream} stands
+	// for the upstream's host:port.
+	extra string
 }
 
 // defaultGlobal declares the catalog most tests use.
@@ -183,7 +186,8 @@ http://127.0.0.1:%d {
 	}
 	reverse_proxy %s
 }
-`, adminPort, httpPort, httpsPort, g.logFile, s.servers, s.store, s.global, httpPort, g.logFile, s.site, strings.TrimPrefix(g.upstream.URL, "http://"))
+`, adminPort, httpPort, httpsPort, g.logFile, s.servers, s.store, s.global, httpPort, g.logFile, s.site, strings.TrimPrefix(g.upstream.URL, "http://")) +
+		strings.ReplaceAll(s.extra, "{upstream}", strings.TrimPrefix(g.upstream.URL, "http://"))
 }
 
 // do sends a request to the gateway. headers are "Name: value" strings.
