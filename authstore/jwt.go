@@ -47,6 +47,33 @@ type jwtEntry struct {
 	signed    string // header.payload of the token that verified
 	tok       *SessionToken
 	lastNoted atomic.Int64
+	snap      atomic.Pointer[sessionSnap]
+}
+
+// sessionSnap is the session record a JWT named when last checked, valid
+// while the session epoch is unchanged.
+type sessionSnap struct {
+	sess  *Session
+	epoch uint64
+}
+
+// jwtSession returns the session a verified JWT names. While no session
+// anywhere has changed since the entry's snapshot (the epoch is the
+// same), the snapshot is current and the session cache is not consulted,
+// so a warm session check does the same lookups as a PAT check: its
+// token, then its user. The epoch is read before the lookup, so a
+// snapshot can only be older than its epoch says, never newer.
+func (s *Store) jwtSession(e *jwtEntry) (*Session, error) {
+	epoch := s.sess.epoch.Load()
+	if sn := e.snap.Load(); sn != nil && sn.epoch == epoch {
+		return sn.sess, nil
+	}
+	sess, err := s.Session(e.tok.SessionID)
+	if err != nil {
+		return nil, err
+	}
+	e.snap.Store(&sessionSnap{sess: sess, epoch: epoch})
+	return sess, nil
 }
 
 // IssueSessionJWT signs a JWT for sess, issued at iat and valid until exp
@@ -73,6 +100,7 @@ func (s *Store) IssueSessionJWT(sess *Session, iat, exp time.Time) (string, erro
 	}
 	t := jwt.NewWithClaims(jwt.SigningMethodHS256, claims)
 	t.Header["kid"] = k.kid
+	delete(t.Header, "typ") // optional (RFC 7519 §5.1); every byte is hashed and scanned per request
 	signed, err := t.SignedString(k.key)
 	if err != nil {
 		return "", fmt.Errorf("sign session token: %w", err)
@@ -102,7 +130,14 @@ func (s *Store) VerifySessionJWT(tok, ip string) (*SessionToken, *Session, *User
 	if now.After(st.ExpiresAt.Add(JWTLeeway)) {
 		return st, nil, nil, ErrExpired
 	}
-	sess, u, err := s.verifySession(st.SessionID, now)
+	sess, err := s.jwtSession(e)
+	if errors.Is(err, ErrNotFound) {
+		return st, nil, nil, ErrUnknownToken
+	}
+	if err != nil {
+		return st, nil, nil, err
+	}
+	u, err := s.checkSession(sess, now)
 	if err != nil {
 		return st, sess, u, err
 	}

@@ -180,7 +180,7 @@ func (s *Store) RotateRefresh(tok string, grace time.Duration, actor Actor) (*Ro
 		return nil, fmt.Errorf("refresh: %w", err)
 	}
 	if rot.Session != nil {
-		s.sessions.invalidate(rot.Session.ID)
+		s.forgetSession(rot.Session.ID)
 	}
 	if reused {
 		return nil, ErrRefreshReuse

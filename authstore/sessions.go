@@ -190,10 +190,6 @@ func (s *Store) Session(id string) (*Session, error) {
 // is ErrUnknownToken; a revoked or expired one, or one whose user is
 // disabled, is ErrRevoked, ErrExpired or ErrUserDisabled.
 func (s *Store) VerifySession(id string) (*Session, *User, error) {
-	return s.verifySession(id, s.now())
-}
-
-func (s *Store) verifySession(id string, now time.Time) (*Session, *User, error) {
 	sess, err := s.Session(id)
 	if errors.Is(err, ErrNotFound) {
 		return nil, nil, ErrUnknownToken
@@ -201,20 +197,35 @@ func (s *Store) verifySession(id string, now time.Time) (*Session, *User, error)
 	if err != nil {
 		return nil, nil, err
 	}
+	u, err := s.checkSession(sess, s.now())
+	return sess, u, err
+}
+
+// checkSession returns the user of an active session, or why it is not.
+func (s *Store) checkSession(sess *Session, now time.Time) (*User, error) {
 	if !sess.RevokedAt.IsZero() {
-		return sess, nil, ErrRevoked
+		return nil, ErrRevoked
 	}
 	if !now.Before(sess.ExpiresAt) {
-		return sess, nil, ErrExpired
+		return nil, ErrExpired
 	}
 	u, err := s.User(sess.UserID)
 	if err != nil {
-		return sess, nil, err
+		return nil, err
 	}
 	if u.Disabled {
-		return sess, u, ErrUserDisabled
+		return u, ErrUserDisabled
 	}
-	return sess, u, nil
+	return u, nil
+}
+
+// forgetSession drops a changed session from the cache, after the write
+// committed, and then bumps the session epoch, which retires every
+// session snapshot held by verified JWTs (see jwtSession). The order
+// matters: a snapshot taken under the old epoch may hold the stale record.
+func (s *Store) forgetSession(id string) {
+	s.sessions.invalidate(id)
+	s.sess.epoch.Add(1)
 }
 
 // RevokeSession ends a session at once: the session cache forgets it
@@ -231,7 +242,7 @@ func (s *Store) RevokeSession(id string, actor Actor, reason string) (*Session, 
 	if err != nil {
 		return nil, fmt.Errorf("revoke session %s: %w", id, err)
 	}
-	s.sessions.invalidate(id)
+	s.forgetSession(id)
 	return &sess, nil
 }
 
@@ -278,7 +289,7 @@ func (s *Store) RevokeUserSessions(userID string, actor Actor, reason string) (i
 		return 0, fmt.Errorf("revoke sessions of %s: %w", userID, err)
 	}
 	for _, id := range ended {
-		s.sessions.invalidate(id)
+		s.forgetSession(id)
 	}
 	return len(ended), nil
 }

@@ -13,6 +13,8 @@ type sessionState struct {
 	// costs one hash block and map reads, like a PAT check. Claims are facts about a signed token and never change;
 	// revocation is checked on the session record, not here.
 	jwts *cache[TokenHash, *jwtEntry]
+	// epoch counts session invalidations (forgetSession).
+	epoch atomic.Uint64
 
 	keysMu  sync.RWMutex
 	keys    map[string][]byte // kid -> HMAC key, as read from the store

@@ -36,6 +36,10 @@ type Identity struct {
 	// the resource the path names ("project:atlas", the name
 	// percent-encoded as in a URL path) and the effective role held on it.
 	Resource, Role string
+
+	// cookie is the verified session JWT's claims when the session came
+	// from the cookie (sessions.go renews it at half-life).
+	cookie *authstore.SessionToken
 }
 
 // anonymous is the identity of a request without a credential.

@@ -2,6 +2,7 @@ package caddymodule
 
 import (
 	"errors"
+	"iter"
 	"net/http"
 	"strings"
 	"time"
@@ -43,8 +44,8 @@ func (a *App) cookieLife() time.Duration { return a.policy.SessionTTL / 2 }
 // cookie, so a stale cookie costs one refused request, never a lock-out.
 func (a *App) sessionFromCookie(r *http.Request) (*Identity, *denial) {
 	var first *denial
-	for _, c := range r.CookiesNamed(cookieName(r)) {
-		id, d := a.verifySessionJWT(c.Value, r, true)
+	for v := range cookieValues(r, cookieName(r)) {
+		id, d := a.verifySessionJWT(v, r, true)
 		if d == nil {
 			return id, nil
 		}
@@ -60,7 +61,7 @@ func (a *App) sessionFromCookie(r *http.Request) (*Identity, *denial) {
 // holds. Browser sessions are Browser (whichever way the JWT came); CLI
 // access tokens are not.
 func (a *App) verifySessionJWT(tok string, r *http.Request, fromCookie bool) (*Identity, *denial) {
-	_, sess, u, err := a.store.VerifySessionJWT(tok, clientIP(r))
+	st, sess, u, err := a.store.VerifySessionJWT(tok, clientIP(r))
 	if err != nil {
 		d := sessionDenial(sess, err)
 		if d.status == http.StatusInternalServerError {
@@ -70,14 +71,18 @@ func (a *App) verifySessionJWT(tok string, r *http.Request, fromCookie bool) (*I
 		}
 		return nil, d
 	}
-	return &Identity{
+	id := &Identity{
 		Credential: CredentialSession,
 		User:       u,
 		Session:    sess,
 		Browser:    sess.Kind == authstore.SessionBrowser,
 		Scopes:     a.userScopes(u),
 		Tier:       u.Tier,
-	}, nil
+	}
+	if fromCookie {
+		id.cookie = st
+	}
+	return id, nil
 }
 
 func sessionDenial(sess *authstore.Session, err error) *denial {
@@ -141,31 +146,25 @@ func expiredCookie(r *http.Request) *http.Cookie {
 // request that a session cookie authenticated; one whose JWT came as a
 // Bearer header keeps that JWT.
 func (a *App) renewSession(w http.ResponseWriter, r *http.Request, id *Identity) {
-	if id == nil || id.Session == nil || !id.Browser || r.Header.Get("Authorization") != "" {
+	if id == nil || id.cookie == nil || id.Session == nil || !id.Browser {
 		return
 	}
-	for _, c := range r.CookiesNamed(cookieName(r)) {
-		st, sess, _, err := a.store.VerifySessionJWT(c.Value, "")
-		if err != nil || sess.ID != id.Session.ID {
-			continue
-		}
-		now := time.Now()
-		life := a.cookieLife()
-		if now.Sub(st.IssuedAt) < life/2 {
-			return
-		}
-		exp := earliest(now.Add(life), sess.ExpiresAt)
-		if !exp.After(st.ExpiresAt) {
-			return // capped by the absolute lifetime: nothing to gain
-		}
-		jwt, err := a.store.IssueSessionJWT(sess, now, exp)
-		if err != nil {
-			a.logger.Error("renewing session", zap.String("session", sess.ID), zap.Error(err))
-			return
-		}
-		setSessionCookie(w, r, jwt, exp, now)
+	now := time.Now()
+	life := a.cookieLife()
+	if now.Sub(id.cookie.IssuedAt) < life/2 {
 		return
 	}
+	sess := id.Session
+	exp := earliest(now.Add(life), sess.ExpiresAt)
+	if !exp.After(id.cookie.ExpiresAt) {
+		return // capped by the absolute lifetime: nothing to gain
+	}
+	jwt, err := a.store.IssueSessionJWT(sess, now, exp)
+	if err != nil {
+		a.logger.Error("renewing session", zap.String("session", sess.ID), zap.Error(err))
+		return
+	}
+	setSessionCookie(w, r, jwt, exp, now)
 }
 
 // stripCredentials removes the caller's secret before the request goes
@@ -200,17 +199,37 @@ func (a *App) stripCredentials(r *http.Request) {
 // not (what matters for cross-site request forgery is that a browser
 // attached it).
 func hasSessionCookie(r *http.Request) bool {
-	for _, line := range r.Header.Values("Cookie") {
-		if strings.Contains(line, sessionCookie) {
-			for part := range strings.SplitSeq(line, ";") {
-				name, _, _ := strings.Cut(strings.TrimSpace(part), "=")
-				if isSessionCookie(strings.TrimSpace(name)) {
-					return true
+	for name := range []string{sessionCookie, sessionCookieSecure} {
+		for range cookieValues(r, []string{sessionCookie, sessionCookieSecure}[name]) {
+			return true
+		}
+	}
+	return false
+}
+
+// cookieValues yields the values of the cookies named name, in order,
+// without parsing or allocating for the others (this runs on every
+// request that has no Authorization header).
+func cookieValues(r *http.Request, name string) iter.Seq[string] {
+	return func(yield func(string) bool) {
+		for _, line := range r.Header["Cookie"] {
+			for line != "" {
+				var part string
+				part, line, _ = strings.Cut(line, ";")
+				n, v, ok := strings.Cut(strings.TrimSpace(part), "=")
+				if !ok || strings.TrimSpace(n) != name {
+					continue
+				}
+				v = strings.TrimSpace(v)
+				if len(v) > 1 && v[0] == '"' && v[len(v)-1] == '"' {
+					v = v[1 : len(v)-1]
+				}
+				if !yield(v) {
+					return
 				}
 			}
 		}
 	}
-	return false
 }
 
 // startSessions runs when the app starts: it computes the fake password

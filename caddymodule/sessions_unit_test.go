@@ -1,0 +1,287 @@
+package caddymodule
+
+import (
+	"bytes"
+	"net/http"
+	"net/http/httptest"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"go.uber.org/zap"
+
+	"github.com/gatehouse/gatehouse/authstore"
+	"github.com/gatehouse/gatehouse/config"
+)
+
+// testHandler builds a handler with endpoints over a fresh store, without
+// Caddy, for unit tests and benchmarks.
+func testHandler(tb testing.TB) *Handler {
+	tb.Helper()
+	g := config.Global{TokenPrefix: "qat_", Scopes: []string{"wiki:read", "papers:read", "papers:write"}}
+	policy, err := compilePolicy(g)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	path := filepath.Join(tb.TempDir(), "gatehouse.db")
+	store, err := authstore.Open(path, authstore.Options{})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() { store.Close() })
+	app := &App{Global: g, policy: policy, store: store, storeKey: path, logger: zap.NewNop()}
+	h := &Handler{app: app, logger: zap.NewNop(), Endpoints: &Endpoints{}}
+	if err := h.Endpoints.provision(); err != nil {
+		tb.Fatal(err)
+	}
+	return h
+}
+
+func TestSafeNext(t *testing.T) {
+	h := testHandler(t)
+	for next, want := range map[string]string{
+		"":                             "/pat",
+		"/api/x?y=1":                   "/api/x?y=1",
+		"/device?user_code=WDJB-MJHT":  "/device?user_code=WDJB-MJHT",
+		"https://evil.example/":        "/pat",
+		"//evil.example":               "/pat",
+		"/\\evil.example":              "/pat",
+		"///evil.example":              "/pat",
+		"/%2F%2Fevil.example":          "/%2F%2Fevil.example", // a path, not a host
+		"javascript:alert(1)":          "/pat",
+		"/x\r\nLocation: http://evil/": "/pat",
+		"/x\x00":                       "/pat",
+		"/login?next=/pat":             "/pat",
+		"/LOGOUT":                      "/pat",
+		"relative":                     "/pat",
+		"/" + strings.Repeat("a", 3000): "/pat",
+	} {
+		if got := h.safeNext(next); got != want {
+			t.Errorf("safeNext(%q) = %q, want %q", next, got, want)
+		}
+	}
+}
+
+func TestBackoff(t *testing.T) {
+	b := &backoff{m: map[string]*failures{}}
+	now := time.Unix(1_700_000_000, 0)
+	for range 3 {
+		b.fail(now, "k", 3)
+	}
+	if w := b.wait(now, "k"); w != 0 {
+		t.Fatalf("locked within the free failures: %v", w)
+	}
+	want := []time.Duration{time.Second, 2 * time.Second, 4 * time.Second, 8 * time.Second}
+	for _, d := range want {
+		b.fail(now, "k", 3)
+		if w := b.wait(now, "k", "other"); w != d {
+			t.Fatalf("lock %v, want %v", w, d)
+		}
+	}
+	for range 30 {
+		b.fail(now, "k", 3)
+	}
+	if w := b.wait(now, "k"); w != backoffCap {
+		t.Fatalf("lock %v, want the cap %v", w, backoffCap)
+	}
+	if w := b.wait(now.Add(backoffCap), "k"); w != 0 {
+		t.Fatalf("still locked after the cap: %v", w)
+	}
+	// A day without failures starts the count afresh.
+	b.fail(now.Add(backoffForget+time.Hour), "k", 3)
+	if w := b.wait(now.Add(backoffForget+time.Hour), "k"); w != 0 {
+		t.Fatalf("an old count was kept: %v", w)
+	}
+	b.succeed("k")
+	if _, ok := b.m["k"]; ok {
+		t.Error("succeed kept the key")
+	}
+}
+
+func TestBackoffIsBounded(t *testing.T) {
+	b := &backoff{m: map[string]*failures{}}
+	now := time.Unix(1_700_000_000, 0)
+	for i := range backoffMaxKeys + 1000 {
+		b.fail(now, "key"+strconv.Itoa(i), 5)
+	}
+	if len(b.m) > backoffMaxKeys || len(b.m) < backoffMaxKeys/2 {
+		t.Fatalf("%d keys, bound %d", len(b.m), backoffMaxKeys)
+	}
+}
+
+func TestStripCredentials(t *testing.T) {
+	a := &App{}
+	r := httptest.NewRequest("GET", "/", nil)
+	r.Header.Set("Authorization", "Bearer secret")
+	r.Header.Add("Cookie", "theme=dark; gatehouse_session=jwt1; lang=zh")
+	r.Header.Add("Cookie", "__Host-gatehouse_session=jwt2;x=\"quoted value\"")
+	a.stripCredentials(r)
+	if r.Header.Get("Authorization") != "" {
+		t.Error("Authorization kept")
+	}
+	if got := r.Header.Values("Cookie"); len(got) != 1 || got[0] != `theme=dark; lang=zh; x="quoted value"` {
+		t.Errorf("cookies %q", got)
+	}
+	r = httptest.NewRequest("GET", "/", nil)
+	r.Header.Set("Cookie", "gatehouse_session=jwt")
+	a.stripCredentials(r)
+	if _, ok := r.Header["Cookie"]; ok {
+		t.Error("an empty Cookie header was left")
+	}
+}
+
+func TestHasSessionCookie(t *testing.T) {
+	for cookie, want := range map[string]bool{
+		"gatehouse_session=x":            true,
+		"a=b; __Host-gatehouse_session=": true,
+		"not_gatehouse_session=x":        false,
+		"a=gatehouse_session":            false,
+		"":                               false,
+	} {
+		r := httptest.NewRequest("POST", "/", nil)
+		if cookie != "" {
+			r.Header.Set("Cookie", cookie)
+		}
+		if got := hasSessionCookie(r); got != want {
+			t.Errorf("%q: %v", cookie, got)
+		}
+	}
+}
+
+func TestPickLang(t *testing.T) {
+	cases := []struct {
+		query, cookie, accept, want string
+		setsCookie                  bool
+	}{
+		{"", "", "", "en", false},
+		{"", "", "zh-CN,zh;q=0.9,en;q=0.8", "zh", false},
+		{"", "", "zh-Hans", "zh", false},
+		{"", "", "en-GB,en;q=0.9", "en", false},
+		{"", "", "fr-FR, de", "en", false},
+		{"", "zh", "en", "zh", false},
+		{"en", "zh", "zh", "en", true},
+		{"xx", "", "zh", "zh", false},
+		{"", "xx", "", "en", false},
+	}
+	for _, tc := range cases {
+		r := httptest.NewRequest("GET", "/pat?lang="+tc.query, nil)
+		if tc.cookie != "" {
+			r.AddCookie(&http.Cookie{Name: langCookie, Value: tc.cookie})
+		}
+		if tc.accept != "" {
+			r.Header.Set("Accept-Language", tc.accept)
+		}
+		w := httptest.NewRecorder()
+		if got := pickLang(w, r); got != tc.want {
+			t.Errorf("%+v: %s", tc, got)
+		}
+		if set := w.Header().Get("Set-Cookie") != ""; set != tc.setsCookie {
+			t.Errorf("%+v: Set-Cookie %q", tc, w.Header().Get("Set-Cookie"))
+		}
+	}
+}
+
+// TestCatalogsComplete checks that every message has both languages and
+// that every id a template names exists.
+func TestCatalogsComplete(t *testing.T) {
+	for id := range catalogs["en"] {
+		if _, ok := catalogs["zh"][id]; !ok {
+			t.Errorf("%s has no Chinese text", id)
+		}
+	}
+	for id := range catalogs["zh"] {
+		if _, ok := catalogs["en"][id]; !ok {
+			t.Errorf("%s has no English text", id)
+		}
+	}
+	used := regexp.MustCompile(`\.T "([a-z_.]+)"`)
+	files, _ := templateFS.ReadDir("templates")
+	for _, f := range files {
+		raw, _ := templateFS.ReadFile("templates/" + f.Name())
+		for _, m := range used.FindAllSubmatch(raw, -1) {
+			if _, ok := catalogs["en"][string(m[1])]; !ok {
+				t.Errorf("%s uses unknown message %s", f.Name(), m[1])
+			}
+		}
+	}
+	for _, st := range []string{"active", "expired", "revoked"} {
+		if _, ok := catalogs["en"]["pat.status_"+st]; !ok {
+			t.Errorf("no text for status %s", st)
+		}
+	}
+}
+
+// TestPagesRender renders every page with representative data in every
+// language: a template error would otherwise surface as a 500 at run time.
+func TestPagesRender(t *testing.T) {
+	h := testHandler(t)
+	u := &authstore.User{ID: "usr_x", Login: "alice"}
+	id := &Identity{Credential: CredentialSession, User: u, Browser: true, Scopes: []string{"wiki:read"}}
+	exp := time.Now().Add(time.Hour)
+	datas := map[string]any{
+		"login": loginData{Next: "/pat", Login: "alice", Error: msg("common.throttled", 3)},
+		"pat": &patPageData{
+			Tokens:   []tokenView{{ID: "tok_1", Name: "n", Hint: "qat_abcd****", Scopes: []string{"wiki:read"}, Created: time.Now(), Expires: &exp, LastUsed: &exp, LastUsedIP: "192.0.2.1", Status: "active"}},
+			Scopes:   []scopeChoice{{Name: "wiki:read", Checked: true}},
+			MaxDays:  365, ExpiresDays: 90, NewToken: "qat_secret", NewTokenName: "n",
+			Notice: msg("pat.revoked"), Error: msg("pat.err_expires", 365), ErrorDetail: "detail",
+		},
+		"setup":   setupData{Login: "root", MinPassword: 8, Error: msg("setup.err_mismatch")},
+		"message": messageData{Message: "setup.done", Link: "/login", LinkText: "setup.sign_in"},
+	}
+	for name := range pages {
+		data, ok := datas[name]
+		if !ok {
+			t.Errorf("no test data for page %s", name)
+			continue
+		}
+		for _, lang := range pageLangs {
+			r := httptest.NewRequest("GET", "/x?lang="+lang.Code, nil)
+			w := httptest.NewRecorder()
+			if err := h.render(w, r, id, page{name: name, title: "login.title", data: data}); err != nil || w.Code != 200 {
+				t.Fatalf("%s/%s: %v %d %s", name, lang.Code, err, w.Code, w.Body)
+			}
+			body := w.Body.String()
+			for _, leaked := range []string{"login.", "pat.", "setup.", "common.", "layout.", "%!"} {
+				if strings.Contains(stripAttrs(body), leaked) {
+					t.Errorf("%s/%s shows an untranslated id or bad format (%s)", name, lang.Code, leaked)
+				}
+			}
+			if !strings.Contains(body, `lang="`+lang.HTMLLang+`"`) {
+				t.Errorf("%s/%s: html lang", name, lang.Code)
+			}
+		}
+	}
+}
+
+// stripAttrs drops what is inside tags and the inline style and script,
+// leaving the text a person reads.
+func stripAttrs(html string) string {
+	html = regexp.MustCompile(`(?s)<(style|script)[^>]*>.*?</(style|script)>`).ReplaceAllString(html, "")
+	var b bytes.Buffer
+	in := false
+	for _, c := range html {
+		switch {
+		case c == '<':
+			in = true
+		case c == '>':
+			in = false
+		case !in:
+			b.WriteRune(c)
+		}
+	}
+	return b.String()
+}
+
+func TestEndpointsRegistered(t *testing.T) {
+	names := EndpointNames()
+	for _, want := range []string{"login", "logout", "session", "refresh", "pat", "pat_api", "pat_api_token", "setup"} {
+		if !slices.Contains(names, want) {
+			t.Errorf("endpoint %s is not registered", want)
+		}
+	}
+}
