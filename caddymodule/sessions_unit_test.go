@@ -44,20 +44,20 @@ func testHandler(tb testing.TB) *Handler {
 func TestSafeNext(t *testing.T) {
 	h := testHandler(t)
 	for next, want := range map[string]string{
-		"":                             "/pat",
-		"/api/x?y=1":                   "/api/x?y=1",
-		"/device?user_code=WDJB-MJHT":  "/device?user_code=WDJB-MJHT",
-		"https://evil.example/":        "/pat",
-		"//evil.example":               "/pat",
-		"/\\evil.example":              "/pat",
-		"///evil.example":              "/pat",
-		"/%2F%2Fevil.example":          "/%2F%2Fevil.example", // a path, not a host
-		"javascript:alert(1)":          "/pat",
-		"/x\r\nLocation: http://evil/": "/pat",
-		"/x\x00":                       "/pat",
-		"/login?next=/pat":             "/pat",
-		"/LOGOUT":                      "/pat",
-		"relative":                     "/pat",
+		"":                              "/pat",
+		"/api/x?y=1":                    "/api/x?y=1",
+		"/device?user_code=WDJB-MJHT":   "/device?user_code=WDJB-MJHT",
+		"https://evil.example/":         "/pat",
+		"//evil.example":                "/pat",
+		"/\\evil.example":               "/pat",
+		"///evil.example":               "/pat",
+		"/%2F%2Fevil.example":           "/%2F%2Fevil.example", // a path, not a host
+		"javascript:alert(1)":           "/pat",
+		"/x\r\nLocation: http://evil/":  "/pat",
+		"/x\x00":                        "/pat",
+		"/login?next=/pat":              "/pat",
+		"/LOGOUT":                       "/pat",
+		"relative":                      "/pat",
 		"/" + strings.Repeat("a", 3000): "/pat",
 	} {
 		if got := h.safeNext(next); got != want {
@@ -225,9 +225,9 @@ func TestPagesRender(t *testing.T) {
 	datas := map[string]any{
 		"login": loginData{Next: "/pat", Login: "alice", Error: msg("common.throttled", 3)},
 		"pat": &patPageData{
-			Tokens:   []tokenView{{ID: "tok_1", Name: "n", Hint: "qat_abcd****", Scopes: []string{"wiki:read"}, Created: time.Now(), Expires: &exp, LastUsed: &exp, LastUsedIP: "192.0.2.1", Status: "active"}},
-			Scopes:   []scopeChoice{{Name: "wiki:read", Checked: true}},
-			MaxDays:  365, ExpiresDays: 90, NewToken: "qat_secret", NewTokenName: "n",
+			Tokens:  []tokenView{{ID: "tok_1", Name: "n", Hint: "qat_abcd****", Scopes: []string{"wiki:read"}, Created: time.Now(), Expires: &exp, LastUsed: &exp, LastUsedIP: "192.0.2.1", Status: "active"}},
+			Scopes:  []scopeChoice{{Name: "wiki:read", Checked: true}},
+			MaxDays: 365, ExpiresDays: 90, NewToken: "qat_secret", NewTokenName: "n",
 			Notice: msg("pat.revoked"), Error: msg("pat.err_expires", 365), ErrorDetail: "detail",
 		},
 		"setup":   setupData{Login: "root", MinPassword: 8, Error: msg("setup.err_mismatch")},
