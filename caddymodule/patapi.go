@@ -30,6 +30,10 @@ type patCreateRequest struct {
 	Name        string   `json:"name"`
 	Scopes      []string `json:"scopes"`
 	ExpiresDays int      `json:"expires_days"`
+	// Resources caps the token per resource ("project:atlas" -> "read"),
+	// never above the caller's current role there; absent means every
+	// resource at the caller's role.
+	Resources map[string]string `json:"resources,omitempty"`
 }
 
 // servePATAPI answers GET /api/pat (the caller's tokens) and POST
@@ -49,8 +53,11 @@ func (h *Handler) servePATAPI(w http.ResponseWriter, r *http.Request, id *Identi
 	if d := decodeJSONBody(r, &req); d != nil {
 		return h.refuse(w, r, d, id, -1)
 	}
+	if err := h.app.selfServiceCaps(id.User, req.Resources); err != nil {
+		return h.refuse(w, r, &denial{status: http.StatusBadRequest, code: "invalid_request", message: err.Error(), reason: "pat_invalid"}, id, -1)
+	}
 	tok, p, err := h.app.mintPAT(id.User, patRequest{
-		Name: req.Name, Scopes: req.Scopes, ExpiresDays: req.ExpiresDays, Via: authstore.ViaWeb,
+		Name: req.Name, Scopes: req.Scopes, ExpiresDays: req.ExpiresDays, Resources: req.Resources, Via: authstore.ViaWeb,
 	}, authstore.Actor{Kind: "user", UserID: id.User.ID, IP: clientIP(r)})
 	if err != nil {
 		return h.refuse(w, r, mintDenial(err), id, -1)
@@ -77,6 +84,19 @@ func (h *Handler) servePATAPIToken(w http.ResponseWriter, r *http.Request, id *I
 	}
 	writeJSON(w, http.StatusOK, viewToken(p, id.User.Login, time.Now()))
 	return nil
+}
+
+// selfServiceCaps checks the resource caps a user asks for on their own
+// token: declared types and roles, and never above a role they hold now.
+// nil (every resource at the user's role) needs no check.
+func (a *App) selfServiceCaps(u *authstore.User, caps map[string]string) error {
+	if caps == nil {
+		return nil
+	}
+	if err := a.checkResourceCaps(caps); err != nil {
+		return err
+	}
+	return a.checkCapsHeld(u, caps)
 }
 
 // decodeJSONBody reads a bounded JSON object into v, refusing anything

@@ -3,6 +3,7 @@ package caddymodule
 import (
 	"errors"
 	"net/http"
+	"net/url"
 	"slices"
 	"strconv"
 	"strings"
@@ -54,6 +55,12 @@ func init() {
 		"pat.err_create":     "The token could not be created.",
 		"pat.err_revoke":     "The token could not be revoked.",
 		"pat.err_action":     "Unknown action.",
+		"pat.resources":      "Resources",
+		"pat.resources_all":  "Every resource, at my role on it (follows my memberships)",
+		"pat.resources_some": "Only the resources below, at most at the role chosen",
+		"pat.resource_none":  "no access",
+		"pat.role_held":      "your role: %s",
+		"pat.err_resources":  "Choose at least one resource, or every resource.",
 	})
 	registerMessages("zh", map[string]string{
 		"pat.title":          "个人访问令牌",
@@ -89,6 +96,12 @@ func init() {
 		"pat.err_create":     "无法创建令牌。",
 		"pat.err_revoke":     "无法撤销令牌。",
 		"pat.err_action":     "未知操作。",
+		"pat.resources":      "资源",
+		"pat.resources_all":  "所有资源，按我在其上的角色（随我的成员身份变化）",
+		"pat.resources_some": "仅限以下资源，且不超过所选角色",
+		"pat.resource_none":  "无权限",
+		"pat.role_held":      "您的角色：%s",
+		"pat.err_resources":  "请至少选择一个资源，或选择所有资源。",
 	})
 }
 
@@ -109,6 +122,17 @@ type patPageData struct {
 	Notice       *message
 	Error        *message
 	ErrorDetail  string
+	// Resources are the resources the user holds a role on, offered as
+	// caps; SomeResources is true when the form limits the token to the
+	// chosen ones instead of every resource at the user's role.
+	Resources     []resourceRow
+	SomeResources bool
+}
+
+// resourceRow is one resource on the create form and the cap chosen.
+type resourceRow struct {
+	resourceChoice
+	Selected string
 }
 
 type scopeChoice struct {
@@ -143,7 +167,7 @@ func (h *Handler) servePATPage(w http.ResponseWriter, r *http.Request, id *Ident
 	}
 	switch params.Get("action") {
 	case "create":
-		return h.createFromPage(w, r, id, params.Get("name"), params.Get("expires_days"), params["scope"])
+		return h.createFromPage(w, r, id, params)
 	case "revoke":
 		tokID := params.Get("token_id")
 		if _, d := h.revokeOwnPAT(r, id, tokID); d != nil {
@@ -168,6 +192,9 @@ func (h *Handler) patForm(id *Identity) *patPageData {
 	for _, s := range id.Scopes {
 		data.Scopes = append(data.Scopes, scopeChoice{Name: s, Checked: true})
 	}
+	for _, c := range h.app.resourceChoices(id.User) {
+		data.Resources = append(data.Resources, resourceRow{resourceChoice: c})
+	}
 	return data
 }
 
@@ -181,13 +208,27 @@ func (h *Handler) renderPATs(w http.ResponseWriter, r *http.Request, id *Identit
 	return h.render(w, r, id, page{status: status, name: "pat", title: "pat.title", data: data})
 }
 
-func (h *Handler) createFromPage(w http.ResponseWriter, r *http.Request, id *Identity, name, days string, scopes []string) error {
+// createFromPage creates a token from the form: name, expires_days, scope
+// (repeated), and, when the user holds resource roles, resources=some
+// with a cap:<type:name> role per resource to include.
+func (h *Handler) createFromPage(w http.ResponseWriter, r *http.Request, id *Identity, params url.Values) error {
 	data := h.patForm(id)
-	data.Name = strings.TrimSpace(name)
+	data.Name = strings.TrimSpace(params.Get("name"))
+	scopes := params["scope"]
 	for i := range data.Scopes {
 		data.Scopes[i].Checked = slices.Contains(scopes, data.Scopes[i].Name)
 	}
-	n, err := strconv.Atoi(strings.TrimSpace(days))
+	var caps map[string]string
+	if params.Get("resources") == "some" {
+		data.SomeResources, caps = true, map[string]string{}
+		for i := range data.Resources {
+			row := &data.Resources[i]
+			if role := params.Get("cap:" + row.Resource); role != "" {
+				row.Selected, caps[row.Resource] = role, role
+			}
+		}
+	}
+	n, err := strconv.Atoi(strings.TrimSpace(params.Get("expires_days")))
 	if err == nil {
 		data.ExpiresDays = n
 	}
@@ -198,11 +239,18 @@ func (h *Handler) createFromPage(w http.ResponseWriter, r *http.Request, id *Ide
 		data.Error = msg("pat.err_expires", data.MaxDays)
 	case len(scopes) == 0:
 		data.Error = msg("pat.err_scopes")
+	case caps != nil && len(caps) == 0:
+		data.Error = msg("pat.err_resources")
+	}
+	if data.Error == nil {
+		if err := h.app.selfServiceCaps(id.User, caps); err != nil {
+			data.Error, data.ErrorDetail = msg("pat.err_create"), err.Error()
+		}
 	}
 	if data.Error != nil {
 		return h.renderPATs(w, r, id, http.StatusBadRequest, data)
 	}
-	tok, p, err := h.app.mintPAT(id.User, patRequest{Name: data.Name, Scopes: scopes, ExpiresDays: n, Via: authstore.ViaWeb},
+	tok, p, err := h.app.mintPAT(id.User, patRequest{Name: data.Name, Scopes: scopes, ExpiresDays: n, Resources: caps, Via: authstore.ViaWeb},
 		authstore.Actor{Kind: "user", UserID: id.User.ID, IP: clientIP(r)})
 	if err != nil {
 		d := mintDenial(err)

@@ -225,9 +225,14 @@ func TestPagesRender(t *testing.T) {
 	datas := map[string]any{
 		"login": loginData{Next: "/pat", Login: "alice", Error: msg("common.throttled", 3)},
 		"pat": &patPageData{
-			Tokens:  []tokenView{{ID: "tok_1", Name: "n", Hint: "qat_abcd****", Scopes: []string{"wiki:read"}, Created: time.Now(), Expires: &exp, LastUsed: &exp, LastUsedIP: "192.0.2.1", Status: "active"}},
-			Scopes:  []scopeChoice{{Name: "wiki:read", Checked: true}},
-			MaxDays: 365, ExpiresDays: 90, NewToken: "qat_secret", NewTokenName: "n",
+			Tokens: []tokenView{
+				{ID: "tok_1", Name: "n", Hint: "qat_abcd****", Scopes: []string{"wiki:read"}, Created: time.Now(), Expires: &exp, LastUsed: &exp, LastUsedIP: "192.0.2.1", Status: "active", AllResources: true},
+				{ID: "tok_2", Name: "m", Hint: "qat_efgh****", Scopes: []string{"wiki:read"}, Resources: map[string]string{"project:atlas": "read"}, Created: time.Now(), Status: "revoked"},
+			},
+			Resources:     []resourceRow{{resourceChoice: resourceChoice{Resource: "project:atlas", Type: "project", Name: "atlas", Role: "edit", Roles: []string{"read", "edit"}}, Selected: "read"}},
+			SomeResources: true,
+			Scopes:        []scopeChoice{{Name: "wiki:read", Checked: true}},
+			MaxDays:       365, ExpiresDays: 90, NewToken: "qat_secret", NewTokenName: "n",
 			Notice: msg("pat.revoked"), Error: msg("pat.err_expires", 365), ErrorDetail: "detail",
 		},
 		"setup":   setupData{Login: "root", MinPassword: 8, Error: msg("setup.err_mismatch")},
