@@ -240,7 +240,9 @@ func (s *Store) PollDevice(deviceCode, clientID string) (string, *PAT, *DeviceGr
 		return "", nil, &g, ErrDeviceCodeUsed
 	case g.Status == DeviceDenied:
 		return "", nil, &g, ErrAccessDenied
-	case g.Status == DevicePending && !now.Before(g.ExpiresAt):
+	case !now.Before(g.ExpiresAt):
+		// Approved or not, an expired device code yields nothing (RFC 8628
+		// §3.5): the client polled too late.
 		return "", nil, &g, ErrExpired
 	case g.Status == DevicePending:
 		if interval, slow := s.polls.poll(dk, now, g.Interval, g.ExpiresAt); slow {
@@ -316,7 +318,11 @@ func (t *pollTracker) poll(dk TokenHash, now time.Time, interval time.Duration, 
 		t.m[dk] = &pollState{last: now, interval: interval, expires: expires}
 		return interval, false
 	}
-	slow := now.Sub(st.last) < st.interval
+	// Clients poll on a ticker, so a poll made exactly one interval later
+	// may arrive a hair early; a little slack spares honest clients a
+	// spurious slow_down.
+	slack := min(st.interval/10, 500*time.Millisecond)
+	slow := now.Sub(st.last) < st.interval-slack
 	if slow {
 		st.interval += slowDownStep
 	}

@@ -79,7 +79,7 @@ func TestDevicePollFlow(t *testing.T) {
 	if _, _, g, err := s.PollDevice(dc, "cli"); !errors.Is(err, ErrSlowDown) || g.Interval != 15*time.Second {
 		t.Fatalf("still too fast: %v %v", err, g.Interval)
 	}
-	clock.Advance(16 * time.Second)
+	clock.Advance(15*time.Second - 100*time.Millisecond) // a ticker's poll, a hair early
 	if _, _, _, err := s.PollDevice(dc, "cli"); !errors.Is(err, ErrAuthorizationPending) {
 		t.Fatalf("poll at the interval: %v", err)
 	}
@@ -130,6 +130,19 @@ func TestDeviceDeniedAndExpired(t *testing.T) {
 	}
 	if _, err := s.DecideDevice(uc2, u.ID, &NewPAT{Prefix: "gth_", Name: "x"}, Actor{}); !errors.Is(err, ErrExpired) {
 		t.Errorf("approving an expired grant: %v", err)
+	}
+
+	// Approved in time but polled after expiry: nothing is minted.
+	dc3, uc3 := newGrant(t, s)
+	if _, err := s.DecideDevice(uc3, u.ID, &NewPAT{Prefix: "gth_", Name: "late", Scopes: []string{"a:b"}}, Actor{}); err != nil {
+		t.Fatal(err)
+	}
+	clock.Advance(11 * time.Minute)
+	if _, _, _, err := s.PollDevice(dc3, "cli"); !errors.Is(err, ErrExpired) {
+		t.Errorf("approved but expired: %v", err)
+	}
+	if pats, _ := s.PATs(u.ID); len(pats) != 0 {
+		t.Errorf("a late poll minted %d tokens", len(pats))
 	}
 
 	clock.Advance(2 * time.Hour)

@@ -1,14 +1,10 @@
 package caddymodule
 
 import (
-	"encoding/json"
 	"errors"
-	"fmt"
-	"io"
 	"net/http"
 	"slices"
 	"strconv"
-	"strings"
 	"time"
 
 	"go.uber.org/zap"
@@ -45,7 +41,9 @@ func (a *App) newAdminMux() http.Handler {
 	route("POST /gatehouse/tokens", a.adminCreateToken)
 	route("DELETE /gatehouse/tokens/{id}", a.adminRevokeToken)
 	route("GET /gatehouse/audit", a.adminAudit)
-	route("GET /gatehouse/store/backup", a.adminBackup)
+	// POST, not GET: the backup holds password hashes, TOTP seeds and
+	// session signing keys, and must not be one SSRF'd GET away.
+	route("POST /gatehouse/store/backup", a.adminBackup)
 	route("GET /gatehouse/store/check", a.adminCheck)
 	for _, extra := range adminRoutes {
 		route(extra.pattern, extra.handler(a))
@@ -62,22 +60,9 @@ type adminRoute struct {
 	handler func(a *App) func(http.ResponseWriter, *http.Request) error
 }
 
-// adminError carries an HTTP status with a message fit for the operator.
-type adminError struct {
-	status int
-	err    error
-}
-
-func (e adminError) Error() string { return e.err.Error() }
-func (e adminError) Unwrap() error { return e.err }
-
-func badInput(format string, args ...any) error {
-	return adminError{status: http.StatusBadRequest, err: fmt.Errorf(format, args...)}
-}
-
 func writeAdminError(w http.ResponseWriter, err error) {
 	status := http.StatusInternalServerError
-	var ae adminError
+	var ae requestError
 	switch {
 	case errors.As(err, &ae):
 		status = ae.status
@@ -91,13 +76,10 @@ func writeAdminError(w http.ResponseWriter, err error) {
 	writeJSON(w, status, map[string]string{"error": err.Error()})
 }
 
-// decodeBody reads a bounded JSON request body into v, refusing unknown
-// fields so a typo is an error rather than a silent default.
+// decodeBody reads an admin request's JSON body (see decodeJSON) into v.
 func decodeBody(r *http.Request, v any) error {
-	dec := json.NewDecoder(io.LimitReader(r.Body, maxFormBody))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(v); err != nil {
-		return badInput("malformed request body: %v", err)
+	if d := decodeJSON(r, v); d != nil {
+		return requestError{status: d.status, err: errors.New(d.message)}
 	}
 	return nil
 }
@@ -332,94 +314,6 @@ func (a *App) adminCreateToken(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	writeJSON(w, http.StatusCreated, createTokenResponse{Token: tok, Info: viewToken(p, u.Login, time.Now())})
-	return nil
-}
-
-// patRequest is what every way of minting a PAT asks for (admin CLI, PAT
-// page and API, device approval, registration).
-type patRequest struct {
-	Name        string
-	Scopes      []string
-	ExpiresDays int
-	NoExpiry    bool
-	Resources   map[string]string
-	Via         string
-}
-
-// mintPAT validates a request against the policy and the owner's current
-// grants and creates the token.
-func (a *App) mintPAT(u *authstore.User, req patRequest, actor authstore.Actor) (string, *authstore.PAT, error) {
-	n, err := a.checkPATRequest(u, req)
-	if err != nil {
-		return "", nil, err
-	}
-	tok, p, err := a.store.CreatePAT(n, actor)
-	if err != nil {
-		return "", nil, err
-	}
-	a.logger.Info("token created", zap.String("user", u.Login), zap.String("token_id", p.ID),
-		zap.String("hint", p.Hint), zap.Strings("scopes", p.Scopes), zap.String("via", req.Via))
-	return tok, p, nil
-}
-
-// checkPATRequest is the one validation every way of minting a PAT goes
-// through: scopes from the catalog and held by the owner, a lifetime of 1
-// to pat_max_days (or none where allowed), resource caps naming declared
-// types and roles. It returns what to mint.
-func (a *App) checkPATRequest(u *authstore.User, req patRequest) (authstore.NewPAT, error) {
-	if u.Disabled {
-		return authstore.NewPAT{}, adminError{status: http.StatusConflict, err: fmt.Errorf("user %s is disabled", u.Login)}
-	}
-	if strings.TrimSpace(req.Name) == "" || len(req.Name) > 100 {
-		return authstore.NewPAT{}, badInput("token name: must be 1 to 100 characters")
-	}
-	if len(req.Scopes) == 0 {
-		return authstore.NewPAT{}, badInput("name at least one scope (declared: %s)", strings.Join(a.policy.Scopes, " "))
-	}
-	if err := a.policy.CheckScopes(req.Scopes); err != nil {
-		return authstore.NewPAT{}, badInput("%v", err)
-	}
-	for _, s := range req.Scopes {
-		if !u.HasScope(s) {
-			return authstore.NewPAT{}, badInput("user %s does not hold scope %s", u.Login, s)
-		}
-	}
-	var expires time.Time
-	switch {
-	case req.NoExpiry && req.ExpiresDays != 0:
-		return authstore.NewPAT{}, badInput("give either an expiry or no expiry, not both")
-	case req.NoExpiry && !a.policy.PATAllowNoExpiry:
-		return authstore.NewPAT{}, badInput("tokens must expire here (pat_allow_no_expiry is off); give 1 to %d days", a.policy.PATMaxDays)
-	case req.NoExpiry:
-	case req.ExpiresDays < 1 || req.ExpiresDays > a.policy.PATMaxDays:
-		return authstore.NewPAT{}, badInput("expiry %d days: must be 1 to %d", req.ExpiresDays, a.policy.PATMaxDays)
-	default:
-		expires = time.Now().Add(time.Duration(req.ExpiresDays) * 24 * time.Hour)
-	}
-	if err := a.checkResourceCaps(req.Resources); err != nil {
-		return authstore.NewPAT{}, badInput("%v", err)
-	}
-	// Scopes are kept in catalog order, whatever order they were asked in.
-	scopes := slices.DeleteFunc(slices.Clone(a.policy.Scopes), func(s string) bool { return !slices.Contains(req.Scopes, s) })
-	return authstore.NewPAT{
-		UserID: u.ID, Prefix: a.policy.TokenPrefix, Name: strings.TrimSpace(req.Name), Scopes: scopes,
-		ResourceCaps: req.Resources, ExpiresAt: expires, CreatedVia: req.Via,
-	}, nil
-}
-
-// checkResourceCaps validates "type:name" -> role caps against the
-// declared resource types and the resource name rules (memberships.go).
-func (a *App) checkResourceCaps(caps map[string]string) error {
-	keys := make([]string, 0, len(caps))
-	for k := range caps {
-		keys = append(keys, k)
-	}
-	slices.Sort(keys)
-	for _, key := range keys {
-		if err := a.checkResourceCap(key, caps[key]); err != nil {
-			return err
-		}
-	}
 	return nil
 }
 

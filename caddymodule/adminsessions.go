@@ -73,7 +73,7 @@ type totpResponse struct {
 func (a *App) adminEnableTOTP(w http.ResponseWriter, r *http.Request) error {
 	url, err := a.store.EnableTOTP(r.PathValue("login"), a.policy.Realm, authstore.AdminActor)
 	if errors.Is(err, authstore.ErrTOTPEnabled) {
-		return adminError{status: http.StatusConflict, err: errors.New("TOTP is already enabled for this user; disable it first to issue a new secret")}
+		return requestError{status: http.StatusConflict, err: errors.New("TOTP is already enabled for this user; disable it first to issue a new secret")}
 	}
 	if err != nil {
 		return err

@@ -83,8 +83,11 @@ func (a *App) Cleanup() error {
 	if a.storeKey == "" {
 		return nil
 	}
+	// a.store stays set: requests the old generation is still finishing
+	// may use it, and the pool closes the file only when no generation
+	// holds it.
 	_, err := stores.Delete(a.storeKey)
-	a.storeKey, a.store = "", nil
+	a.storeKey = ""
 	return err
 }
 

@@ -221,6 +221,9 @@ func (t *cliTarget) do(method, uri string, in any) (*http.Response, error) {
 		return adminRequest(t.remote, method, uri, body)
 	}
 	req := httptest.NewRequest(method, uri, body)
+	if body != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
 	rec := httptest.NewRecorder()
 	t.local.ServeHTTP(rec, req)
 	return rec.Result(), nil

@@ -28,7 +28,7 @@ func storeCommand() *cobra.Command {
 			if err != nil {
 				return fmt.Errorf("backup: %w", err)
 			}
-			if err := t.call("GET", adminPrefix+"store/backup", nil, f); err != nil {
+			if err := t.call("POST", adminPrefix+"store/backup", struct{}{}, f); err != nil {
 				f.Close()
 				os.Remove(args[0])
 				return err

@@ -72,11 +72,11 @@ func FuzzBearerToken(f *testing.F) {
 
 func TestStripIdentityHeaders(t *testing.T) {
 	h := http.Header{}
-	for _, k := range []string{"Gatehouse-User", "gatehouse-tier", "X-Gatehouse-Scopes", "X-Other", "Gatehousex"} {
+	for _, k := range []string{"Gatehouse-User", "gatehouse-tier", "X-Gatehouse-Scopes", "Gatehouse_User", "gatehouse.user", "X-Gatehouse_Id", "X-Other", "Gatehousex", "Gatehouse"} {
 		h[k] = []string{"v"}
 	}
 	stripIdentityHeaders(h)
-	if len(h) != 2 || h["X-Other"] == nil || h["Gatehousex"] == nil {
+	if len(h) != 3 || h["X-Other"] == nil || h["Gatehousex"] == nil || h["Gatehouse"] == nil {
 		t.Errorf("left %v", h)
 	}
 }

@@ -3,14 +3,12 @@ package caddymodule
 import (
 	"errors"
 	"fmt"
-	"mime"
 	"net/http"
 	"net/url"
 	"strconv"
 	"strings"
 	"time"
 
-	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
 	"go.uber.org/zap"
 
 	"github.com/gatehouse/gatehouse/authstore"
@@ -61,7 +59,7 @@ func (h *Handler) serveDeviceCode(w http.ResponseWriter, r *http.Request, id *Id
 	if d != nil {
 		return h.refuse(w, r, d, id, -1)
 	}
-	clientID := form.Get("client_id")
+	clientID := oauthClientID(r, form)
 	if d := checkClientID(clientID); d != nil {
 		return h.refuse(w, r, d, id, -1)
 	}
@@ -114,7 +112,7 @@ func (h *Handler) serveDeviceToken(w http.ResponseWriter, r *http.Request, id *I
 	case gt != deviceGrantType:
 		return h.refuse(w, r, oauthError("unsupported_grant_type", "this endpoint serves grant_type "+deviceGrantType), id, -1)
 	}
-	clientID, deviceCode := form.Get("client_id"), form.Get("device_code")
+	clientID, deviceCode := oauthClientID(r, form), form.Get("device_code")
 	if d := checkClientID(clientID); d != nil {
 		return h.refuse(w, r, d, id, -1)
 	}
@@ -128,7 +126,8 @@ func (h *Handler) serveDeviceToken(w http.ResponseWriter, r *http.Request, id *I
 		return h.refuse(w, r, oauthError("authorization_pending", "the user has not yet approved this request"), id, -1)
 	case errors.Is(err, authstore.ErrSlowDown):
 		return h.refuse(w, r, oauthError("slow_down", fmt.Sprintf("polling too fast; wait %d seconds between polls", int(g.Interval/time.Second))), id, -1)
-	case errors.Is(err, authstore.ErrAccessDenied):
+	case errors.Is(err, authstore.ErrAccessDenied), errors.Is(err, authstore.ErrUserDisabled):
+		// A user disabled between approval and poll denies it too.
 		deviceFlow.WithLabelValues("denied_polled").Inc()
 		return h.refuse(w, r, oauthError("access_denied", "the user denied this request"), id, -1)
 	case errors.Is(err, authstore.ErrExpired):
@@ -155,8 +154,7 @@ func (h *Handler) serveDeviceToken(w http.ResponseWriter, r *http.Request, id *I
 // readOAuthForm reads an OAuth request body, which RFC 6749 requires to
 // be application/x-www-form-urlencoded; anything else is invalid_request.
 func readOAuthForm(r *http.Request) (url.Values, *denial) {
-	ct, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
-	if ct != "application/x-www-form-urlencoded" {
+	if mediaType(r) != formType {
 		return nil, oauthError("invalid_request", "send the parameters as application/x-www-form-urlencoded")
 	}
 	form, d := readParams(r)
@@ -164,6 +162,18 @@ func readOAuthForm(r *http.Request) (url.Values, *denial) {
 		return nil, oauthError("invalid_request", d.message)
 	}
 	return form, nil
+}
+
+// oauthClientID is the client_id parameter or, for a client that
+// authenticates with HTTP Basic (RFC 6749 §2.3.1), its user name.
+func oauthClientID(r *http.Request, form url.Values) string {
+	if id := form.Get("client_id"); id != "" {
+		return id
+	}
+	if user, _, ok := r.BasicAuth(); ok {
+		return user
+	}
+	return ""
 }
 
 func checkClientID(id string) *denial {
@@ -174,30 +184,6 @@ func checkClientID(id string) *denial {
 		return oauthError("invalid_request", "client_id: at most 100 printable ASCII characters")
 	}
 	return nil
-}
-
-// externalBase is the scheme and host the client used, so verification
-// URIs point where the user can reach. Forwarded headers count only from
-// a trusted proxy (the server's trusted_proxies).
-func externalBase(r *http.Request) string {
-	scheme, host := "http", r.Host
-	if r.TLS != nil {
-		scheme = "https"
-	}
-	if trusted, _ := caddyhttp.GetVar(r.Context(), caddyhttp.TrustedProxyVarKey).(bool); trusted {
-		if p := firstValue(r.Header.Get("X-Forwarded-Proto")); p == "http" || p == "https" {
-			scheme = p
-		}
-		if h := firstValue(r.Header.Get("X-Forwarded-Host")); h != "" && !strings.ContainsAny(h, "/\\@ ") {
-			host = h
-		}
-	}
-	return scheme + "://" + host
-}
-
-func firstValue(v string) string {
-	first, _, _ := strings.Cut(v, ",")
-	return strings.TrimSpace(first)
 }
 
 func truncate(s string, n int) string {

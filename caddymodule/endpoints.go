@@ -25,8 +25,9 @@ type Endpoints struct {
 type access uint8
 
 const (
-	// accessNone: no credential needed; one that does not verify is
-	// ignored (a stale cookie must not lock anyone out of /login).
+	// accessNone: no credential needed; a session cookie that does not
+	// verify, or another scheme than Bearer, is ignored (a stale cookie
+	// must not lock anyone out of /login), an invalid Bearer token is not.
 	accessNone access = iota
 	// accessAny: any valid credential.
 	accessAny
@@ -136,8 +137,12 @@ func (h *Handler) serveEndpoint(w http.ResponseWriter, r *http.Request, ep *endp
 			message: fmt.Sprintf("%s does not accept %s", r.URL.Path, r.Method), reason: "method_not_allowed"}, nil, -1)
 	}
 	id, d := h.authenticate(r)
+	announceExpiry(w, id)
 	switch {
-	case d != nil && ep.access == accessNone:
+	case d != nil && ep.access == accessNone && !presentsBearer(r):
+		// A stale cookie must not lock anyone out of the login page, and
+		// an OAuth client may send HTTP Basic; a Bearer token that does
+		// not verify is refused here as everywhere.
 		id, d = nil, nil
 	case d != nil:
 	case id == nil && ep.access != accessNone:
@@ -161,4 +166,11 @@ func (h *Handler) serveEndpoint(w http.ResponseWriter, r *http.Request, ep *endp
 	}
 	h.app.renewSession(w, r, id)
 	return ep.serve(h, w, r, id)
+}
+
+// presentsBearer reports whether r carries an Authorization header with
+// the Bearer scheme.
+func presentsBearer(r *http.Request) bool {
+	scheme, _, _ := strings.Cut(r.Header.Get("Authorization"), " ")
+	return strings.EqualFold(scheme, "Bearer")
 }

@@ -74,6 +74,9 @@ func (h *Handler) Provision(ctx caddy.Context) error {
 // ServeHTTP implements caddyhttp.MiddlewareHandler.
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyhttp.Handler) error {
 	stripIdentityHeaders(r.Header)
+	if d := checkPath(r); d != nil {
+		return h.refuse(w, r, d, nil, -1)
+	}
 	if h.Endpoints != nil {
 		if ep := h.Endpoints.route(r); ep != nil {
 			return h.serveEndpoint(w, r, ep)
@@ -81,6 +84,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyht
 	}
 	rule, params := h.rules.Match(r.Method, r.URL.Path)
 	id, d := h.decide(r, rule, &params)
+	announceExpiry(w, id)
 	if d != nil {
 		return h.refuse(w, r, d, id, rule.Index)
 	}
@@ -93,28 +97,21 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyht
 	h.app.renewSession(w, r, id)
 	repl := r.Context().Value(caddy.ReplacerCtxKey).(*caddy.Replacer)
 	forward(r, repl, id)
-	if !h.ForwardCredentials && id.User != nil {
-		h.app.stripCredentials(r)
-	}
-	if id.PAT != nil && !id.PAT.ExpiresAt.IsZero() {
-		w.Header().Set(headerTokenExpiration, expirationHeader(id.PAT.ExpiresAt))
+	if !h.ForwardCredentials {
+		// Whether or not it verified: a cookie of the other name, say,
+		// leaves the request anonymous but is still a credential.
+		stripCredentials(r)
 	}
 	countDecision(nil)
 	return next.ServeHTTP(w, r)
 }
 
 // decide authenticates r and checks it against the matched rule, in the
-// order that answers most precisely: a malformed request (400, including a
-// role route's ambiguous path, see checkRolePath), an invalid
-// credential (401, whatever the rule, so a bad token is never treated as
-// no token), a deny rule (403), a missing credential (401), then what the
-// rule demands (403).
+// order that answers most precisely: a malformed request (400), an
+// invalid credential (401, whatever the rule, so a bad token is never
+// treated as no token), a deny rule (403), a missing credential (401),
+// then what the rule demands (403).
 func (h *Handler) decide(r *http.Request, rule *config.CompiledRule, params *config.Params) (*Identity, *denial) {
-	if rule.Require.Role != nil {
-		if d := checkRolePath(r); d != nil {
-			return nil, d
-		}
-	}
 	id, d := h.authenticate(r)
 	if d != nil {
 		return nil, d
@@ -141,6 +138,14 @@ func (h *Handler) decide(r *http.Request, rule *config.CompiledRule, params *con
 		return h.app.checkRole(id, rule, params)
 	}
 	return id, nil
+}
+
+// announceExpiry tells a PAT's holder when it expires, on every response
+// to a PAT-authenticated request, allowed or not, as GitHub does.
+func announceExpiry(w http.ResponseWriter, id *Identity) {
+	if id != nil && id.PAT != nil && !id.PAT.ExpiresAt.IsZero() {
+		w.Header().Set(headerTokenExpiration, expirationHeader(id.PAT.ExpiresAt))
+	}
 }
 
 // refuse answers a denial and logs it. A 401 draws on the client IP's

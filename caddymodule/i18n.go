@@ -83,7 +83,7 @@ func pickLang(w http.ResponseWriter, r *http.Request) string {
 	if q := r.URL.Query().Get("lang"); q != "" && knownLang(q) {
 		http.SetCookie(w, &http.Cookie{
 			Name: langCookie, Value: q, Path: "/", MaxAge: 365 * 24 * 3600,
-			HttpOnly: true, Secure: r.TLS != nil, SameSite: http.SameSiteLaxMode,
+			HttpOnly: true, Secure: isHTTPS(r), SameSite: http.SameSiteLaxMode,
 		})
 		return q
 	}

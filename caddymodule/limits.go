@@ -108,8 +108,10 @@ func sweepInterval(window time.Duration) time.Duration {
 type budget struct {
 	limiter *ratelimit.Limiter
 	policy  ratelimit.Policy
-	// policyHeader is the RateLimit-Policy value, computed once.
-	policyHeader []string
+	// policyHeader is the RateLimit-Policy value, computed once; each
+	// response gets its own slice, since later handlers may edit headers
+	// in place.
+	policyHeader string
 	// refused counts this policy's refusals (gatehouse_rate_limited_total).
 	refused prometheus.Counter
 }
@@ -223,7 +225,7 @@ func acquireBudget(kind string, t config.Tier) (*budget, string, error) {
 	return &budget{
 		limiter:      val.(*pooledLimiter).limiter,
 		policy:       policy,
-		policyHeader: []string{policy.PolicyHeader()},
+		policyHeader: policy.PolicyHeader(),
 		refused:      rateLimited.WithLabelValues(policy.Name),
 	}, key, nil
 }
@@ -284,7 +286,7 @@ func (b *budget) charge(w http.ResponseWriter, key string) *denial {
 	d := b.limiter.Allow(key)
 	if d.Allowed {
 		h := w.Header()
-		h[headerRateLimitPolicy] = b.policyHeader
+		h[headerRateLimitPolicy] = []string{b.policyHeader}
 		h[headerRateLimit] = []string{d.Header(b.policy)}
 		return nil
 	}
@@ -305,7 +307,7 @@ func (b *budget) refusal(d ratelimit.Decision) *denial {
 		reason: "rate_limited",
 		headers: http.Header{
 			headerRetryAfter:      {strconv.Itoa(secs)},
-			headerRateLimitPolicy: b.policyHeader,
+			headerRateLimitPolicy: {b.policyHeader},
 			headerRateLimit:       {d.Header(p)},
 		},
 	}

@@ -136,11 +136,11 @@ func (a *App) adminRemoveMember(w http.ResponseWriter, r *http.Request) error {
 		if _, declared := a.policy.Resources[req.Type]; !declared {
 			return badInput("%v", a.policy.CheckRoleName(req.Type, ""))
 		}
-		return adminError{status: http.StatusNotFound, err: fmt.Errorf("%s has no membership on %s", u.Login, resource)}
+		return requestError{status: http.StatusNotFound, err: fmt.Errorf("%s has no membership on %s", u.Login, resource)}
 	}
 	u, prev, err := a.store.RemoveMembership(u.Login, req.Type, req.Name, authstore.AdminActor)
 	if errors.Is(err, authstore.ErrNotFound) {
-		return adminError{status: http.StatusNotFound, err: fmt.Errorf("%s has no membership on %s", req.User, resource)}
+		return requestError{status: http.StatusNotFound, err: fmt.Errorf("%s has no membership on %s", req.User, resource)}
 	}
 	if err != nil {
 		return err

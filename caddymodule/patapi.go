@@ -1,9 +1,6 @@
 package caddymodule
 
 import (
-	"bytes"
-	"encoding/json"
-	"io"
 	"net/http"
 	"strings"
 	"time"
@@ -50,7 +47,7 @@ func (h *Handler) servePATAPI(w http.ResponseWriter, r *http.Request, id *Identi
 		return nil
 	}
 	var req patCreateRequest
-	if d := decodeJSONBody(r, &req); d != nil {
+	if d := decodeJSON(r, &req); d != nil {
 		return h.refuse(w, r, d, id, -1)
 	}
 	if err := h.app.selfServiceCaps(id.User, req.Resources); err != nil {
@@ -97,28 +94,4 @@ func (a *App) selfServiceCaps(u *authstore.User, caps map[string]string) error {
 		return err
 	}
 	return a.checkCapsHeld(u, caps)
-}
-
-// decodeJSONBody reads a bounded JSON object into v, refusing anything
-// else (wrong type, unknown fields, trailing data) with a 400.
-func decodeJSONBody(r *http.Request, v any) *denial {
-	if ct := r.Header.Get("Content-Type"); !strings.HasPrefix(strings.ToLower(ct), "application/json") {
-		return badRequest("bad_body", "send a JSON body with Content-Type: application/json")
-	}
-	body, err := io.ReadAll(io.LimitReader(r.Body, maxFormBody+1))
-	if err != nil {
-		return badRequest("bad_body", "could not read the request body")
-	}
-	if len(body) > maxFormBody {
-		return badRequest("bad_body", "the request body is too large")
-	}
-	dec := json.NewDecoder(bytes.NewReader(body))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(v); err != nil {
-		return badRequest("bad_body", "the JSON body is malformed or has unknown fields")
-	}
-	if dec.More() {
-		return badRequest("bad_body", "the JSON body has trailing data")
-	}
-	return nil
 }

@@ -243,7 +243,7 @@ func (h *Handler) revokeOwnPAT(r *http.Request, id *Identity, tokID string) (*au
 // mintDenial turns a mintPAT error into a 4xx with the operator-grade
 // message (which never holds a secret), or a 500.
 func mintDenial(err error) *denial {
-	var ae adminError
+	var ae requestError
 	if errors.As(err, &ae) && ae.status < 500 {
 		return &denial{status: ae.status, code: "invalid_request", message: ae.Error(), reason: "pat_invalid"}
 	}

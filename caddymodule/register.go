@@ -1,12 +1,8 @@
 package caddymodule
 
 import (
-	"bytes"
-	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
-	"mime"
 	"net/http"
 	"slices"
 	"strings"
@@ -76,7 +72,7 @@ func (h *Handler) serveRegister(w http.ResponseWriter, r *http.Request, id *Iden
 		return h.refuse(w, r, d, id, -1)
 	}
 	var req registerRequest
-	if d := decodeStrictJSON(r, &req); d != nil {
+	if d := decodeJSON(r, &req); d != nil {
 		return h.refuse(w, r, d, id, -1)
 	}
 	login, err := authstore.NormalizeLogin(req.AgentID)
@@ -160,7 +156,7 @@ func registrationScopes(asked, open []string) ([]string, *denial) {
 // registrationFailure turns a failed registration into its answer: 409 for a taken
 // agent_id, the validation's own status for a refused key, 500 otherwise.
 func (h *Handler) registrationFailure(login string, err error) *denial {
-	var ae adminError
+	var ae requestError
 	switch {
 	case errors.Is(err, authstore.ErrExists):
 		return refusal(http.StatusConflict, "agent_id_taken", "agent_id_taken",
@@ -209,7 +205,7 @@ func (h *Handler) serveRegisterRevoke(w http.ResponseWriter, r *http.Request, id
 		return h.refuse(w, r, d, nil, -1)
 	}
 	var req registerRevokeRequest
-	if d := decodeStrictJSON(r, &req); d != nil {
+	if d := decodeJSON(r, &req); d != nil {
 		return h.refuse(w, r, d, id, -1)
 	}
 	tok, _ := bearerToken(r) // verified above, so well-formed
@@ -237,52 +233,6 @@ func (h *Handler) serveRegisterRevoke(w http.ResponseWriter, r *http.Request, id
 	return nil
 }
 
-// decodeStrictJSON reads a bounded JSON object into v. Anything else (another
-// content type, malformed JSON, unknown fields, wrong types, trailing data)
-// is a 4xx that names the problem.
-func decodeStrictJSON(r *http.Request, v any) *denial {
-	ct, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
-	if ct != "application/json" {
-		return refusal(http.StatusUnsupportedMediaType, "unsupported_media_type", "bad_body",
-			"send a JSON object with Content-Type: application/json")
-	}
-	body, err := io.ReadAll(io.LimitReader(r.Body, maxFormBody+1))
-	switch {
-	case err != nil:
-		return badBody("could not read the request body")
-	case len(body) > maxFormBody:
-		return badBody("the request body is too large")
-	}
-	dec := json.NewDecoder(bytes.NewReader(body))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(v); err != nil {
-		return badBody(describeJSONError(err))
-	}
-	if _, err := dec.Token(); err != io.EOF {
-		return badBody("the body must hold one JSON object and nothing after it")
-	}
-	return nil
-}
-
-// describeJSONError says what is wrong with a body in the API's terms,
-// without Go type names.
-func describeJSONError(err error) string {
-	var typeErr *json.UnmarshalTypeError
-	switch {
-	case errors.As(err, &typeErr) && typeErr.Field != "":
-		return fmt.Sprintf("%s has the wrong type (%s)", typeErr.Field, typeErr.Value)
-	case errors.As(err, &typeErr):
-		return "the body must be a JSON object"
-	case errors.Is(err, io.EOF):
-		return "the body is empty; send a JSON object"
-	case strings.HasPrefix(err.Error(), "json: unknown field "):
-		return "unknown field " + strings.TrimPrefix(err.Error(), "json: unknown field ")
-	}
-	return "the JSON body is malformed"
-}
-
-// refusal builds a denial that is not an authentication failure: no
-// WWW-Authenticate challenge, just the status and JSON body.
 func refusal(status int, code, reason, message string) *denial {
 	return &denial{status: status, code: code, message: message, reason: reason}
 }

@@ -41,6 +41,14 @@ type denial struct {
 	description bool
 }
 
+// bodyError is a 400 about the request itself (its path or body), which
+// is no matter for an authentication challenge.
+func bodyError(reason, msg string) *denial {
+	return &denial{status: http.StatusBadRequest, code: "invalid_request", message: msg, reason: reason}
+}
+
+// badRequest is a 400 about the Authorization header: RFC 6750's
+// invalid_request, with its challenge.
 func badRequest(reason, msg string) *denial {
 	return &denial{status: http.StatusBadRequest, code: "invalid_request", message: msg, challenge: true, withCode: true, reason: reason}
 }

@@ -1,12 +1,7 @@
 package caddymodule
 
 import (
-	"encoding/json"
-	"io"
-	"mime"
 	"net/http"
-	"net/url"
-	"strings"
 
 	"go.uber.org/zap"
 
@@ -19,9 +14,6 @@ func init() {
 		access: accessAny, serve: (*Handler).serveRevoke,
 	})
 }
-
-// maxFormBody bounds the bodies of Gatehouse's own form and JSON endpoints.
-const maxFormBody = 64 << 10
 
 type revokeResponse struct {
 	Revoked bool   `json:"revoked"`
@@ -82,47 +74,4 @@ func (a *App) lookupPlaintext(tok string) (*authstore.PAT, error) {
 		return nil, err
 	}
 	return a.store.PATByToken(tok)
-}
-
-// readParams reads an endpoint's parameters from a form or JSON body (or,
-// for bodiless requests, the query), refusing oversized or garbled bodies
-// with a 400.
-func readParams(r *http.Request) (url.Values, *denial) {
-	if r.Body == nil || r.ContentLength == 0 && r.Header.Get("Content-Type") == "" {
-		return url.Values{}, nil
-	}
-	body, err := io.ReadAll(io.LimitReader(r.Body, maxFormBody+1))
-	if err != nil {
-		return nil, badRequest("bad_body", "could not read the request body")
-	}
-	if len(body) > maxFormBody {
-		return nil, badRequest("bad_body", "the request body is too large")
-	}
-	if len(strings.TrimSpace(string(body))) == 0 {
-		return url.Values{}, nil
-	}
-	ct, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
-	switch ct {
-	case "application/x-www-form-urlencoded":
-		v, err := url.ParseQuery(string(body))
-		if err != nil {
-			return nil, badRequest("bad_body", "the form body is malformed")
-		}
-		return v, nil
-	case "application/json":
-		var m map[string]any
-		if err := json.Unmarshal(body, &m); err != nil {
-			return nil, badRequest("bad_body", "the JSON body is malformed")
-		}
-		v := url.Values{}
-		for k, val := range m {
-			s, ok := val.(string)
-			if !ok {
-				return nil, badRequest("bad_body", "parameter "+k+" must be a string")
-			}
-			v.Set(k, s)
-		}
-		return v, nil
-	}
-	return nil, badRequest("bad_body", "send application/x-www-form-urlencoded or application/json")
 }

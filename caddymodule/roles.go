@@ -11,37 +11,6 @@ import (
 	"github.com/gatehouse/gatehouse/config"
 )
 
-// checkRolePath refuses a request to a route whose rule demands a
-// resource role when its path could name one resource to Gatehouse and
-// another to the upstream. Rules match the cleaned, decoded path, while
-// the upstream receives the path as sent: with an encoded slash
-// (/api/projects/atlas%2Fzoo/x) Gatehouse would check atlas where the
-// upstream may read "atlas/zoo"; with dot segments or repeated slashes
-// (/api/projects/zoo/../atlas/x, /api/projects//x) the upstream may route
-// on the raw form. Rather than guess, such requests get 400 before any
-// credential is looked at.
-func checkRolePath(r *http.Request) *denial {
-	p := r.URL.Path
-	if config.CleanPath(p) != p {
-		return badRequest("ambiguous_path", "the path is not canonical (dot segments, repeated slashes or an empty segment); send it cleaned")
-	}
-	// The escaped form shows %2F; the decoded one a double-encoded %252F
-	// that a second decoding upstream would turn into a slash.
-	if hasEncodedSlash(r.URL.EscapedPath()) || hasEncodedSlash(p) {
-		return badRequest("ambiguous_path", "the path contains an encoded slash (%2F), which could name another resource; resource names cannot contain /")
-	}
-	return nil
-}
-
-func hasEncodedSlash(s string) bool {
-	for i := 0; i+2 < len(s); i++ {
-		if s[i] == '%' && s[i+1] == '2' && (s[i+2] == 'F' || s[i+2] == 'f') {
-			return true
-		}
-	}
-	return false
-}
-
 // checkRole applies a rule's role requirement to an authenticated
 // request: the effective role on the resource the path names is the lower
 // of the credential's cap and the owner's membership as the store holds

@@ -99,7 +99,7 @@ func BenchmarkCheckRole(b *testing.B) {
 	rule, params := h.rules.Match(req.Method, req.URL.Path)
 	b.ReportAllocs()
 	for b.Loop() {
-		if d := checkRolePath(req); d != nil {
+		if d := checkPath(req); d != nil {
 			b.Fatal(d.message)
 		}
 		if _, d := h.app.checkRole(id, rule, &params); d != nil {

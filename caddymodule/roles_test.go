@@ -149,7 +149,7 @@ func TestCheckRolePath(t *testing.T) {
 		{"/api/projects/atlas/x/..", true},
 	} {
 		r := httptest.NewRequest("GET", tc.target, nil)
-		d := checkRolePath(r)
+		d := checkPath(r)
 		if (d != nil) != tc.bad {
 			t.Errorf("%s: denial %v, want bad=%v", tc.target, d, tc.bad)
 			continue

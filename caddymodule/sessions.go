@@ -20,9 +20,10 @@ const (
 	sessionCookieSecure = "__Host-gatehouse_session"
 )
 
-// cookieName is the session cookie's name for r's scheme.
+// cookieName is the session cookie's name for the scheme the browser
+// used (which a trusted proxy in front may have terminated).
 func cookieName(r *http.Request) string {
-	if r.TLS != nil {
+	if isHTTPS(r) {
 		return sessionCookieSecure
 	}
 	return sessionCookie
@@ -129,7 +130,7 @@ func setSessionCookie(w http.ResponseWriter, r *http.Request, jwt string, exp, n
 	http.SetCookie(w, &http.Cookie{
 		Name: cookieName(r), Value: jwt, Path: "/",
 		MaxAge:   max(1, int(exp.Sub(now)/time.Second)),
-		HttpOnly: true, Secure: r.TLS != nil, SameSite: http.SameSiteLaxMode,
+		HttpOnly: true, Secure: isHTTPS(r), SameSite: http.SameSiteLaxMode,
 	})
 }
 
@@ -137,7 +138,7 @@ func setSessionCookie(w http.ResponseWriter, r *http.Request, jwt string, exp, n
 func expiredCookie(r *http.Request) *http.Cookie {
 	return &http.Cookie{
 		Name: cookieName(r), Value: "", Path: "/", MaxAge: -1,
-		HttpOnly: true, Secure: r.TLS != nil, SameSite: http.SameSiteLaxMode,
+		HttpOnly: true, Secure: isHTTPS(r), SameSite: http.SameSiteLaxMode,
 	}
 }
 
@@ -168,16 +169,15 @@ func (a *App) renewSession(w http.ResponseWriter, r *http.Request, id *Identity)
 }
 
 // stripCredentials removes the caller's secret before the request goes
-// upstream: the Authorization header and the session cookie (other
-// cookies stay, byte for byte).
-func (a *App) stripCredentials(r *http.Request) {
+// upstream: the Authorization header and both session cookie names,
+// whether or not they verified (other cookies stay, byte for byte).
+func stripCredentials(r *http.Request) {
 	r.Header.Del("Authorization")
-	vals := r.Header.Values("Cookie")
-	if len(vals) == 0 {
+	if !hasSessionCookie(r) {
 		return
 	}
 	var kept []string
-	for _, line := range vals {
+	for _, line := range r.Header.Values("Cookie") {
 		for part := range strings.SplitSeq(line, ";") {
 			name, _, _ := strings.Cut(strings.TrimSpace(part), "=")
 			if isSessionCookie(strings.TrimSpace(name)) {
@@ -195,12 +195,12 @@ func (a *App) stripCredentials(r *http.Request) {
 	r.Header.Set("Cookie", strings.Join(kept, "; "))
 }
 
-// hasSessionCookie reports whether r carries a session cookie, valid or
-// not (what matters for cross-site request forgery is that a browser
-// attached it).
+// hasSessionCookie reports whether r carries a session cookie of either
+// name, valid or not (what matters for cross-site request forgery is that
+// a browser attached it).
 func hasSessionCookie(r *http.Request) bool {
-	for name := range []string{sessionCookie, sessionCookieSecure} {
-		for range cookieValues(r, []string{sessionCookie, sessionCookieSecure}[name]) {
+	for _, name := range [...]string{sessionCookie, sessionCookieSecure} {
+		for range cookieValues(r, name) {
 			return true
 		}
 	}

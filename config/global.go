@@ -203,6 +203,9 @@ func Compile(g Global, checks Checks) (*Policy, error) {
 	if p.DeviceCodeTTL < 10*time.Second || p.DeviceInterval < time.Second {
 		errs = append(errs, errors.New("device_code_ttl must be at least 10s and device_interval at least 1s"))
 	}
+	if strings.ContainsFunc(p.Realm, func(r rune) bool { return r < 0x20 || r > 0x7e || r == '"' || r == '\\' }) {
+		errs = append(errs, fmt.Errorf("realm %q: printable ASCII without quotes or backslashes (it is quoted in WWW-Authenticate)", p.Realm))
+	}
 	if r := g.Registration; r != nil {
 		errs = append(errs, p.validateRegistration(r, checks.Rate)...)
 	}

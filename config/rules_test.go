@@ -163,6 +163,8 @@ func TestCompileGlobal(t *testing.T) {
 		{Global{Resources: []ResourceType{{Name: "p", Roles: []string{"a", "a"}}}}, "listed twice"},
 		{Global{SessionTTL: Duration(time.Second)}, "at least 1m"},
 		{Global{Registration: &Registration{}}, "at least one tier"},
+		{Global{Realm: "ünïcode"}, "realm"},
+		{Global{Realm: `a"b`}, "realm"},
 	}
 	for _, tc := range bad {
 		if _, err := Compile(tc.g, testChecks()); err == nil || !strings.Contains(err.Error(), tc.want) {

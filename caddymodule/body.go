@@ -1,0 +1,122 @@
+package caddymodule
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"mime"
+	"net/http"
+	"net/url"
+	"strings"
+)
+
+// Every request body Gatehouse reads itself (its endpoints, the admin
+// API) goes through this file: one size bound, one set of answers.
+
+// maxBody bounds the bodies of Gatehouse's own endpoints; a larger body
+// is refused, never truncated.
+const maxBody = 64 << 10
+
+const (
+	formType = "application/x-www-form-urlencoded"
+	jsonType = "application/json"
+)
+
+func mediaType(r *http.Request) string {
+	ct, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
+	return ct
+}
+
+// readBody reads the whole bounded body.
+func readBody(r *http.Request) ([]byte, *denial) {
+	if r.Body == nil {
+		return nil, nil
+	}
+	body, err := io.ReadAll(io.LimitReader(r.Body, maxBody+1))
+	if err != nil {
+		return nil, bodyError("bad_body", "could not read the request body")
+	}
+	if len(body) > maxBody {
+		return nil, bodyError("bad_body", fmt.Sprintf("the request body is larger than %d KiB", maxBody>>10))
+	}
+	return body, nil
+}
+
+// readParams reads an endpoint's parameters from a form or a flat JSON
+// object of strings; a bodiless request has none (pages read their query
+// themselves).
+func readParams(r *http.Request) (url.Values, *denial) {
+	body, d := readBody(r)
+	if d != nil {
+		return nil, d
+	}
+	if len(bytes.TrimSpace(body)) == 0 {
+		return url.Values{}, nil
+	}
+	switch mediaType(r) {
+	case formType:
+		v, err := url.ParseQuery(string(body))
+		if err != nil {
+			return nil, bodyError("bad_body", "the form body is malformed")
+		}
+		return v, nil
+	case jsonType:
+		var m map[string]any
+		if err := json.Unmarshal(body, &m); err != nil {
+			return nil, bodyError("bad_body", "the JSON body is malformed")
+		}
+		v := url.Values{}
+		for k, val := range m {
+			s, ok := val.(string)
+			if !ok {
+				return nil, bodyError("bad_body", "parameter "+k+" must be a string")
+			}
+			v.Set(k, s)
+		}
+		return v, nil
+	}
+	return nil, bodyError("bad_body", "send "+formType+" or "+jsonType)
+}
+
+// decodeJSON reads one JSON object into v: the media type must be JSON
+// (415 otherwise), and unknown fields, wrong types and trailing data are
+// 400s that say what is wrong, so a typo is an error rather than a silent
+// default.
+func decodeJSON(r *http.Request, v any) *denial {
+	if mediaType(r) != jsonType {
+		return &denial{status: http.StatusUnsupportedMediaType, code: "unsupported_media_type", reason: "bad_body",
+			message: "send a JSON object with Content-Type: " + jsonType}
+	}
+	body, d := readBody(r)
+	if d != nil {
+		return d
+	}
+	dec := json.NewDecoder(bytes.NewReader(body))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		return bodyError("bad_body", describeJSONError(err))
+	}
+	if _, err := dec.Token(); err != io.EOF {
+		return bodyError("bad_body", "the body must hold one JSON object and nothing after it")
+	}
+	return nil
+}
+
+// describeJSONError says what is wrong with a body in the API's terms,
+// without Go type names.
+func describeJSONError(err error) string {
+	var typeErr *json.UnmarshalTypeError
+	switch {
+	case errors.As(err, &typeErr) && typeErr.Field != "":
+		return fmt.Sprintf("%s has the wrong type (%s)", typeErr.Field, typeErr.Value)
+	case errors.As(err, &typeErr):
+		return "the body must be a JSON object"
+	case errors.Is(err, io.EOF):
+		return "the body is empty; send a JSON object"
+	case strings.HasPrefix(err.Error(), "json: unknown field "):
+		return "unknown field " + strings.TrimPrefix(err.Error(), "json: unknown field ")
+	}
+	return "the JSON body is malformed"
+}
