@@ -399,8 +399,10 @@ func (a *App) checkPATRequest(u *authstore.User, req patRequest) (authstore.NewP
 	if err := a.checkResourceCaps(req.Resources); err != nil {
 		return authstore.NewPAT{}, badInput("%v", err)
 	}
+	// Scopes are kept in catalog order, whatever order they were asked in.
+	scopes := slices.DeleteFunc(slices.Clone(a.policy.Scopes), func(s string) bool { return !slices.Contains(req.Scopes, s) })
 	return authstore.NewPAT{
-		UserID: u.ID, Prefix: a.policy.TokenPrefix, Name: strings.TrimSpace(req.Name), Scopes: slices.Clone(req.Scopes),
+		UserID: u.ID, Prefix: a.policy.TokenPrefix, Name: strings.TrimSpace(req.Name), Scopes: scopes,
 		ResourceCaps: req.Resources, ExpiresAt: expires, CreatedVia: req.Via,
 	}, nil
 }

@@ -19,10 +19,11 @@ import (
 )
 
 // templateFS holds the pages: layout.html wraps every other *.html file,
-// each of which defines "content" (and optionally "script"); style.css is
+// each of which defines "content" (and optionally "script"); files whose
+// name starts with _ hold fragments several pages share; style.css is
 // inlined into every page.
 //
-//go:embed templates
+//go:embed all:templates
 var templateFS embed.FS
 
 // pageCSS is the stylesheet, inlined so pages need no asset endpoint.
@@ -60,10 +61,10 @@ var pages = func() map[string]*template.Template {
 	}
 	for _, f := range files {
 		name := strings.TrimSuffix(strings.TrimPrefix(f, "templates/"), ".html")
-		if name == "layout" {
+		if name == "layout" || strings.HasPrefix(name, "_") {
 			continue
 		}
-		t := template.Must(template.New(name).Funcs(pageFuncs).ParseFS(templateFS, "templates/layout.html", f))
+		t := template.Must(template.New(name).Funcs(pageFuncs).ParseFS(templateFS, "templates/layout.html", "templates/_*.html", f))
 		out[name] = t
 	}
 	return out

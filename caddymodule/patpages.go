@@ -4,9 +4,6 @@ import (
 	"errors"
 	"net/http"
 	"net/url"
-	"slices"
-	"strconv"
-	"strings"
 	"time"
 
 	"go.uber.org/zap"
@@ -110,11 +107,8 @@ const defaultPATDays = 90
 
 // patPageData is the PAT page's Data.
 type patPageData struct {
-	Tokens      []tokenView
-	Scopes      []scopeChoice
-	Name        string
-	ExpiresDays int
-	MaxDays     int
+	tokenForm
+	Tokens []tokenView
 	// NewToken is the plaintext of a token just created: in this one
 	// response and nowhere else.
 	NewToken     string
@@ -122,22 +116,6 @@ type patPageData struct {
 	Notice       *message
 	Error        *message
 	ErrorDetail  string
-	// Resources are the resources the user holds a role on, offered as
-	// caps; SomeResources is true when the form limits the token to the
-	// chosen ones instead of every resource at the user's role.
-	Resources     []resourceRow
-	SomeResources bool
-}
-
-// resourceRow is one resource on the create form and the cap chosen.
-type resourceRow struct {
-	resourceChoice
-	Selected string
-}
-
-type scopeChoice struct {
-	Name    string
-	Checked bool
 }
 
 // servePATPage shows the signed-in user's tokens and the create form
@@ -187,15 +165,7 @@ func (h *Handler) servePATPage(w http.ResponseWriter, r *http.Request, id *Ident
 // patForm is the page with the create form at its defaults: every scope
 // the user holds ticked, 90 days (or the maximum, if lower).
 func (h *Handler) patForm(id *Identity) *patPageData {
-	max := h.app.policy.PATMaxDays
-	data := &patPageData{ExpiresDays: min(defaultPATDays, max), MaxDays: max}
-	for _, s := range id.Scopes {
-		data.Scopes = append(data.Scopes, scopeChoice{Name: s, Checked: true})
-	}
-	for _, c := range h.app.resourceChoices(id.User) {
-		data.Resources = append(data.Resources, resourceRow{resourceChoice: c})
-	}
-	return data
+	return &patPageData{tokenForm: h.newTokenForm(id, "name", func(string) bool { return true }, 0)}
 }
 
 func (h *Handler) renderPATs(w http.ResponseWriter, r *http.Request, id *Identity, status int, data *patPageData) error {
@@ -208,50 +178,21 @@ func (h *Handler) renderPATs(w http.ResponseWriter, r *http.Request, id *Identit
 	return h.render(w, r, id, page{status: status, name: "pat", title: "pat.title", data: data})
 }
 
-// createFromPage creates a token from the form: name, expires_days, scope
-// (repeated), and, when the user holds resource roles, resources=some
-// with a cap:<type:name> role per resource to include.
+// createFromPage creates a token from the form (see tokenForm.read).
 func (h *Handler) createFromPage(w http.ResponseWriter, r *http.Request, id *Identity, params url.Values) error {
 	data := h.patForm(id)
-	data.Name = strings.TrimSpace(params.Get("name"))
-	scopes := params["scope"]
-	for i := range data.Scopes {
-		data.Scopes[i].Checked = slices.Contains(scopes, data.Scopes[i].Name)
-	}
-	var caps map[string]string
-	if params.Get("resources") == "some" {
-		data.SomeResources, caps = true, map[string]string{}
-		for i := range data.Resources {
-			row := &data.Resources[i]
-			if role := params.Get("cap:" + row.Resource); role != "" {
-				row.Selected, caps[row.Resource] = role, role
-			}
+	req, problem := data.read(params)
+	if problem == nil {
+		if err := h.app.selfServiceCaps(id.User, req.Resources); err != nil {
+			problem, data.ErrorDetail = msg("pat.err_create"), err.Error()
 		}
 	}
-	n, err := strconv.Atoi(strings.TrimSpace(params.Get("expires_days")))
-	if err == nil {
-		data.ExpiresDays = n
-	}
-	switch {
-	case data.Name == "" || len(data.Name) > 100:
-		data.Error = msg("pat.err_name")
-	case err != nil || n < 1 || n > data.MaxDays:
-		data.Error = msg("pat.err_expires", data.MaxDays)
-	case len(scopes) == 0:
-		data.Error = msg("pat.err_scopes")
-	case caps != nil && len(caps) == 0:
-		data.Error = msg("pat.err_resources")
-	}
-	if data.Error == nil {
-		if err := h.app.selfServiceCaps(id.User, caps); err != nil {
-			data.Error, data.ErrorDetail = msg("pat.err_create"), err.Error()
-		}
-	}
-	if data.Error != nil {
+	if problem != nil {
+		data.Error = problem
 		return h.renderPATs(w, r, id, http.StatusBadRequest, data)
 	}
-	tok, p, err := h.app.mintPAT(id.User, patRequest{Name: data.Name, Scopes: scopes, ExpiresDays: n, Resources: caps, Via: authstore.ViaWeb},
-		authstore.Actor{Kind: "user", UserID: id.User.ID, IP: clientIP(r)})
+	req.Via = authstore.ViaWeb
+	tok, p, err := h.app.mintPAT(id.User, req, authstore.Actor{Kind: "user", UserID: id.User.ID, IP: clientIP(r)})
 	if err != nil {
 		d := mintDenial(err)
 		logDenial(h.logger, r, d, id, -1)

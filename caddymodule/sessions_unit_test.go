@@ -217,6 +217,14 @@ func TestCatalogsComplete(t *testing.T) {
 
 // TestPagesRender renders every page with representative data in every
 // language: a template error would otherwise surface as a 500 at run time.
+// testTokenForm exercises every branch of the shared token fields.
+var testTokenForm = tokenForm{
+	Resources:     []resourceRow{{resourceChoice: resourceChoice{Resource: "project:atlas", Type: "project", Name: "atlas", Role: "edit", Roles: []string{"read", "edit"}}, Selected: "read"}},
+	SomeResources: true,
+	Scopes:        []scopeChoice{{Name: "wiki:read", Checked: true}},
+	MaxDays:       365, ExpiresDays: 90, Name: "laptop", NameField: "name",
+}
+
 func TestPagesRender(t *testing.T) {
 	h := testHandler(t)
 	u := &authstore.User{ID: "usr_x", Login: "alice"}
@@ -229,12 +237,12 @@ func TestPagesRender(t *testing.T) {
 				{ID: "tok_1", Name: "n", Hint: "qat_abcd****", Scopes: []string{"wiki:read"}, Created: time.Now(), Expires: &exp, LastUsed: &exp, LastUsedIP: "192.0.2.1", Status: "active", AllResources: true},
 				{ID: "tok_2", Name: "m", Hint: "qat_efgh****", Scopes: []string{"wiki:read"}, Resources: map[string]string{"project:atlas": "read"}, Created: time.Now(), Status: "revoked"},
 			},
-			Resources:     []resourceRow{{resourceChoice: resourceChoice{Resource: "project:atlas", Type: "project", Name: "atlas", Role: "edit", Roles: []string{"read", "edit"}}, Selected: "read"}},
-			SomeResources: true,
-			Scopes:        []scopeChoice{{Name: "wiki:read", Checked: true}},
-			MaxDays:       365, ExpiresDays: 90, NewToken: "qat_secret", NewTokenName: "n",
+			tokenForm: testTokenForm,
+			NewToken:  "qat_secret", NewTokenName: "n",
 			Notice: msg("pat.revoked"), Error: msg("pat.err_expires", 365), ErrorDetail: "detail",
 		},
+		"device": &devicePageData{tokenForm: testTokenForm, UserCode: "WDJB-MJHT", Confirm: true, ClientID: "cli",
+			IP: "192.0.2.1", UserAgent: "curl", Requested: time.Now(), NotHeld: "graph:read", Error: msg("device.err_action")},
 		"setup":   setupData{Login: "root", MinPassword: 8, Error: msg("setup.err_mismatch")},
 		"message": messageData{Message: "setup.done", Link: "/login", LinkText: "setup.sign_in"},
 	}
@@ -251,7 +259,7 @@ func TestPagesRender(t *testing.T) {
 				t.Fatalf("%s/%s: %v %d %s", name, lang.Code, err, w.Code, w.Body)
 			}
 			body := w.Body.String()
-			for _, leaked := range []string{"login.", "pat.", "setup.", "common.", "layout.", "%!"} {
+			for _, leaked := range []string{"login.", "pat.", "setup.", "common.", "layout.", "device.", "%!"} {
 				if strings.Contains(stripAttrs(body), leaked) {
 					t.Errorf("%s/%s shows an untranslated id or bad format (%s)", name, lang.Code, leaked)
 				}

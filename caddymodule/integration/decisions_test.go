@@ -151,7 +151,7 @@ func TestUpstreamSeesCleanIdentity(t *testing.T) {
 	if got := up.Header.Get("Gatehouse-User-Id"); !strings.HasPrefix(got, "usr_") {
 		t.Errorf("Gatehouse-User-Id = %q", got)
 	}
-	for h, want := range map[string]string{"Gatehouse-Tier": "free", "Gatehouse-Scopes": "papers:read wiki:read", "Gatehouse-Credential": "pat"} {
+	for h, want := range map[string]string{"Gatehouse-Tier": "free", "Gatehouse-Scopes": "wiki:read papers:read", "Gatehouse-Credential": "pat"} {
 		if got := up.Header.Get(h); got != want {
 			t.Errorf("%s = %q, want %q", h, got, want)
 		}

@@ -187,7 +187,16 @@ func (g *gateway) caddyfile(s setup) string {
 http://127.0.0.1:%d {
 	log {
 		output file %s
-		format json
+		# As the README advises: keep device user codes out of access logs.
+		format filter {
+			wrap json
+			fields {
+				request>uri query {
+					delete user_code
+					delete next
+				}
+			}
+		}
 	}
 	gatehouse {
 		%s

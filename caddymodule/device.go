@@ -1,0 +1,245 @@
+package caddymodule
+
+import (
+	"errors"
+	"net/http"
+	"slices"
+	"strings"
+	"time"
+
+	"go.uber.org/zap"
+
+	"github.com/gatehouse/gatehouse/authstore"
+)
+
+func init() {
+	registerEndpoint(&endpoint{
+		name: "device", path: "/device", methods: []string{http.MethodGet, http.MethodHead, http.MethodPost},
+		// The page checks the session itself, to send a browser without
+		// one to the login page and back rather than answer 401.
+		access: accessNone, serve: (*Handler).serveDevice,
+	})
+	registerMessages("en", map[string]string{
+		"device.title":           "Connect a device",
+		"device.enter":           "Enter the code shown by the application you are signing in to.",
+		"device.code":            "Code",
+		"device.continue":        "Continue",
+		"device.confirm_title":   "Authorize %s?",
+		"device.warning":         "Only approve if you started this yourself just now. Someone who sends you a code is trying to get access to your account.",
+		"device.client":          "Application",
+		"device.from":            "Requested from",
+		"device.agent":           "Software",
+		"device.when":            "Requested at",
+		"device.code_shown":      "Code",
+		"device.not_held":        "Also requested, but you do not hold (it will not be granted): %s",
+		"device.approve":         "Approve",
+		"device.deny":            "Deny",
+		"device.approved":        "Device connected. You can return to your terminal.",
+		"device.denied":          "Request denied. The application will not get access; you can close this page.",
+		"device.err_unknown":     "That code is not valid. Check it and try again.",
+		"device.err_expired":     "That code has expired. Start again in the application to get a new one.",
+		"device.err_used":        "That code was already used. Start again in the application if you still need access.",
+		"device.err_throttled":   "Too many wrong codes. Try again in %d seconds.",
+		"device.err_action":      "Choose Approve or Deny.",
+		"device.err_not_pending": "This request was already decided or has expired.",
+	})
+	registerMessages("zh", map[string]string{
+		"device.title":           "连接设备",
+		"device.enter":           "请输入您正在登录的应用程序所显示的代码。",
+		"device.code":            "代码",
+		"device.continue":        "继续",
+		"device.confirm_title":   "授权 %s？",
+		"device.warning":         "仅当这是您本人刚刚发起的请求时才批准。任何向您发送代码的人都在试图获取您账户的访问权限。",
+		"device.client":          "应用程序",
+		"device.from":            "请求来源",
+		"device.agent":           "客户端软件",
+		"device.when":            "请求时间",
+		"device.code_shown":      "代码",
+		"device.not_held":        "另外请求了您并不拥有的权限（不会授予）：%s",
+		"device.approve":         "批准",
+		"device.deny":            "拒绝",
+		"device.approved":        "设备已连接。您可以返回终端了。",
+		"device.denied":          "已拒绝该请求。该应用程序不会获得访问权限；您可以关闭此页面。",
+		"device.err_unknown":     "该代码无效，请检查后重试。",
+		"device.err_expired":     "该代码已过期，请在应用程序中重新开始以获取新代码。",
+		"device.err_used":        "该代码已被使用。如仍需访问，请在应用程序中重新开始。",
+		"device.err_throttled":   "错误代码过多，请在 %d 秒后重试。",
+		"device.err_action":      "请选择批准或拒绝。",
+		"device.err_not_pending": "该请求已被处理或已过期。",
+	})
+}
+
+// Guessing user codes: a session may enter a few wrong codes and a client
+// IP a few more (people behind one NAT) before each further wrong code
+// locks it out for longer (see backoff.go). With 20^8 codes and a 10-minute
+// lifetime, that makes guessing a live code hopeless.
+const (
+	deviceSessionFreeFailures = 5
+	deviceIPFreeFailures      = 10
+)
+
+// deviceBackoff counts wrong user codes, apart from failed logins.
+var deviceBackoff = &backoff{m: map[string]*failures{}}
+
+// devicePageData is the device page's Data.
+type devicePageData struct {
+	tokenForm
+	// UserCode is the code as typed or shown (WDJB-MJHT).
+	UserCode string
+	// Confirm is true once a pending grant was found: the page shows the
+	// request and the approval form instead of the code entry.
+	Confirm   bool
+	ClientID  string
+	IP        string
+	UserAgent string
+	Requested time.Time
+	// NotHeld are scopes the client asked for that the user does not hold.
+	NotHeld string
+	Error   *message
+}
+
+// serveDevice is the approval page of the device flow: GET shows the code
+// entry or, with ?user_code=, the request and a form to narrow what the
+// token may do; POST approves or denies (action=approve|deny).
+func (h *Handler) serveDevice(w http.ResponseWriter, r *http.Request, id *Identity) error {
+	if !id.Browser {
+		switch {
+		case id.User != nil:
+			return h.refuse(w, r, forbidden("session_required", "this endpoint requires a browser session token"), id, -1)
+		case r.Method == http.MethodPost:
+			return h.refuse(w, r, unauthenticated(), id, -1)
+		}
+		return redirect(w, r, h.loginURL(r.URL.RequestURI()))
+	}
+	params := r.URL.Query()
+	if r.Method == http.MethodPost {
+		var d *denial
+		if params, d = readParams(r); d != nil {
+			return h.refuse(w, r, d, id, -1)
+		}
+	}
+	code := strings.TrimSpace(params.Get("user_code"))
+	if code == "" {
+		return h.renderDevice(w, r, id, http.StatusOK, &devicePageData{})
+	}
+	g, status, problem := h.findDeviceGrant(r, id, code)
+	if problem != nil {
+		return h.renderDevice(w, r, id, status, &devicePageData{UserCode: code, Error: problem})
+	}
+	data := h.deviceForm(id, g, code)
+	if r.Method != http.MethodPost {
+		return h.renderDevice(w, r, id, http.StatusOK, data)
+	}
+	actor := authstore.Actor{Kind: "user", UserID: id.User.ID, IP: clientIP(r)}
+	switch params.Get("action") {
+	case "deny":
+		return h.decideDevice(w, r, id, data, nil, actor)
+	case "approve":
+		req, problem := data.read(params)
+		if problem == nil {
+			if err := h.app.selfServiceCaps(id.User, req.Resources); err != nil {
+				problem = msg("pat.err_create")
+			}
+		}
+		if problem != nil {
+			data.Error = problem
+			return h.renderDevice(w, r, id, http.StatusBadRequest, data)
+		}
+		req.Via = authstore.ViaDevice
+		n, err := h.app.checkPATRequest(id.User, req)
+		if err != nil {
+			d := mintDenial(err)
+			logDenial(h.logger, r, d, id, -1)
+			data.Error = msg("pat.err_create")
+			return h.renderDevice(w, r, id, d.status, data)
+		}
+		return h.decideDevice(w, r, id, data, &n, actor)
+	}
+	data.Error = msg("device.err_action")
+	return h.renderDevice(w, r, id, http.StatusBadRequest, data)
+}
+
+// findDeviceGrant looks a typed code up, counting a wrong one against the
+// session and the client IP; a code that is unknown, expired or already
+// used says so plainly.
+func (h *Handler) findDeviceGrant(r *http.Request, id *Identity, code string) (*authstore.DeviceGrant, int, *message) {
+	now := time.Now()
+	keys := []string{"sid:" + id.Session.ID, "ip:" + clientIP(r)}
+	if wait := deviceBackoff.wait(now, keys...); wait > 0 {
+		return nil, http.StatusTooManyRequests, msg("device.err_throttled", int(wait.Round(time.Second)/time.Second)+1)
+	}
+	g, err := h.app.store.DeviceGrantByUserCode(code)
+	switch {
+	case errors.Is(err, authstore.ErrNotFound):
+		deviceBackoff.fail(now, keys[0], deviceSessionFreeFailures)
+		deviceBackoff.fail(now, keys[1], deviceIPFreeFailures)
+		return nil, http.StatusNotFound, msg("device.err_unknown")
+	case err != nil:
+		h.logger.Error("looking up a device grant", zap.Error(err))
+		return nil, http.StatusInternalServerError, msg("common.server_error")
+	case g.Status != authstore.DevicePending:
+		return nil, http.StatusConflict, msg("device.err_used")
+	case !now.Before(g.ExpiresAt):
+		return nil, http.StatusGone, msg("device.err_expired")
+	}
+	return g, http.StatusOK, nil
+}
+
+// deviceForm is the approval form for g: what the client asked for,
+// within what the user holds. The browser's choices win when it posts.
+func (h *Handler) deviceForm(id *Identity, g *authstore.DeviceGrant, code string) *devicePageData {
+	checked := func(s string) bool { return len(g.Scopes) == 0 || slices.Contains(g.Scopes, s) }
+	data := &devicePageData{
+		tokenForm: h.newTokenForm(id, "token_name", checked, g.ExpiresDays),
+		UserCode:  authstore.FormatUserCode(authstore.NormalizeUserCode(code)),
+		Confirm:   true, ClientID: g.ClientID, IP: g.IP, UserAgent: g.UserAgent, Requested: g.CreatedAt,
+	}
+	data.Name = g.TokenName
+	if data.Name == "" {
+		data.Name = defaultDeviceTokenName(g)
+	}
+	var notHeld []string
+	for _, s := range g.Scopes {
+		if !id.HasScope(s) {
+			notHeld = append(notHeld, s)
+		}
+	}
+	data.NotHeld = strings.Join(notHeld, " ")
+	return data
+}
+
+// defaultDeviceTokenName names a device's token after the client, where
+// the request came from and the day: gatehouse-cli-192.0.2.7-2026-11-23.
+func defaultDeviceTokenName(g *authstore.DeviceGrant) string {
+	host := strings.NewReplacer(":", ".", "[", "", "]", "").Replace(g.IP)
+	return truncate(g.ClientID+"-"+host+"-"+g.CreatedAt.UTC().Format("2006-01-02"), 100)
+}
+
+// decideDevice records the user's answer (approval nil: deny) and shows
+// the outcome.
+func (h *Handler) decideDevice(w http.ResponseWriter, r *http.Request, id *Identity, data *devicePageData, approval *authstore.NewPAT, actor authstore.Actor) error {
+	_, err := h.app.store.DecideDevice(data.UserCode, id.User.ID, approval, actor)
+	switch {
+	case errors.Is(err, authstore.ErrDeviceCodeUsed), errors.Is(err, authstore.ErrExpired), errors.Is(err, authstore.ErrNotFound):
+		return h.renderDevice(w, r, id, http.StatusConflict, &devicePageData{UserCode: data.UserCode, Error: msg("device.err_not_pending")})
+	case err != nil:
+		h.logger.Error("deciding a device grant", zap.Error(err))
+		return h.refuse(w, r, internalError(), id, -1)
+	}
+	outcome := "device.denied"
+	if approval != nil {
+		outcome = "device.approved"
+		deviceFlow.WithLabelValues("approved").Inc()
+		h.logger.Info("device approved", zap.String("user", id.User.Login), zap.String("client_id", data.ClientID),
+			zap.Strings("scopes", approval.Scopes))
+	} else {
+		deviceFlow.WithLabelValues("denied").Inc()
+		h.logger.Info("device denied", zap.String("user", id.User.Login), zap.String("client_id", data.ClientID))
+	}
+	return h.render(w, r, id, page{name: "message", title: "device.title", narrow: true,
+		data: messageData{Message: outcome}})
+}
+
+func (h *Handler) renderDevice(w http.ResponseWriter, r *http.Request, id *Identity, status int, data *devicePageData) error {
+	return h.render(w, r, id, page{status: status, name: "device", title: "device.title", narrow: !data.Confirm, data: data})
+}
