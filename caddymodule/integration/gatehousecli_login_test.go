@@ -161,8 +161,9 @@ func TestGatehouseCLIBrowserChoicesWin(t *testing.T) {
 	_, page := b.openDevicePage(p.url, "alice", cliPassword)
 	// The page starts from what the CLI asked for.
 	_, asked := approvalForm(t, &url.URL{Scheme: "http", Host: host, Path: "/device"}, page)
-	if s := asked["scope"]; !slices.Contains(s, "papers:read") || !slices.Contains(s, "papers:write") {
-		t.Errorf("the form does not start with the scopes asked for: %v", asked)
+	if s := asked["scope"]; len(s) != 2 || !slices.Contains(s, "papers:read") || !slices.Contains(s, "papers:write") ||
+		asked.Get("expires_days") != "30" || asked.Get("token_name") != "asked by the CLI" {
+		t.Errorf("the form does not start with what the CLI asked for: %v", asked)
 	}
 	// The person takes a few seconds over the form while the CLI polls:
 	// a polite client is never told to slow down, and notices the
@@ -309,6 +310,19 @@ func TestGatehouseCLIWithToken(t *testing.T) {
 			}
 		})
 	}
+
+	// The operator disables alice: her token is refused with the reason,
+	// and no login can fix that.
+	g.admin("POST", "/gatehouse/users/alice/disable", nil, nil)
+	disabled := "the account that owns the token for " + host + " is disabled; ask the operator of " + host
+	if res := h.run(nil, "api", "/api/papers/1"); res.code != 1 || !strings.Contains(res.stderr, disabled) {
+		t.Errorf("api for a disabled user, want %q:\n%v", disabled, res)
+	}
+	if res := h.run(nil, "auth", "status"); res.code != 1 || !strings.Contains(res.stdout, "user disabled; ask the server's operator") {
+		t.Errorf("status for a disabled user:\n%v", res)
+	}
+	g.admin("POST", "/gatehouse/users/alice/enable", nil, nil)
+	h.mustRun(nil, "api", "/api/papers/1")
 
 	// The operator revokes the stored token: api and status say so and
 	// how to fix it; logout still forgets it.
