@@ -34,7 +34,7 @@ func (s *Store) RegisterAgent(agent NewUser, key NewPAT, actor Actor) (string, *
 		actor.UserID = u.ID
 	}
 	h := HashToken(tok)
-	err = s.db.Update(func(tx *bolt.Tx) error {
+	err = s.update("register_agent", func(tx *bolt.Tx) error {
 		if err := s.unsafeInsertUser(tx, u, actor); err != nil {
 			return err
 		}

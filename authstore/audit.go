@@ -67,7 +67,7 @@ func (s *Store) unsafeAudit(tx *bolt.Tx, e Event) error {
 // only those about userID.
 func (s *Store) Audit(userID string, limit int) ([]Event, error) {
 	var out []Event
-	err := s.db.View(func(tx *bolt.Tx) error {
+	err := s.view("audit", func(tx *bolt.Tx) error {
 		c := tx.Bucket(bucketAudit).Cursor()
 		for k, _ := c.Last(); k != nil && (limit <= 0 || len(out) < limit); k, _ = c.Prev() {
 			var e Event

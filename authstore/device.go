@@ -119,7 +119,7 @@ func (s *Store) CreateDeviceGrant(n NewDeviceGrant) (deviceCode, userCode string
 		IP: n.IP, UserAgent: n.UserAgent, CreatedAt: now, ExpiresAt: now.Add(n.TTL),
 		Interval: n.Interval, Status: DevicePending,
 	}
-	err = s.db.Update(func(tx *bolt.Tx) error {
+	err = s.update("create_device_grant", func(tx *bolt.Tx) error {
 		users := tx.Bucket(bucketDeviceUsers)
 		// 20^8 codes: a collision with a live code is rare; draw again.
 		for range 10 {
@@ -155,7 +155,7 @@ func (s *Store) DeviceGrantByUserCode(userCode string) (*DeviceGrant, error) {
 	}
 	uk := userCodeKey(code)
 	var g DeviceGrant
-	err := s.db.View(func(tx *bolt.Tx) error {
+	err := s.view("device_grant_by_user_code", func(tx *bolt.Tx) error {
 		dk := tx.Bucket(bucketDeviceUsers).Get(uk[:])
 		if dk == nil {
 			return ErrNotFound
@@ -175,7 +175,7 @@ func (s *Store) DecideDevice(userCode, userID string, approval *NewPAT, actor Ac
 	code := NormalizeUserCode(userCode)
 	uk := userCodeKey(code)
 	var g DeviceGrant
-	err := s.db.Update(func(tx *bolt.Tx) error {
+	err := s.update("decide_device", func(tx *bolt.Tx) error {
 		dk := tx.Bucket(bucketDeviceUsers).Get(uk[:])
 		if dk == nil || len(code) != userCodeLen {
 			return ErrNotFound
@@ -225,7 +225,7 @@ func (s *Store) DecideDevice(userCode, userID string, approval *NewPAT, actor Ac
 func (s *Store) PollDevice(deviceCode, clientID string) (string, *PAT, *DeviceGrant, error) {
 	dk := HashToken(deviceCode)
 	var g DeviceGrant
-	err := s.db.View(func(tx *bolt.Tx) error {
+	err := s.view("poll_device", func(tx *bolt.Tx) error {
 		return getJSON(tx.Bucket(bucketDevice), dk[:], &g)
 	})
 	if err == nil && g.ClientID != clientID {
@@ -260,7 +260,7 @@ func (s *Store) consumeDevice(dk TokenHash) (string, *PAT, *DeviceGrant, error) 
 		tok string
 		pat *PAT
 	)
-	err := s.db.Update(func(tx *bolt.Tx) error {
+	err := s.update("poll_device", func(tx *bolt.Tx) error {
 		b := tx.Bucket(bucketDevice)
 		if err := getJSON(b, dk[:], &g); err != nil {
 			return err
@@ -339,7 +339,7 @@ func (t *pollTracker) purge(cutoff time.Time) {
 func (s *Store) purgeDeviceGrants() error {
 	cutoff := s.now().Add(-deviceGrantRetention)
 	s.polls.purge(s.now())
-	return s.db.Update(func(tx *bolt.Tx) error {
+	return s.update("purge_device_grants", func(tx *bolt.Tx) error {
 		b, users := tx.Bucket(bucketDevice), tx.Bucket(bucketDeviceUsers)
 		var stale [][]byte
 		err := b.ForEach(func(k, v []byte) error {

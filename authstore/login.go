@@ -56,7 +56,7 @@ func (s *Store) CheckLogin(login, password, code, ip string) (*User, error) {
 }
 
 func (s *Store) recordLoginFailure(userID, ip, reason string) error {
-	return s.db.Update(func(tx *bolt.Tx) error {
+	return s.update("record_login_failure", func(tx *bolt.Tx) error {
 		return s.unsafeAudit(tx, Event{Action: ActionLoginFailed, Actor: Actor{Kind: "user", UserID: userID, IP: ip}, UserID: userID, Detail: reason})
 	})
 }

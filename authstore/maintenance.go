@@ -12,7 +12,7 @@ import (
 // and returns the number of bytes written.
 func (s *Store) Backup(w io.Writer) (int64, error) {
 	var n int64
-	err := s.db.View(func(tx *bolt.Tx) error {
+	err := s.view("backup", func(tx *bolt.Tx) error {
 		var err error
 		n, err = tx.WriteTo(w)
 		return err
@@ -28,7 +28,7 @@ func (s *Store) Backup(w io.Writer) (int64, error) {
 // has an owner) and returns the problems found; none means healthy.
 func (s *Store) Check() ([]string, error) {
 	var problems []string
-	err := s.db.View(func(tx *bolt.Tx) error {
+	err := s.view("check", func(tx *bolt.Tx) error {
 		for err := range tx.Check() {
 			problems = append(problems, "bbolt: "+err.Error())
 		}
@@ -91,7 +91,7 @@ type Stats struct {
 // Stats counts users and tokens.
 func (s *Store) Stats() (Stats, error) {
 	var st Stats
-	err := s.db.View(func(tx *bolt.Tx) error {
+	err := s.view("stats", func(tx *bolt.Tx) error {
 		st.Users = tx.Bucket(bucketLogins).Stats().KeyN
 		st.Tokens = tx.Bucket(bucketPATIDs).Stats().KeyN
 		return nil

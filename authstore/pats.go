@@ -120,7 +120,7 @@ func (s *Store) newPATRecord(n NewPAT) (string, *PAT, error) {
 
 func (s *Store) insertPAT(tok string, p *PAT, actor Actor) (TokenHash, error) {
 	h := HashToken(tok)
-	err := s.db.Update(func(tx *bolt.Tx) error {
+	err := s.update("create_pat", func(tx *bolt.Tx) error {
 		return s.unsafeInsertPAT(tx, h, p, actor)
 	})
 	if err != nil {
@@ -188,7 +188,7 @@ func (s *Store) patEntry(h TokenHash) (*patEntry, error) {
 	}
 	gen := s.pats.generation()
 	var p PAT
-	err := s.db.View(func(tx *bolt.Tx) error {
+	err := s.view("verify_pat", func(tx *bolt.Tx) error {
 		return getJSON(tx.Bucket(bucketPATs), h[:], &p)
 	})
 	if errors.Is(err, ErrNotFound) {
@@ -206,7 +206,7 @@ func (s *Store) patEntry(h TokenHash) (*patEntry, error) {
 // PAT returns the record of the token with the given public id.
 func (s *Store) PAT(id string) (*PAT, error) {
 	var p PAT
-	err := s.db.View(func(tx *bolt.Tx) error {
+	err := s.view("pat", func(tx *bolt.Tx) error {
 		h := tx.Bucket(bucketPATIDs).Get([]byte(id))
 		if h == nil {
 			return ErrNotFound
@@ -223,7 +223,7 @@ func (s *Store) PAT(id string) (*PAT, error) {
 // revoked and expired ones included, oldest first.
 func (s *Store) PATs(userID string) ([]*PAT, error) {
 	var out []*PAT
-	err := s.db.View(func(tx *bolt.Tx) error {
+	err := s.view("pats", func(tx *bolt.Tx) error {
 		pats, ids := tx.Bucket(bucketPATs), tx.Bucket(bucketPATIDs)
 		if userID == "" {
 			return pats.ForEach(func(_, v []byte) error {
@@ -268,7 +268,7 @@ func (s *Store) RevokePAT(id string, actor Actor) (*PAT, error) {
 		p PAT
 		h TokenHash
 	)
-	err := s.db.Update(func(tx *bolt.Tx) error {
+	err := s.update("revoke_pat", func(tx *bolt.Tx) error {
 		hb := tx.Bucket(bucketPATIDs).Get([]byte(id))
 		if hb == nil {
 			return ErrNotFound

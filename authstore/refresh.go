@@ -69,7 +69,7 @@ func (s *Store) CreateCLISession(n NewSession, actor Actor) (*Session, string, e
 		return nil, "", err
 	}
 	var sess *Session
-	err = s.db.Update(func(tx *bolt.Tx) error {
+	err = s.update("create_cli_session", func(tx *bolt.Tx) error {
 		var err error
 		if sess, err = s.unsafeCreateSession(tx, n, actor); err != nil {
 			return err
@@ -108,7 +108,7 @@ func (s *Store) RotateRefresh(tok string, grace time.Duration, actor Actor) (*Ro
 		rot    Rotation
 		reused bool
 	)
-	err := s.db.Update(func(tx *bolt.Tx) error {
+	err := s.update("rotate_refresh", func(tx *bolt.Tx) error {
 		rot, reused = Rotation{}, false
 		refresh := tx.Bucket(bucketRefresh)
 		var rec RefreshToken

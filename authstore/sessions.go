@@ -76,7 +76,7 @@ func isSessionID(id string) bool { return strings.HasPrefix(id, "ses_") }
 // and the user's sessions that ended more than a week ago are deleted.
 func (s *Store) CreateSession(n NewSession, actor Actor) (*Session, error) {
 	var sess *Session
-	err := s.db.Update(func(tx *bolt.Tx) error {
+	err := s.update("create_session", func(tx *bolt.Tx) error {
 		var err error
 		sess, err = s.unsafeCreateSession(tx, n, actor)
 		return err
@@ -176,7 +176,7 @@ func (s *Store) Session(id string) (*Session, error) {
 	}
 	gen := s.sessions.generation()
 	var sess Session
-	err := s.db.View(func(tx *bolt.Tx) error {
+	err := s.view("session", func(tx *bolt.Tx) error {
 		return getJSON(tx.Bucket(bucketSessions), []byte(id), &sess)
 	})
 	if err != nil {
@@ -233,7 +233,7 @@ func (s *Store) forgetSession(id string) {
 // refresh token is refused. Revoking a revoked session is not an error.
 func (s *Store) RevokeSession(id string, actor Actor, reason string) (*Session, error) {
 	var sess Session
-	err := s.db.Update(func(tx *bolt.Tx) error {
+	err := s.update("revoke_session", func(tx *bolt.Tx) error {
 		if err := getJSON(tx.Bucket(bucketSessions), []byte(id), &sess); err != nil {
 			return err
 		}
@@ -261,7 +261,7 @@ func (s *Store) unsafeRevokeSession(tx *bolt.Tx, sess *Session, actor Actor, rea
 // everywhere") and reports how many it ended.
 func (s *Store) RevokeUserSessions(userID string, actor Actor, reason string) (int, error) {
 	var ended []string
-	err := s.db.Update(func(tx *bolt.Tx) error {
+	err := s.update("revoke_user_sessions", func(tx *bolt.Tx) error {
 		ended = ended[:0]
 		sessions := tx.Bucket(bucketSessions)
 		prefix := indexKey(userID, "")
@@ -298,7 +298,7 @@ func (s *Store) RevokeUserSessions(userID string, actor Actor, reason string) (i
 // empty), ended ones included until they are pruned, oldest first.
 func (s *Store) Sessions(userID string) ([]*Session, error) {
 	var out []*Session
-	err := s.db.View(func(tx *bolt.Tx) error {
+	err := s.view("sessions", func(tx *bolt.Tx) error {
 		sessions := tx.Bucket(bucketSessions)
 		if userID == "" {
 			return sessions.ForEach(func(_, v []byte) error {

@@ -32,7 +32,7 @@ func (s *Store) CreateSetupGrant(ttl time.Duration) (string, time.Time, error) {
 		return "", time.Time{}, err
 	}
 	g := setupGrant{Hash: HashToken(tok), ExpiresAt: s.now().UTC().Add(ttl)}
-	err = s.db.Update(func(tx *bolt.Tx) error {
+	err = s.update("create_setup_grant", func(tx *bolt.Tx) error {
 		if tx.Bucket(bucketLogins).Stats().KeyN > 0 {
 			return ErrSetupUnavailable
 		}
@@ -47,7 +47,7 @@ func (s *Store) CreateSetupGrant(ttl time.Duration) (string, time.Time, error) {
 // SetupPending reports whether an unexpired setup grant waits to be used.
 func (s *Store) SetupPending() bool {
 	pending := false
-	_ = s.db.View(func(tx *bolt.Tx) error {
+	_ = s.view("setup_pending", func(tx *bolt.Tx) error {
 		var g setupGrant
 		if getJSON(tx.Bucket(bucketMeta), keySetup, &g) == nil {
 			pending = s.now().Before(g.ExpiresAt) && tx.Bucket(bucketLogins).Stats().KeyN == 0
@@ -79,7 +79,7 @@ func (s *Store) UseSetupGrant(tok string, n NewUser, passwordHash string, actor 
 	}
 	u := &User{ID: id, Login: login, Kind: KindHuman, Tier: n.Tier, CreatedAt: s.now().UTC(), PasswordHash: passwordHash}
 	presented := HashToken(tok)
-	err = s.db.Update(func(tx *bolt.Tx) error {
+	err = s.update("use_setup_grant", func(tx *bolt.Tx) error {
 		meta := tx.Bucket(bucketMeta)
 		var g setupGrant
 		if err := getJSON(meta, keySetup, &g); err != nil {

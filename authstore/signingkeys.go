@@ -27,7 +27,7 @@ func (s *Store) currentSigningKey() (*signingKey, error) {
 		return k, nil
 	}
 	var k signingKey
-	err := s.db.Update(func(tx *bolt.Tx) error {
+	err := s.update("signing_key", func(tx *bolt.Tx) error {
 		meta := tx.Bucket(bucketMeta)
 		if kid := meta.Get(keySigningKey); kid != nil {
 			if key := meta.Bucket(bucketSigningKeys).Get(kid); len(key) == signingKeyLen {
@@ -52,7 +52,7 @@ func (s *Store) currentSigningKey() (*signingKey, error) {
 // logged out; revoke sessions to end them sooner.
 func (s *Store) RotateSigningKey() (string, error) {
 	var k signingKey
-	err := s.db.Update(func(tx *bolt.Tx) error {
+	err := s.update("rotate_signing_key", func(tx *bolt.Tx) error {
 		var err error
 		k, err = unsafeAddSigningKey(tx)
 		return err
@@ -103,7 +103,7 @@ func (s *Store) signingKeyByID(kid string) ([]byte, error) {
 	if kid == "" || len(kid) > 64 {
 		return nil, ErrNotFound
 	}
-	err := s.db.View(func(tx *bolt.Tx) error {
+	err := s.view("signing_key", func(tx *bolt.Tx) error {
 		if v := tx.Bucket(bucketMeta).Bucket(bucketSigningKeys).Get([]byte(kid)); len(v) == signingKeyLen {
 			key = bytes.Clone(v)
 			return nil

@@ -42,6 +42,10 @@ type Options struct {
 	TouchInterval time.Duration
 	// ReadOnly opens the file for reading only (backups, checks).
 	ReadOnly bool
+	// Observe, if set, is told the duration of every transaction by
+	// operation (e.g. "verify_pat", "poll_device"), for latency metrics.
+	// Cache hits make no transaction and are not reported.
+	Observe func(op string, d time.Duration)
 }
 
 // Store is an open credential store.
@@ -54,9 +58,10 @@ type Store struct {
 	users    *cache[string, *User]
 	sessions *cache[string, *Session]
 
-	touches *toucher
-	polls   *pollTracker
-	sess    sessionState // sessions.go, jwt.go, signingkeys.go
+	touches  *toucher
+	observer func(op string, d time.Duration)
+	polls    *pollTracker
+	sess     sessionState // sessions.go, jwt.go, signingkeys.go
 
 	closeOnce sync.Once
 }
@@ -101,6 +106,7 @@ func Open(path string, o Options) (*Store, error) {
 		users:    newCache[string, *User](o.CacheSize, stringShard),
 		sessions: newCache[string, *Session](o.CacheSize, stringShard),
 		polls:    &pollTracker{m: map[TokenHash]*pollState{}},
+		observer: o.Observe,
 	}
 	s.sess.init(o.CacheSize)
 	if !o.ReadOnly {
@@ -143,7 +149,7 @@ var migrations = []func(tx *bolt.Tx) error{
 }
 
 func (s *Store) migrate() error {
-	return s.db.Update(func(tx *bolt.Tx) error {
+	return s.update("migrate", func(tx *bolt.Tx) error {
 		var version uint64
 		if meta := tx.Bucket(bucketMeta); meta != nil {
 			if v := meta.Get(keySchemaVersion); len(v) == 8 {
@@ -187,4 +193,23 @@ func putJSON(b *bolt.Bucket, key []byte, v any) error {
 		return fmt.Errorf("encode record: %w", err)
 	}
 	return b.Put(key, raw)
+}
+
+// view runs a read transaction, reporting its duration as op.
+func (s *Store) view(op string, fn func(*bolt.Tx) error) error {
+	defer s.observe(op, time.Now())
+	return s.db.View(fn)
+}
+
+// update runs a write transaction (committed with fsync), reporting its
+// duration as op.
+func (s *Store) update(op string, fn func(*bolt.Tx) error) error {
+	defer s.observe(op, time.Now())
+	return s.db.Update(fn)
+}
+
+func (s *Store) observe(op string, start time.Time) {
+	if s.observer != nil {
+		s.observer(op, time.Since(start))
+	}
 }

@@ -76,7 +76,7 @@ func (t *toucher) flush() {
 	if len(batch) == 0 {
 		return
 	}
-	_ = t.s.db.Update(func(tx *bolt.Tx) error {
+	_ = t.s.update("touch", func(tx *bolt.Tx) error {
 		pats, ids := tx.Bucket(bucketPATs), tx.Bucket(bucketPATIDs)
 		for id, tc := range batch {
 			if isSessionID(id) {

@@ -69,7 +69,7 @@ func (s *Store) CreateUser(n NewUser, actor Actor) (*User, error) {
 	if err != nil {
 		return nil, err
 	}
-	err = s.db.Update(func(tx *bolt.Tx) error {
+	err = s.update("create_user", func(tx *bolt.Tx) error {
 		return s.unsafeInsertUser(tx, u, actor)
 	})
 	if err != nil {
@@ -122,7 +122,7 @@ func (s *Store) User(id string) (*User, error) {
 	}
 	gen := s.users.generation()
 	var u User
-	err := s.db.View(func(tx *bolt.Tx) error {
+	err := s.view("user", func(tx *bolt.Tx) error {
 		return getJSON(tx.Bucket(bucketUsers), []byte(id), &u)
 	})
 	if err != nil {
@@ -139,7 +139,7 @@ func (s *Store) UserByLogin(login string) (*User, error) {
 		return nil, fmt.Errorf("user %q: %w", login, ErrNotFound)
 	}
 	var id string
-	err = s.db.View(func(tx *bolt.Tx) error {
+	err = s.view("user_by_login", func(tx *bolt.Tx) error {
 		v := tx.Bucket(bucketLogins).Get([]byte(l))
 		if v == nil {
 			return ErrNotFound
@@ -156,7 +156,7 @@ func (s *Store) UserByLogin(login string) (*User, error) {
 // Users lists every account, ordered by login.
 func (s *Store) Users() ([]*User, error) {
 	var out []*User
-	err := s.db.View(func(tx *bolt.Tx) error {
+	err := s.view("users", func(tx *bolt.Tx) error {
 		users := tx.Bucket(bucketUsers)
 		return tx.Bucket(bucketLogins).ForEach(func(_, id []byte) error {
 			u := new(User)
@@ -176,7 +176,7 @@ func (s *Store) Users() ([]*User, error) {
 // CountUsers reports how many accounts exist.
 func (s *Store) CountUsers() (int, error) {
 	n := 0
-	err := s.db.View(func(tx *bolt.Tx) error {
+	err := s.view("count_users", func(tx *bolt.Tx) error {
 		n = tx.Bucket(bucketLogins).Stats().KeyN
 		return nil
 	})
@@ -202,7 +202,7 @@ func (s *Store) updateUser(login, action string, actor Actor, change func(*User)
 		return nil, fmt.Errorf("user %q: %w", login, ErrNotFound)
 	}
 	var u User
-	err = s.db.Update(func(tx *bolt.Tx) error {
+	err = s.update("update_user", func(tx *bolt.Tx) error {
 		id := tx.Bucket(bucketLogins).Get([]byte(l))
 		if id == nil {
 			return ErrNotFound

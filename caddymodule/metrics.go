@@ -2,6 +2,7 @@ package caddymodule
 
 import (
 	"errors"
+	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 )
@@ -24,7 +25,7 @@ var (
 	}, []string{"event"})
 	storeLatency = prometheus.NewHistogramVec(prometheus.HistogramOpts{
 		Namespace: "gatehouse", Name: "store_seconds",
-		Help:    "Latency of store transactions made on behalf of requests, by operation.",
+		Help:    "Latency of store transactions (cache misses and writes), by operation.",
 		Buckets: []float64{.00001, .00005, .0001, .0005, .001, .005, .01, .05, .1},
 	}, []string{"op"})
 )
@@ -50,4 +51,9 @@ func countDecision(d *denial) {
 		return
 	}
 	decisions.WithLabelValues("deny", d.reason).Inc()
+}
+
+// observeStore feeds the store's transaction latencies to storeLatency.
+func observeStore(op string, d time.Duration) {
+	storeLatency.WithLabelValues(op).Observe(d.Seconds())
 }

@@ -20,7 +20,7 @@ func (p pooledStore) Destruct() error { return p.Close() }
 
 func acquireStore(path string) (*authstore.Store, error) {
 	val, _, err := stores.LoadOrNew(path, func() (caddy.Destructor, error) {
-		s, err := authstore.Open(path, authstore.Options{})
+		s, err := authstore.Open(path, authstore.Options{Observe: observeStore})
 		if err != nil {
 			return nil, err
 		}
