@@ -17,6 +17,15 @@ import (
 // the token endpoint answered 429.
 const maxRateLimitedPolls = 3
 
+// pollMargin is added to the server's polling interval, in seconds.
+// golang.org/x/oauth2 polls on a ticker started with the login, so a poll
+// can reach the server a few milliseconds less than an interval after the
+// previous one (whenever that one was a little late); a server that
+// measures the gap strictly, as Gatehouse does, answers slow_down and adds
+// 5 s to the interval for the rest of the login. A second of margin keeps
+// every poll on the right side of the interval.
+const pollMargin = 1
+
 // LoginOptions pre-fill the approval form of a device login. The person
 // who approves it in the browser has the last word on each.
 type LoginOptions struct {
@@ -44,7 +53,8 @@ type DeviceLogin struct {
 	VerificationURIComplete string
 	// ExpiresAt is when the code stops working.
 	ExpiresAt time.Time
-	// Interval is how often the server is polled.
+	// Interval is the server's polling interval; Wait polls a second
+	// less often (see pollMargin), and 5 s less often after each slow_down.
 	Interval time.Duration
 
 	client *Client
@@ -139,14 +149,17 @@ func (d *DeviceLogin) BrowserURL() string {
 	return ""
 }
 
-// Wait polls the server at its interval (slower when it says slow_down)
+// Wait polls the server at its interval plus a second (slower when it
+// says slow_down)
 // until the login is approved, denied or expired, or ctx ends. Denial
 // wraps [ErrAccessDenied] and expiry [ErrDeviceCodeExpired]; the end of
 // ctx gives ctx's error.
 func (d *DeviceLogin) Wait(ctx context.Context) (*Token, error) {
 	c := d.client
+	auth := *d.auth
+	auth.Interval = int64(d.Interval/time.Second) + pollMargin
 	for polls := 0; ; polls++ {
-		tok, err := d.config.DeviceAccessToken(c.oauthContext(ctx), d.auth)
+		tok, err := d.config.DeviceAccessToken(c.oauthContext(ctx), &auth)
 		if err == nil {
 			return d.token(tok)
 		}

@@ -7,6 +7,7 @@ import (
 	"net/http/httptest"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -215,5 +216,55 @@ func TestDeviceLoginBadVerificationURI(t *testing.T) {
 	}
 	if got := dl.BrowserURL(); got != "" {
 		t.Fatalf("BrowserURL = %q, want nothing to open", got)
+	}
+}
+
+// TestDeviceLoginPollsNeverEarly: every poll reaches the server at least
+// an interval after the previous one, with room to spare, so a server that
+// measures the gap strictly never answers slow_down to a polite client.
+func TestDeviceLoginPollsNeverEarly(t *testing.T) {
+	t.Parallel()
+	if testing.Short() {
+		t.Skip("takes 6 seconds")
+	}
+	var (
+		mu    sync.Mutex
+		polls []time.Time
+	)
+	ts := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		if r.URL.Path == "/api/oauth/device/code" {
+			w.Write([]byte(`{"device_code":"d","user_code":"WDJB-MJHT","verification_uri":"http://x/device","expires_in":600,"interval":1}`))
+			return
+		}
+		mu.Lock()
+		polls = append(polls, time.Now())
+		n := len(polls)
+		mu.Unlock()
+		if n < 3 {
+			w.WriteHeader(http.StatusBadRequest)
+			w.Write([]byte(`{"error":"authorization_pending"}`))
+			return
+		}
+		w.Write([]byte(`{"access_token":"gth_x","token_type":"Bearer","scope":"a"}`))
+	}))
+	defer ts.Close()
+	host, _ := client.NormalizeHost(ts.URL)
+	dl, err := (&client.Client{Host: host}).StartDeviceLogin(t.Context(), client.LoginOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	start := time.Now()
+	if _, err := dl.Wait(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	prev := start
+	for i, p := range polls {
+		if gap := p.Sub(prev); gap < dl.Interval+dl.Interval/2 {
+			t.Errorf("poll %d came %v after the previous one; the interval is %v", i+1, gap, dl.Interval)
+		}
+		prev = p
 	}
 }

@@ -38,8 +38,9 @@ func envInt(name string, def int) int {
 	return def
 }
 
-// caddyBin is the binary built once for the whole run by TestMain.
-var caddyBin string
+// caddyBin and gatehouseBin are the binaries built once for the whole run
+// by TestMain: the server, and the end-user CLI (cmd/gatehouse).
+var caddyBin, gatehouseBin string
 
 func TestMain(m *testing.M) {
 	code := func() int {
@@ -54,6 +55,13 @@ func TestMain(m *testing.M) {
 		build.Stdout, build.Stderr = os.Stderr, os.Stderr
 		if err := build.Run(); err != nil {
 			fmt.Fprintln(os.Stderr, "building caddy:", err)
+			return 1
+		}
+		gatehouseBin = filepath.Join(dir, "gatehouse")
+		build = exec.Command("go", "build", "-o", gatehouseBin, "github.com/gatehouse/gatehouse/cmd/gatehouse")
+		build.Stdout, build.Stderr = os.Stderr, os.Stderr
+		if err := build.Run(); err != nil {
+			fmt.Fprintln(os.Stderr, "building gatehouse:", err)
 			return 1
 		}
 		return m.Run()

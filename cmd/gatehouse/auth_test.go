@@ -163,6 +163,7 @@ func TestLoginWithTokenRefusals(t *testing.T) {
 		{"revoked", revoked.Secret, nil, 1, "was revoked; run: gatehouse auth login -s"},
 		{"with --scopes", good.Secret, []string{"--scopes", "a"}, 2, "--scopes is for the device login"},
 		{"with --no-browser", good.Secret, []string{"--no-browser"}, 2, "--no-browser is for the device login"},
+		{"token as an argument", "", []string{good.Secret}, 2, "takes no arguments: give the server with -s HOST, and pipe a token to --with-token"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -173,6 +174,9 @@ func TestLoginWithTokenRefusals(t *testing.T) {
 				t.Fatalf("exit %d, want %d; stderr: %s", r.code, tt.code, r.stderr)
 			}
 			assertContains(t, "stderr", r.stderr, tt.wantErr)
+			for _, secret := range []string{good.Secret, expired.Secret, revoked.Secret} {
+				assertNoSecret(t, secret, r)
+			}
 			if _, err := os.Stat(e.hostsPath()); err == nil {
 				t.Fatal("a refused token was stored")
 			}

@@ -45,7 +45,7 @@ with the server, and stored.`,
 		Example: `  gatehouse auth login -s example.com
   gatehouse auth login -s localhost:8080 --no-browser --scopes wiki:read,papers:read
   gatehouse auth login -s example.com --with-token < token.txt`,
-		Args: noArgs,
+		Args: loginArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if o.withToken {
 				for _, name := range []string{"no-browser", "scopes", "expires-days", "token-name", "timeout"} {
@@ -119,6 +119,16 @@ func (a *app) login(ctx context.Context, o loginOptions) error {
 	a.printLogin(key, entry)
 	if previous != nil && previous.Token != "" && previous.Token != entry.Token {
 		a.warnf("this replaced the token %s, which stays valid on the server until it expires or is revoked there", previous.Hint())
+	}
+	return nil
+}
+
+// loginArgs refuses arguments with the two things they usually are: a
+// server given without -s, or a token, which is never read from the
+// command line (and so is not echoed back either).
+func loginArgs(_ *cobra.Command, args []string) error {
+	if len(args) > 0 {
+		return usageError{fmt.Errorf("'%s auth login' takes no arguments: give the server with -s HOST, and pipe a token to --with-token (never on the command line)", cliName)}
 	}
 	return nil
 }

@@ -184,10 +184,12 @@ func (a *app) warnf(format string, args ...any) {
 	fmt.Fprintf(a.stderr, "! "+format+"\n", args...)
 }
 
-// noArgs refuses arguments as a usage error.
-func noArgs(_ *cobra.Command, args []string) error {
+// noArgs refuses arguments as a usage error. It never repeats them: the
+// stray argument may be a token pasted on the command line, which must not
+// be echoed into a terminal log or CI output as well.
+func noArgs(cmd *cobra.Command, args []string) error {
 	if len(args) > 0 {
-		return usageError{fmt.Errorf("unexpected argument %q", args[0])}
+		return usageError{fmt.Errorf("'%s' takes no arguments (got %d)", cmd.CommandPath(), len(args))}
 	}
 	return nil
 }
