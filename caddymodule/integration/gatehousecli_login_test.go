@@ -142,7 +142,9 @@ func TestGatehouseCLIDeviceLogin(t *testing.T) {
 	}
 
 	h.assertNeverPrinted(tok, tok[len("qat_"):])
-	g.assertNotLogged(tok, cliPassword)
+	// With the README's access-log filter, the user code (in the deep
+	// link, the login redirect and its Location) is logged nowhere either.
+	g.assertNotLogged(tok, cliPassword, p.userCode, strings.ReplaceAll(p.userCode, "-", ""))
 }
 
 // TestGatehouseCLIBrowserChoicesWin: what the person chooses on the
@@ -210,10 +212,9 @@ func TestGatehouseCLIBrowserChoicesWin(t *testing.T) {
 	if !strings.Contains(res.stderr, warning) || !strings.Contains(res.stdout, `"path":"/api/papers/1"`) {
 		t.Errorf("api with a token ending within a week:\n%v\nwant the warning %q", res, warning)
 	}
-	// (The 403 carries no Gatehouse-Token-Expiration today, so the
-	// warning is only checked on the allowed call above.)
+	// A refusal carries the expiry too, so the warning comes with it.
 	res = h.run(nil, "api", "-X", "POST", "-d", `{"title":"On Gates"}`, "/api/papers/1")
-	if res.code != 1 || !strings.Contains(res.stderr, "lacks scope papers:write") {
+	if res.code != 1 || !strings.Contains(res.stderr, "lacks scope papers:write") || !strings.Contains(res.stderr, warning) {
 		t.Errorf("api beyond the browser's scopes:\n%v", res)
 	}
 	if res := h.mustRun(nil, "auth", "status"); !strings.Contains(res.stdout, "expires in 3 days") {

@@ -195,6 +195,10 @@ http://127.0.0.1:%d {
 					delete user_code
 					delete next
 				}
+				resp_headers>Location query {
+					delete user_code
+					delete next
+				}
 			}
 		}
 	}
