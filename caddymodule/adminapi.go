@@ -252,30 +252,18 @@ func viewToken(p *authstore.PAT, login string, now time.Time) tokenView {
 
 func (a *App) adminListTokens(w http.ResponseWriter, r *http.Request) error {
 	a.store.FlushTouches()
-	userID := ""
-	if login := r.URL.Query().Get("user"); login != "" {
-		u, err := a.store.UserByLogin(login)
-		if err != nil {
-			return err
-		}
-		userID = u.ID
+	userID, err := a.queryUser(r)
+	if err != nil {
+		return err
 	}
 	pats, err := a.store.PATs(userID)
 	if err != nil {
 		return err
 	}
-	logins := map[string]string{}
 	out := make([]tokenView, 0, len(pats))
 	now := time.Now()
 	for _, p := range pats {
-		login, ok := logins[p.UserID]
-		if !ok {
-			if u, err := a.store.User(p.UserID); err == nil {
-				login = u.Login
-			}
-			logins[p.UserID] = login
-		}
-		out = append(out, viewToken(p, login, now))
+		out = append(out, viewToken(p, a.loginOf(p.UserID), now))
 	}
 	writeJSON(w, http.StatusOK, out)
 	return nil
@@ -323,22 +311,14 @@ func (a *App) adminRevokeToken(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	a.logger.Info("token revoked", zap.String("token_id", p.ID), zap.String("by", "admin"))
-	login := ""
-	if u, err := a.store.User(p.UserID); err == nil {
-		login = u.Login
-	}
-	writeJSON(w, http.StatusOK, viewToken(p, login, time.Now()))
+	writeJSON(w, http.StatusOK, viewToken(p, a.loginOf(p.UserID), time.Now()))
 	return nil
 }
 
 func (a *App) adminAudit(w http.ResponseWriter, r *http.Request) error {
-	userID := ""
-	if login := r.URL.Query().Get("user"); login != "" {
-		u, err := a.store.UserByLogin(login)
-		if err != nil {
-			return err
-		}
-		userID = u.ID
+	userID, err := a.queryUser(r)
+	if err != nil {
+		return err
 	}
 	limit := 100
 	if s := r.URL.Query().Get("limit"); s != "" {
@@ -375,6 +355,29 @@ func (a *App) adminCheck(w http.ResponseWriter, _ *http.Request) error {
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"store": a.store.Path(), "problems": problems})
 	return nil
+}
+
+// queryUser resolves an admin listing's optional ?user=<login> filter to
+// a user id; "" means every user.
+func (a *App) queryUser(r *http.Request) (string, error) {
+	login := r.URL.Query().Get("user")
+	if login == "" {
+		return "", nil
+	}
+	u, err := a.store.UserByLogin(login)
+	if err != nil {
+		return "", err
+	}
+	return u.ID, nil
+}
+
+// loginOf is the login of user id for listings ("" if it is gone); the
+// user cache makes repeated owners cheap.
+func (a *App) loginOf(id string) string {
+	if u, err := a.store.User(id); err == nil {
+		return u.Login
+	}
+	return ""
 }
 
 func sortedNames(m map[string]config.Tier) []string {

@@ -130,30 +130,18 @@ func viewSession(s *authstore.Session, login string, now time.Time) sessionView 
 
 func (a *App) adminListSessions(w http.ResponseWriter, r *http.Request) error {
 	a.store.FlushTouches()
-	userID := ""
-	if login := r.URL.Query().Get("user"); login != "" {
-		u, err := a.store.UserByLogin(login)
-		if err != nil {
-			return err
-		}
-		userID = u.ID
+	userID, err := a.queryUser(r)
+	if err != nil {
+		return err
 	}
 	list, err := a.store.Sessions(userID)
 	if err != nil {
 		return err
 	}
 	out := make([]sessionView, 0, len(list))
-	logins := map[string]string{}
 	now := time.Now()
 	for _, s := range list {
-		login, ok := logins[s.UserID]
-		if !ok {
-			if u, err := a.store.User(s.UserID); err == nil {
-				login = u.Login
-			}
-			logins[s.UserID] = login
-		}
-		out = append(out, viewSession(s, login, now))
+		out = append(out, viewSession(s, a.loginOf(s.UserID), now))
 	}
 	writeJSON(w, http.StatusOK, out)
 	return nil
@@ -164,10 +152,7 @@ func (a *App) adminRevokeSession(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	login := ""
-	if u, err := a.store.User(s.UserID); err == nil {
-		login = u.Login
-	}
+	login := a.loginOf(s.UserID)
 	a.logger.Info("session revoked", zap.String("session", s.ID), zap.String("user", login), zap.String("by", "admin"))
 	writeJSON(w, http.StatusOK, viewSession(s, login, time.Now()))
 	return nil
