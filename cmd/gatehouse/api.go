@@ -64,11 +64,7 @@ func (a *app) api(ctx context.Context, o apiOptions, path string, hasData bool) 
 	if err != nil {
 		return err
 	}
-	store, err := a.store()
-	if err != nil {
-		return err
-	}
-	hf, err := store.Load()
+	_, hf, err := a.loadHosts()
 	if err != nil {
 		return err
 	}

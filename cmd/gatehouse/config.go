@@ -74,11 +74,7 @@ func (a *app) setServer(cmd *cobra.Command, server string) error {
 
 // getServer runs `config get server`: the chosen default, or nothing.
 func (a *app) getServer() error {
-	store, err := a.store()
-	if err != nil {
-		return err
-	}
-	hf, err := store.Load()
+	_, hf, err := a.loadHosts()
 	if err != nil {
 		return err
 	}

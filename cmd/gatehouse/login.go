@@ -74,13 +74,9 @@ with the server, and stored.`,
 
 // login runs `auth login`.
 func (a *app) login(ctx context.Context, o loginOptions) error {
-	store, err := a.store()
-	if err != nil {
-		return err
-	}
 	// Read the file first: a login whose token cannot be stored should
 	// fail before the user approves anything.
-	hf, err := store.Load()
+	store, hf, err := a.loadHosts()
 	if err != nil {
 		return err
 	}

@@ -28,11 +28,7 @@ server until it expires or is revoked there.`,
 
 // logout runs `auth logout`.
 func (a *app) logout(ctx context.Context, server string) error {
-	store, err := a.store()
-	if err != nil {
-		return err
-	}
-	hf, err := store.Load()
+	store, hf, err := a.loadHosts()
 	if err != nil {
 		return err
 	}

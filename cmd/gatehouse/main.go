@@ -170,6 +170,19 @@ func (a *app) store() (*client.Store, error) {
 	return client.NewStore(path), nil
 }
 
+// loadHosts opens hosts.yml and reads it.
+func (a *app) loadHosts() (*client.Store, *client.HostsFile, error) {
+	store, err := a.store()
+	if err != nil {
+		return nil, nil, err
+	}
+	hf, err := store.Load()
+	if err != nil {
+		return nil, nil, err
+	}
+	return store, hf, nil
+}
+
 // client returns a client for a host and its stored entry (nil for none).
 func (a *app) client(key string, h *client.Host) *client.Client {
 	c := client.ForHost(key, h)

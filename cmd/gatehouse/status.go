@@ -38,11 +38,7 @@ type hostStatus struct {
 
 // status runs `auth status`.
 func (a *app) status(ctx context.Context, server string) error {
-	store, err := a.store()
-	if err != nil {
-		return err
-	}
-	hf, err := store.Load()
+	_, hf, err := a.loadHosts()
 	if err != nil {
 		return err
 	}
