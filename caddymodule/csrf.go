@@ -15,7 +15,7 @@ var crossOrigin = http.NewCrossOriginProtection()
 // both Gatehouse's endpoints and the proxied routes, so the upstream gets
 // the same protection. Requests authenticated only by a Bearer header
 // cannot be forged this way and are not checked.
-func (a *App) checkCrossOrigin(r *http.Request, _ *Identity) *denial {
+func (a *App) checkCrossOrigin(r *http.Request) *denial {
 	if !hasSessionCookie(r) {
 		return nil
 	}

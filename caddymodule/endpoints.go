@@ -156,7 +156,7 @@ func (h *Handler) serveEndpoint(w http.ResponseWriter, r *http.Request, ep *endp
 	if id == nil {
 		id = anonymous
 	}
-	if d := h.app.checkCrossOrigin(r, id); d != nil {
+	if d := h.app.checkCrossOrigin(r); d != nil {
 		return h.refuse(w, r, d, id, -1)
 	}
 	if !ep.ownLimit {

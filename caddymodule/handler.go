@@ -88,7 +88,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyht
 	if d != nil {
 		return h.refuse(w, r, d, id, rule.Index)
 	}
-	if d := h.app.checkCrossOrigin(r, id); d != nil {
+	if d := h.app.checkCrossOrigin(r); d != nil {
 		return h.refuse(w, r, d, id, rule.Index)
 	}
 	if d := h.app.limit(w, r, id, rule.Limit); d != nil {

@@ -77,9 +77,12 @@ type Global struct {
 // Tier is a rate-limit policy: Rate is "count/window" ("600/1m"); Burst
 // is the largest instantaneous burst (0: the count).
 type Tier struct {
-	Name  string `json:"name"`
-	Rate  string `json:"rate"`
-	Burst int    `json:"burst,omitempty"`
+	// Name is the tier's name, as users and RateLimit headers carry it.
+	Name string `json:"name"`
+	// Rate is "count/window", e.g. "600/1m".
+	Rate string `json:"rate"`
+	// Burst is the largest instantaneous burst. Default: the count.
+	Burst int `json:"burst,omitempty"`
 }
 
 // Registration is open agent registration (POST /v1/auth/register).
@@ -97,7 +100,9 @@ type Registration struct {
 // ResourceType is a kind of resource with ordered roles ("project":
 // read < edit < manage).
 type ResourceType struct {
-	Name  string   `json:"name"`
+	// Name is the type, as rules and memberships name it ("project").
+	Name string `json:"name"`
+	// Roles are ordered lowest first ("read", "edit", "manage").
 	Roles []string `json:"roles"`
 }
 

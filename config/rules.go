@@ -52,9 +52,12 @@ type Requirement struct {
 // Resource whose name is the path placeholder Param (default: the type's
 // name, as in /api/projects/{project}/*).
 type RoleRequirement struct {
+	// Resource is the resource type.
 	Resource string `json:"resource"`
-	Param    string `json:"param,omitempty"`
-	Min      string `json:"min"`
+	// Param is the path placeholder naming the resource. Default: Resource.
+	Param string `json:"param,omitempty"`
+	// Min is the lowest role that passes.
+	Min string `json:"min"`
 }
 
 // CompiledRule is a validated rule ready to match.
