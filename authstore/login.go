@@ -1,6 +1,7 @@
 package authstore
 
 import (
+	"context"
 	"errors"
 	"fmt"
 
@@ -14,8 +15,10 @@ import (
 // accounts exist. Only a caller who got everything right learns that the
 // account is disabled (ErrUserDisabled). Failures are recorded in the
 // audit trail as login.failed, with the account when it exists and never
-// the login as typed (people type passwords into login fields).
-func (s *Store) CheckLogin(login, password, code, ip string) (*User, error) {
+// the login as typed (people type passwords into login fields). The hash
+// waits for a slot only while ctx lasts; a full queue is ErrBusy, and
+// neither that nor a cancelled ctx is recorded as a failure.
+func (s *Store) CheckLogin(ctx context.Context, login, password, code, ip string) (*User, error) {
 	u, err := s.UserByLogin(login)
 	if err != nil && !errors.Is(err, ErrNotFound) {
 		return nil, err
@@ -24,7 +27,7 @@ func (s *Store) CheckLogin(login, password, code, ip string) (*User, error) {
 	if u != nil && u.PasswordHash != "" {
 		stored = u.PasswordHash
 	}
-	ok, err := verifyPassword(stored, password)
+	ok, err := verifyPassword(ctx, stored, password)
 	if err != nil {
 		return nil, fmt.Errorf("check password: %w", err)
 	}

@@ -1,6 +1,7 @@
 package authstore
 
 import (
+	"context"
 	"crypto/rand"
 	"crypto/subtle"
 	"encoding/base64"
@@ -9,6 +10,7 @@ import (
 	"runtime"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"unicode/utf8"
 
 	"golang.org/x/crypto/argon2"
@@ -42,10 +44,58 @@ const (
 // wrong, or whether the account exists, is never told.
 var ErrBadCredentials = errors.New("incorrect login, password or one-time code")
 
-// hashSlots bounds concurrent password hashes: each argon2id hash holds
+// ErrBusy means that too many password checks are already waiting for a
+// hashing slot: the caller answers 503 with Retry-After instead of joining
+// an unbounded queue.
+var ErrBusy = errors.New("too many password checks in progress")
+
+// hashWaitersPerSlot bounds the queue for hashing slots: at about 60 ms a
+// hash, 16 waiters per slot wait at most about a second. Beyond that a
+// burst of logins is refused rather than piling up goroutines and
+// requests that their clients have long given up on.
+const hashWaitersPerSlot = 16
+
+// hashes bounds concurrent password hashes: each argon2id hash holds
 // argonMemory of RAM, so a burst of logins must queue rather than exhaust
-// memory.
-var hashSlots = make(chan struct{}, max(2, runtime.GOMAXPROCS(0)))
+// memory, and the queue is bounded too.
+var hashes = newHashQueue(max(2, runtime.GOMAXPROCS(0)), hashWaitersPerSlot)
+
+// hashQueue is a counting semaphore with a bounded, context-aware queue.
+type hashQueue struct {
+	slots      chan struct{}
+	waiting    atomic.Int64
+	maxWaiting int64
+}
+
+func newHashQueue(slots, waitersPerSlot int) *hashQueue {
+	return &hashQueue{slots: make(chan struct{}, slots), maxWaiting: int64(slots * waitersPerSlot)}
+}
+
+// acquire takes a slot, waiting while ctx lasts; a full queue is ErrBusy
+// at once. The caller releases the slot when its hash is done.
+func (q *hashQueue) acquire(ctx context.Context) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	select {
+	case q.slots <- struct{}{}:
+		return nil
+	default:
+	}
+	if q.waiting.Add(1) > q.maxWaiting {
+		q.waiting.Add(-1)
+		return ErrBusy
+	}
+	defer q.waiting.Add(-1)
+	select {
+	case q.slots <- struct{}{}:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+func (q *hashQueue) release() { <-q.slots }
 
 // CheckPasswordPolicy reports whether a new password is acceptable: 8 to
 // 1024 bytes of valid UTF-8.
@@ -62,8 +112,16 @@ func CheckPasswordPolicy(pw string) error {
 }
 
 // HashPassword returns the argon2id hash of pw in PHC string format
-// ($argon2id$v=19$m=…,t=…,p=…$salt$hash).
+// ($argon2id$v=19$m=…,t=…,p=…$salt$hash). It is HashPasswordContext
+// without a deadline, for commands and tests.
 func HashPassword(pw string) (string, error) {
+	return HashPasswordContext(context.Background(), pw)
+}
+
+// HashPasswordContext is HashPassword for a request: it waits for a
+// hashing slot only while ctx lasts, and fails with ErrBusy when too many
+// hashes are queued already.
+func HashPasswordContext(ctx context.Context, pw string) (string, error) {
 	if err := CheckPasswordPolicy(pw); err != nil {
 		return "", err
 	}
@@ -71,9 +129,11 @@ func HashPassword(pw string) (string, error) {
 	if _, err := rand.Read(salt); err != nil {
 		return "", fmt.Errorf("password salt: %w", err)
 	}
-	hashSlots <- struct{}{}
+	if err := hashes.acquire(ctx); err != nil {
+		return "", fmt.Errorf("hash password: %w", err)
+	}
 	key := argon2.IDKey([]byte(pw), salt, argonTime, argonMemory, argonThreads, argonKeyLen)
-	<-hashSlots
+	hashes.release()
 	b64 := base64.RawStdEncoding
 	return fmt.Sprintf("$argon2id$v=%d$m=%d,t=%d,p=%d$%s$%s",
 		argon2.Version, argonMemory, argonTime, argonThreads, b64.EncodeToString(salt), b64.EncodeToString(key)), nil
@@ -133,15 +193,18 @@ func isBcrypt(s string) bool {
 }
 
 // verifyPassword reports whether pw matches the stored hash, in constant
-// time with respect to the hash's content.
-func verifyPassword(stored, pw string) (bool, error) {
+// time with respect to the hash's content. It waits for a hashing slot
+// while ctx lasts (ErrBusy when the queue is full).
+func verifyPassword(ctx context.Context, stored, pw string) (bool, error) {
 	if len(pw) > maxPasswordLen {
 		return false, nil
 	}
 	if isBcrypt(stored) {
-		hashSlots <- struct{}{}
+		if err := hashes.acquire(ctx); err != nil {
+			return false, err
+		}
 		err := bcrypt.CompareHashAndPassword([]byte(stored), []byte(pw))
-		<-hashSlots
+		hashes.release()
 		switch {
 		case err == nil:
 			return true, nil
@@ -154,9 +217,11 @@ func verifyPassword(stored, pw string) (bool, error) {
 	if err != nil {
 		return false, err
 	}
-	hashSlots <- struct{}{}
+	if err := hashes.acquire(ctx); err != nil {
+		return false, err
+	}
 	key := argon2.IDKey([]byte(pw), h.salt, h.time, h.memory, h.threads, uint32(len(h.key)))
-	<-hashSlots
+	hashes.release()
 	return subtle.ConstantTimeCompare(key, h.key) == 1, nil
 }
 

@@ -1,6 +1,7 @@
 package authstore
 
 import (
+	"context"
 	"errors"
 	"strings"
 	"testing"
@@ -21,7 +22,7 @@ func TestHashPassword(t *testing.T) {
 		t.Fatal(err)
 	}
 	for pw, want := range map[string]bool{"correct horse battery": true, "correct horse batterY": false, "": false} {
-		if ok, err := verifyPassword(h, pw); err != nil || ok != want {
+		if ok, err := verifyPassword(context.Background(), h, pw); err != nil || ok != want {
 			t.Errorf("verify %q = %v, %v", pw, ok, err)
 		}
 	}
@@ -63,7 +64,7 @@ func TestValidatePasswordHash(t *testing.T) {
 			t.Errorf("%.40q: %v", h, err)
 		}
 	}
-	if ok, err := verifyPassword(string(bc), "imported password"); !ok || err != nil {
+	if ok, err := verifyPassword(context.Background(), string(bc), "imported password"); !ok || err != nil {
 		t.Errorf("bcrypt verify: %v %v", ok, err)
 	}
 }
@@ -81,7 +82,7 @@ func TestCheckLogin(t *testing.T) {
 		t.Fatal("a malformed hash was stored")
 	}
 
-	if u, err := s.CheckLogin("ALICE", "alice's password", "", "192.0.2.1"); err != nil || u.ID != alice.ID {
+	if u, err := s.CheckLogin(context.Background(), "ALICE", "alice's password", "", "192.0.2.1"); err != nil || u.ID != alice.ID {
 		t.Fatalf("good login: %v", err)
 	}
 	failures := []struct{ login, pw string }{
@@ -92,7 +93,7 @@ func TestCheckLogin(t *testing.T) {
 		{"alice", strings.Repeat("x", 5000)},
 	}
 	for _, f := range failures {
-		if _, err := s.CheckLogin(f.login, f.pw, "", "192.0.2.1"); !errors.Is(err, ErrBadCredentials) || err.Error() != ErrBadCredentials.Error() {
+		if _, err := s.CheckLogin(context.Background(), f.login, f.pw, "", "192.0.2.1"); !errors.Is(err, ErrBadCredentials) || err.Error() != ErrBadCredentials.Error() {
 			t.Errorf("%s/%.10s: %v", f.login, f.pw, err)
 		}
 	}
@@ -111,10 +112,10 @@ func TestCheckLogin(t *testing.T) {
 	}
 
 	s.UpdateUser("alice", AdminActor, "disabled", func(u *User) error { u.Disabled = true; return nil })
-	if _, err := s.CheckLogin("alice", "alice's password", "", ""); !errors.Is(err, ErrUserDisabled) {
+	if _, err := s.CheckLogin(context.Background(), "alice", "alice's password", "", ""); !errors.Is(err, ErrUserDisabled) {
 		t.Errorf("disabled: %v", err)
 	}
-	if _, err := s.CheckLogin("alice", "wrong", "", ""); !errors.Is(err, ErrBadCredentials) {
+	if _, err := s.CheckLogin(context.Background(), "alice", "wrong", "", ""); !errors.Is(err, ErrBadCredentials) {
 		t.Errorf("disabled, wrong password: %v", err)
 	}
 }
@@ -131,7 +132,7 @@ func TestUnknownLoginCostsAHash(t *testing.T) {
 		best := time.Hour
 		for range 3 {
 			start := time.Now()
-			s.CheckLogin(login, "guess guess", "", "")
+			s.CheckLogin(context.Background(), login, "guess guess", "", "")
 			best = min(best, time.Since(start))
 		}
 		return best

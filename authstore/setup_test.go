@@ -1,6 +1,7 @@
 package authstore
 
 import (
+	"context"
 	"errors"
 	"strings"
 	"testing"
@@ -44,7 +45,7 @@ func TestSetupGrant(t *testing.T) {
 	if err != nil || u.Login != "root" || u.Scopes != nil || u.PasswordHash != h {
 		t.Fatalf("use: %v %+v", err, u)
 	}
-	if _, err := s.CheckLogin("root", "first admin password", "", ""); err != nil {
+	if _, err := s.CheckLogin(context.Background(), "root", "first admin password", "", ""); err != nil {
 		t.Fatalf("first admin cannot log in: %v", err)
 	}
 	if _, err := s.UseSetupGrant(tok, NewUser{Login: "root2"}, h, Actor{Kind: "user"}); !errors.Is(err, ErrSetupUnavailable) {

@@ -1,6 +1,7 @@
 package authstore
 
 import (
+	"context"
 	"errors"
 	"net/url"
 	"testing"
@@ -37,7 +38,7 @@ func TestTOTP(t *testing.T) {
 		return cd
 	}
 	login := func(code string) error {
-		_, err := s.CheckLogin("alice", "alice's password", code, "")
+		_, err := s.CheckLogin(context.Background(), "alice", "alice's password", code, "")
 		return err
 	}
 	if err := login(""); !errors.Is(err, ErrBadCredentials) {

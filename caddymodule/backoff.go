@@ -5,12 +5,19 @@ import (
 	"time"
 )
 
-// Login backoff: after a few free failures, each further failure locks the
-// key for twice as long as the last, up to a cap. Keys are accounts (so a
-// botnet cannot spread guesses over IPs) and client IPs (so one client
-// cannot spread guesses over accounts). A locked key is refused before any
+// Login backoff: a key may fail a few times freely; the failure that uses
+// up its free failures locks it, and each further failure locks it for
+// twice as long as the last, up to a cap. Keys are accounts (so a botnet
+// cannot spread guesses over IPs) and client IPs (so one client cannot
+// spread guesses over accounts). A locked key is refused before any
 // password hashing, so a guesser costs the server nothing. At the cap an
 // account gets about 100 guesses a day, whoever guesses.
+//
+// Checking the lock and counting the failure are one step (begin): an
+// attempt is counted as a failure before its password is hashed, and
+// settled afterwards. Were the check and the count apart, a burst of
+// concurrent guesses would all pass the check before the first failure
+// was counted, and all be hashed.
 const (
 	accountFreeFailures = 5
 	ipFreeFailures      = 20 // several users may share an IP (NAT)
@@ -25,12 +32,14 @@ const (
 
 // loginBackoff counts failed logins per key, for the whole process (keys
 // carry the store path, so two stores in one process do not mix).
-var loginBackoff = &backoff{m: map[string]*failures{}}
+var loginBackoff = newBackoff()
 
 type backoff struct {
 	mu sync.Mutex
 	m  map[string]*failures
 }
+
+func newBackoff() *backoff { return &backoff{m: map[string]*failures{}} }
 
 type failures struct {
 	n     int
@@ -38,50 +47,128 @@ type failures struct {
 	until time.Time
 }
 
-// wait reports how long the keys stay locked (0: not locked).
-func (b *backoff) wait(now time.Time, keys ...string) time.Duration {
+// limit is a key an attempt is charged to, and how many failures the key
+// may have before it is locked.
+type limit struct {
+	key  string
+	free int
+}
+
+// attempt is a begun attempt: until it is settled otherwise, it counts as
+// a failure of each of its keys.
+type attempt struct {
+	b     *backoff
+	marks []mark
+}
+
+// mark is what an attempt did to one key, so that a refund undoes exactly
+// that.
+type mark struct {
+	key string
+	f   *failures
+	// prev is the key's lock before the attempt; set is the lock the
+	// attempt's provisional failure imposed (zero: none).
+	prev, set time.Time
+}
+
+// begin starts an attempt on the given keys in one step under the lock: if
+// any key is locked it counts nothing and reports how long the lock lasts;
+// otherwise it counts the attempt as a failure of every key (locking a key
+// whose free failures it uses up) and returns the attempt. A failed
+// attempt needs nothing more; a successful one or one that never reached
+// the check is settled with clear or refund.
+func (b *backoff) begin(now time.Time, limits ...limit) (*attempt, time.Duration) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	var longest time.Duration
-	for _, k := range keys {
-		if f, ok := b.m[k]; ok && f.until.After(now) {
+	for _, l := range limits {
+		if f, ok := b.m[l.key]; ok && f.until.After(now) {
 			longest = max(longest, f.until.Sub(now))
 		}
 	}
-	return longest
+	if longest > 0 {
+		return nil, longest
+	}
+	a := &attempt{b: b, marks: make([]mark, 0, len(limits))}
+	for _, l := range limits {
+		f := b.entry(now, l.key)
+		m := mark{key: l.key, f: f, prev: f.until}
+		f.n++
+		f.last = now
+		if over := f.n - l.free; over >= 0 {
+			f.until = now.Add(lockFor(over))
+			m.set = f.until
+		}
+		a.marks = append(a.marks, m)
+	}
+	return a, 0
 }
 
-// fail records a failure of key, which may fail free times before it is
-// locked.
-func (b *backoff) fail(now time.Time, key string, free int) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
+// lockFor is the lock after the failure that is over failures past the
+// free ones: 1s, 2s, 4s… up to backoffCap.
+func lockFor(over int) time.Duration {
+	if over < 20 && backoffBase<<over < backoffCap {
+		return backoffBase << over
+	}
+	return backoffCap
+}
+
+// entry returns key's counter, starting afresh when it was forgotten.
+// Called with mu held.
+func (b *backoff) entry(now time.Time, key string) *failures {
 	f, ok := b.m[key]
-	if !ok || now.Sub(f.last) > backoffForget {
-		if !ok && len(b.m) >= backoffMaxKeys {
-			b.evict(now)
-		}
-		f = &failures{}
-		b.m[key] = f
+	if ok && now.Sub(f.last) <= backoffForget {
+		return f
 	}
-	f.n++
-	f.last = now
-	if over := f.n - free; over > 0 {
-		d := backoffCap
-		if over <= 20 && backoffBase<<(over-1) < backoffCap {
-			d = backoffBase << (over - 1)
+	if !ok && len(b.m) >= backoffMaxKeys {
+		b.evict(now)
+	}
+	f = &failures{}
+	b.m[key] = f
+	return f
+}
+
+// clear forgets key's failures altogether: a successful login clears its
+// account. Not for IP keys: an attacker with one valid account must not be
+// able to reset the IP's count by logging into it.
+func (a *attempt) clear(key string) {
+	a.b.mu.Lock()
+	defer a.b.mu.Unlock()
+	for _, m := range a.marks {
+		if m.key == key && a.b.m[key] == m.f {
+			delete(a.b.m, key)
 		}
-		f.until = now.Add(d)
 	}
 }
 
-// succeed forgets key's failures (a successful login clears its account,
-// not its IP: an attacker with one valid account must not be able to
-// reset the IP's count by logging into it).
-func (b *backoff) succeed(key string) {
-	b.mu.Lock()
-	delete(b.m, key)
-	b.mu.Unlock()
+// refund takes back the attempt's provisional failure of key: the attempt
+// turned out not to be a failure (a successful login, for its IP, so that
+// people behind one NAT do not use up each other's free failures), or
+// never reached the check (the server was busy). A lock the attempt
+// imposed is lifted unless a later failure has replaced it.
+func (a *attempt) refund(key string) {
+	a.b.mu.Lock()
+	defer a.b.mu.Unlock()
+	for i, m := range a.marks {
+		if m.key != key || m.f == nil || a.b.m[key] != m.f {
+			continue
+		}
+		a.marks[i].f = nil // once only
+		m.f.n--
+		if !m.set.IsZero() && m.f.until.Equal(m.set) {
+			m.f.until = m.prev
+		}
+		if m.f.n <= 0 {
+			delete(a.b.m, key)
+		}
+	}
+}
+
+// refundAll refunds every key of the attempt.
+func (a *attempt) refundAll() {
+	for _, m := range a.marks {
+		a.refund(m.key)
+	}
 }
 
 // evict makes room: forgotten keys first, then unlocked ones. Called with

@@ -79,7 +79,7 @@ const (
 )
 
 // deviceBackoff counts wrong user codes, apart from failed logins.
-var deviceBackoff = &backoff{m: map[string]*failures{}}
+var deviceBackoff = newBackoff()
 
 // devicePageData is the device page's Data.
 type devicePageData struct {
@@ -161,19 +161,22 @@ func (h *Handler) serveDevice(w http.ResponseWriter, r *http.Request, id *Identi
 
 // findDeviceGrant looks a typed code up, counting a wrong one against the
 // session and the client IP; a code that is unknown, expired or already
-// used says so plainly.
+// used says so plainly. The lookup is counted as a wrong code before it
+// is made and refunded when the code exists (see backoff.begin), so
+// concurrent guesses cannot slip past the lock.
 func (h *Handler) findDeviceGrant(r *http.Request, id *Identity, code string) (*authstore.DeviceGrant, int, *message) {
 	now := time.Now()
-	keys := []string{"sid:" + id.Session.ID, "ip:" + clientIP(r)}
-	if wait := deviceBackoff.wait(now, keys...); wait > 0 {
+	at, wait := deviceBackoff.begin(now,
+		limit{"sid:" + id.Session.ID, deviceSessionFreeFailures}, limit{"ip:" + clientIP(r), deviceIPFreeFailures})
+	if at == nil {
 		return nil, http.StatusTooManyRequests, msg("device.err_throttled", int(wait.Round(time.Second)/time.Second)+1)
 	}
 	g, err := h.app.store.DeviceGrantByUserCode(code)
-	switch {
-	case errors.Is(err, authstore.ErrNotFound):
-		deviceBackoff.fail(now, keys[0], deviceSessionFreeFailures)
-		deviceBackoff.fail(now, keys[1], deviceIPFreeFailures)
+	if errors.Is(err, authstore.ErrNotFound) {
 		return nil, http.StatusNotFound, msg("device.err_unknown")
+	}
+	at.refundAll() // not a wrong guess
+	switch {
 	case err != nil:
 		h.logger.Error("looking up a device grant", zap.Error(err))
 		return nil, http.StatusInternalServerError, msg("common.server_error")

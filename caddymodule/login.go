@@ -1,6 +1,7 @@
 package caddymodule
 
 import (
+	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
@@ -35,6 +36,7 @@ func init() {
 		"login.submit":    "Sign in",
 		"login.failed":    "Incorrect login, password or one-time code.",
 		"login.disabled":  "This account is disabled.",
+		"login.busy":      "The server is busy. Try again in a moment.",
 	})
 	registerMessages("zh", map[string]string{
 		"login.title":     "登录",
@@ -45,6 +47,7 @@ func init() {
 		"login.submit":    "登录",
 		"login.failed":    "用户名、密码或一次性验证码不正确。",
 		"login.disabled":  "此账户已被停用。",
+		"login.busy":      "服务器繁忙，请稍后重试。",
 	})
 }
 
@@ -126,34 +129,46 @@ func loginMessage(d *denial) *message {
 		return msg("login.disabled")
 	case "login_failed":
 		return msg("login.failed")
+	case "server_busy":
+		return msg("login.busy")
 	}
 	return msg("common.server_error")
 }
 
 // checkPassword checks a login attempt (password form, CLI login) behind
 // the backoff: a locked account or IP is refused with 429 before any
-// hashing; a failure counts against both. Every failure has the same
-// message.
+// hashing, and the attempt is counted as a failure of both before the
+// hash (see backoff.begin), so a burst of guesses cannot slip past the
+// lock. Every failure has the same message; the TOTP code is checked in
+// the same attempt, so guessing codes costs the same. A busy server (the
+// hash queue is full) answers 503 and counts nothing.
 func (h *Handler) checkPassword(r *http.Request, login, password, code string) (*authstore.User, *denial) {
-	now := time.Now()
 	ip := clientIP(r)
 	acct, ipKey := h.backoffKey("login", strings.ToLower(strings.TrimSpace(login))), h.backoffKey("ip", ip)
-	if wait := loginBackoff.wait(now, acct, ipKey); wait > 0 {
+	at, wait := loginBackoff.begin(time.Now(), limit{acct, accountFreeFailures}, limit{ipKey, ipFreeFailures})
+	if at == nil {
 		return nil, throttled(wait)
 	}
-	u, err := h.app.store.CheckLogin(login, password, code, ip)
+	u, err := h.app.store.CheckLogin(r.Context(), login, password, code, ip)
 	switch {
 	case err == nil:
-		loginBackoff.succeed(acct)
+		at.clear(acct)
+		at.refund(ipKey)
 		return u, nil
 	case errors.Is(err, authstore.ErrBadCredentials):
-		loginBackoff.fail(now, acct, accountFreeFailures)
-		loginBackoff.fail(now, ipKey, ipFreeFailures)
+		// Already counted by begin.
 		return nil, &denial{status: http.StatusUnauthorized, code: "invalid_credentials",
 			message: authstore.ErrBadCredentials.Error(), challenge: true, reason: "login_failed"}
+	}
+	// Right credentials for a disabled account, or no check at all: not a
+	// failure to count.
+	at.refundAll()
+	switch {
 	case errors.Is(err, authstore.ErrUserDisabled):
 		return nil, &denial{status: http.StatusForbidden, code: "user_disabled", message: "this account is disabled",
 			reason: "user_disabled", subject: u.ID}
+	case errors.Is(err, authstore.ErrBusy), errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
+		return nil, busy()
 	}
 	h.logger.Error("checking login", zap.Error(err))
 	return nil, internalError()

@@ -77,6 +77,15 @@ func internalError() *denial {
 	return &denial{status: http.StatusInternalServerError, code: "server_error", message: "internal error", reason: "internal_error"}
 }
 
+// busy refuses a request the server has no capacity for right now (the
+// password-hash queue is full): 503 with Retry-After. Nothing is counted
+// against the caller.
+func busy() *denial {
+	return &denial{status: http.StatusServiceUnavailable, code: "temporarily_unavailable",
+		message: "the server is busy; try again in a moment", reason: "server_busy",
+		headers: http.Header{"Retry-After": {"1"}}}
+}
+
 // writeDenial is the one place that answers a refused request: the RFC 6750
 // challenge, Gatehouse-Accepted-Scopes, any extra headers, and a JSON body
 // {"error","message"}.

@@ -7,7 +7,6 @@ import (
 	"path/filepath"
 	"regexp"
 	"slices"
-	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -63,53 +62,6 @@ func TestSafeNext(t *testing.T) {
 		if got := h.safeNext(next); got != want {
 			t.Errorf("safeNext(%q) = %q, want %q", next, got, want)
 		}
-	}
-}
-
-func TestBackoff(t *testing.T) {
-	b := &backoff{m: map[string]*failures{}}
-	now := time.Unix(1_700_000_000, 0)
-	for range 3 {
-		b.fail(now, "k", 3)
-	}
-	if w := b.wait(now, "k"); w != 0 {
-		t.Fatalf("locked within the free failures: %v", w)
-	}
-	want := []time.Duration{time.Second, 2 * time.Second, 4 * time.Second, 8 * time.Second}
-	for _, d := range want {
-		b.fail(now, "k", 3)
-		if w := b.wait(now, "k", "other"); w != d {
-			t.Fatalf("lock %v, want %v", w, d)
-		}
-	}
-	for range 30 {
-		b.fail(now, "k", 3)
-	}
-	if w := b.wait(now, "k"); w != backoffCap {
-		t.Fatalf("lock %v, want the cap %v", w, backoffCap)
-	}
-	if w := b.wait(now.Add(backoffCap), "k"); w != 0 {
-		t.Fatalf("still locked after the cap: %v", w)
-	}
-	// A day without failures starts the count afresh.
-	b.fail(now.Add(backoffForget+time.Hour), "k", 3)
-	if w := b.wait(now.Add(backoffForget+time.Hour), "k"); w != 0 {
-		t.Fatalf("an old count was kept: %v", w)
-	}
-	b.succeed("k")
-	if _, ok := b.m["k"]; ok {
-		t.Error("succeed kept the key")
-	}
-}
-
-func TestBackoffIsBounded(t *testing.T) {
-	b := &backoff{m: map[string]*failures{}}
-	now := time.Unix(1_700_000_000, 0)
-	for i := range backoffMaxKeys + 1000 {
-		b.fail(now, "key"+strconv.Itoa(i), 5)
-	}
-	if len(b.m) > backoffMaxKeys || len(b.m) < backoffMaxKeys/2 {
-		t.Fatalf("%d keys, bound %d", len(b.m), backoffMaxKeys)
 	}
 }
 

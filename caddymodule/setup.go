@@ -1,6 +1,7 @@
 package caddymodule
 
 import (
+	"context"
 	"errors"
 	"net/http"
 	"sync"
@@ -31,6 +32,7 @@ func init() {
 		"setup.done_title":       "Setup complete",
 		"setup.done":             "This server already has accounts. Sign in instead.",
 		"setup.sign_in":          "Sign in",
+		"setup.busy":             "The server is busy. Try again in a moment.",
 	})
 	registerMessages("zh", map[string]string{
 		"setup.title":            "创建第一个管理员",
@@ -47,6 +49,7 @@ func init() {
 		"setup.done_title":       "设置已完成",
 		"setup.done":             "此服务器已有账户，请直接登录。",
 		"setup.sign_in":          "登录",
+		"setup.busy":             "服务器繁忙，请稍后重试。",
 	})
 }
 
@@ -115,8 +118,11 @@ func (h *Handler) serveSetup(w http.ResponseWriter, r *http.Request, id *Identit
 	if d != nil {
 		return h.refuse(w, r, d, id, -1)
 	}
-	now, ipKey := time.Now(), h.backoffKey("setup", clientIP(r))
-	if wait := loginBackoff.wait(now, ipKey); wait > 0 {
+	// A guess is counted before anything is checked (see backoff.begin),
+	// so a burst of guesses cannot slip past the lock.
+	ipKey := h.backoffKey("setup", clientIP(r))
+	at, wait := loginBackoff.begin(time.Now(), limit{ipKey, accountFreeFailures})
+	if at == nil {
 		d := throttled(wait)
 		w.Header().Set("Retry-After", d.headers.Get("Retry-After"))
 		data.Error = loginMessage(d)
@@ -126,8 +132,26 @@ func (h *Handler) serveSetup(w http.ResponseWriter, r *http.Request, id *Identit
 		data.Error = m
 		return h.render(w, r, id, page{status: status, name: "setup", title: "setup.title", narrow: true, data: data})
 	}
+	done := func(status int) error {
+		return h.render(w, r, id, page{status: status, name: "message", title: "setup.done_title", narrow: true,
+			data: messageData{Message: "setup.done", Link: h.Endpoints.Path("login"), LinkText: "setup.sign_in"}})
+	}
 	login, pw := params.Get("login"), params.Get("password")
 	data.Login = loginEcho(login)
+	// The token first: a wrong one costs no password hash.
+	switch err := a.store.CheckSetupToken(params.Get("setup_token")); {
+	case errors.Is(err, authstore.ErrBadCredentials), errors.Is(err, authstore.ErrExpired):
+		logDenial(h.logger, r, forbidden("setup_token", "wrong or expired setup token"), nil, -1)
+		return fail(http.StatusForbidden, msg("setup.err_token"))
+	case errors.Is(err, authstore.ErrSetupUnavailable):
+		at.refundAll()
+		return done(http.StatusConflict)
+	case err != nil:
+		at.refundAll()
+		h.logger.Error("checking the setup token", zap.Error(err))
+		return h.refuse(w, r, internalError(), id, -1)
+	}
+	at.refundAll() // the right token: not a guess
 	if _, err := authstore.NormalizeLogin(login); err != nil {
 		return fail(http.StatusBadRequest, msg("setup.err_login"))
 	}
@@ -137,8 +161,14 @@ func (h *Handler) serveSetup(w http.ResponseWriter, r *http.Request, id *Identit
 	if pw != params.Get("password_confirm") {
 		return fail(http.StatusBadRequest, msg("setup.err_mismatch"))
 	}
-	hash, err := authstore.HashPassword(pw)
-	if err != nil {
+	hash, err := authstore.HashPasswordContext(r.Context(), pw)
+	switch {
+	case errors.Is(err, authstore.ErrBusy), errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
+		d := busy()
+		logDenial(h.logger, r, d, nil, -1)
+		w.Header().Set("Retry-After", d.headers.Get("Retry-After"))
+		return fail(d.status, msg("setup.busy"))
+	case err != nil:
 		h.logger.Error("hashing the first password", zap.Error(err))
 		return h.refuse(w, r, internalError(), id, -1)
 	}
@@ -146,12 +176,11 @@ func (h *Handler) serveSetup(w http.ResponseWriter, r *http.Request, id *Identit
 		authstore.Actor{Kind: "user", IP: clientIP(r)})
 	switch {
 	case errors.Is(err, authstore.ErrBadCredentials), errors.Is(err, authstore.ErrExpired):
-		loginBackoff.fail(now, ipKey, accountFreeFailures)
+		// Expired (or replaced) since the check above.
 		logDenial(h.logger, r, forbidden("setup_token", "wrong or expired setup token"), nil, -1)
 		return fail(http.StatusForbidden, msg("setup.err_token"))
 	case errors.Is(err, authstore.ErrSetupUnavailable):
-		return h.render(w, r, id, page{status: http.StatusConflict, name: "message", title: "setup.done_title", narrow: true,
-			data: messageData{Message: "setup.done", Link: h.Endpoints.Path("login"), LinkText: "setup.sign_in"}})
+		return done(http.StatusConflict)
 	case err != nil:
 		h.logger.Error("first-admin setup", zap.Error(err))
 		return h.refuse(w, r, internalError(), id, -1)
