@@ -1,6 +1,7 @@
 package authstore
 
 import (
+	"bytes"
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/base64"
@@ -341,38 +342,66 @@ func (t *pollTracker) purge(cutoff time.Time) {
 }
 
 // purgeDeviceGrants drops grants finished or expired for longer than the
-// retention, with their user-code index entries.
+// retention, with their user-code index entries. It runs every minute and
+// there is usually nothing to drop, so it looks in a read transaction
+// first and takes the write lock (and an fsync) only when something is
+// stale; the write re-checks each record, so a grant changed in between
+// is left alone.
 func (s *Store) purgeDeviceGrants() error {
-	cutoff := s.now().Add(-deviceGrantRetention)
-	s.polls.purge(s.now())
-	return s.update("purge_device_grants", func(tx *bolt.Tx) error {
-		b, users := tx.Bucket(bucketDevice), tx.Bucket(bucketDeviceUsers)
-		var stale [][]byte
+	now := s.now()
+	s.polls.purge(now)
+	cutoff := now.Add(-deviceGrantRetention)
+	var grants, codes [][]byte
+	err := s.view("find_stale_device_grants", func(tx *bolt.Tx) error {
+		b := tx.Bucket(bucketDevice)
+		stale := map[string]bool{}
 		err := b.ForEach(func(k, v []byte) error {
-			var g DeviceGrant
-			if decodeJSON(v, &g) != nil || g.ExpiresAt.Before(cutoff) {
-				stale = append(stale, append([]byte(nil), k...))
+			if staleDeviceGrant(v, cutoff) {
+				grants = append(grants, bytes.Clone(k))
+				stale[string(k)] = true
 			}
 			return nil
 		})
-		if err != nil || len(stale) == 0 {
+		if err != nil {
 			return err
 		}
-		for _, k := range stale {
-			if err := b.Delete(k); err != nil {
-				return err
+		return tx.Bucket(bucketDeviceUsers).ForEach(func(k, dk []byte) error {
+			if stale[string(dk)] || b.Get(dk) == nil {
+				codes = append(codes, bytes.Clone(k))
+			}
+			return nil
+		})
+	})
+	if err != nil || len(grants)+len(codes) == 0 {
+		return err
+	}
+	return s.update("purge_device_grants", func(tx *bolt.Tx) error {
+		b, users := tx.Bucket(bucketDevice), tx.Bucket(bucketDeviceUsers)
+		for _, k := range grants {
+			if v := b.Get(k); v != nil && staleDeviceGrant(v, cutoff) {
+				if err := b.Delete(k); err != nil {
+					return err
+				}
 			}
 		}
-		c := users.Cursor()
-		for k, v := c.First(); k != nil; k, v = c.Next() {
-			if b.Get(v) == nil {
-				if err := c.Delete(); err != nil {
+		for _, k := range codes {
+			if dk := users.Get(k); dk != nil && b.Get(dk) == nil {
+				if err := users.Delete(k); err != nil {
 					return err
 				}
 			}
 		}
 		return nil
 	})
+}
+
+// staleDeviceGrant reports whether the stored grant v expired before
+// cutoff; an unreadable record is stale too.
+func staleDeviceGrant(v []byte, cutoff time.Time) bool {
+	var g struct {
+		ExpiresAt time.Time `json:"expires_at"`
+	}
+	return decodeJSON(v, &g) != nil || g.ExpiresAt.Before(cutoff)
 }
 
 func userCodeKey(code string) TokenHash {

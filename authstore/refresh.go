@@ -46,8 +46,14 @@ type RefreshToken struct {
 	// Successor is the plaintext of the token that replaced this one,
 	// sealed with AES-256-GCM under a key derived from this token, which
 	// the store never holds. Only a caller presenting this token can open
-	// it, inside the grace window; it is wiped after the window.
+	// it, and only inside the grace window. Once the window is over the
+	// store's housekeeping wipes it, within a minute (see
+	// wipeDueSuccessors), so no copy of a live refresh token outlasts the
+	// window, even for a session that never refreshes again.
 	Successor []byte `json:"successor,omitempty"`
+	// GraceUntil is the end of the grace window (UsedAt + grace), after
+	// which Successor is wiped.
+	GraceUntil time.Time `json:"grace_until,omitzero"`
 }
 
 // Rotation is the outcome of a refresh: the session, its user, the new
@@ -107,9 +113,10 @@ func (s *Store) RotateRefresh(tok string, grace time.Duration, actor Actor) (*Ro
 	var (
 		rot    Rotation
 		reused bool
+		wipeAt time.Time // set when a successor was sealed
 	)
 	err := s.update("rotate_refresh", func(tx *bolt.Tx) error {
-		rot, reused = Rotation{}, false
+		rot, reused, wipeAt = Rotation{}, false, time.Time{}
 		refresh := tx.Bucket(bucketRefresh)
 		var rec RefreshToken
 		if err := getJSON(refresh, h[:], &rec); err != nil {
@@ -163,13 +170,11 @@ func (s *Store) RotateRefresh(tok string, grace time.Duration, actor Actor) (*Ro
 		if err != nil {
 			return err
 		}
-		rec.UsedAt, rec.Successor = now, sealed
+		rec.UsedAt, rec.Successor, rec.GraceUntil = now, sealed, now.Add(grace)
 		if err := putJSON(refresh, h[:], &rec); err != nil {
 			return err
 		}
-		if err := s.unsafeWipeSuccessor(tx, rec.Prev, now, grace); err != nil {
-			return err
-		}
+		wipeAt = rec.GraceUntil
 		if err := s.unsafeAddRefresh(tx, &sess, next, hex.EncodeToString(h[:]), rec.Seq+1); err != nil {
 			return err
 		}
@@ -182,26 +187,101 @@ func (s *Store) RotateRefresh(tok string, grace time.Duration, actor Actor) (*Ro
 	if rot.Session != nil {
 		s.forgetSession(rot.Session.ID)
 	}
+	if !wipeAt.IsZero() {
+		s.noteSuccessorWipe(h, wipeAt)
+	}
 	if reused {
 		return nil, ErrRefreshReuse
 	}
 	return &rot, nil
 }
 
-// unsafeWipeSuccessor drops the sealed successor of the record with hex
-// hash prev once its grace window has passed.
-func (s *Store) unsafeWipeSuccessor(tx *bolt.Tx, prev string, now time.Time, grace time.Duration) error {
-	key, err := hex.DecodeString(prev)
-	if prev == "" || err != nil {
+// noteSuccessorWipe remembers that the sealed successor in record h is to
+// be wiped after at, the end of its grace window.
+func (s *Store) noteSuccessorWipe(h TokenHash, at time.Time) {
+	u := &s.upkeep
+	u.wipesMu.Lock()
+	if u.wipes == nil {
+		u.wipes = map[TokenHash]time.Time{}
+	}
+	u.wipes[h] = at
+	u.wipesMu.Unlock()
+}
+
+// wipeDueSuccessors wipes the sealed successors whose grace window is
+// over, in one write transaction, and only when there is one to wipe.
+// A failed write keeps them pending for the next try.
+func (s *Store) wipeDueSuccessors() error {
+	now := s.now()
+	u := &s.upkeep
+	var due []TokenHash
+	u.wipesMu.Lock()
+	for h, at := range u.wipes {
+		if now.After(at) {
+			due = append(due, h)
+		}
+	}
+	u.wipesMu.Unlock()
+	if len(due) == 0 {
 		return nil
 	}
-	b := tx.Bucket(bucketRefresh)
-	var rec RefreshToken
-	if getJSON(b, key, &rec) != nil || rec.Successor == nil || now.Sub(rec.UsedAt) <= grace {
+	err := s.update("wipe_refresh_successors", func(tx *bolt.Tx) error {
+		b := tx.Bucket(bucketRefresh)
+		for _, h := range due {
+			var rec RefreshToken
+			if getJSON(b, h[:], &rec) != nil || rec.Successor == nil {
+				continue // deleted with its session, or wiped already
+			}
+			rec.Successor = nil
+			if err := putJSON(b, h[:], &rec); err != nil {
+				return err
+			}
+		}
 		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("wipe refresh successors: %w", err)
 	}
-	rec.Successor = nil
-	return putJSON(b, key, &rec)
+	u.wipesMu.Lock()
+	for _, h := range due {
+		delete(u.wipes, h)
+	}
+	u.wipesMu.Unlock()
+	return nil
+}
+
+// findSealedSuccessors schedules the wipe of every sealed successor in
+// the store, in a read transaction: pending wipes live in memory, so a
+// restart would otherwise leave the last successor of an idle session in
+// place until the session is pruned. Records from before GraceUntil
+// existed are given the default grace.
+func (s *Store) findSealedSuccessors() error {
+	type found struct {
+		h  TokenHash
+		at time.Time
+	}
+	var list []found
+	err := s.view("find_refresh_successors", func(tx *bolt.Tx) error {
+		return tx.Bucket(bucketRefresh).ForEach(func(k, v []byte) error {
+			var rec RefreshToken
+			if len(k) != len(TokenHash{}) || decodeJSON(v, &rec) != nil || rec.Successor == nil {
+				return nil
+			}
+			at := rec.GraceUntil
+			if at.IsZero() {
+				at = rec.UsedAt.Add(DefaultRefreshGrace)
+			}
+			list = append(list, found{h: TokenHash(k), at: at})
+			return nil
+		})
+	})
+	if err != nil {
+		return fmt.Errorf("find refresh successors: %w", err)
+	}
+	for _, f := range list {
+		s.noteSuccessorWipe(f.h, f.at)
+	}
+	return nil
 }
 
 // unsafeDeleteRefreshChain deletes a session's refresh records, newest

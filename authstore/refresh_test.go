@@ -47,7 +47,9 @@ func TestRefreshRotation(t *testing.T) {
 			return nil
 		})
 	})
-	// The predecessor's sealed successor is wiped once its grace passed.
+	// The predecessor's sealed successor is wiped once its grace passed,
+	// by the housekeeping.
+	s.housekeep(time.Now())
 	var rec RefreshToken
 	h := HashToken(t0)
 	s.db.View(func(tx *bolt.Tx) error { return getJSON(tx.Bucket(bucketRefresh), h[:], &rec) })

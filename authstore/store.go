@@ -42,6 +42,10 @@ type Options struct {
 	TouchInterval time.Duration
 	// ReadOnly opens the file for reading only (backups, checks).
 	ReadOnly bool
+	// AuditRetention is how long audit events are kept; older ones are
+	// pruned, at most hourly. Default: 180 days; negative keeps them
+	// forever.
+	AuditRetention time.Duration
 	// Observe, if set, is told the duration of every transaction by
 	// operation (e.g. "verify_pat", "poll_device"), for latency metrics.
 	// Cache hits make no transaction and are not reported.
@@ -59,6 +63,7 @@ type Store struct {
 	sessions *cache[string, *Session]
 
 	touches  *toucher
+	upkeep   upkeep // retention.go
 	observer func(op string, d time.Duration)
 	polls    *pollTracker
 	sess     sessionState // sessions.go, jwt.go, signingkeys.go
@@ -81,6 +86,9 @@ func Open(path string, o Options) (*Store, error) {
 	}
 	if o.TouchInterval <= 0 {
 		o.TouchInterval = 10 * time.Second
+	}
+	if o.AuditRetention == 0 {
+		o.AuditRetention = DefaultAuditRetention
 	}
 	abs, err := filepath.Abs(path)
 	if err != nil {
@@ -107,6 +115,7 @@ func Open(path string, o Options) (*Store, error) {
 		sessions: newCache[string, *Session](o.CacheSize, stringShard),
 		polls:    &pollTracker{m: map[TokenHash]*pollState{}},
 		observer: o.Observe,
+		upkeep:   upkeep{auditRetention: o.AuditRetention},
 	}
 	s.sess.init(o.CacheSize)
 	if !o.ReadOnly {

@@ -9,8 +9,8 @@ import (
 
 // toucher batches last-used stamps and writes them off the request path,
 // in one transaction per interval, so a busy token costs one bbolt write a
-// minute instead of one per request. Its loop also purges finished device
-// grants.
+// minute instead of one per request. Its loop also runs the store's
+// housekeeping (retention.go).
 type toucher struct {
 	s       *Store
 	mu      sync.Mutex
@@ -52,7 +52,7 @@ func (t *toucher) loop(every time.Duration) {
 		case <-purge.C:
 			// Housekeeping rides on the same goroutine: one loop per store,
 			// stopped by Close.
-			_ = t.s.purgeDeviceGrants()
+			t.s.housekeep(time.Now())
 		case <-t.quit:
 			t.flush()
 			return
