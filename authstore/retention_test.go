@@ -226,4 +226,3 @@ func TestSealedSuccessorWipedAfterGrace(t *testing.T) {
 		t.Error("successor kept after a restart")
 	}
 }
-
