@@ -49,6 +49,25 @@ func (c *cache[K, V]) get(k K) (V, bool) {
 	return v, ok
 }
 
+// load returns k's value from the cache, or on a miss reads it with read
+// and fills the cache with it. This is the one read-through path: the
+// generation is taken before read, so if an invalidation (a revoke that
+// committed after read saw the old record) happens meanwhile, the stale
+// value is returned to this caller only and never cached. Errors are not
+// cached.
+func (c *cache[K, V]) load(k K, read func() (V, error)) (V, error) {
+	if v, ok := c.get(k); ok {
+		return v, nil
+	}
+	gen := c.generation()
+	v, err := read()
+	if err != nil {
+		return v, err
+	}
+	c.fill(k, v, gen)
+	return v, nil
+}
+
 // fill stores v unless an invalidation happened since gen was read.
 func (c *cache[K, V]) fill(k K, v V, gen uint64) {
 	s := c.shard(k)
@@ -73,22 +92,6 @@ func (c *cache[K, V]) invalidate(k K) {
 	s.mu.Lock()
 	delete(s.m, k)
 	s.mu.Unlock()
-}
-
-// invalidateIf drops every entry for which drop is true (e.g. all PATs of a
-// deleted user); rare, so a full scan is fine.
-func (c *cache[K, V]) invalidateIf(drop func(V) bool) {
-	c.gen.Add(1)
-	for i := range c.shards {
-		s := &c.shards[i]
-		s.mu.Lock()
-		for k, v := range s.m {
-			if drop(v) {
-				delete(s.m, k)
-			}
-		}
-		s.mu.Unlock()
-	}
 }
 
 func (c *cache[K, V]) len() int {

@@ -68,7 +68,7 @@ func TestSessionJWTExpiry(t *testing.T) {
 		t.Fatalf("cached expired JWT: %v", err)
 	}
 	// Cold path (another store instance's view: parse fresh).
-	s.sess.jwts.invalidateIf(func(*jwtEntry) bool { return true })
+	s.sess.jwts.clear()
 	if _, _, _, err := s.VerifySessionJWT(tok, ""); !errors.Is(err, ErrExpired) {
 		t.Fatalf("expired JWT: %v", err)
 	}
@@ -153,7 +153,7 @@ func TestSigningKeyRotationAndPersistence(t *testing.T) {
 	sess := sessBrowser(t, s, sessUser(t, s, "alice"), time.Hour)
 	before, _ := s.IssueSessionJWT(sess, c.now(), c.now().Add(time.Hour))
 	oldKid := s.sess.current.Load().kid
-	kid, err := s.RotateSigningKey()
+	kid, err := s.RotateSigningKey(AdminActor)
 	if err != nil || kid == oldKid {
 		t.Fatalf("rotate: %v %s", err, kid)
 	}

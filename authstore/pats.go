@@ -182,14 +182,19 @@ func (s *Store) VerifyPAT(tok, ip string) (*PAT, *User, error) {
 	return p, u, nil
 }
 
+// patEntry returns the cached form of the token hashed to h, reading
+// the store on a miss.
 func (s *Store) patEntry(h TokenHash) (*patEntry, error) {
-	if p, ok := s.pats.get(h); ok {
-		return p, nil
-	}
-	gen := s.pats.generation()
-	var p PAT
-	err := s.view("verify_pat", func(tx *bolt.Tx) error {
-		return getJSON(tx.Bucket(bucketPATs), h[:], &p)
+	e, err := s.pats.load(h, func() (*patEntry, error) {
+		var p PAT
+		if err := s.view("verify_pat", func(tx *bolt.Tx) error {
+			return getJSON(tx.Bucket(bucketPATs), h[:], &p)
+		}); err != nil {
+			return nil, err
+		}
+		e := &patEntry{pat: &p}
+		e.lastNoted.Store(p.LastUsedAt.UnixNano())
+		return e, nil
 	})
 	if errors.Is(err, ErrNotFound) {
 		return nil, ErrUnknownToken
@@ -197,9 +202,6 @@ func (s *Store) patEntry(h TokenHash) (*patEntry, error) {
 	if err != nil {
 		return nil, fmt.Errorf("verify token: %w", err)
 	}
-	e := &patEntry{pat: &p}
-	e.lastNoted.Store(p.LastUsedAt.UnixNano())
-	s.pats.fill(h, e, gen)
 	return e, nil
 }
 

@@ -91,7 +91,7 @@ func TestRefreshGraceAndReuse(t *testing.T) {
 	if _, err := s.RotateRefresh(first.RefreshToken, DefaultRefreshGrace, AdminActor); !errors.Is(err, ErrRevoked) {
 		t.Fatalf("successor after reuse: %v", err)
 	}
-	if _, _, err := s.VerifySession(sess.ID); !errors.Is(err, ErrRevoked) {
+	if _, _, err := verifySession(s, sess.ID); !errors.Is(err, ErrRevoked) {
 		t.Fatalf("session after reuse: %v", err)
 	}
 	got, _ := s.Session(sess.ID)

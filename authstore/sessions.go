@@ -171,34 +171,19 @@ func (s *Store) unsafePruneSessions(tx *bolt.Tx, userID string, now time.Time) e
 
 // Session returns the session with the given id, from cache when warm.
 func (s *Store) Session(id string) (*Session, error) {
-	if sess, ok := s.sessions.get(id); ok {
-		return sess, nil
-	}
-	gen := s.sessions.generation()
-	var sess Session
-	err := s.view("session", func(tx *bolt.Tx) error {
-		return getJSON(tx.Bucket(bucketSessions), []byte(id), &sess)
+	sess, err := s.sessions.load(id, func() (*Session, error) {
+		var sess Session
+		if err := s.view("session", func(tx *bolt.Tx) error {
+			return getJSON(tx.Bucket(bucketSessions), []byte(id), &sess)
+		}); err != nil {
+			return nil, err
+		}
+		return &sess, nil
 	})
 	if err != nil {
 		return nil, fmt.Errorf("session %s: %w", id, err)
 	}
-	s.sessions.fill(id, &sess, gen)
-	return &sess, nil
-}
-
-// VerifySession returns an active session and its user. A missing session
-// is ErrUnknownToken; a revoked or expired one, or one whose user is
-// disabled, is ErrRevoked, ErrExpired or ErrUserDisabled.
-func (s *Store) VerifySession(id string) (*Session, *User, error) {
-	sess, err := s.Session(id)
-	if errors.Is(err, ErrNotFound) {
-		return nil, nil, ErrUnknownToken
-	}
-	if err != nil {
-		return nil, nil, err
-	}
-	u, err := s.checkSession(sess, s.now())
-	return sess, u, err
+	return sess, nil
 }
 
 // checkSession returns the user of an active session, or why it is not.

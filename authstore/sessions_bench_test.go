@@ -48,9 +48,9 @@ func BenchmarkSessionVsPATVerify(b *testing.B) {
 	b.Run("session_store", func(b *testing.B) {
 		b.ReportAllocs()
 		for b.Loop() {
-			s.sess.jwts.invalidateIf(func(*jwtEntry) bool { return true })
-			s.sessions.invalidateIf(func(*Session) bool { return true })
-			s.users.invalidateIf(func(*User) bool { return true })
+			s.sess.jwts.clear()
+			s.sessions.clear()
+			s.users.clear()
 			if _, _, _, err := s.VerifySessionJWT(jwt, "192.0.2.1"); err != nil {
 				b.Fatal(err)
 			}
@@ -59,8 +59,8 @@ func BenchmarkSessionVsPATVerify(b *testing.B) {
 	b.Run("pat_store", func(b *testing.B) {
 		b.ReportAllocs()
 		for b.Loop() {
-			s.pats.invalidateIf(func(*patEntry) bool { return true })
-			s.users.invalidateIf(func(*User) bool { return true })
+			s.pats.clear()
+			s.users.clear()
 			if _, _, err := s.VerifyPAT(pat, "192.0.2.1"); err != nil {
 				b.Fatal(err)
 			}

@@ -1,6 +1,7 @@
 package authstore
 
 import (
+	"errors"
 	"path/filepath"
 	"sync"
 	"testing"
@@ -60,4 +61,19 @@ func sessBrowser(t testing.TB, s *Store, u *User, ttl time.Duration) *Session {
 		t.Fatal(err)
 	}
 	return sess
+}
+
+// verifySession is what a session check concludes from the session
+// record alone (VerifySessionJWT after the signature): ErrUnknownToken,
+// ErrRevoked, ErrExpired or ErrUserDisabled, or the session and its user.
+func verifySession(s *Store, id string) (*Session, *User, error) {
+	sess, err := s.Session(id)
+	if errors.Is(err, ErrNotFound) {
+		return nil, nil, ErrUnknownToken
+	}
+	if err != nil {
+		return nil, nil, err
+	}
+	u, err := s.checkSession(sess, s.now())
+	return sess, u, err
 }

@@ -22,18 +22,18 @@ func TestSessionLifecycle(t *testing.T) {
 		t.Fatal("a second login reused the session id")
 	}
 
-	got, u, err := s.VerifySession(sess.ID)
+	got, u, err := verifySession(s, sess.ID)
 	if err != nil || got.ID != sess.ID || u.ID != alice.ID {
 		t.Fatalf("verify: %v %+v %+v", err, got, u)
 	}
-	if _, _, err := s.VerifySession("ses_nope"); !errors.Is(err, ErrUnknownToken) {
+	if _, _, err := verifySession(s, "ses_nope"); !errors.Is(err, ErrUnknownToken) {
 		t.Fatalf("unknown session: %v", err)
 	}
 
 	if _, err := s.RevokeSession(sess.ID, Actor{Kind: "user", UserID: alice.ID}, "logout"); err != nil {
 		t.Fatal(err)
 	}
-	if _, _, err := s.VerifySession(sess.ID); !errors.Is(err, ErrRevoked) {
+	if _, _, err := verifySession(s, sess.ID); !errors.Is(err, ErrRevoked) {
 		t.Fatalf("revoked session verified: %v", err)
 	}
 	if _, err := s.RevokeSession(sess.ID, AdminActor, "again"); err != nil {
@@ -41,7 +41,7 @@ func TestSessionLifecycle(t *testing.T) {
 	}
 
 	c.advance(time.Hour)
-	if _, _, err := s.VerifySession(again.ID); !errors.Is(err, ErrExpired) {
+	if _, _, err := verifySession(s, again.ID); !errors.Is(err, ErrExpired) {
 		t.Fatalf("expired session verified: %v", err)
 	}
 
@@ -75,7 +75,7 @@ func TestSessionRefusedForDisabledUser(t *testing.T) {
 	if _, err := s.UpdateUser("bob", AdminActor, "disabled", func(u *User) error { u.Disabled = true; return nil }); err != nil {
 		t.Fatal(err)
 	}
-	if _, _, err := s.VerifySession(sess.ID); !errors.Is(err, ErrUserDisabled) {
+	if _, _, err := verifySession(s, sess.ID); !errors.Is(err, ErrUserDisabled) {
 		t.Fatalf("disabled user's session: %v", err)
 	}
 	if _, err := s.CreateSession(NewSession{UserID: bob.ID, Kind: SessionBrowser, TTL: time.Hour}, AdminActor); !errors.Is(err, ErrUserDisabled) {
@@ -95,7 +95,7 @@ func TestRevokeUserSessions(t *testing.T) {
 	b := sessBrowser(t, s, bob, time.Hour)
 	// Warm the cache so the test sees that revocation invalidates it.
 	for _, id := range []string{a1.ID, a2.ID, cli.ID} {
-		if _, _, err := s.VerifySession(id); err != nil {
+		if _, _, err := verifySession(s, id); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -104,11 +104,11 @@ func TestRevokeUserSessions(t *testing.T) {
 		t.Fatalf("revoked %d, %v", n, err)
 	}
 	for _, id := range []string{a1.ID, a2.ID, cli.ID} {
-		if _, _, err := s.VerifySession(id); !errors.Is(err, ErrRevoked) {
+		if _, _, err := verifySession(s, id); !errors.Is(err, ErrRevoked) {
 			t.Errorf("session %s after log-out-everywhere: %v", id, err)
 		}
 	}
-	if _, _, err := s.VerifySession(b.ID); err != nil {
+	if _, _, err := verifySession(s, b.ID); err != nil {
 		t.Errorf("another user's session was revoked: %v", err)
 	}
 	if n, _ := s.RevokeUserSessions(alice.ID, AdminActor, "admin"); n != 0 {

@@ -47,15 +47,23 @@ func (s *Store) currentSigningKey() (*signingKey, error) {
 	return &k, nil
 }
 
-// RotateSigningKey makes a new key current and returns its kid. JWTs
-// signed with older keys keep verifying until they expire, so nobody is
-// logged out; revoke sessions to end them sooner.
-func (s *Store) RotateSigningKey() (string, error) {
+// ActionSigningKeyRotated is the audit action of RotateSigningKey.
+const ActionSigningKeyRotated = "signing_key.rotated"
+
+// RotateSigningKey makes a new key current and returns its kid, for an
+// operator who fears the current key leaked (a copied store file or
+// backup) or rotates on a schedule. New session JWTs are signed with the
+// new key; JWTs signed with older keys keep verifying until they expire,
+// since the old keys stay in the store, so nobody is logged out. To end
+// those sessions sooner, revoke them.
+func (s *Store) RotateSigningKey(actor Actor) (string, error) {
 	var k signingKey
 	err := s.update("rotate_signing_key", func(tx *bolt.Tx) error {
 		var err error
-		k, err = unsafeAddSigningKey(tx)
-		return err
+		if k, err = unsafeAddSigningKey(tx); err != nil {
+			return err
+		}
+		return s.unsafeAudit(tx, Event{Action: ActionSigningKeyRotated, Actor: actor, Detail: k.kid})
 	})
 	if err != nil {
 		return "", fmt.Errorf("rotate session signing key: %w", err)

@@ -117,19 +117,19 @@ func (s *Store) unsafeInsertUser(tx *bolt.Tx, u *User, actor Actor) error {
 
 // User returns the account with the given id, from cache when warm.
 func (s *Store) User(id string) (*User, error) {
-	if u, ok := s.users.get(id); ok {
-		return u, nil
-	}
-	gen := s.users.generation()
-	var u User
-	err := s.view("user", func(tx *bolt.Tx) error {
-		return getJSON(tx.Bucket(bucketUsers), []byte(id), &u)
+	u, err := s.users.load(id, func() (*User, error) {
+		var u User
+		if err := s.view("user", func(tx *bolt.Tx) error {
+			return getJSON(tx.Bucket(bucketUsers), []byte(id), &u)
+		}); err != nil {
+			return nil, err
+		}
+		return &u, nil
 	})
 	if err != nil {
 		return nil, fmt.Errorf("user %s: %w", id, err)
 	}
-	s.users.fill(id, &u, gen)
-	return &u, nil
+	return u, nil
 }
 
 // UserByLogin returns the account with the given login.

@@ -17,6 +17,10 @@ func init() {
 	commandGroups = append(commandGroups, storeCommand, auditCommand, statusCommand)
 }
 
+// storeSubcommands are `caddy gatehouse store …` verbs registered by the
+// files that own them (signing keys).
+var storeSubcommands []func() *cobra.Command
+
 func storeCommand() *cobra.Command {
 	store := &cobra.Command{Use: "store", Short: "Backs up and checks the store"}
 	backup := &cobra.Command{
@@ -67,6 +71,9 @@ func storeCommand() *cobra.Command {
 		}),
 	}
 	store.AddCommand(backup, check)
+	for _, sub := range storeSubcommands {
+		store.AddCommand(sub())
+	}
 	return store
 }
 
