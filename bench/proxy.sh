@@ -11,13 +11,19 @@
 # Variants run interleaved, round after round, and each figure is the
 # median over the rounds, so a burst of other load on the machine does not
 # land on one variant only.
-# Needs wrk (apt-get install -y wrk). Everything shares this machine's
-# cores, so compare the ratios, not the absolute figures.
+# Needs wrk (apt-get install -y wrk). With PIN=1 (and taskset), Caddy runs
+# on CPU 0 and wrk and the upstream on the others, so what is measured is
+# the gateway's own throughput rather than a fight for cores. Compare the
+# ratios, not the absolute figures.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 DURATION=${1:-10}
 CONNS=${2:-64}
 ROUNDS=${3:-3}
+CADDY_CPU=() LOAD_CPU=()
+if [ "${PIN:-0}" = 1 ] && command -v taskset >/dev/null && [ "$(nproc)" -ge 2 ]; then
+	CADDY_CPU=(taskset -c 0) LOAD_CPU=(taskset -c "1-$(($(nproc) - 1))")
+fi
 OUT=bench/out
 mkdir -p "$OUT"
 rm -f "$OUT"/bench.db
@@ -67,7 +73,7 @@ pids=()
 cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; }
 trap cleanup EXIT
 
-"$OUT/caddy" run --config "$OUT/Caddyfile" >"$OUT/caddy.log" 2>&1 &
+"${CADDY_CPU[@]}" "$OUT/caddy" run --config "$OUT/Caddyfile" >"$OUT/caddy.log" 2>&1 &
 pids+=($!)
 for _ in $(seq 50); do curl -sf "http://$ADMIN/config/" >/dev/null && break; sleep 0.2; done
 
@@ -75,7 +81,7 @@ CADDY_ARGS=(--address "$ADMIN")
 "$OUT/caddy" gatehouse user add bench "${CADDY_ARGS[@]}" 2>/dev/null
 TOKEN=$("$OUT/caddy" gatehouse token create --user bench --scopes bench:read --expires-days 1 --name bench "${CADDY_ARGS[@]}" 2>/dev/null)
 
-"$OUT/benchserver" -token "$TOKEN" >"$OUT/benchserver.log" 2>&1 &
+"${LOAD_CPU[@]}" "$OUT/benchserver" -token "$TOKEN" >"$OUT/benchserver.log" 2>&1 &
 pids+=($!)
 sleep 0.5
 
@@ -88,7 +94,7 @@ done
 to_ms() { awk '{v=$1+0; if ($1 ~ /us$/) v/=1000; else if ($1 ~ /[^m]s$/) v*=1000; print v}'; }
 
 run() { # name port
-	wrk -t2 -c"$CONNS" -d"${DURATION}s" --latency -H "Authorization: Bearer $TOKEN" "http://127.0.0.1:$2/api/x" >"$OUT/$1.txt"
+	"${LOAD_CPU[@]}" wrk -t2 -c"$CONNS" -d"${DURATION}s" --latency -H "Authorization: Bearer $TOKEN" "http://127.0.0.1:$2/api/x" >"$OUT/$1.txt"
 	rps=$(awk '/Requests\/sec/ {print $2}' "$OUT/$1.txt")
 	p50=$(awk '$1=="50%" {print $2}' "$OUT/$1.txt" | to_ms)
 	p99=$(awk '$1=="99%" {print $2}' "$OUT/$1.txt" | to_ms)
