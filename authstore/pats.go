@@ -1,7 +1,6 @@
 package authstore
 
 import (
-	"bytes"
 	"cmp"
 	"errors"
 	"fmt"
@@ -225,32 +224,10 @@ func (s *Store) PAT(id string) (*PAT, error) {
 // revoked and expired ones included, oldest first.
 func (s *Store) PATs(userID string) ([]*PAT, error) {
 	var out []*PAT
-	err := s.view("pats", func(tx *bolt.Tx) error {
-		pats, ids := tx.Bucket(bucketPATs), tx.Bucket(bucketPATIDs)
-		if userID == "" {
-			return pats.ForEach(func(_, v []byte) error {
-				p := new(PAT)
-				if err := decodeJSON(v, p); err != nil {
-					return err
-				}
-				out = append(out, p)
-				return nil
-			})
-		}
-		prefix := indexKey(userID, "")
-		c := tx.Bucket(bucketUserPATs).Cursor()
-		for k, _ := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, _ = c.Next() {
-			h := ids.Get(k[len(prefix):])
-			if h == nil {
-				return fmt.Errorf("%w: index entry %s has no token", ErrInvalidRecord, k)
-			}
-			p := new(PAT)
-			if err := getJSON(pats, h, p); err != nil {
-				return err
-			}
-			out = append(out, p)
-		}
-		return nil
+	err := s.view("pats", func(tx *bolt.Tx) (err error) {
+		ids := tx.Bucket(bucketPATIDs)
+		out, err = unsafeListRecords[PAT](tx, bucketPATs, bucketUserPATs, userID, ids.Get)
+		return err
 	})
 	if err != nil {
 		return nil, fmt.Errorf("list tokens: %w", err)

@@ -172,13 +172,7 @@ func (s *Store) unsafePruneSessions(tx *bolt.Tx, userID string, now time.Time) e
 // Session returns the session with the given id, from cache when warm.
 func (s *Store) Session(id string) (*Session, error) {
 	sess, err := s.sessions.load(id, func() (*Session, error) {
-		var sess Session
-		if err := s.view("session", func(tx *bolt.Tx) error {
-			return getJSON(tx.Bucket(bucketSessions), []byte(id), &sess)
-		}); err != nil {
-			return nil, err
-		}
-		return &sess, nil
+		return readRecord[Session](s, "session", bucketSessions, []byte(id))
 	})
 	if err != nil {
 		return nil, fmt.Errorf("session %s: %w", id, err)
@@ -283,31 +277,9 @@ func (s *Store) RevokeUserSessions(userID string, actor Actor, reason string) (i
 // empty), ended ones included until they are pruned, oldest first.
 func (s *Store) Sessions(userID string) ([]*Session, error) {
 	var out []*Session
-	err := s.view("sessions", func(tx *bolt.Tx) error {
-		sessions := tx.Bucket(bucketSessions)
-		if userID == "" {
-			return sessions.ForEach(func(_, v []byte) error {
-				sess := new(Session)
-				if err := decodeJSON(v, sess); err != nil {
-					return err
-				}
-				out = append(out, sess)
-				return nil
-			})
-		}
-		prefix := indexKey(userID, "")
-		c := tx.Bucket(bucketUserSessions).Cursor()
-		for k, _ := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, _ = c.Next() {
-			sess := new(Session)
-			if err := getJSON(sessions, k[len(prefix):], sess); err != nil {
-				if errors.Is(err, ErrNotFound) {
-					continue
-				}
-				return err
-			}
-			out = append(out, sess)
-		}
-		return nil
+	err := s.view("sessions", func(tx *bolt.Tx) (err error) {
+		out, err = unsafeListRecords[Session](tx, bucketSessions, bucketUserSessions, userID, func(id []byte) []byte { return id })
+		return err
 	})
 	if err != nil {
 		return nil, fmt.Errorf("list sessions: %w", err)

@@ -1,7 +1,6 @@
 package authstore
 
 import (
-	"crypto/subtle"
 	"errors"
 	"fmt"
 	"time"
@@ -80,24 +79,10 @@ func (s *Store) UseSetupGrant(tok string, n NewUser, passwordHash string, actor 
 	u := &User{ID: id, Login: login, Kind: KindHuman, Tier: n.Tier, CreatedAt: s.now().UTC(), PasswordHash: passwordHash}
 	presented := HashToken(tok)
 	err = s.update("use_setup_grant", func(tx *bolt.Tx) error {
-		meta := tx.Bucket(bucketMeta)
-		var g setupGrant
-		if err := getJSON(meta, keySetup, &g); err != nil {
-			if errors.Is(err, ErrNotFound) {
-				return ErrSetupUnavailable
-			}
+		if err := s.unsafeCheckSetupToken(tx, presented); err != nil {
 			return err
 		}
-		if tx.Bucket(bucketLogins).Stats().KeyN > 0 {
-			return ErrSetupUnavailable
-		}
-		if subtle.ConstantTimeCompare(presented[:], g.Hash[:]) != 1 {
-			return ErrBadCredentials
-		}
-		if !s.now().Before(g.ExpiresAt) {
-			return ErrExpired
-		}
-		if err := meta.Delete(keySetup); err != nil {
+		if err := tx.Bucket(bucketMeta).Delete(keySetup); err != nil {
 			return err
 		}
 		actor.UserID = id

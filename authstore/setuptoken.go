@@ -20,22 +20,28 @@ func (s *Store) CheckSetupToken(tok string) error {
 	}
 	presented := HashToken(tok)
 	return s.view("check_setup_token", func(tx *bolt.Tx) error {
-		var g setupGrant
-		if err := getJSON(tx.Bucket(bucketMeta), keySetup, &g); err != nil {
-			if errors.Is(err, ErrNotFound) {
-				return ErrSetupUnavailable
-			}
-			return err
-		}
-		if tx.Bucket(bucketLogins).Stats().KeyN > 0 {
+		return s.unsafeCheckSetupToken(tx, presented)
+	})
+}
+
+// unsafeCheckSetupToken checks a presented token's hash against the
+// pending grant inside tx.
+func (s *Store) unsafeCheckSetupToken(tx *bolt.Tx, presented TokenHash) error {
+	var g setupGrant
+	if err := getJSON(tx.Bucket(bucketMeta), keySetup, &g); err != nil {
+		if errors.Is(err, ErrNotFound) {
 			return ErrSetupUnavailable
 		}
-		if subtle.ConstantTimeCompare(presented[:], g.Hash[:]) != 1 {
-			return ErrBadCredentials
-		}
-		if !s.now().Before(g.ExpiresAt) {
-			return ErrExpired
-		}
-		return nil
-	})
+		return err
+	}
+	if tx.Bucket(bucketLogins).Stats().KeyN > 0 {
+		return ErrSetupUnavailable
+	}
+	if subtle.ConstantTimeCompare(presented[:], g.Hash[:]) != 1 {
+		return ErrBadCredentials
+	}
+	if !s.now().Before(g.ExpiresAt) {
+		return ErrExpired
+	}
+	return nil
 }

@@ -118,13 +118,7 @@ func (s *Store) unsafeInsertUser(tx *bolt.Tx, u *User, actor Actor) error {
 // User returns the account with the given id, from cache when warm.
 func (s *Store) User(id string) (*User, error) {
 	u, err := s.users.load(id, func() (*User, error) {
-		var u User
-		if err := s.view("user", func(tx *bolt.Tx) error {
-			return getJSON(tx.Bucket(bucketUsers), []byte(id), &u)
-		}); err != nil {
-			return nil, err
-		}
-		return &u, nil
+		return readRecord[User](s, "user", bucketUsers, []byte(id))
 	})
 	if err != nil {
 		return nil, fmt.Errorf("user %s: %w", id, err)
