@@ -94,6 +94,18 @@ func (c *cache[K, V]) invalidate(k K) {
 	s.mu.Unlock()
 }
 
+// clear drops every entry (a signing-key rotation makes every verified
+// JWT suspect).
+func (c *cache[K, V]) clear() {
+	c.gen.Add(1)
+	for i := range c.shards {
+		s := &c.shards[i]
+		s.mu.Lock()
+		clear(s.m)
+		s.mu.Unlock()
+	}
+}
+
 func (c *cache[K, V]) len() int {
 	n := 0
 	for i := range c.shards {

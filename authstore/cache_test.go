@@ -7,15 +7,6 @@ import (
 
 // clear drops every entry, as an invalidation does, so benchmarks and
 // tests can measure or exercise the cold path.
-func (c *cache[K, V]) clear() {
-	c.gen.Add(1)
-	for i := range c.shards {
-		s := &c.shards[i]
-		s.mu.Lock()
-		clear(s.m)
-		s.mu.Unlock()
-	}
-}
 
 // TestCacheLoad checks the one read-through path: a miss reads and fills,
 // a hit does not read, an error is not cached, and a read that an

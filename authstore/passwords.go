@@ -175,12 +175,22 @@ func parseArgon2id(phc string) (*argonHash, error) {
 	return h, nil
 }
 
+// maxBcryptCost bounds imported bcrypt hashes: each step doubles the
+// work, and a cost-31 hash would hold a hashing slot (and with it every
+// other login) for days.
+const maxBcryptCost = 14
+
 // ValidatePasswordHash reports whether s is a hash Gatehouse can verify:
-// argon2id in PHC format within sane cost bounds, or bcrypt.
+// argon2id in PHC format within sane cost bounds, or bcrypt of cost at
+// most 14.
 func ValidatePasswordHash(s string) error {
 	if isBcrypt(s) {
-		if _, err := bcrypt.Cost([]byte(s)); err != nil {
+		cost, err := bcrypt.Cost([]byte(s))
+		if err != nil {
 			return fmt.Errorf("bcrypt hash: %w", err)
+		}
+		if cost > maxBcryptCost {
+			return fmt.Errorf("bcrypt hash: cost %d is above %d", cost, maxBcryptCost)
 		}
 		return nil
 	}

@@ -3,6 +3,7 @@ package authstore
 import (
 	"context"
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -150,6 +151,17 @@ func BenchmarkHashPassword(b *testing.B) {
 	for b.Loop() {
 		if _, err := HashPassword("correct horse battery staple"); err != nil {
 			b.Fatal(err)
+		}
+	}
+}
+
+// TestBcryptCostBounded: an imported bcrypt hash of absurd cost is
+// refused, since checking it would hold a hashing slot for days.
+func TestBcryptCostBounded(t *testing.T) {
+	for cost, ok := range map[int]bool{4: true, 14: true, 15: false, 31: false} {
+		h := fmt.Sprintf("$2a$%02d$", cost) + strings.Repeat("a", 53)
+		if err := ValidatePasswordHash(h); (err == nil) != ok {
+			t.Errorf("cost %d: %v", cost, err)
 		}
 	}
 }

@@ -19,6 +19,9 @@ const (
 	// (a store that ran for years without retention) is deleted in short
 	// writes that let logins and revocations in between.
 	auditPruneBatch = 1000
+	// auditPruneBatchesPerTick bounds one tick's pruning, so a backlog of
+	// years is worked off a minute at a time.
+	auditPruneBatchesPerTick = 10
 )
 
 // upkeep is the state of the store's periodic clean-up, which runs on the
@@ -48,25 +51,28 @@ func (s *Store) housekeep(now time.Time) {
 	}
 	_ = s.wipeDueSuccessors()
 	if now.Sub(s.upkeep.lastAuditPrune) >= auditPruneEvery {
-		if _, err := s.pruneAudit(auditPruneBatch); err == nil {
+		// A large backlog is worked off over several ticks, so last-used
+		// stamps keep flowing and Close never waits long; the hour starts
+		// once the backlog is gone.
+		if done, err := s.pruneAudit(auditPruneBatch, auditPruneBatchesPerTick); err == nil && done {
 			s.upkeep.lastAuditPrune = now
 		}
 	}
 }
 
 // pruneAudit deletes audit events older than the retention, oldest first,
-// at most batch per write transaction, and reports how many it deleted.
+// at most batch per write transaction and at most batches transactions,
+// and reports whether nothing old is left.
 // Each batch is found in a read transaction first, so a trail with
 // nothing to prune costs no write. Events are keyed by sequence, which
 // follows time, so the scan stops at the first event young enough to
 // keep.
-func (s *Store) pruneAudit(batch int) (int, error) {
+func (s *Store) pruneAudit(batch, batches int) (bool, error) {
 	if s.upkeep.auditRetention < 0 {
-		return 0, nil
+		return true, nil
 	}
 	cutoff := s.now().Add(-s.upkeep.auditRetention)
-	total := 0
-	for {
+	for range batches {
 		var stale [][]byte
 		err := s.view("find_old_audit", func(tx *bolt.Tx) error {
 			c := tx.Bucket(bucketAudit).Cursor()
@@ -84,7 +90,7 @@ func (s *Store) pruneAudit(batch int) (int, error) {
 			return nil
 		})
 		if err != nil || len(stale) == 0 {
-			return total, err
+			return err == nil, err
 		}
 		// The trail is append-only and only this loop deletes from it, so
 		// the keys found are still the oldest events.
@@ -98,11 +104,11 @@ func (s *Store) pruneAudit(batch int) (int, error) {
 			return nil
 		})
 		if err != nil {
-			return total, err
+			return false, err
 		}
-		total += len(stale)
 		if len(stale) < batch {
-			return total, nil
+			return true, nil
 		}
 	}
+	return false, nil
 }

@@ -50,15 +50,29 @@ func (s *Store) currentSigningKey() (*signingKey, error) {
 // ActionSigningKeyRotated is the audit action of RotateSigningKey.
 const ActionSigningKeyRotated = "signing_key.rotated"
 
-// RotateSigningKey makes a new key current and returns its kid, for an
-// operator who fears the current key leaked (a copied store file or
-// backup) or rotates on a schedule. New session JWTs are signed with the
-// new key; JWTs signed with older keys keep verifying until they expire,
-// since the old keys stay in the store, so nobody is logged out. To end
-// those sessions sooner, revoke them.
+// RotateSigningKey replaces every session signing key with a new one and
+// returns its kid, for an operator who fears a key leaked (a copied store
+// file or backup) or rotates on a schedule. The old keys are deleted in
+// the same transaction and forgotten before RotateSigningKey returns: a
+// leaked key must not keep signing, so every session JWT signed before is
+// refused. Browsers log in again; CLI sessions get a new access token with
+// their refresh token, which does not depend on the key.
 func (s *Store) RotateSigningKey(actor Actor) (string, error) {
 	var k signingKey
 	err := s.update("rotate_signing_key", func(tx *bolt.Tx) error {
+		keys := tx.Bucket(bucketMeta).Bucket(bucketSigningKeys)
+		var old [][]byte
+		if err := keys.ForEach(func(kid, _ []byte) error {
+			old = append(old, bytes.Clone(kid))
+			return nil
+		}); err != nil {
+			return err
+		}
+		for _, kid := range old {
+			if err := keys.Delete(kid); err != nil {
+				return err
+			}
+		}
 		var err error
 		if k, err = unsafeAddSigningKey(tx); err != nil {
 			return err
@@ -68,8 +82,11 @@ func (s *Store) RotateSigningKey(actor Actor) (string, error) {
 	if err != nil {
 		return "", fmt.Errorf("rotate session signing key: %w", err)
 	}
-	s.rememberKey(&k)
+	s.sess.keysMu.Lock()
+	s.sess.keys = map[string][]byte{k.kid: k.key}
+	s.sess.keysMu.Unlock()
 	s.sess.current.Store(&k)
+	s.sess.jwts.clear()
 	return k.kid, nil
 }
 

@@ -39,19 +39,19 @@ func (a *App) adminRotateKey(w http.ResponseWriter, _ *http.Request) error {
 func rotateKeyCommand() *cobra.Command {
 	return &cobra.Command{
 		Use:   "rotate-key",
-		Short: "Signs new session tokens with a new key; existing sessions keep working",
-		Long: `Creates a new key for signing session JWTs (browser cookies, CLI access
-tokens) and makes it current. Use it when the store file or a backup may
-have been copied, or on a schedule. Sessions signed with older keys keep
-verifying until they expire, so nobody is logged out; to end them at once,
-revoke them ('caddy gatehouse session revoke').`,
+		Short: "Replaces the session signing key; every browser logs in again",
+		Long: `Replaces the key that signs session JWTs (browser cookies, CLI access
+tokens) with a new one and deletes the old keys, so a key that leaked (a
+copied store file or backup) signs nothing any more. Every session JWT
+signed before is refused: browsers log in again, and CLI sessions get a new
+access token with their refresh token. PATs are not affected.`,
 		Args: cobra.NoArgs,
 		RunE: runE(func(_ *cobra.Command, t *cliTarget, _ []string) error {
 			var res rotateKeyResponse
 			if err := t.call("POST", adminPrefix+"store/rotate-key", nil, &res); err != nil {
 				return err
 			}
-			fmt.Fprintf(os.Stderr, "new session signing key %s; sessions signed with older keys stay valid until they expire\n", res.KeyID)
+			fmt.Fprintf(os.Stderr, "new session signing key %s; the old keys are deleted, so browsers log in again\n", res.KeyID)
 			return nil
 		}),
 	}

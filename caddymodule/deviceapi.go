@@ -171,7 +171,11 @@ func oauthClientID(r *http.Request, form url.Values) string {
 		return id
 	}
 	if user, _, ok := r.BasicAuth(); ok {
-		return user
+		// RFC 6749 §2.3.1: the client id is form-encoded before it goes
+		// into the Basic credentials.
+		if id, err := url.QueryUnescape(user); err == nil {
+			return id
+		}
 	}
 	return ""
 }

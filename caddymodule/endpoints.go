@@ -139,7 +139,7 @@ func (h *Handler) serveEndpoint(w http.ResponseWriter, r *http.Request, ep *endp
 	id, d := h.authenticate(r)
 	announceExpiry(w, id)
 	switch {
-	case d != nil && ep.access == accessNone && !presentsBearer(r):
+	case d != nil && ep.access == accessNone && mayIgnoreCredential(r):
 		// A stale cookie must not lock anyone out of the login page, and
 		// an OAuth client may send HTTP Basic; a Bearer token that does
 		// not verify is refused here as everywhere.
@@ -168,9 +168,15 @@ func (h *Handler) serveEndpoint(w http.ResponseWriter, r *http.Request, ep *endp
 	return ep.serve(h, w, r, id)
 }
 
-// presentsBearer reports whether r carries an Authorization header with
-// the Bearer scheme.
-func presentsBearer(r *http.Request) bool {
-	scheme, _, _ := strings.Cut(r.Header.Get("Authorization"), " ")
-	return strings.EqualFold(scheme, "Bearer")
+// mayIgnoreCredential reports whether an open endpoint may serve a
+// request whose credential failed as anonymous: when the failure was a
+// session cookie (no Authorization header), or the one Authorization
+// header is of another scheme (an OAuth client's HTTP Basic).
+func mayIgnoreCredential(r *http.Request) bool {
+	vals := r.Header.Values("Authorization")
+	if len(vals) != 1 {
+		return len(vals) == 0
+	}
+	scheme, _, _ := strings.Cut(vals[0], " ")
+	return !strings.EqualFold(scheme, "Bearer")
 }

@@ -13,16 +13,17 @@ import (
 // /api/x to Gatehouse but may be routed as /admin… by an upstream that
 // does not normalise; /api/projects/atlas%2Fzoo/x names atlas to Gatehouse
 // and possibly "atlas/zoo" upstream; a %252F or %252E left in the decoded
-// path becomes a slash or dot for an upstream that decodes twice. Rather
-// than guess, such requests get 400 before any credential is looked at,
-// on every route.
+// path becomes a slash or dot for an upstream that decodes twice; a ;
+// starts path parameters, which Java servers strip before routing, so
+// /api/wiki/..;/admin is /admin to Tomcat. Rather than guess, such
+// requests get 400 before any credential is looked at, on every route.
 func checkPath(r *http.Request) *denial {
 	p := r.URL.Path
 	if config.CleanPath(p) != p {
 		return bodyError("ambiguous_path", "the path is not canonical (dot segments, repeated slashes or an empty segment); send it cleaned")
 	}
-	if strings.ContainsRune(p, '\\') || hasEncoded(r.URL.EscapedPath(), "2f", "5c") || hasEncoded(p, "2f", "5c", "2e") {
-		return bodyError("ambiguous_path", "the path contains an encoded slash, backslash or dot (%2F, %5C, %2E), which the upstream may read differently; send it decoded")
+	if strings.ContainsAny(p, "\\;") || hasEncoded(r.URL.EscapedPath(), "2f", "5c") || hasEncoded(p, "2f", "5c", "2e", "3b") {
+		return bodyError("ambiguous_path", "the path contains a ; (path parameters), or an encoded slash, backslash or dot (%2F, %5C, %2E), which the upstream may read differently")
 	}
 	return nil
 }
