@@ -18,7 +18,7 @@ func TestSessionJWTRoundTrip(t *testing.T) {
 	alice := sessUser(t, s, "alice")
 	sess := sessBrowser(t, s, alice, time.Hour)
 
-	tok, err := s.IssueSessionJWT(sess, c.now(), c.now().Add(30*time.Minute))
+	tok, err := s.IssueSessionJWT(sess, c.Now(), c.Now().Add(30*time.Minute))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -27,17 +27,17 @@ func TestSessionJWTRoundTrip(t *testing.T) {
 		if err != nil || st.SessionID != sess.ID || got.ID != sess.ID || u.ID != alice.ID {
 			t.Fatalf("verify %d: %v", i, err)
 		}
-		if !st.ExpiresAt.Equal(c.now().Add(30 * time.Minute)) {
+		if !st.ExpiresAt.Equal(c.Now().Add(30 * time.Minute)) {
 			t.Fatalf("exp %v", st.ExpiresAt)
 		}
 	}
 
 	// Same inputs, same token: concurrent refreshes answer alike.
-	if again, _ := s.IssueSessionJWT(sess, c.now(), c.now().Add(30*time.Minute)); again != tok {
+	if again, _ := s.IssueSessionJWT(sess, c.Now(), c.Now().Add(30*time.Minute)); again != tok {
 		t.Error("IssueSessionJWT is not deterministic")
 	}
 	// exp is capped at the session's absolute expiry.
-	long, _ := s.IssueSessionJWT(sess, c.now(), c.now().Add(48*time.Hour))
+	long, _ := s.IssueSessionJWT(sess, c.Now(), c.Now().Add(48*time.Hour))
 	if st, _, _, err := s.VerifySessionJWT(long, ""); err != nil || !st.ExpiresAt.Equal(sess.ExpiresAt) {
 		t.Fatalf("cap: %v %v", err, st)
 	}
@@ -55,15 +55,15 @@ func TestSessionJWTExpiry(t *testing.T) {
 	c := newSessClock()
 	s := openSessStore(t, c)
 	sess := sessBrowser(t, s, sessUser(t, s, "alice"), time.Hour)
-	tok, _ := s.IssueSessionJWT(sess, c.now(), c.now().Add(10*time.Minute))
+	tok, _ := s.IssueSessionJWT(sess, c.Now(), c.Now().Add(10*time.Minute))
 	if _, _, _, err := s.VerifySessionJWT(tok, ""); err != nil { // now cached
 		t.Fatal(err)
 	}
-	c.advance(10*time.Minute + JWTLeeway - time.Second)
+	c.Advance(10*time.Minute + JWTLeeway - time.Second)
 	if _, _, _, err := s.VerifySessionJWT(tok, ""); err != nil {
 		t.Fatalf("inside the leeway: %v", err)
 	}
-	c.advance(2 * time.Second)
+	c.Advance(2 * time.Second)
 	if _, _, _, err := s.VerifySessionJWT(tok, ""); !errors.Is(err, ErrExpired) {
 		t.Fatalf("cached expired JWT: %v", err)
 	}
@@ -80,14 +80,14 @@ func TestSessionJWTRefusesForgeries(t *testing.T) {
 	s := openSessStore(t, c)
 	alice, bob := sessUser(t, s, "alice"), sessUser(t, s, "bob")
 	sess := sessBrowser(t, s, alice, time.Hour)
-	good, _ := s.IssueSessionJWT(sess, c.now(), c.now().Add(time.Hour))
+	good, _ := s.IssueSessionJWT(sess, c.Now(), c.Now().Add(time.Hour))
 	k, _ := s.currentSigningKey()
 
 	claims := func(mod func(*sessionClaims)) *sessionClaims {
 		cl := &sessionClaims{
 			RegisteredClaims: jwt.RegisteredClaims{
 				Issuer: JWTIssuer, Subject: alice.ID, Audience: jwt.ClaimStrings{JWTAudience},
-				IssuedAt: jwt.NewNumericDate(c.now()), ExpiresAt: jwt.NewNumericDate(c.now().Add(time.Hour)),
+				IssuedAt: jwt.NewNumericDate(c.Now()), ExpiresAt: jwt.NewNumericDate(c.Now().Add(time.Hour)),
 			},
 			SessionID: sess.ID,
 		}
@@ -111,7 +111,7 @@ func TestSessionJWTRefusesForgeries(t *testing.T) {
 	rsaKey, _ := rsa.GenerateKey(rand.Reader, 2048)
 	other := openSessStore(t, c)
 	otherSess := sessBrowser(t, other, sessUser(t, other, "alice"), time.Hour)
-	foreign, _ := other.IssueSessionJWT(otherSess, c.now(), c.now().Add(time.Hour))
+	foreign, _ := other.IssueSessionJWT(otherSess, c.Now(), c.Now().Add(time.Hour))
 	parts := strings.Split(good, ".")
 	noneHeader := base64.RawURLEncoding.EncodeToString([]byte(`{"alg":"none","typ":"JWT","kid":"` + k.kid + `"}`))
 
@@ -151,7 +151,7 @@ func TestSigningKeyRotationAndPersistence(t *testing.T) {
 	c := newSessClock()
 	s := openSessStore(t, c)
 	sess := sessBrowser(t, s, sessUser(t, s, "alice"), time.Hour)
-	before, _ := s.IssueSessionJWT(sess, c.now(), c.now().Add(time.Hour))
+	before, _ := s.IssueSessionJWT(sess, c.Now(), c.Now().Add(time.Hour))
 	oldKid := s.sess.current.Load().kid
 	if _, _, _, err := s.VerifySessionJWT(before, ""); err != nil { // now cached as verified
 		t.Fatal(err)
@@ -160,7 +160,7 @@ func TestSigningKeyRotationAndPersistence(t *testing.T) {
 	if err != nil || kid == oldKid {
 		t.Fatalf("rotate: %v %s", err, kid)
 	}
-	after, _ := s.IssueSessionJWT(sess, c.now(), c.now().Add(time.Hour))
+	after, _ := s.IssueSessionJWT(sess, c.Now(), c.Now().Add(time.Hour))
 	if before == after {
 		t.Fatal("rotation did not change the signing key")
 	}
@@ -177,7 +177,7 @@ func TestSigningKeyRotationAndPersistence(t *testing.T) {
 	// the old one.
 	path := s.Path()
 	s.Close()
-	s2, err := Open(path, Options{Now: c.now})
+	s2, err := Open(path, Options{Now: c.Now})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -188,7 +188,7 @@ func TestSigningKeyRotationAndPersistence(t *testing.T) {
 	if _, _, _, err := s2.VerifySessionJWT(before, ""); err == nil {
 		t.Error("the retired key verifies after reopen")
 	}
-	if again, _ := s2.IssueSessionJWT(sess, c.now(), c.now().Add(time.Hour)); again != after {
+	if again, _ := s2.IssueSessionJWT(sess, c.Now(), c.Now().Add(time.Hour)); again != after {
 		t.Error("the reopened store signs with another key")
 	}
 }

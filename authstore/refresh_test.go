@@ -27,10 +27,10 @@ func TestRefreshRotation(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if r1.RefreshToken == t0 || r1.Session.ID != sess.ID || r1.User.ID != alice.ID || !r1.RotatedAt.Equal(c.now()) {
+	if r1.RefreshToken == t0 || r1.Session.ID != sess.ID || r1.User.ID != alice.ID || !r1.RotatedAt.Equal(c.Now()) {
 		t.Fatalf("rotation %+v", r1)
 	}
-	c.advance(time.Minute)
+	c.Advance(time.Minute)
 	r2, err := s.RotateRefresh(r1.RefreshToken, DefaultRefreshGrace, AdminActor)
 	if err != nil || r2.RefreshToken == r1.RefreshToken {
 		t.Fatalf("second rotation: %v", err)
@@ -73,7 +73,7 @@ func TestRefreshGraceAndReuse(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	c.advance(DefaultRefreshGrace - time.Second)
+	c.Advance(DefaultRefreshGrace - time.Second)
 	second, err := s.RotateRefresh(t0, DefaultRefreshGrace, AdminActor)
 	if err != nil {
 		t.Fatalf("inside grace: %v", err)
@@ -82,7 +82,7 @@ func TestRefreshGraceAndReuse(t *testing.T) {
 		t.Fatal("two refreshes inside the grace window disagree")
 	}
 
-	c.advance(2 * time.Second)
+	c.Advance(2 * time.Second)
 	if _, err := s.RotateRefresh(t0, DefaultRefreshGrace, AdminActor); !errors.Is(err, ErrRefreshReuse) {
 		t.Fatalf("reuse after grace: %v", err)
 	}
@@ -157,11 +157,11 @@ func TestRefreshRefusals(t *testing.T) {
 	}
 	s.UpdateUser("alice", AdminActor, "enabled", func(u *User) error { u.Disabled = false; return nil })
 
-	c.advance(time.Hour)
+	c.Advance(time.Hour)
 	if _, err := s.RotateRefresh(tok, DefaultRefreshGrace, AdminActor); !errors.Is(err, ErrExpired) {
 		t.Errorf("expired family: %v", err)
 	}
-	c.advance(-time.Hour)
+	c.Advance(-time.Hour)
 	s.RevokeSession(sess.ID, AdminActor, "logout")
 	if _, err := s.RotateRefresh(tok, DefaultRefreshGrace, AdminActor); !errors.Is(err, ErrRevoked) {
 		t.Errorf("revoked family: %v", err)

@@ -186,7 +186,7 @@ func sealed(t *testing.T, s *Store, tok string) bool {
 func TestSealedSuccessorWipedAfterGrace(t *testing.T) {
 	c := newSessClock()
 	path := filepath.Join(t.TempDir(), "test.db")
-	s, err := Open(path, Options{Now: c.now, TouchInterval: time.Hour})
+	s, err := Open(path, Options{Now: c.Now, TouchInterval: time.Hour})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -209,7 +209,7 @@ func TestSealedSuccessorWipedAfterGrace(t *testing.T) {
 	if _, err := s.RotateRefresh(t0, DefaultRefreshGrace, AdminActor); err != nil {
 		t.Fatalf("a second refresh inside the window: %v", err)
 	}
-	c.advance(DefaultRefreshGrace + time.Second)
+	c.Advance(DefaultRefreshGrace + time.Second)
 	s.housekeep(time.Now())
 	if sealed(t, s, t0) {
 		t.Fatal("successor kept after the grace window")
@@ -218,8 +218,8 @@ func TestSealedSuccessorWipedAfterGrace(t *testing.T) {
 	// Pending wipes are in memory: a restart finds them in the store.
 	t1 := newRotated()
 	s.Close()
-	c.advance(DefaultRefreshGrace + time.Second)
-	s, err = Open(path, Options{Now: c.now, TouchInterval: time.Hour})
+	c.Advance(DefaultRefreshGrace + time.Second)
+	s, err = Open(path, Options{Now: c.Now, TouchInterval: time.Hour})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -3,37 +3,20 @@ package authstore
 import (
 	"errors"
 	"path/filepath"
-	"sync"
 	"testing"
 	"time"
 )
 
-// sessClock is a settable test clock.
-type sessClock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func newSessClock() *sessClock { return &sessClock{t: time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)} }
-
-func (c *sessClock) now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *sessClock) advance(d time.Duration) {
-	c.mu.Lock()
-	c.t = c.t.Add(d)
-	c.mu.Unlock()
-}
+// newSessClock is the session tests' clock: a testClock (store_test.go)
+// at a fixed start.
+func newSessClock() *testClock { return &testClock{now: time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)} }
 
 // openSessStore opens a fresh store in t.TempDir() on the given clock.
-func openSessStore(t testing.TB, c *sessClock) *Store {
+func openSessStore(t testing.TB, c *testClock) *Store {
 	t.Helper()
 	o := Options{TouchInterval: time.Hour}
 	if c != nil {
-		o.Now = c.now
+		o.Now = c.Now
 	}
 	s, err := Open(filepath.Join(t.TempDir(), "test.db"), o)
 	if err != nil {

@@ -13,10 +13,10 @@ func TestSessionLifecycle(t *testing.T) {
 	alice := sessUser(t, s, "alice")
 
 	sess := sessBrowser(t, s, alice, time.Hour)
-	if !strings.HasPrefix(sess.ID, "ses_") || sess.Kind != SessionBrowser || !sess.ExpiresAt.Equal(c.now().Add(time.Hour)) {
+	if !strings.HasPrefix(sess.ID, "ses_") || sess.Kind != SessionBrowser || !sess.ExpiresAt.Equal(c.Now().Add(time.Hour)) {
 		t.Fatalf("new session %+v", sess)
 	}
-	c.advance(time.Second)
+	c.Advance(time.Second)
 	again := sessBrowser(t, s, alice, time.Hour-time.Second)
 	if again.ID == sess.ID {
 		t.Fatal("a second login reused the session id")
@@ -40,7 +40,7 @@ func TestSessionLifecycle(t *testing.T) {
 		t.Fatalf("revoking twice: %v", err)
 	}
 
-	c.advance(time.Hour)
+	c.Advance(time.Hour)
 	if _, _, err := verifySession(s, again.ID); !errors.Is(err, ErrExpired) {
 		t.Fatalf("expired session verified: %v", err)
 	}
@@ -49,8 +49,8 @@ func TestSessionLifecycle(t *testing.T) {
 	if err != nil || len(list) != 2 || list[0].ID != sess.ID || list[0].RevokedReason != "logout" {
 		t.Fatalf("list: %v %+v", err, list)
 	}
-	if list[0].Status(c.now()) != "revoked" || list[1].Status(c.now()) != "expired" {
-		t.Errorf("statuses %s %s", list[0].Status(c.now()), list[1].Status(c.now()))
+	if list[0].Status(c.Now()) != "revoked" || list[1].Status(c.Now()) != "expired" {
+		t.Errorf("statuses %s %s", list[0].Status(c.Now()), list[1].Status(c.Now()))
 	}
 
 	events, _ := s.Audit(alice.ID, 0)
@@ -127,7 +127,7 @@ func TestSessionsArePrunedAfterRetention(t *testing.T) {
 	if _, err := s.RotateRefresh(tok, DefaultRefreshGrace, AdminActor); err != nil {
 		t.Fatal(err)
 	}
-	c.advance(time.Hour + sessionRetention + time.Minute)
+	c.Advance(time.Hour + sessionRetention + time.Minute)
 	sessBrowser(t, s, alice, time.Hour)
 	list, _ := s.Sessions(alice.ID)
 	if len(list) != 1 || list[0].ID == old.ID {
@@ -146,17 +146,17 @@ func TestSessionLastSeen(t *testing.T) {
 	s := openSessStore(t, c)
 	alice := sessUser(t, s, "alice")
 	sess := sessBrowser(t, s, alice, time.Hour)
-	jwt, err := s.IssueSessionJWT(sess, c.now(), c.now().Add(time.Hour))
+	jwt, err := s.IssueSessionJWT(sess, c.Now(), c.Now().Add(time.Hour))
 	if err != nil {
 		t.Fatal(err)
 	}
-	c.advance(2 * time.Minute)
+	c.Advance(2 * time.Minute)
 	if _, _, _, err := s.VerifySessionJWT(jwt, "198.51.100.7"); err != nil {
 		t.Fatal(err)
 	}
 	s.FlushTouches()
 	list, _ := s.Sessions(alice.ID)
-	if len(list) != 1 || !list[0].LastSeenAt.Equal(c.now()) || list[0].LastSeenIP != "198.51.100.7" {
+	if len(list) != 1 || !list[0].LastSeenAt.Equal(c.Now()) || list[0].LastSeenIP != "198.51.100.7" {
 		t.Fatalf("last seen not recorded: %+v", list)
 	}
 }

@@ -16,7 +16,7 @@ func TestSetupGrant(t *testing.T) {
 		t.Fatal("setup worked without a grant")
 	}
 	tok, exp, err := s.CreateSetupGrant(time.Hour)
-	if err != nil || !strings.HasPrefix(tok, SetupPrefix) || !exp.Equal(c.now().Add(time.Hour)) || !s.SetupPending() {
+	if err != nil || !strings.HasPrefix(tok, SetupPrefix) || !exp.Equal(c.Now().Add(time.Hour)) || !s.SetupPending() {
 		t.Fatalf("grant: %v %v", err, exp)
 	}
 	// Only the newest grant works.
@@ -33,7 +33,7 @@ func TestSetupGrant(t *testing.T) {
 		t.Fatal("setup accepted a non-hash password")
 	}
 
-	c.advance(time.Hour)
+	c.Advance(time.Hour)
 	if _, err := s.UseSetupGrant(tok, NewUser{Login: "root"}, h, Actor{Kind: "user"}); !errors.Is(err, ErrExpired) {
 		t.Fatalf("expired: %v", err)
 	}

@@ -44,25 +44,25 @@ func TestTOTP(t *testing.T) {
 	if err := login(""); !errors.Is(err, ErrBadCredentials) {
 		t.Fatalf("no code: %v", err)
 	}
-	if err := login("000000"); !errors.Is(err, ErrBadCredentials) && code(c.now()) != "000000" {
+	if err := login("000000"); !errors.Is(err, ErrBadCredentials) && code(c.Now()) != "000000" {
 		t.Fatalf("wrong code: %v", err)
 	}
-	now := code(c.now())
+	now := code(c.Now())
 	if err := login(now); err != nil {
 		t.Fatalf("current code: %v", err)
 	}
 	if err := login(now); !errors.Is(err, ErrBadCredentials) {
 		t.Fatalf("replayed code: %v", err)
 	}
-	c.advance(30 * time.Second)
-	if err := login(code(c.now().Add(-30 * time.Second))); !errors.Is(err, ErrBadCredentials) {
+	c.Advance(30 * time.Second)
+	if err := login(code(c.Now().Add(-30 * time.Second))); !errors.Is(err, ErrBadCredentials) {
 		t.Fatalf("a code older than the last used one: %v", err)
 	}
-	if err := login(code(c.now().Add(30 * time.Second))); err != nil {
+	if err := login(code(c.Now().Add(30 * time.Second))); err != nil {
 		t.Fatalf("next step's code (clock drift): %v", err)
 	}
-	c.advance(5 * time.Minute)
-	if err := login(code(c.now().Add(-2 * time.Minute))); !errors.Is(err, ErrBadCredentials) {
+	c.Advance(5 * time.Minute)
+	if err := login(code(c.Now().Add(-2 * time.Minute))); !errors.Is(err, ErrBadCredentials) {
 		t.Fatalf("stale code: %v", err)
 	}
 
