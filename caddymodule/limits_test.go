@@ -1,14 +1,12 @@
 package caddymodule
 
 import (
-	"context"
 	"net/http"
 	"net/http/httptest"
 	"runtime"
 	"testing"
 	"time"
 
-	"github.com/caddyserver/caddy/v2"
 	"go.uber.org/zap"
 
 	"github.com/gatehouse/gatehouse/authstore"
@@ -239,19 +237,8 @@ func BenchmarkServeHTTPLimited(b *testing.B) {
 		b.Fatal(err)
 	}
 	b.Cleanup(h.app.releaseLimits)
-	repl := caddy.NewReplacer()
-	req := httptest.NewRequest("GET", "/api/papers/42", nil)
-	req = req.WithContext(context.WithValue(req.Context(), caddy.ReplacerCtxKey, repl))
-	w := httptest.NewRecorder()
-	b.ReportAllocs()
-	for b.Loop() {
-		req.Header = http.Header{"Authorization": {"Bearer " + tok}}
-		w.HeaderMap = http.Header{}
-		if err := h.ServeHTTP(w, req, nopNext); err != nil {
-			b.Fatal(err)
-		}
-	}
-	if w.Header().Get("RateLimit-Policy") != `"free";q=60000000;w=60` {
-		b.Fatalf("no RateLimit-Policy: %v", w.Header())
+	_, resp := benchServe(b, h, "GET", "/api/papers/42", http.Header{"Authorization": {"Bearer " + tok}})
+	if resp.Get("RateLimit-Policy") != `"free";q=60000000;w=60` {
+		b.Fatalf("no RateLimit-Policy: %v", resp)
 	}
 }

@@ -1,14 +1,9 @@
 package caddymodule
 
 import (
-	"context"
 	"net/http"
 	"net/http/httptest"
-	"path/filepath"
 	"testing"
-
-	"github.com/caddyserver/caddy/v2"
-	"go.uber.org/zap"
 
 	"github.com/gatehouse/gatehouse/authstore"
 	"github.com/gatehouse/gatehouse/config"
@@ -19,20 +14,11 @@ import (
 // PATs: one for all resources, one capped.
 func roleBenchHandler(b testing.TB) (h *Handler, all, capped string) {
 	b.Helper()
-	g := config.Global{
+	app := newTestApp(b, config.Global{
 		Scopes:    []string{"papers:read", "papers:write"},
 		Resources: []config.ResourceType{{Name: "project", Roles: []string{"read", "edit", "manage"}}},
-	}
-	policy, err := compilePolicy(g)
-	if err != nil {
-		b.Fatal(err)
-	}
-	store, err := authstore.Open(filepath.Join(b.TempDir(), "gh.db"), authstore.Options{})
-	if err != nil {
-		b.Fatal(err)
-	}
-	b.Cleanup(func() { store.Close() })
-	app := &App{Global: g, policy: policy, store: store, logger: zap.NewNop()}
+	})
+	store := app.store
 	u, err := store.CreateUser(authstore.NewUser{Login: "bench", Tier: "free"}, authstore.AdminActor)
 	if err != nil {
 		b.Fatal(err)
@@ -47,17 +33,11 @@ func roleBenchHandler(b testing.TB) (h *Handler, all, capped string) {
 		}
 		return tok
 	}
-	h = &Handler{
-		Rules: []config.Rule{
-			{Methods: []string{"GET"}, Path: "/api/papers/*", Require: config.Requirement{Scopes: []string{"papers:read"}}},
-			{Methods: []string{"GET"}, Path: "/api/projects/{project}/*", Require: config.Requirement{Role: &config.RoleRequirement{Resource: "project", Min: "edit"}}},
-			{Methods: []string{"POST"}, Path: "/api/projects/{project}/*", Require: config.Requirement{Scopes: []string{"papers:write"}, Role: &config.RoleRequirement{Resource: "project", Min: "edit"}}},
-		},
-		app: app, logger: zap.NewNop(),
-	}
-	if h.rules, err = policy.CompileRules(h.Rules, nil); err != nil {
-		b.Fatal(err)
-	}
+	h = app.testHandler(b,
+		config.Rule{Methods: []string{"GET"}, Path: "/api/papers/*", Require: config.Requirement{Scopes: []string{"papers:read"}}},
+		config.Rule{Methods: []string{"GET"}, Path: "/api/projects/{project}/*", Require: config.Requirement{Role: &config.RoleRequirement{Resource: "project", Min: "edit"}}},
+		config.Rule{Methods: []string{"POST"}, Path: "/api/projects/{project}/*", Require: config.Requirement{Scopes: []string{"papers:write"}, Role: &config.RoleRequirement{Resource: "project", Min: "edit"}}},
+	)
 	return h, mint(nil), mint(map[string]string{"project:atlas": "edit"})
 }
 
@@ -121,23 +101,12 @@ func BenchmarkServeHTTPRole(b *testing.B) {
 		{"role", "/api/projects/atlas/tasks/7"},
 	} {
 		b.Run(tc.name, func(b *testing.B) {
-			repl := caddy.NewReplacer()
-			req := httptest.NewRequest("GET", tc.path, nil)
-			req = req.WithContext(context.WithValue(req.Context(), caddy.ReplacerCtxKey, repl))
-			w := httptest.NewRecorder()
-			b.ReportAllocs()
-			for b.Loop() {
-				req.Header = http.Header{
-					"Authorization":   {"Bearer " + all},
-					"User-Agent":      {"curl/8.5.0"},
-					"Accept":          {"*/*"},
-					"Accept-Encoding": {"gzip"},
-				}
-				w.HeaderMap = http.Header{}
-				if err := h.ServeHTTP(w, req, nopNext); err != nil {
-					b.Fatal(err)
-				}
-			}
+			req, _ := benchServe(b, h, "GET", tc.path, http.Header{
+				"Authorization":   {"Bearer " + all},
+				"User-Agent":      {"curl/8.5.0"},
+				"Accept":          {"*/*"},
+				"Accept-Encoding": {"gzip"},
+			})
 			if tc.name == "role" && (req.Header.Get("Gatehouse-Resource") != "project:atlas" || req.Header.Get("Gatehouse-Role") != "manage") {
 				b.Fatalf("role not forwarded: %v", req.Header)
 			}

@@ -4,14 +4,11 @@ import (
 	"bytes"
 	"net/http"
 	"net/http/httptest"
-	"path/filepath"
 	"regexp"
 	"slices"
 	"strings"
 	"testing"
 	"time"
-
-	"go.uber.org/zap"
 
 	"github.com/gatehouse/gatehouse/authstore"
 	"github.com/gatehouse/gatehouse/config"
@@ -21,19 +18,9 @@ import (
 // Caddy, for unit tests and benchmarks.
 func testHandler(tb testing.TB) *Handler {
 	tb.Helper()
-	g := config.Global{TokenPrefix: "qat_", Scopes: []string{"wiki:read", "papers:read", "papers:write"}}
-	policy, err := compilePolicy(g)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	path := filepath.Join(tb.TempDir(), "gatehouse.db")
-	store, err := authstore.Open(path, authstore.Options{})
-	if err != nil {
-		tb.Fatal(err)
-	}
-	tb.Cleanup(func() { store.Close() })
-	app := &App{Global: g, policy: policy, store: store, storeKey: path, logger: zap.NewNop()}
-	h := &Handler{app: app, logger: zap.NewNop(), Endpoints: &Endpoints{}}
+	app := newTestApp(tb, config.Global{TokenPrefix: "qat_", Scopes: []string{"wiki:read", "papers:read", "papers:write"}})
+	h := app.testHandler(tb)
+	h.Endpoints = &Endpoints{}
 	if err := h.Endpoints.provision(); err != nil {
 		tb.Fatal(err)
 	}
