@@ -279,6 +279,7 @@ func unmarshalRegistration(d *caddyfile.Dispenser, later func(func(*config.Polic
 //	    rule <methods|*> <path> <requirement> [no_limit | limit <budget>]
 //	    default <requirement>
 //	    forward_credentials
+//	    allow_method_override
 //	}
 //
 // where <requirement> is anonymous, authenticated, session or deny, and/or
@@ -366,6 +367,11 @@ func (h *Handler) unmarshal(d *caddyfile.Dispenser, policy *config.Policy) error
 				return d.ArgErr()
 			}
 			h.ForwardCredentials = true
+		case "allow_method_override":
+			if d.NextArg() {
+				return d.ArgErr()
+			}
+			h.AllowMethodOverride = true
 		default:
 			return d.Errf("unrecognized gatehouse subdirective '%s'", d.Val())
 		}

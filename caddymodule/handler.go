@@ -9,6 +9,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/gatehouse/gatehouse/config"
+	"github.com/gatehouse/gatehouse/requestcheck"
 )
 
 func init() {
@@ -35,6 +36,14 @@ type Handler struct {
 	// session cookie to the upstream. Off by default: the upstream gets the
 	// identity, not the secret.
 	ForwardCredentials bool `json:"forward_credentials,omitempty"`
+
+	// AllowMethodOverride lets method-override headers
+	// (X-HTTP-Method-Override, X-HTTP-Method, X-Method-Override) and
+	// _method fields reach the upstream; the rules then judge the
+	// overridden method. Off by default: the headers are removed and a
+	// _method field is refused, so a GET that passed a GET rule cannot act
+	// as a DELETE in a framework that honours overrides.
+	AllowMethodOverride bool `json:"allow_method_override,omitempty"`
 
 	app    *App
 	rules  *config.Rules
@@ -73,16 +82,19 @@ func (h *Handler) Provision(ctx caddy.Context) error {
 
 // ServeHTTP implements caddyhttp.MiddlewareHandler.
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyhttp.Handler) error {
-	stripIdentityHeaders(r.Header)
-	if d := checkPath(r); d != nil {
-		return h.refuse(w, r, d, nil, -1)
+	if p := requestcheck.Request(r); p != nil {
+		return h.refuse(w, r, requestProblem(p), nil, -1)
 	}
 	if h.Endpoints != nil {
 		if ep := h.Endpoints.route(r); ep != nil {
 			return h.serveEndpoint(w, r, ep)
 		}
 	}
-	rule, params := h.rules.Match(r.Method, r.URL.Path)
+	method, p := requestcheck.SiteMethod(r, h.AllowMethodOverride)
+	if p != nil {
+		return h.refuse(w, r, requestProblem(p), nil, -1)
+	}
+	rule, params := h.rules.Match(method, r.URL.Path)
 	id, d := h.decide(r, rule, &params)
 	announceExpiry(w, id)
 	if d != nil {

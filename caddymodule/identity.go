@@ -102,31 +102,6 @@ const (
 	headerAcceptedScopes  = "Gatehouse-Accepted-Scopes"
 )
 
-// stripIdentityHeaders deletes every client-sent header in Gatehouse's
-// namespace, so nothing a client sends can pass for an identity. The
-// namespace is Gatehouse-* and X-Gatehouse-*, in any case and with _ or .
-// in place of -, since CGI-style upstreams fold those together.
-func stripIdentityHeaders(h http.Header) {
-	for k := range h {
-		if inNamespace(k, "gatehouse") || inNamespace(k, "x-gatehouse") {
-			delete(h, k)
-		}
-	}
-}
-
-// inNamespace reports whether header name k starts with prefix and a
-// separator (-, _ or .), ignoring case.
-func inNamespace(k, prefix string) bool {
-	if len(k) <= len(prefix) || !strings.EqualFold(k[:len(prefix)], prefix) {
-		return false
-	}
-	switch k[len(prefix)] {
-	case '-', '_', '.':
-		return true
-	}
-	return false
-}
-
 // forward hands the identity to the upstream as headers and to the rest of
 // the Caddy route as placeholders.
 func forward(r *http.Request, repl *caddy.Replacer, id *Identity) {

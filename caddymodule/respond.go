@@ -9,6 +9,8 @@ import (
 
 	"go.uber.org/zap"
 	"go.uber.org/zap/zapcore"
+
+	"github.com/gatehouse/gatehouse/requestcheck"
 )
 
 // denial is a refused request: everything needed to answer it (status,
@@ -45,6 +47,12 @@ type denial struct {
 // is no matter for an authentication challenge.
 func bodyError(reason, msg string) *denial {
 	return &denial{status: http.StatusBadRequest, code: "invalid_request", message: msg, reason: reason}
+}
+
+// requestProblem answers a request that requestcheck refused: a 400 (or
+// 413) about the request itself, with no challenge.
+func requestProblem(p *requestcheck.Problem) *denial {
+	return &denial{status: p.Status, code: "invalid_request", message: p.Message, reason: p.Reason}
 }
 
 // badRequest is a 400 about the Authorization header: RFC 6750's

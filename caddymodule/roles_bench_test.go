@@ -7,6 +7,7 @@ import (
 
 	"github.com/gatehouse/gatehouse/authstore"
 	"github.com/gatehouse/gatehouse/config"
+	"github.com/gatehouse/gatehouse/requestcheck"
 )
 
 // roleBenchHandler builds a handler over a real store whose rules mix a
@@ -79,8 +80,8 @@ func BenchmarkCheckRole(b *testing.B) {
 	rule, params := h.rules.Match(req.Method, req.URL.Path)
 	b.ReportAllocs()
 	for b.Loop() {
-		if d := checkPath(req); d != nil {
-			b.Fatal(d.message)
+		if p := requestcheck.Path(req.URL.EscapedPath(), req.URL.Path); p != nil {
+			b.Fatal(p.Message)
 		}
 		if _, d := h.app.checkRole(id, rule, &params); d != nil {
 			b.Fatal(d.message)

@@ -129,37 +129,6 @@ func TestRoleDenialResponse(t *testing.T) {
 	}
 }
 
-func TestCheckRolePath(t *testing.T) {
-	for _, tc := range []struct {
-		target string
-		bad    bool
-	}{
-		{"/api/projects/atlas/x", false},
-		{"/api/projects/atlas", false},
-		{"/api/projects/atlas/", false},
-		{"/api/projects/%C3%A9t%C3%A9/x", false},
-		{"/api/projects/a%20b/x", false},
-		{"/api/projects/atlas%2Fzoo/x", true},
-		{"/api/projects/atlas%2fzoo/x", true},
-		{"/api/projects/atlas%252Fzoo/x", true},
-		{"/api/projects//x", true},
-		{"/api/projects/zoo/../atlas/x", true},
-		{"/api/projects/./atlas/x", true},
-		{"/api/projects/%2E%2E/atlas/x", true},
-		{"/api/projects/atlas/x/..", true},
-	} {
-		r := httptest.NewRequest("GET", tc.target, nil)
-		d := checkPath(r)
-		if (d != nil) != tc.bad {
-			t.Errorf("%s: denial %v, want bad=%v", tc.target, d, tc.bad)
-			continue
-		}
-		if d != nil && (d.status != 400 || d.code != "invalid_request") {
-			t.Errorf("%s: %d %s", tc.target, d.status, d.code)
-		}
-	}
-}
-
 func TestCheckRoleRefusesInvalidNames(t *testing.T) {
 	a := roleTestApp(t)
 	rules := roleRules(t, a, "read")

@@ -128,7 +128,7 @@ func (p *Policy) CompileRule(r Rule) (*CompiledRule, error) {
 			c.Methods = nil
 			break
 		}
-		if !validMethod(m) {
+		if !IsMethod(m) {
 			return nil, fmt.Errorf("unknown method %q", m)
 		}
 		if !slices.Contains(c.Methods, m) {
@@ -180,15 +180,6 @@ func (p *Policy) CompileRule(r Rule) (*CompiledRule, error) {
 		}
 	}
 	return c, nil
-}
-
-func validMethod(m string) bool {
-	switch m {
-	case http.MethodGet, http.MethodHead, http.MethodPost, http.MethodPut, http.MethodPatch,
-		http.MethodDelete, http.MethodOptions, http.MethodConnect, http.MethodTrace:
-		return true
-	}
-	return false
 }
 
 // Match returns the first rule matching method and the request's decoded

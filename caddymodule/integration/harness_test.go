@@ -75,14 +75,17 @@ type upstream struct {
 	*httptest.Server
 	mu   sync.Mutex
 	last *http.Request
-	hits int
+	// lastTrailer is what arrived after the body of the last request.
+	lastTrailer http.Header
+	hits        int
 }
 
 func newUpstream(t *testing.T) *upstream {
 	u := &upstream{}
 	u.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_, _ = io.Copy(io.Discard, r.Body) // to EOF, so the trailers arrive
 		u.mu.Lock()
-		u.last, u.hits = r.Clone(r.Context()), u.hits+1
+		u.last, u.lastTrailer, u.hits = r.Clone(r.Context()), r.Trailer.Clone(), u.hits+1
 		u.mu.Unlock()
 		w.Header().Set("Content-Type", "application/json")
 		json.NewEncoder(w).Encode(map[string]any{"method": r.Method, "path": r.URL.Path, "headers": r.Header})
