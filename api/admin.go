@@ -1,0 +1,165 @@
+package api
+
+import "time"
+
+// The admin API's shapes: the operations behind `caddy gatehouse …`,
+// served under AdminPrefix on Caddy's admin endpoint. Tokens are in
+// tokens.go; a failed call answers AdminError.
+
+// Status is the answer of GET /gatehouse/status.
+type Status struct {
+	Store       string   `json:"store"` // the store file's path
+	Users       int      `json:"users"`
+	Tokens      int      `json:"tokens"`
+	TokenPrefix string   `json:"token_prefix"`
+	Scopes      []string `json:"scopes"` // the catalog
+	Tiers       []string `json:"tiers"`  // sorted
+}
+
+// UserInfo is a user as the admin API shows it: no password hash, no
+// TOTP seed.
+type UserInfo struct {
+	ID    string `json:"id"`
+	Login string `json:"login"`
+	Kind  string `json:"kind"` // "user" or "agent"
+	Tier  string `json:"tier"`
+	// Scopes are every scope the user holds now.
+	Scopes []string `json:"scopes"`
+	// AllScopes is true for a user not limited to a list of scopes.
+	AllScopes bool `json:"all_scopes"`
+	Disabled  bool `json:"disabled"`
+	// Password and TOTP say whether the user has them.
+	Password bool `json:"password"`
+	TOTP     bool `json:"totp"`
+	// Memberships are the user's roles by resource ("project:atlas" ->
+	// "edit").
+	Memberships map[string]string `json:"memberships,omitempty"`
+	Created     time.Time         `json:"created"`
+}
+
+// CreateUserRequest is the JSON body of POST /gatehouse/users.
+type CreateUserRequest struct {
+	Login string `json:"login"`
+	Tier  string `json:"tier,omitempty"` // empty: the default tier
+	// Scopes limits what the user may hold; nil means every scope.
+	Scopes []string `json:"scopes,omitempty"`
+}
+
+// SetTierRequest is the JSON body of POST /gatehouse/users/{login}/tier.
+type SetTierRequest struct {
+	Tier string `json:"tier"`
+}
+
+// SetPasswordRequest is the JSON body of POST
+// /gatehouse/users/{login}/password. It carries a password hash, never a
+// password: `caddy gatehouse user passwd` hashes on the operator's side,
+// so the plaintext does not cross the admin API.
+type SetPasswordRequest struct {
+	PasswordHash string `json:"password_hash"`
+}
+
+// SetPasswordResponse answers a password change, which ends the user's
+// sessions.
+type SetPasswordResponse struct {
+	User            UserInfo `json:"user"`
+	SessionsRevoked int      `json:"sessions_revoked"`
+}
+
+// TOTPResponse answers POST and DELETE /gatehouse/users/{login}/totp.
+type TOTPResponse struct {
+	User UserInfo `json:"user"`
+	// URL is the otpauth:// URL with the secret, shown once, when TOTP
+	// was enabled.
+	URL string `json:"otpauth_url,omitempty"`
+}
+
+// SessionInfo is a session as listings show it (GET /gatehouse/sessions);
+// a session has no secret to hide (its JWT is not stored).
+type SessionInfo struct {
+	ID         string     `json:"id"`
+	User       string     `json:"user"` // the owner's login
+	Kind       string     `json:"kind"` // "browser" or "cli"
+	Created    time.Time  `json:"created"`
+	Expires    time.Time  `json:"expires"`
+	LastSeen   *time.Time `json:"last_seen"` // null if never seen since login
+	LastSeenIP string     `json:"last_seen_ip,omitempty"`
+	IP         string     `json:"ip,omitempty"` // where it logged in
+	UserAgent  string     `json:"user_agent,omitempty"`
+	Status     string     `json:"status"` // active, expired or revoked
+	Revoked    *time.Time `json:"revoked,omitempty"`
+	Reason     string     `json:"revoked_reason,omitempty"`
+}
+
+// RevokeSessionsResponse answers DELETE /gatehouse/users/{login}/sessions.
+type RevokeSessionsResponse struct {
+	User    string `json:"user"`
+	Revoked int    `json:"revoked"`
+}
+
+// Membership is one role a user holds on a resource, as GET
+// /gatehouse/members lists it.
+type Membership struct {
+	User     string `json:"user"`
+	Type     string `json:"type"`
+	Name     string `json:"name"`
+	Role     string `json:"role"`
+	Resource string `json:"resource"` // "project:atlas"
+	// Declared is false for a membership whose type or role the current
+	// configuration no longer declares; it grants nothing.
+	Declared bool `json:"declared"`
+}
+
+// MembershipRequest is the JSON body of PUT and DELETE /gatehouse/members.
+type MembershipRequest struct {
+	User string `json:"user"`
+	Type string `json:"type"`
+	Name string `json:"name"`
+	Role string `json:"role,omitempty"` // PUT only
+}
+
+// MembershipChange answers a membership write: the role now held (""
+// after a removal) and the role it replaced ("" for a new membership).
+type MembershipChange struct {
+	User     string `json:"user"`
+	Type     string `json:"type"`
+	Name     string `json:"name"`
+	Resource string `json:"resource"`
+	Role     string `json:"role"`
+	Previous string `json:"previous"`
+}
+
+// RotateKeyResponse is the answer of POST /gatehouse/store/rotate-key.
+type RotateKeyResponse struct {
+	// KeyID is the kid new session JWTs carry from now on.
+	KeyID string `json:"key_id"`
+}
+
+// StoreCheck is the answer of GET /gatehouse/store/check.
+type StoreCheck struct {
+	// Problems lists what the check found; empty, never null, when the
+	// store is sound.
+	Problems []string `json:"problems"`
+	Store    string   `json:"store"` // the store file's path
+}
+
+// AuditEvent is one record of the audit trail (GET /gatehouse/audit). It
+// never holds a secret.
+type AuditEvent struct {
+	Seq     uint64     `json:"seq"`
+	Time    time.Time  `json:"time"`
+	Action  string     `json:"action"`
+	Actor   AuditActor `json:"actor"`
+	UserID  string     `json:"user_id,omitempty"`
+	TokenID string     `json:"token_id,omitempty"`
+	Detail  string     `json:"detail,omitempty"`
+}
+
+// AuditActor is who caused an audited change.
+type AuditActor struct {
+	// Kind is "admin" (CLI or admin API), "user" (self-service), "token"
+	// (a PAT acting on itself), "registration" (an agent registering
+	// itself) or "system".
+	Kind   string `json:"kind"`
+	UserID string `json:"user_id,omitempty"`
+	IP     string `json:"ip,omitempty"`
+}

@@ -1,0 +1,25 @@
+package api
+
+// Error is the JSON body of every refused request to a served endpoint
+// and of every denial by a route rule:
+//
+//	{"error":"insufficient_scope","message":"insufficient scope: this token lacks papers:write"}
+//
+// The OAuth endpoints (device code and token) also set Description, in
+// the form RFC 6749 §5.2 defines.
+type Error struct {
+	// Error is the machine-readable code; for 400, 401 and 403 denials of
+	// a credential it is the RFC 6750 error code.
+	Error string `json:"error"`
+	// Description repeats Message as RFC 6749's error_description, on
+	// OAuth endpoints only.
+	Description string `json:"error_description,omitempty"`
+	// Message says what went wrong, for a person.
+	Message string `json:"message"`
+}
+
+// AdminError is the JSON body of a failed admin API call. Error holds the
+// message itself, not a code.
+type AdminError struct {
+	Error string `json:"error"`
+}

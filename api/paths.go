@@ -1,0 +1,26 @@
+package api
+
+// Default endpoint paths: where a site whose gatehouse block says
+// `endpoints` serves Gatehouse's own endpoints, unless its operator moved
+// them (`paths`).
+const (
+	PathLogin          = "/login"
+	PathLogout         = "/logout"
+	PathSetup          = "/setup"
+	PathDevice         = "/device" // the approval page verification_uri names
+	PathPAT            = "/pat"
+	PathPATAPI         = "/api/pat"
+	PathPATAPIToken    = "/api/pat/" // a prefix: DELETE /api/pat/{token id}
+	PathDeviceCode     = "/api/oauth/device/code"
+	PathDeviceToken    = "/api/oauth/device/token"
+	PathSession        = "/api/session"
+	PathRefresh        = "/api/refresh"
+	PathWhoami         = "/api/whoami"
+	PathRevoke         = "/api/auth/revoke"
+	PathRegister       = "/v1/auth/register"
+	PathRegisterRevoke = "/v1/auth/revoke"
+)
+
+// AdminPrefix is where the admin API lives on Caddy's admin endpoint
+// (`/gatehouse/status`, `/gatehouse/users`, …).
+const AdminPrefix = "/gatehouse/"
