@@ -9,12 +9,13 @@ import (
 
 	"go.uber.org/zap"
 
+	"github.com/gatehouse/gatehouse/api"
 	"github.com/gatehouse/gatehouse/authstore"
 	"github.com/gatehouse/gatehouse/config"
 )
 
 // adminPrefix is where the admin API lives on Caddy's admin endpoint.
-const adminPrefix = "/gatehouse/"
+const adminPrefix = api.AdminPrefix
 
 // adminHandler serves the operations behind `caddy gatehouse …`. The same
 // handler serves the running server's admin API and, in process, the
@@ -73,7 +74,7 @@ func writeAdminError(w http.ResponseWriter, err error) {
 	case errors.Is(err, authstore.ErrUserDisabled):
 		status = http.StatusConflict
 	}
-	writeJSON(w, status, map[string]string{"error": err.Error()})
+	writeJSON(w, status, api.AdminError{Error: err.Error()})
 }
 
 // decodeBody reads an admin request's JSON body (see decodeJSON) into v.
@@ -84,45 +85,22 @@ func decodeBody(r *http.Request, v any) error {
 	return nil
 }
 
-type statusView struct {
-	Store       string   `json:"store"`
-	Users       int      `json:"users"`
-	Tokens      int      `json:"tokens"`
-	TokenPrefix string   `json:"token_prefix"`
-	Scopes      []string `json:"scopes"`
-	Tiers       []string `json:"tiers"`
-}
-
 func (a *App) adminStatus(w http.ResponseWriter, _ *http.Request) error {
 	st, err := a.store.Stats()
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, statusView{
+	writeJSON(w, http.StatusOK, api.Status{
 		Store: a.store.Path(), Users: st.Users, Tokens: st.Tokens,
 		TokenPrefix: a.policy.TokenPrefix, Scopes: a.policy.Scopes, Tiers: sortedNames(a.policy.Tiers),
 	})
 	return nil
 }
 
-// userView is a user as the admin API shows it: no password hash, no TOTP
-// seed.
-type userView struct {
-	ID          string            `json:"id"`
-	Login       string            `json:"login"`
-	Kind        string            `json:"kind"`
-	Tier        string            `json:"tier"`
-	Scopes      []string          `json:"scopes"`
-	AllScopes   bool              `json:"all_scopes"`
-	Disabled    bool              `json:"disabled"`
-	Password    bool              `json:"password"`
-	TOTP        bool              `json:"totp"`
-	Memberships map[string]string `json:"memberships,omitempty"`
-	Created     time.Time         `json:"created"`
-}
-
-func (a *App) viewUser(u *authstore.User) userView {
-	return userView{
+// viewUser is a user as the admin API shows it: no password hash, no
+// TOTP seed.
+func (a *App) viewUser(u *authstore.User) api.UserInfo {
+	return api.UserInfo{
 		ID: u.ID, Login: u.Login, Kind: u.Kind, Tier: u.Tier, Scopes: a.userScopes(u),
 		AllScopes: u.Scopes == nil, Disabled: u.Disabled, Password: u.PasswordHash != "",
 		TOTP: u.TOTPSecret != "", Memberships: u.Memberships, Created: u.CreatedAt,
@@ -134,7 +112,7 @@ func (a *App) adminListUsers(w http.ResponseWriter, _ *http.Request) error {
 	if err != nil {
 		return err
 	}
-	out := make([]userView, 0, len(users))
+	out := make([]api.UserInfo, 0, len(users))
 	for _, u := range users {
 		out = append(out, a.viewUser(u))
 	}
@@ -142,15 +120,8 @@ func (a *App) adminListUsers(w http.ResponseWriter, _ *http.Request) error {
 	return nil
 }
 
-type createUserRequest struct {
-	Login string `json:"login"`
-	Tier  string `json:"tier,omitempty"`
-	// Scopes limits what the user may hold; nil means every scope.
-	Scopes []string `json:"scopes,omitempty"`
-}
-
 func (a *App) adminCreateUser(w http.ResponseWriter, r *http.Request) error {
-	var req createUserRequest
+	var req api.CreateUserRequest
 	if err := decodeBody(r, &req); err != nil {
 		return err
 	}
@@ -198,9 +169,7 @@ func (a *App) adminSetDisabled(disabled bool) func(http.ResponseWriter, *http.Re
 }
 
 func (a *App) adminSetTier(w http.ResponseWriter, r *http.Request) error {
-	var req struct {
-		Tier string `json:"tier"`
-	}
+	var req api.SetTierRequest
 	if err := decodeBody(r, &req); err != nil {
 		return err
 	}
@@ -218,25 +187,9 @@ func (a *App) adminSetTier(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
-// tokenView is a PAT as listings show it: never the token itself.
-type tokenView struct {
-	ID           string            `json:"id"`
-	User         string            `json:"user"`
-	Name         string            `json:"name"`
-	Hint         string            `json:"hint"`
-	Scopes       []string          `json:"scopes"`
-	Resources    map[string]string `json:"resources,omitempty"`
-	AllResources bool              `json:"all_resources"`
-	Created      time.Time         `json:"created"`
-	Expires      *time.Time        `json:"expires"`
-	LastUsed     *time.Time        `json:"last_used"`
-	LastUsedIP   string            `json:"last_used_ip,omitempty"`
-	CreatedVia   string            `json:"created_via"`
-	Status       string            `json:"status"`
-}
-
-func viewToken(p *authstore.PAT, login string, now time.Time) tokenView {
-	v := tokenView{
+// viewToken is a PAT as listings show it: never the token itself.
+func viewToken(p *authstore.PAT, login string, now time.Time) api.TokenInfo {
+	v := api.TokenInfo{
 		ID: p.ID, User: login, Name: p.Name, Hint: p.Hint, Scopes: p.Scopes,
 		Resources: p.ResourceCaps, AllResources: p.ResourceCaps == nil,
 		Created: p.CreatedAt, LastUsedIP: p.LastUsedIP, CreatedVia: p.CreatedVia, Status: p.Status(now),
@@ -260,7 +213,7 @@ func (a *App) adminListTokens(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	out := make([]tokenView, 0, len(pats))
+	out := make([]api.TokenInfo, 0, len(pats))
 	now := time.Now()
 	for _, p := range pats {
 		out = append(out, viewToken(p, a.loginOf(p.UserID), now))
@@ -269,24 +222,8 @@ func (a *App) adminListTokens(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
-type createTokenRequest struct {
-	User        string   `json:"user"`
-	Name        string   `json:"name"`
-	Scopes      []string `json:"scopes"`
-	ExpiresDays int      `json:"expires_days"`
-	NoExpiry    bool     `json:"no_expiry,omitempty"`
-	// Resources caps the token per resource ("project:atlas" -> "read");
-	// nil means every resource at the owner's membership role.
-	Resources map[string]string `json:"resources,omitempty"`
-}
-
-type createTokenResponse struct {
-	Token string    `json:"token"`
-	Info  tokenView `json:"info"`
-}
-
 func (a *App) adminCreateToken(w http.ResponseWriter, r *http.Request) error {
-	var req createTokenRequest
+	var req api.CreateTokenRequest
 	if err := decodeBody(r, &req); err != nil {
 		return err
 	}
@@ -301,7 +238,7 @@ func (a *App) adminCreateToken(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusCreated, createTokenResponse{Token: tok, Info: viewToken(p, u.Login, time.Now())})
+	writeJSON(w, http.StatusCreated, api.CreateTokenResponse{Token: tok, Info: viewToken(p, u.Login, time.Now())})
 	return nil
 }
 
@@ -332,10 +269,11 @@ func (a *App) adminAudit(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	if events == nil {
-		events = []authstore.Event{}
+	out := make([]api.AuditEvent, 0, len(events))
+	for _, e := range events {
+		out = append(out, viewEvent(e))
 	}
-	writeJSON(w, http.StatusOK, events)
+	writeJSON(w, http.StatusOK, out)
 	return nil
 }
 
@@ -353,8 +291,17 @@ func (a *App) adminCheck(w http.ResponseWriter, _ *http.Request) error {
 	if problems == nil {
 		problems = []string{}
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"store": a.store.Path(), "problems": problems})
+	writeJSON(w, http.StatusOK, api.StoreCheck{Store: a.store.Path(), Problems: problems})
 	return nil
+}
+
+// viewEvent is an audit record as the admin API shows it.
+func viewEvent(e authstore.Event) api.AuditEvent {
+	return api.AuditEvent{
+		Seq: e.Seq, Time: e.Time, Action: e.Action,
+		Actor:  api.AuditActor{Kind: e.Actor.Kind, UserID: e.Actor.UserID, IP: e.Actor.IP},
+		UserID: e.UserID, TokenID: e.TokenID, Detail: e.Detail,
+	}
 }
 
 // queryUser resolves an admin listing's optional ?user=<login> filter to

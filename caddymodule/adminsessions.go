@@ -7,6 +7,7 @@ import (
 
 	"go.uber.org/zap"
 
+	"github.com/gatehouse/gatehouse/api"
 	"github.com/gatehouse/gatehouse/authstore"
 )
 
@@ -28,23 +29,11 @@ func bindAdmin(f func(*App, http.ResponseWriter, *http.Request) error) func(*App
 	}
 }
 
-// setPasswordRequest carries a password hash, never a password: `caddy
-// gatehouse user passwd` hashes on the operator's side, so the plaintext
-// does not cross the admin API.
-type setPasswordRequest struct {
-	PasswordHash string `json:"password_hash"`
-}
-
-type setPasswordResponse struct {
-	User            userView `json:"user"`
-	SessionsRevoked int      `json:"sessions_revoked"`
-}
-
-// adminSetPassword stores a new password hash and ends the user's
-// sessions: a password reset usually means the old one is not to be
-// trusted.
+// adminSetPassword stores a new password hash (never a password: see
+// api.SetPasswordRequest) and ends the user's sessions: a password reset
+// usually means the old one is not to be trusted.
 func (a *App) adminSetPassword(w http.ResponseWriter, r *http.Request) error {
-	var req setPasswordRequest
+	var req api.SetPasswordRequest
 	if err := decodeBody(r, &req); err != nil {
 		return err
 	}
@@ -60,14 +49,8 @@ func (a *App) adminSetPassword(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	a.logger.Info("password set", zap.String("user", u.Login), zap.Int("sessions_revoked", n))
-	writeJSON(w, http.StatusOK, setPasswordResponse{User: a.viewUser(u), SessionsRevoked: n})
+	writeJSON(w, http.StatusOK, api.SetPasswordResponse{User: a.viewUser(u), SessionsRevoked: n})
 	return nil
-}
-
-type totpResponse struct {
-	User userView `json:"user"`
-	// URL is the otpauth:// URL with the secret, shown once.
-	URL string `json:"otpauth_url,omitempty"`
 }
 
 func (a *App) adminEnableTOTP(w http.ResponseWriter, r *http.Request) error {
@@ -83,7 +66,7 @@ func (a *App) adminEnableTOTP(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	a.logger.Info("totp enabled", zap.String("user", u.Login))
-	writeJSON(w, http.StatusOK, totpResponse{User: a.viewUser(u), URL: url})
+	writeJSON(w, http.StatusOK, api.TOTPResponse{User: a.viewUser(u), URL: url})
 	return nil
 }
 
@@ -93,29 +76,14 @@ func (a *App) adminDisableTOTP(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	a.logger.Info("totp disabled", zap.String("user", u.Login))
-	writeJSON(w, http.StatusOK, totpResponse{User: a.viewUser(u)})
+	writeJSON(w, http.StatusOK, api.TOTPResponse{User: a.viewUser(u)})
 	return nil
 }
 
-// sessionView is a session as listings show it; a session has no secret
+// viewSession is a session as listings show it; a session has no secret
 // to hide (its JWT is not stored).
-type sessionView struct {
-	ID         string     `json:"id"`
-	User       string     `json:"user"`
-	Kind       string     `json:"kind"`
-	Created    time.Time  `json:"created"`
-	Expires    time.Time  `json:"expires"`
-	LastSeen   *time.Time `json:"last_seen"`
-	LastSeenIP string     `json:"last_seen_ip,omitempty"`
-	IP         string     `json:"ip,omitempty"`
-	UserAgent  string     `json:"user_agent,omitempty"`
-	Status     string     `json:"status"`
-	Revoked    *time.Time `json:"revoked,omitempty"`
-	Reason     string     `json:"revoked_reason,omitempty"`
-}
-
-func viewSession(s *authstore.Session, login string, now time.Time) sessionView {
-	v := sessionView{
+func viewSession(s *authstore.Session, login string, now time.Time) api.SessionInfo {
+	v := api.SessionInfo{
 		ID: s.ID, User: login, Kind: s.Kind, Created: s.CreatedAt, Expires: s.ExpiresAt,
 		LastSeenIP: s.LastSeenIP, IP: s.IP, UserAgent: s.UserAgent, Status: s.Status(now), Reason: s.RevokedReason,
 	}
@@ -138,7 +106,7 @@ func (a *App) adminListSessions(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	out := make([]sessionView, 0, len(list))
+	out := make([]api.SessionInfo, 0, len(list))
 	now := time.Now()
 	for _, s := range list {
 		out = append(out, viewSession(s, a.loginOf(s.UserID), now))
@@ -158,11 +126,6 @@ func (a *App) adminRevokeSession(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
-type revokeSessionsResponse struct {
-	User    string `json:"user"`
-	Revoked int    `json:"revoked"`
-}
-
 func (a *App) adminRevokeUserSessions(w http.ResponseWriter, r *http.Request) error {
 	u, err := a.store.UserByLogin(r.PathValue("login"))
 	if err != nil {
@@ -173,6 +136,6 @@ func (a *App) adminRevokeUserSessions(w http.ResponseWriter, r *http.Request) er
 		return err
 	}
 	a.logger.Info("sessions revoked", zap.String("user", u.Login), zap.Int("count", n), zap.String("by", "admin"))
-	writeJSON(w, http.StatusOK, revokeSessionsResponse{User: u.Login, Revoked: n})
+	writeJSON(w, http.StatusOK, api.RevokeSessionsResponse{User: u.Login, Revoked: n})
 	return nil
 }

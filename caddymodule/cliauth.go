@@ -8,30 +8,19 @@ import (
 
 	"go.uber.org/zap"
 
+	"github.com/gatehouse/gatehouse/api"
 	"github.com/gatehouse/gatehouse/authstore"
 )
 
 func init() {
 	registerEndpoint(&endpoint{
-		name: "session", path: "/api/session", methods: []string{http.MethodPost},
+		name: "session", path: api.PathSession, methods: []string{http.MethodPost},
 		access: accessNone, serve: (*Handler).serveCLISession,
 	})
 	registerEndpoint(&endpoint{
-		name: "refresh", path: "/api/refresh", methods: []string{http.MethodPost},
+		name: "refresh", path: api.PathRefresh, methods: []string{http.MethodPost},
 		access: accessNone, serve: (*Handler).serveRefresh,
 	})
-}
-
-// cliTokens is the answer of /api/session and /api/refresh, shaped like an
-// OAuth 2.0 token response.
-type cliTokens struct {
-	AccessToken      string `json:"access_token"`
-	TokenType        string `json:"token_type"`
-	ExpiresIn        int    `json:"expires_in"`
-	RefreshToken     string `json:"refresh_token"`
-	RefreshExpiresIn int    `json:"refresh_expires_in"`
-	SessionID        string `json:"session_id"`
-	Scope            string `json:"scope"`
 }
 
 // serveCLISession answers POST /api/session: a CLI logs in with login,
@@ -69,7 +58,7 @@ func (h *Handler) serveRefresh(w http.ResponseWriter, r *http.Request, id *Ident
 	if d != nil {
 		return h.refuse(w, r, d, id, -1)
 	}
-	if gt := params.Get("grant_type"); gt != "" && gt != "refresh_token" {
+	if gt := params.Get("grant_type"); gt != "" && gt != api.RefreshGrantType {
 		return h.refuse(w, r, &denial{status: http.StatusBadRequest, code: "unsupported_grant_type",
 			message: "grant_type must be refresh_token", reason: "bad_grant_type"}, id, -1)
 	}
@@ -94,7 +83,7 @@ func (h *Handler) writeCLITokens(w http.ResponseWriter, r *http.Request, id *Ide
 		return h.refuse(w, r, internalError(), id, -1)
 	}
 	now := time.Now()
-	writeJSON(w, http.StatusOK, cliTokens{
+	writeJSON(w, http.StatusOK, api.CLITokens{
 		AccessToken: access, TokenType: "Bearer", ExpiresIn: max(0, int(exp.Sub(now)/time.Second)),
 		RefreshToken: refresh, RefreshExpiresIn: max(0, int(sess.ExpiresAt.Sub(now)/time.Second)),
 		SessionID: sess.ID, Scope: strings.Join(h.app.userScopes(u), " "),

@@ -20,6 +20,7 @@ import (
 	"github.com/spf13/cobra"
 	"go.uber.org/zap"
 
+	"github.com/gatehouse/gatehouse/api"
 	"github.com/gatehouse/gatehouse/authstore"
 	"github.com/gatehouse/gatehouse/config"
 )
@@ -124,7 +125,7 @@ func runningStore(addr string) (string, error) {
 	if resp.StatusCode == http.StatusNotFound {
 		return "", nil
 	}
-	var st statusView
+	var st api.Status
 	if err := json.NewDecoder(resp.Body).Decode(&st); err != nil || resp.StatusCode != http.StatusOK {
 		return "", fmt.Errorf("admin API at %s answered %s; is it a Caddy with Gatehouse?", addr, resp.Status)
 	}
@@ -189,9 +190,7 @@ func (t *cliTarget) call(method, uri string, in, out any) error {
 	}
 	defer resp.Body.Close()
 	if resp.StatusCode >= 400 {
-		var e struct {
-			Error string `json:"error"`
-		}
+		var e api.AdminError
 		body, _ := io.ReadAll(io.LimitReader(resp.Body, 64<<10))
 		if json.Unmarshal(body, &e) == nil && e.Error != "" {
 			return errors.New(e.Error)

@@ -8,6 +8,7 @@ import (
 	"github.com/spf13/cobra"
 	"go.uber.org/zap"
 
+	"github.com/gatehouse/gatehouse/api"
 	"github.com/gatehouse/gatehouse/authstore"
 )
 
@@ -15,12 +16,6 @@ func init() {
 	adminRoutes = append(adminRoutes,
 		adminRoute{"POST /gatehouse/store/rotate-key", bindAdmin((*App).adminRotateKey)})
 	storeSubcommands = append(storeSubcommands, rotateKeyCommand)
-}
-
-// rotateKeyResponse is the answer of POST /gatehouse/store/rotate-key.
-type rotateKeyResponse struct {
-	// KeyID is the kid new session JWTs carry from now on.
-	KeyID string `json:"key_id"`
 }
 
 // adminRotateKey makes a new session signing key current. Sessions keep
@@ -32,7 +27,7 @@ func (a *App) adminRotateKey(w http.ResponseWriter, _ *http.Request) error {
 		return err
 	}
 	a.logger.Info("session signing key rotated", zap.String("key_id", kid))
-	writeJSON(w, http.StatusOK, rotateKeyResponse{KeyID: kid})
+	writeJSON(w, http.StatusOK, api.RotateKeyResponse{KeyID: kid})
 	return nil
 }
 
@@ -47,7 +42,7 @@ signed before is refused: browsers log in again, and CLI sessions get a new
 access token with their refresh token. PATs are not affected.`,
 		Args: cobra.NoArgs,
 		RunE: runE(func(_ *cobra.Command, t *cliTarget, _ []string) error {
-			var res rotateKeyResponse
+			var res api.RotateKeyResponse
 			if err := t.call("POST", adminPrefix+"store/rotate-key", nil, &res); err != nil {
 				return err
 			}

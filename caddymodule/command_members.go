@@ -7,6 +7,8 @@ import (
 	"text/tabwriter"
 
 	"github.com/spf13/cobra"
+
+	"github.com/gatehouse/gatehouse/api"
 )
 
 func init() {
@@ -28,8 +30,8 @@ a token's effective role is the lower of its cap and the membership.`,
 		Short: "Gives a user a role on a resource, replacing the role held there",
 		Args:  cobra.ExactArgs(4),
 		RunE: runE(func(_ *cobra.Command, t *cliTarget, args []string) error {
-			var c memberChange
-			req := memberRequest{User: args[0], Type: args[1], Name: args[2], Role: args[3]}
+			var c api.MembershipChange
+			req := api.MembershipRequest{User: args[0], Type: args[1], Name: args[2], Role: args[3]}
 			if err := t.call("PUT", adminPrefix+"members", req, &c); err != nil {
 				return err
 			}
@@ -50,8 +52,8 @@ a token's effective role is the lower of its cap and the membership.`,
 		Short: "Takes a user's role on a resource away",
 		Args:  cobra.ExactArgs(3),
 		RunE: runE(func(_ *cobra.Command, t *cliTarget, args []string) error {
-			var c memberChange
-			req := memberRequest{User: args[0], Type: args[1], Name: args[2]}
+			var c api.MembershipChange
+			req := api.MembershipRequest{User: args[0], Type: args[1], Name: args[2]}
 			if err := t.call("DELETE", adminPrefix+"members", req, &c); err != nil {
 				return err
 			}
@@ -69,7 +71,7 @@ a token's effective role is the lower of its cap and the membership.`,
 			if len(args) == 1 {
 				uri += "?user=" + url.QueryEscape(args[0])
 			}
-			var members []memberView
+			var members []api.Membership
 			if err := t.call("GET", uri, nil, &members); err != nil {
 				return err
 			}

@@ -13,6 +13,7 @@ import (
 	"github.com/spf13/cobra"
 	"golang.org/x/term"
 
+	"github.com/gatehouse/gatehouse/api"
 	"github.com/gatehouse/gatehouse/authstore"
 )
 
@@ -45,8 +46,8 @@ end, since a reset password usually means the old one is not trusted.`,
 				return err
 			}
 			return runE(func(_ *cobra.Command, t *cliTarget, args []string) error {
-				var resp setPasswordResponse
-				if err := t.call("POST", adminPrefix+"users/"+url.PathEscape(args[0])+"/password", setPasswordRequest{PasswordHash: hash}, &resp); err != nil {
+				var resp api.SetPasswordResponse
+				if err := t.call("POST", adminPrefix+"users/"+url.PathEscape(args[0])+"/password", api.SetPasswordRequest{PasswordHash: hash}, &resp); err != nil {
 					return err
 				}
 				fmt.Fprintf(os.Stderr, "password set for %s; %d session(s) ended\n", resp.User.Login, resp.SessionsRevoked)
@@ -107,7 +108,7 @@ code, e.g. qrencode -t ansiutf8). From then on login asks for the app's
 so protect the store file like the secret itself.`,
 		Args: cobra.ExactArgs(1),
 		RunE: runE(func(_ *cobra.Command, t *cliTarget, args []string) error {
-			var resp totpResponse
+			var resp api.TOTPResponse
 			if err := t.call("POST", adminPrefix+"users/"+url.PathEscape(args[0])+"/totp", struct{}{}, &resp); err != nil {
 				return err
 			}
@@ -121,7 +122,7 @@ so protect the store file like the secret itself.`,
 		Short: "Removes a user's TOTP secret",
 		Args:  cobra.ExactArgs(1),
 		RunE: runE(func(_ *cobra.Command, t *cliTarget, args []string) error {
-			var resp totpResponse
+			var resp api.TOTPResponse
 			if err := t.call("DELETE", adminPrefix+"users/"+url.PathEscape(args[0])+"/totp", nil, &resp); err != nil {
 				return err
 			}
@@ -145,7 +146,7 @@ func sessionCommand() *cobra.Command {
 			if u, _ := cmd.Flags().GetString("user"); u != "" {
 				uri += "?user=" + url.QueryEscape(u)
 			}
-			var sessions []sessionView
+			var sessions []api.SessionInfo
 			if err := t.call("GET", uri, nil, &sessions); err != nil {
 				return err
 			}
@@ -174,14 +175,14 @@ func sessionCommand() *cobra.Command {
 			all, _ := cmd.Flags().GetBool("all")
 			switch {
 			case len(args) == 1 && login == "" && !all:
-				var v sessionView
+				var v api.SessionInfo
 				if err := t.call("DELETE", adminPrefix+"sessions/"+url.PathEscape(args[0]), nil, &v); err != nil {
 					return err
 				}
 				fmt.Fprintf(os.Stderr, "revoked session %s of %s\n", v.ID, v.User)
 				return nil
 			case len(args) == 0 && login != "" && all:
-				var resp revokeSessionsResponse
+				var resp api.RevokeSessionsResponse
 				if err := t.call("DELETE", adminPrefix+"users/"+url.PathEscape(login)+"/sessions", nil, &resp); err != nil {
 					return err
 				}

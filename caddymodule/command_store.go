@@ -10,7 +10,7 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/gatehouse/gatehouse/authstore"
+	"github.com/gatehouse/gatehouse/api"
 )
 
 func init() {
@@ -53,10 +53,7 @@ func storeCommand() *cobra.Command {
 		Short: "Checks the store's structure and indexes",
 		Args:  cobra.NoArgs,
 		RunE: runE(func(_ *cobra.Command, t *cliTarget, _ []string) error {
-			var res struct {
-				Store    string   `json:"store"`
-				Problems []string `json:"problems"`
-			}
+			var res api.StoreCheck
 			if err := t.call("GET", adminPrefix+"store/check", nil, &res); err != nil {
 				return err
 			}
@@ -89,7 +86,7 @@ func auditCommand() *cobra.Command {
 			}
 			limit, _ := cmd.Flags().GetInt("limit")
 			q.Set("limit", strconv.Itoa(limit))
-			var events []authstore.Event
+			var events []api.AuditEvent
 			if err := t.call("GET", adminPrefix+"audit?"+q.Encode(), nil, &events); err != nil {
 				return err
 			}
@@ -120,7 +117,7 @@ func statusCommand() *cobra.Command {
 		Short: "Shows which store the commands use and what it holds",
 		Args:  cobra.NoArgs,
 		RunE: runE(func(_ *cobra.Command, t *cliTarget, _ []string) error {
-			var st statusView
+			var st api.Status
 			if err := t.call("GET", adminPrefix+"status", nil, &st); err != nil {
 				return err
 			}

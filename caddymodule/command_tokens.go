@@ -11,6 +11,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/gatehouse/gatehouse/api"
 	"github.com/gatehouse/gatehouse/config"
 )
 
@@ -30,7 +31,7 @@ stderr. The store keeps only its hash.`,
 		Args: cobra.NoArgs,
 		RunE: runE(func(cmd *cobra.Command, t *cliTarget, _ []string) error {
 			fl := cmd.Flags()
-			req := createTokenRequest{}
+			req := api.CreateTokenRequest{}
 			req.User, _ = fl.GetString("user")
 			req.Name, _ = fl.GetString("name")
 			req.ExpiresDays, _ = fl.GetInt("expires-days")
@@ -46,7 +47,7 @@ stderr. The store keeps only its hash.`,
 			if err := resourceFlags(cmd, &req); err != nil {
 				return err
 			}
-			var resp createTokenResponse
+			var resp api.CreateTokenResponse
 			if err := t.call("POST", adminPrefix+"tokens", req, &resp); err != nil {
 				return err
 			}
@@ -78,7 +79,7 @@ stderr. The store keeps only its hash.`,
 			if u, _ := cmd.Flags().GetString("user"); u != "" {
 				uri += "?user=" + url.QueryEscape(u)
 			}
-			var tokens []tokenView
+			var tokens []api.TokenInfo
 			if err := t.call("GET", uri, nil, &tokens); err != nil {
 				return err
 			}
@@ -103,7 +104,7 @@ stderr. The store keeps only its hash.`,
 		Short: "Revokes a token; the next request with it is refused",
 		Args:  cobra.ExactArgs(1),
 		RunE: runE(func(_ *cobra.Command, t *cliTarget, args []string) error {
-			var v tokenView
+			var v api.TokenInfo
 			if err := t.call("DELETE", adminPrefix+"tokens/"+url.PathEscape(args[0]), nil, &v); err != nil {
 				return err
 			}
@@ -117,7 +118,7 @@ stderr. The store keeps only its hash.`,
 }
 
 // resourceFlags reads --resources and --all-resources into req.
-func resourceFlags(cmd *cobra.Command, req *createTokenRequest) error {
+func resourceFlags(cmd *cobra.Command, req *api.CreateTokenRequest) error {
 	spec, _ := cmd.Flags().GetString("resources")
 	all, _ := cmd.Flags().GetBool("all-resources")
 	if spec == "" {

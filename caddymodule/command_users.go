@@ -9,6 +9,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/gatehouse/gatehouse/api"
 	"github.com/gatehouse/gatehouse/config"
 )
 
@@ -29,11 +30,11 @@ func userCommand() *cobra.Command {
 		Args:  cobra.ExactArgs(1),
 		RunE: runE(func(cmd *cobra.Command, t *cliTarget, args []string) error {
 			tier, _ := cmd.Flags().GetString("tier")
-			req := createUserRequest{Login: args[0], Tier: tier}
+			req := api.CreateUserRequest{Login: args[0], Tier: tier}
 			if s, _ := cmd.Flags().GetString("scopes"); s != "" {
 				req.Scopes = config.ParseScopeList(s)
 			}
-			var u userView
+			var u api.UserInfo
 			if err := t.call("POST", adminPrefix+"users", req, &u); err != nil {
 				return err
 			}
@@ -49,7 +50,7 @@ func userCommand() *cobra.Command {
 		Short: "Lists users",
 		Args:  cobra.NoArgs,
 		RunE: runE(func(cmd *cobra.Command, t *cliTarget, _ []string) error {
-			var users []userView
+			var users []api.UserInfo
 			if err := t.call("GET", adminPrefix+"users", nil, &users); err != nil {
 				return err
 			}
@@ -80,7 +81,7 @@ func userCommand() *cobra.Command {
 			Short: short,
 			Args:  cobra.ExactArgs(1),
 			RunE: runE(func(_ *cobra.Command, t *cliTarget, args []string) error {
-				var u userView
+				var u api.UserInfo
 				if err := t.call("POST", adminPrefix+"users/"+url.PathEscape(args[0])+"/"+verb, struct{}{}, &u); err != nil {
 					return err
 				}
@@ -95,8 +96,8 @@ func userCommand() *cobra.Command {
 		Short: "Moves a user to another rate-limit tier",
 		Args:  cobra.ExactArgs(2),
 		RunE: runE(func(_ *cobra.Command, t *cliTarget, args []string) error {
-			var u userView
-			if err := t.call("POST", adminPrefix+"users/"+url.PathEscape(args[0])+"/tier", map[string]string{"tier": args[1]}, &u); err != nil {
+			var u api.UserInfo
+			if err := t.call("POST", adminPrefix+"users/"+url.PathEscape(args[0])+"/tier", api.SetTierRequest{Tier: args[1]}, &u); err != nil {
 				return err
 			}
 			fmt.Fprintf(os.Stderr, "user %s is now on tier %s\n", u.Login, u.Tier)

@@ -7,6 +7,7 @@ import (
 
 	"go.uber.org/zap"
 
+	"github.com/gatehouse/gatehouse/api"
 	"github.com/gatehouse/gatehouse/authstore"
 )
 
@@ -112,7 +113,7 @@ func (a *App) verifyPAT(tok, ip string) (*Identity, *denial) {
 		// The expiry tells the client when its token lapsed, so it can say
 		// "expired on …" rather than guess.
 		d := invalidToken("token_expired", "token expired", p.ID)
-		d.headers = http.Header{headerTokenExpiration: {expirationHeader(p.ExpiresAt)}}
+		d.headers = http.Header{api.HeaderTokenExpiration: {api.FormatExpiration(p.ExpiresAt)}}
 		return nil, d
 	case errors.Is(err, authstore.ErrRevoked):
 		return nil, invalidToken("token_revoked", "token revoked", p.ID)

@@ -9,12 +9,13 @@ import (
 
 	"go.uber.org/zap"
 
+	"github.com/gatehouse/gatehouse/api"
 	"github.com/gatehouse/gatehouse/authstore"
 )
 
 func init() {
 	registerEndpoint(&endpoint{
-		name: "device", path: "/device", methods: []string{http.MethodGet, http.MethodHead, http.MethodPost},
+		name: "device", path: api.PathDevice, methods: []string{http.MethodGet, http.MethodHead, http.MethodPost},
 		// The page checks the session itself, to send a browser without
 		// one to the login page and back rather than answer 401.
 		access: accessNone, serve: (*Handler).serveDevice,

@@ -11,38 +11,20 @@ import (
 
 	"go.uber.org/zap"
 
+	"github.com/gatehouse/gatehouse/api"
 	"github.com/gatehouse/gatehouse/authstore"
 	"github.com/gatehouse/gatehouse/config"
 )
 
 func init() {
 	registerEndpoint(&endpoint{
-		name: "device_code", path: "/api/oauth/device/code", methods: []string{http.MethodPost},
+		name: "device_code", path: api.PathDeviceCode, methods: []string{http.MethodPost},
 		access: accessNone, serve: (*Handler).serveDeviceCode,
 	})
 	registerEndpoint(&endpoint{
-		name: "device_token", path: "/api/oauth/device/token", methods: []string{http.MethodPost},
+		name: "device_token", path: api.PathDeviceToken, methods: []string{http.MethodPost},
 		access: accessNone, serve: (*Handler).serveDeviceToken,
 	})
-}
-
-// deviceGrantType is the grant_type of RFC 8628 token requests.
-const deviceGrantType = "urn:ietf:params:oauth:grant-type:device_code"
-
-type deviceCodeResponse struct {
-	DeviceCode              string `json:"device_code"`
-	UserCode                string `json:"user_code"`
-	VerificationURI         string `json:"verification_uri"`
-	VerificationURIComplete string `json:"verification_uri_complete"`
-	ExpiresIn               int    `json:"expires_in"`
-	Interval                int    `json:"interval"`
-}
-
-type deviceTokenResponse struct {
-	AccessToken string `json:"access_token"`
-	TokenType   string `json:"token_type"`
-	ExpiresIn   int64  `json:"expires_in,omitempty"`
-	Scope       string `json:"scope"`
 }
 
 // oauthError is an RFC 6749 §5.2 error answer: 400 with `error` and
@@ -92,7 +74,7 @@ func (h *Handler) serveDeviceCode(w http.ResponseWriter, r *http.Request, id *Id
 	deviceFlow.WithLabelValues("issued").Inc()
 	shown := authstore.FormatUserCode(userCode)
 	verify := externalBase(r) + h.Endpoints.Path("device")
-	writeJSON(w, http.StatusOK, deviceCodeResponse{
+	writeJSON(w, http.StatusOK, api.DeviceCodeResponse{
 		DeviceCode: deviceCode, UserCode: shown,
 		VerificationURI: verify, VerificationURIComplete: verify + "?user_code=" + url.QueryEscape(shown),
 		ExpiresIn: int(p.DeviceCodeTTL / time.Second), Interval: int(p.DeviceInterval / time.Second),
@@ -109,8 +91,8 @@ func (h *Handler) serveDeviceToken(w http.ResponseWriter, r *http.Request, id *I
 	switch gt := form.Get("grant_type"); {
 	case gt == "":
 		return h.refuse(w, r, oauthError("invalid_request", "grant_type is required"), id, -1)
-	case gt != deviceGrantType:
-		return h.refuse(w, r, oauthError("unsupported_grant_type", "this endpoint serves grant_type "+deviceGrantType), id, -1)
+	case gt != api.DeviceGrantType:
+		return h.refuse(w, r, oauthError("unsupported_grant_type", "this endpoint serves grant_type "+api.DeviceGrantType), id, -1)
 	}
 	clientID, deviceCode := oauthClientID(r, form), form.Get("device_code")
 	if d := checkClientID(clientID); d != nil {
@@ -143,7 +125,7 @@ func (h *Handler) serveDeviceToken(w http.ResponseWriter, r *http.Request, id *I
 	}
 	deviceFlow.WithLabelValues("token_issued").Inc()
 	h.logger.Info("device token issued", zap.String("token_id", pat.ID), zap.String("hint", pat.Hint), zap.String("client_id", clientID))
-	resp := deviceTokenResponse{AccessToken: tok, TokenType: "Bearer", Scope: strings.Join(pat.Scopes, " ")}
+	resp := api.DeviceTokenResponse{AccessToken: tok, TokenType: "Bearer", Scope: strings.Join(pat.Scopes, " ")}
 	if !pat.ExpiresAt.IsZero() {
 		resp.ExpiresIn = int64(time.Until(pat.ExpiresAt) / time.Second)
 	}

@@ -8,6 +8,7 @@ import (
 	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
 	"go.uber.org/zap"
 
+	"github.com/gatehouse/gatehouse/api"
 	"github.com/gatehouse/gatehouse/config"
 	"github.com/gatehouse/gatehouse/requestcheck"
 )
@@ -156,7 +157,7 @@ func (h *Handler) decide(r *http.Request, rule *config.CompiledRule, params *con
 // to a PAT-authenticated request, allowed or not, as GitHub does.
 func announceExpiry(w http.ResponseWriter, id *Identity) {
 	if id != nil && id.PAT != nil && !id.PAT.ExpiresAt.IsZero() {
-		w.Header().Set(headerTokenExpiration, expirationHeader(id.PAT.ExpiresAt))
+		w.Header().Set(api.HeaderTokenExpiration, api.FormatExpiration(id.PAT.ExpiresAt))
 	}
 }
 

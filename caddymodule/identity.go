@@ -4,18 +4,18 @@ import (
 	"net/http"
 	"slices"
 	"strings"
-	"time"
 
 	"github.com/caddyserver/caddy/v2"
 
+	"github.com/gatehouse/gatehouse/api"
 	"github.com/gatehouse/gatehouse/authstore"
 )
 
 // Credential kinds, as the upstream sees them in Gatehouse-Credential.
 const (
-	CredentialPAT       = "pat"
-	CredentialSession   = "session"
-	CredentialAnonymous = "anonymous"
+	CredentialPAT       = api.CredentialPAT
+	CredentialSession   = api.CredentialSession
+	CredentialAnonymous = api.CredentialAnonymous
 )
 
 // Identity is who a request acts as, once its credential verified.
@@ -86,55 +86,34 @@ func (a *App) userScopes(u *authstore.User) []string {
 	return a.effectiveScopes(u.Scopes, u)
 }
 
-// Identity headers the upstream receives. Every request header in the
-// Gatehouse namespace is deleted before any is set, whatever the outcome.
-const (
-	headerUserID     = "Gatehouse-User-Id"
-	headerUser       = "Gatehouse-User"
-	headerTier       = "Gatehouse-Tier"
-	headerScopes     = "Gatehouse-Scopes"
-	headerCredential = "Gatehouse-Credential"
-	headerTokenID    = "Gatehouse-Token-Id"
-	headerResource   = "Gatehouse-Resource"
-	headerRole       = "Gatehouse-Role"
-
-	headerTokenExpiration = "Gatehouse-Token-Expiration"
-	headerAcceptedScopes  = "Gatehouse-Accepted-Scopes"
-)
-
-// forward hands the identity to the upstream as headers and to the rest of
-// the Caddy route as placeholders.
+// forward hands the identity to the upstream as headers (api.Header*;
+// every request header in the Gatehouse namespace was deleted before) and
+// to the rest of the Caddy route as placeholders.
 func forward(r *http.Request, repl *caddy.Replacer, id *Identity) {
 	scopes := strings.Join(id.Scopes, " ")
 	h := r.Header
-	h.Set(headerCredential, id.Credential)
-	h.Set(headerTier, id.Tier)
+	h.Set(api.HeaderCredential, id.Credential)
+	h.Set(api.HeaderTier, id.Tier)
 	repl.Set("gatehouse.credential", id.Credential)
 	repl.Set("gatehouse.tier", id.Tier)
 	if id.User == nil {
 		return
 	}
-	h.Set(headerUserID, id.User.ID)
-	h.Set(headerUser, id.User.Login)
-	h.Set(headerScopes, scopes)
+	h.Set(api.HeaderUserID, id.User.ID)
+	h.Set(api.HeaderUser, id.User.Login)
+	h.Set(api.HeaderScopes, scopes)
 	repl.Set("http.auth.user.id", id.User.ID)
 	repl.Set("gatehouse.user_id", id.User.ID)
 	repl.Set("gatehouse.user", id.User.Login)
 	repl.Set("gatehouse.scopes", scopes)
 	if id.PAT != nil {
-		h.Set(headerTokenID, id.PAT.ID)
+		h.Set(api.HeaderTokenID, id.PAT.ID)
 		repl.Set("gatehouse.token_id", id.PAT.ID)
 	}
 	if id.Resource != "" {
-		h.Set(headerResource, id.Resource)
-		h.Set(headerRole, id.Role)
+		h.Set(api.HeaderResource, id.Resource)
+		h.Set(api.HeaderRole, id.Role)
 		repl.Set("gatehouse.resource", id.Resource)
 		repl.Set("gatehouse.role", id.Role)
 	}
-}
-
-// expirationHeader formats a token's expiry as GitHub does in
-// GitHub-Authentication-Token-Expiration.
-func expirationHeader(t time.Time) string {
-	return t.UTC().Format("2006-01-02 15:04:05 UTC")
 }

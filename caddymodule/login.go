@@ -15,16 +15,17 @@ import (
 
 	"go.uber.org/zap"
 
+	"github.com/gatehouse/gatehouse/api"
 	"github.com/gatehouse/gatehouse/authstore"
 )
 
 func init() {
 	registerEndpoint(&endpoint{
-		name: "login", path: "/login", methods: []string{http.MethodGet, http.MethodHead, http.MethodPost},
+		name: "login", path: api.PathLogin, methods: []string{http.MethodGet, http.MethodHead, http.MethodPost},
 		access: accessNone, serve: (*Handler).serveLogin,
 	})
 	registerEndpoint(&endpoint{
-		name: "logout", path: "/logout", methods: []string{http.MethodPost},
+		name: "logout", path: api.PathLogout, methods: []string{http.MethodPost},
 		access: accessNone, serve: (*Handler).serveLogout,
 	})
 	registerMessages("en", map[string]string{
@@ -214,11 +215,6 @@ func (h *Handler) safeNext(next string) string {
 	return next
 }
 
-type logoutResponse struct {
-	LoggedOut       bool `json:"logged_out"`
-	SessionsRevoked int  `json:"sessions_revoked"`
-}
-
 // serveLogout ends the caller's session at once and clears the cookie;
 // with all=1 it ends every session of the user ("log out everywhere").
 // A browser form gets a 303 to the login page, a script JSON.
@@ -249,6 +245,6 @@ func (h *Handler) serveLogout(w http.ResponseWriter, r *http.Request, id *Identi
 	if acceptsHTML(r) {
 		return redirect(w, r, h.Endpoints.Path("login"))
 	}
-	writeJSON(w, http.StatusOK, logoutResponse{LoggedOut: true, SessionsRevoked: n})
+	writeJSON(w, http.StatusOK, api.LogoutResponse{LoggedOut: true, SessionsRevoked: n})
 	return nil
 }

@@ -8,6 +8,7 @@ import (
 
 	"go.uber.org/zap"
 
+	"github.com/gatehouse/gatehouse/api"
 	"github.com/gatehouse/gatehouse/authstore"
 )
 
@@ -19,42 +20,12 @@ func init() {
 	)
 }
 
-// memberView is one membership as the admin API shows it.
-type memberView struct {
-	User     string `json:"user"`
-	Type     string `json:"type"`
-	Name     string `json:"name"`
-	Role     string `json:"role"`
-	Resource string `json:"resource"`
-	// Declared is false for a membership whose type or role the current
-	// configuration no longer declares; it grants nothing.
-	Declared bool `json:"declared"`
-}
-
-// memberRequest is the body of PUT and DELETE /gatehouse/members.
-type memberRequest struct {
-	User string `json:"user"`
-	Type string `json:"type"`
-	Name string `json:"name"`
-	Role string `json:"role,omitempty"`
-}
-
-// memberChange answers a membership write: the role now held ("" after a
-// removal) and the role it replaced ("" for a new membership).
-type memberChange struct {
-	User     string `json:"user"`
-	Type     string `json:"type"`
-	Name     string `json:"name"`
-	Resource string `json:"resource"`
-	Role     string `json:"role"`
-	Previous string `json:"previous"`
-}
-
-func (a *App) viewMembers(u *authstore.User) []memberView {
+// viewMembers lists u's memberships as the admin API shows them.
+func (a *App) viewMembers(u *authstore.User) []api.Membership {
 	list := u.MembershipList()
-	out := make([]memberView, 0, len(list))
+	out := make([]api.Membership, 0, len(list))
 	for _, m := range list {
-		out = append(out, memberView{
+		out = append(out, api.Membership{
 			User: u.Login, Type: m.Type, Name: m.Name, Role: m.Role,
 			Resource: authstore.ResourceKey(m.Type, m.Name),
 			Declared: a.policy.CheckRoleName(m.Type, m.Role) == nil,
@@ -79,7 +50,7 @@ func (a *App) adminListMembers(w http.ResponseWriter, r *http.Request) error {
 			return err
 		}
 	}
-	out := []memberView{}
+	out := []api.Membership{}
 	for _, u := range users {
 		out = append(out, a.viewMembers(u)...)
 	}
@@ -91,7 +62,7 @@ func (a *App) adminListMembers(w http.ResponseWriter, r *http.Request) error {
 // resource, replacing the role held there. The user must exist and the
 // type and role be declared; nothing is written otherwise.
 func (a *App) adminSetMember(w http.ResponseWriter, r *http.Request) error {
-	var req memberRequest
+	var req api.MembershipRequest
 	if err := decodeBody(r, &req); err != nil {
 		return err
 	}
@@ -112,7 +83,7 @@ func (a *App) adminSetMember(w http.ResponseWriter, r *http.Request) error {
 	resource := authstore.ResourceKey(req.Type, req.Name)
 	a.logger.Info("membership set", zap.String("user", u.Login), zap.String("resource", resource),
 		zap.String("role", req.Role), zap.String("previous", prev))
-	writeJSON(w, http.StatusOK, memberChange{User: u.Login, Type: req.Type, Name: req.Name, Resource: resource, Role: req.Role, Previous: prev})
+	writeJSON(w, http.StatusOK, api.MembershipChange{User: u.Login, Type: req.Type, Name: req.Name, Resource: resource, Role: req.Role, Previous: prev})
 	return nil
 }
 
@@ -120,7 +91,7 @@ func (a *App) adminSetMember(w http.ResponseWriter, r *http.Request) error {
 // type the configuration no longer declares can still be removed, so
 // stale ones can be cleaned up.
 func (a *App) adminRemoveMember(w http.ResponseWriter, r *http.Request) error {
-	var req memberRequest
+	var req api.MembershipRequest
 	if err := decodeBody(r, &req); err != nil {
 		return err
 	}
@@ -146,7 +117,7 @@ func (a *App) adminRemoveMember(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	a.logger.Info("membership removed", zap.String("user", u.Login), zap.String("resource", resource), zap.String("previous", prev))
-	writeJSON(w, http.StatusOK, memberChange{User: u.Login, Type: req.Type, Name: req.Name, Resource: resource, Previous: prev})
+	writeJSON(w, http.StatusOK, api.MembershipChange{User: u.Login, Type: req.Type, Name: req.Name, Resource: resource, Previous: prev})
 	return nil
 }
 

@@ -7,30 +7,20 @@ import (
 
 	"go.uber.org/zap"
 
+	"github.com/gatehouse/gatehouse/api"
 	"github.com/gatehouse/gatehouse/authstore"
 	"github.com/gatehouse/gatehouse/config"
 )
 
 func init() {
 	registerEndpoint(&endpoint{
-		name: "pat_api", path: "/api/pat", methods: []string{http.MethodGet, http.MethodHead, http.MethodPost},
+		name: "pat_api", path: api.PathPATAPI, methods: []string{http.MethodGet, http.MethodHead, http.MethodPost},
 		access: accessBrowser, serve: (*Handler).servePATAPI,
 	})
 	registerEndpoint(&endpoint{
-		name: "pat_api_token", path: "/api/pat/", prefix: true, methods: []string{http.MethodDelete},
+		name: "pat_api_token", path: api.PathPATAPIToken, prefix: true, methods: []string{http.MethodDelete},
 		access: accessBrowser, serve: (*Handler).servePATAPIToken,
 	})
-}
-
-// patCreateRequest is the body of POST /api/pat.
-type patCreateRequest struct {
-	Name        string   `json:"name"`
-	Scopes      []string `json:"scopes"`
-	ExpiresDays int      `json:"expires_days"`
-	// Resources caps the token per resource ("project:atlas" -> "read"),
-	// never above the caller's current role there; absent means every
-	// resource at the caller's role.
-	Resources map[string]string `json:"resources,omitempty"`
 }
 
 // servePATAPI answers GET /api/pat (the caller's tokens) and POST
@@ -46,7 +36,7 @@ func (h *Handler) servePATAPI(w http.ResponseWriter, r *http.Request, id *Identi
 		writeJSON(w, http.StatusOK, tokens)
 		return nil
 	}
-	var req patCreateRequest
+	var req api.CreatePATRequest
 	if d := decodeJSON(r, &req); d != nil {
 		return h.refuse(w, r, d, id, -1)
 	}
@@ -59,7 +49,7 @@ func (h *Handler) servePATAPI(w http.ResponseWriter, r *http.Request, id *Identi
 	if err != nil {
 		return h.refuse(w, r, mintDenial(err), id, -1)
 	}
-	writeJSON(w, http.StatusCreated, createTokenResponse{Token: tok, Info: viewToken(p, id.User.Login, time.Now())})
+	writeJSON(w, http.StatusCreated, api.CreateTokenResponse{Token: tok, Info: viewToken(p, id.User.Login, time.Now())})
 	return nil
 }
 

@@ -8,12 +8,13 @@ import (
 
 	"go.uber.org/zap"
 
+	"github.com/gatehouse/gatehouse/api"
 	"github.com/gatehouse/gatehouse/authstore"
 )
 
 func init() {
 	registerEndpoint(&endpoint{
-		name: "pat", path: "/pat", methods: []string{http.MethodGet, http.MethodHead, http.MethodPost},
+		name: "pat", path: api.PathPAT, methods: []string{http.MethodGet, http.MethodHead, http.MethodPost},
 		// The page checks the session itself, to send a browser without
 		// one to the login page instead of answering 401.
 		access: accessNone, serve: (*Handler).servePATPage,
@@ -108,7 +109,7 @@ const defaultPATDays = 90
 // patPageData is the PAT page's Data.
 type patPageData struct {
 	tokenForm
-	Tokens []tokenView
+	Tokens []api.TokenInfo
 	// NewToken is the plaintext of a token just created: in this one
 	// response and nowhere else.
 	NewToken     string
@@ -206,14 +207,14 @@ func (h *Handler) createFromPage(w http.ResponseWriter, r *http.Request, id *Ide
 
 // userTokens lists u's tokens, newest first, with last-used stamps
 // flushed so the page shows the latest use.
-func (a *App) userTokens(u *authstore.User) ([]tokenView, error) {
+func (a *App) userTokens(u *authstore.User) ([]api.TokenInfo, error) {
 	a.store.FlushTouches()
 	pats, err := a.store.PATs(u.ID)
 	if err != nil {
 		return nil, err
 	}
 	now := time.Now()
-	out := make([]tokenView, 0, len(pats))
+	out := make([]api.TokenInfo, 0, len(pats))
 	for i := len(pats) - 1; i >= 0; i-- {
 		out = append(out, viewToken(pats[i], u.Login, now))
 	}

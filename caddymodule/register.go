@@ -6,10 +6,10 @@ import (
 	"net/http"
 	"slices"
 	"strings"
-	"time"
 
 	"go.uber.org/zap"
 
+	"github.com/gatehouse/gatehouse/api"
 	"github.com/gatehouse/gatehouse/authstore"
 )
 
@@ -28,38 +28,17 @@ import (
 // budget like every failed authentication.
 func init() {
 	registerEndpoint(&endpoint{
-		name: "register", path: "/v1/auth/register", methods: []string{http.MethodPost},
+		name: "register", path: api.PathRegister, methods: []string{http.MethodPost},
 		access: accessNone, ownLimit: true, serve: (*Handler).serveRegister,
 	})
 	registerEndpoint(&endpoint{
-		name: "register_revoke", path: "/v1/auth/revoke", methods: []string{http.MethodPost},
+		name: "register_revoke", path: api.PathRegisterRevoke, methods: []string{http.MethodPost},
 		access: accessNone, ownLimit: true, serve: (*Handler).serveRegisterRevoke,
 	})
 }
 
 // registeredKeyName names the PAT a registration mints.
 const registeredKeyName = "agent registration"
-
-// registerRequest is the body of POST /v1/auth/register.
-type registerRequest struct {
-	AgentID string   `json:"agent_id"`
-	Scopes  []string `json:"scopes"`
-	Tier    string   `json:"tier"`
-}
-
-// registerResponse is the answer to a registration: the key, once.
-type registerResponse struct {
-	Data    registeredKey `json:"data"`
-	Message string        `json:"message"`
-}
-
-type registeredKey struct {
-	APIKey    string    `json:"api_key"`
-	KeyPrefix string    `json:"key_prefix"`
-	Scopes    []string  `json:"scopes"`
-	Tier      string    `json:"tier"`
-	CreatedAt time.Time `json:"created_at"`
-}
 
 // serveRegister answers POST /v1/auth/register: it creates an agent user
 // named agent_id and a PAT with the asked scopes, in one transaction.
@@ -71,7 +50,7 @@ func (h *Handler) serveRegister(w http.ResponseWriter, r *http.Request, id *Iden
 	if d := limit.charge(w, anonymousKey(clientIP(r))); d != nil {
 		return h.refuse(w, r, d, id, -1)
 	}
-	var req registerRequest
+	var req api.RegisterRequest
 	if d := decodeJSON(r, &req); d != nil {
 		return h.refuse(w, r, d, id, -1)
 	}
@@ -116,8 +95,8 @@ func (h *Handler) serveRegister(w http.ResponseWriter, r *http.Request, id *Iden
 	h.logger.Info("agent registered", zap.String("user", agent.Login), zap.String("user_id", agent.ID),
 		zap.String("tier", tier), zap.String("token_id", p.ID), zap.String("hint", p.Hint),
 		zap.Strings("scopes", p.Scopes), zap.String("client_ip", actor.IP))
-	writeJSON(w, http.StatusCreated, registerResponse{
-		Data: registeredKey{
+	writeJSON(w, http.StatusCreated, api.RegisterResponse{
+		Data: api.RegisteredKey{
 			APIKey: tok, KeyPrefix: authstore.KeyPrefix(h.app.policy.TokenPrefix, tok),
 			Scopes: p.Scopes, Tier: tier, CreatedAt: p.CreatedAt,
 		},
@@ -168,22 +147,6 @@ func (h *Handler) registrationFailure(login string, err error) *denial {
 	return internalError()
 }
 
-// registerRevokeRequest is the body of POST /v1/auth/revoke.
-type registerRevokeRequest struct {
-	KeyPrefix string `json:"key_prefix"`
-}
-
-type registerRevokeResponse struct {
-	Data    revokedKey `json:"data"`
-	Message string     `json:"message"`
-}
-
-type revokedKey struct {
-	KeyPrefix string    `json:"key_prefix"`
-	Revoked   bool      `json:"revoked"`
-	RevokedAt time.Time `json:"revoked_at"`
-}
-
 // serveRegisterRevoke answers POST /v1/auth/revoke: the key sent as Bearer
 // revokes itself, once key_prefix in the body confirms which key it is.
 func (h *Handler) serveRegisterRevoke(w http.ResponseWriter, r *http.Request, id *Identity) error {
@@ -204,7 +167,7 @@ func (h *Handler) serveRegisterRevoke(w http.ResponseWriter, r *http.Request, id
 		}
 		return h.refuse(w, r, d, nil, -1)
 	}
-	var req registerRevokeRequest
+	var req api.RegisterRevokeRequest
 	if d := decodeJSON(r, &req); d != nil {
 		return h.refuse(w, r, d, id, -1)
 	}
@@ -226,8 +189,8 @@ func (h *Handler) serveRegisterRevoke(w http.ResponseWriter, r *http.Request, id
 		return h.refuse(w, r, internalError(), id, -1)
 	}
 	h.logger.Info("token revoked", zap.String("token_id", p.ID), zap.String("user", id.User.Login), zap.String("by", "token"))
-	writeJSON(w, http.StatusOK, registerRevokeResponse{
-		Data:    revokedKey{KeyPrefix: want, Revoked: true, RevokedAt: p.RevokedAt},
+	writeJSON(w, http.StatusOK, api.RegisterRevokeResponse{
+		Data:    api.RevokedKey{KeyPrefix: want, Revoked: true, RevokedAt: p.RevokedAt},
 		Message: "key revoked; it stops working immediately",
 	})
 	return nil

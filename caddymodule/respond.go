@@ -10,6 +10,7 @@ import (
 	"go.uber.org/zap"
 	"go.uber.org/zap/zapcore"
 
+	"github.com/gatehouse/gatehouse/api"
 	"github.com/gatehouse/gatehouse/requestcheck"
 )
 
@@ -103,12 +104,12 @@ func writeDenial(w http.ResponseWriter, realm string, d *denial) {
 		h.Set("WWW-Authenticate", challenge(realm, d))
 	}
 	if d.accepted != "" {
-		h.Set(headerAcceptedScopes, d.accepted)
+		h.Set(api.HeaderAcceptedScopes, d.accepted)
 	}
 	for k, v := range d.headers {
 		h[k] = v
 	}
-	body := errorBody{Error: d.code, Message: d.message}
+	body := api.Error{Error: d.code, Message: d.message}
 	if d.description {
 		body.Description = d.message
 	}
@@ -129,12 +130,6 @@ func challenge(realm string, d *denial) string {
 		}
 	}
 	return b.String()
-}
-
-type errorBody struct {
-	Error       string `json:"error"`
-	Description string `json:"error_description,omitempty"`
-	Message     string `json:"message"`
 }
 
 // writeJSON writes v as the JSON body with status; responses about

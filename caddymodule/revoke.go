@@ -5,19 +5,15 @@ import (
 
 	"go.uber.org/zap"
 
+	"github.com/gatehouse/gatehouse/api"
 	"github.com/gatehouse/gatehouse/authstore"
 )
 
 func init() {
 	registerEndpoint(&endpoint{
-		name: "revoke", path: "/api/auth/revoke", methods: []string{http.MethodPost},
+		name: "revoke", path: api.PathRevoke, methods: []string{http.MethodPost},
 		access: accessAny, serve: (*Handler).serveRevoke,
 	})
-}
-
-type revokeResponse struct {
-	Revoked bool   `json:"revoked"`
-	TokenID string `json:"token_id"`
 }
 
 // serveRevoke answers POST /api/auth/revoke (RFC 7009 style). A PAT
@@ -64,7 +60,7 @@ func (h *Handler) serveRevoke(w http.ResponseWriter, r *http.Request, id *Identi
 		return h.refuse(w, r, internalError(), id, -1)
 	}
 	h.logger.Info("token revoked", zap.String("token_id", target), zap.String("user", id.User.Login), zap.String("by", actor.Kind))
-	writeJSON(w, http.StatusOK, revokeResponse{Revoked: true, TokenID: target})
+	writeJSON(w, http.StatusOK, api.RevokeResponse{Revoked: true, TokenID: target})
 	return nil
 }
 

@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gatehouse/gatehouse/api"
 	"github.com/gatehouse/gatehouse/authstore"
 	"github.com/gatehouse/gatehouse/config"
 )
@@ -171,7 +172,7 @@ func TestPagesRender(t *testing.T) {
 	datas := map[string]any{
 		"login": loginData{Next: "/pat", Login: "alice", Error: msg("common.throttled", 3)},
 		"pat": &patPageData{
-			Tokens: []tokenView{
+			Tokens: []api.TokenInfo{
 				{ID: "tok_1", Name: "n", Hint: "qat_abcd****", Scopes: []string{"wiki:read"}, Created: time.Now(), Expires: &exp, LastUsed: &exp, LastUsedIP: "192.0.2.1", Status: "active", AllResources: true},
 				{ID: "tok_2", Name: "m", Hint: "qat_efgh****", Scopes: []string{"wiki:read"}, Resources: map[string]string{"project:atlas": "read"}, Created: time.Now(), Status: "revoked"},
 			},

@@ -9,12 +9,13 @@ import (
 
 	"go.uber.org/zap"
 
+	"github.com/gatehouse/gatehouse/api"
 	"github.com/gatehouse/gatehouse/authstore"
 )
 
 func init() {
 	registerEndpoint(&endpoint{
-		name: "setup", path: "/setup", methods: []string{http.MethodGet, http.MethodHead, http.MethodPost},
+		name: "setup", path: api.PathSetup, methods: []string{http.MethodGet, http.MethodHead, http.MethodPost},
 		access: accessNone, serve: (*Handler).serveSetup,
 	})
 	registerMessages("en", map[string]string{

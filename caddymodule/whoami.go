@@ -2,34 +2,20 @@ package caddymodule
 
 import (
 	"net/http"
-	"time"
+
+	"github.com/gatehouse/gatehouse/api"
 )
 
 func init() {
 	registerEndpoint(&endpoint{
-		name: "whoami", path: "/api/whoami", methods: []string{http.MethodGet, http.MethodHead},
+		name: "whoami", path: api.PathWhoami, methods: []string{http.MethodGet, http.MethodHead},
 		access: accessAny, serve: (*Handler).serveWhoami,
 	})
 }
 
-// whoamiResponse describes the caller's credential. It never holds a
-// secret.
-type whoamiResponse struct {
-	UserID     string     `json:"user_id"`
-	Login      string     `json:"login"`
-	Tier       string     `json:"tier"`
-	Credential string     `json:"credential"`
-	Scopes     []string   `json:"scopes"`
-	TokenID    string     `json:"token_id,omitempty"`
-	TokenName  string     `json:"token_name,omitempty"`
-	TokenHint  string     `json:"token_hint,omitempty"`
-	SessionID  string     `json:"session_id,omitempty"`
-	ExpiresAt  *time.Time `json:"expires_at,omitempty"`
-}
-
 // serveWhoami answers GET /api/whoami for any credential.
 func (h *Handler) serveWhoami(w http.ResponseWriter, _ *http.Request, id *Identity) error {
-	resp := whoamiResponse{
+	resp := api.Whoami{
 		UserID: id.User.ID, Login: id.User.Login, Tier: id.Tier,
 		Credential: id.Credential, Scopes: id.Scopes,
 	}
@@ -40,12 +26,12 @@ func (h *Handler) serveWhoami(w http.ResponseWriter, _ *http.Request, id *Identi
 	case id.PAT != nil:
 		resp.TokenID, resp.TokenName, resp.TokenHint = id.PAT.ID, id.PAT.Name, id.PAT.Hint
 		if !id.PAT.ExpiresAt.IsZero() {
-			resp.ExpiresAt = &id.PAT.ExpiresAt
-			w.Header().Set(headerTokenExpiration, expirationHeader(id.PAT.ExpiresAt))
+			resp.ExpiresAt = id.PAT.ExpiresAt
+			w.Header().Set(api.HeaderTokenExpiration, api.FormatExpiration(id.PAT.ExpiresAt))
 		}
 	case id.Session != nil:
 		resp.SessionID = id.Session.ID
-		resp.ExpiresAt = &id.Session.ExpiresAt
+		resp.ExpiresAt = id.Session.ExpiresAt
 	}
 	writeJSON(w, http.StatusOK, resp)
 	return nil
