@@ -10,11 +10,13 @@ import (
 	"net/http"
 	"strings"
 	"time"
+
+	"github.com/gatehouse/gatehouse/api"
 )
 
 // TokenExpirationHeader carries the expiry of the PAT that authenticated
 // a request, on every response to one (`2026-09-01 00:00:00 UTC`).
-const TokenExpirationHeader = "Gatehouse-Token-Expiration"
+const TokenExpirationHeader = api.HeaderTokenExpiration
 
 // maxErrorBody bounds how much of an error response is read.
 const maxErrorBody = 1 << 20
@@ -143,23 +145,7 @@ func (c *Client) callJSON(ctx context.Context, method, path string, v any) error
 
 // Whoami describes the credential that made a request, as /api/whoami
 // tells it.
-type Whoami struct {
-	// UserID and Login identify the user.
-	UserID string `json:"user_id"`
-	Login  string `json:"login"`
-	// Tier is the user's rate-limit tier.
-	Tier string `json:"tier"`
-	// Credential is the kind of credential: `pat` or `session`.
-	Credential string `json:"credential"`
-	// Scopes are the credential's scopes.
-	Scopes []string `json:"scopes"`
-	// TokenID, TokenName and TokenHint describe a PAT.
-	TokenID   string `json:"token_id"`
-	TokenName string `json:"token_name"`
-	TokenHint string `json:"token_hint"`
-	// ExpiresAt is when the credential expires; zero if it does not.
-	ExpiresAt time.Time `json:"expires_at"`
-}
+type Whoami = api.Whoami
 
 // Whoami asks the server who the client's token belongs to. It is also
 // the way to check that a token is valid: an invalid one gives an
@@ -173,12 +159,7 @@ func (c *Client) Whoami(ctx context.Context) (*Whoami, error) {
 }
 
 // Revoked is the server's answer to a revocation.
-type Revoked struct {
-	// Revoked is true when the token was revoked.
-	Revoked bool `json:"revoked"`
-	// TokenID is the revoked token's public id.
-	TokenID string `json:"token_id"`
-}
+type Revoked = api.RevokeResponse
 
 // Revoke revokes the client's own token on the server. Once it returns
 // without error the token is useless, on this server.

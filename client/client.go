@@ -8,6 +8,8 @@ import (
 	"runtime"
 	"strings"
 	"time"
+
+	"github.com/gatehouse/gatehouse/api"
 )
 
 // DefaultCLIName is the command named in the fixes that errors suggest.
@@ -39,10 +41,10 @@ type Paths struct {
 // DefaultPaths are the paths a Gatehouse server serves unless its operator
 // moved them.
 var DefaultPaths = Paths{
-	DeviceCode:  "/api/oauth/device/code",
-	DeviceToken: "/api/oauth/device/token",
-	Whoami:      "/api/whoami",
-	Revoke:      "/api/auth/revoke",
+	DeviceCode:  api.PathDeviceCode,
+	DeviceToken: api.PathDeviceToken,
+	Whoami:      api.PathWhoami,
+	Revoke:      api.PathRevoke,
 }
 
 // Client talks to one Gatehouse server with one token. The zero value is

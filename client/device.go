@@ -11,6 +11,8 @@ import (
 	"time"
 
 	"golang.org/x/oauth2"
+
+	"github.com/gatehouse/gatehouse/api"
 )
 
 // maxRateLimitedPolls bounds how often Wait starts polling again after
@@ -105,10 +107,10 @@ func (c *Client) StartDeviceLogin(ctx context.Context, opts LoginOptions) (*Devi
 	}
 	var extra []oauth2.AuthCodeOption
 	if opts.TokenName != "" {
-		extra = append(extra, oauth2.SetAuthURLParam("token_name", opts.TokenName))
+		extra = append(extra, oauth2.SetAuthURLParam(api.ParamTokenName, opts.TokenName))
 	}
 	if opts.ExpiresDays > 0 {
-		extra = append(extra, oauth2.SetAuthURLParam("expires_days", strconv.Itoa(opts.ExpiresDays)))
+		extra = append(extra, oauth2.SetAuthURLParam(api.ParamExpiresDays, strconv.Itoa(opts.ExpiresDays)))
 	}
 	da, err := cfg.DeviceAuth(c.oauthContext(ctx), extra...)
 	if err != nil {

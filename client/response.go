@@ -6,23 +6,18 @@ import (
 	"strconv"
 	"strings"
 	"time"
-)
 
-// errorBody is the JSON body of every Gatehouse error, and OAuth's.
-type errorBody struct {
-	Error            string `json:"error"`
-	Message          string `json:"message"`
-	ErrorDescription string `json:"error_description"`
-}
+	"github.com/gatehouse/gatehouse/api"
+)
 
 // responseError turns a response of 400 or more into the typed error that
 // says how to fix it. body is the (possibly truncated) response body.
 func (c *Client) responseError(method, path string, resp *http.Response, body []byte) error {
-	var eb errorBody
+	var eb api.Error
 	_ = json.Unmarshal(body, &eb) // a body that is not JSON leaves eb empty
 	msg := eb.Message
 	if msg == "" {
-		msg = eb.ErrorDescription
+		msg = eb.Description
 	}
 	challenge, hasChallenge := bearerChallenge(resp.Header.Values("WWW-Authenticate"))
 	switch resp.StatusCode {
@@ -58,7 +53,7 @@ func (c *Client) responseError(method, path string, resp *http.Response, body []
 			return &ScopeError{
 				Host:     c.Host,
 				Missing:  strings.Fields(challenge["scope"]),
-				Accepted: splitScopes(resp.Header.Get("Gatehouse-Accepted-Scopes")),
+				Accepted: splitScopes(resp.Header.Get(api.HeaderAcceptedScopes)),
 				Have:     c.TokenScopes,
 				Message:  msg,
 				CLI:      c.CLIName,
