@@ -10,6 +10,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/gatehouse/gatehouse/api"
 )
 
 // authed checks the Bearer token as Gatehouse does (RFC 6750 denials),
@@ -19,13 +21,13 @@ func (s *Server) authed(next func(http.ResponseWriter, *http.Request, *Token)) h
 		h := r.Header.Get("Authorization")
 		if h == "" {
 			w.Header().Set("WWW-Authenticate", `Bearer realm="gatehouse"`)
-			writeJSON(w, http.StatusUnauthorized, map[string]string{"error": "unauthorized", "message": "authentication required"})
+			writeJSON(w, http.StatusUnauthorized, api.Error{Error: "unauthorized", Message: "authentication required"})
 			return
 		}
 		secret, ok := strings.CutPrefix(h, "Bearer ")
 		deny := func(desc string) {
 			w.Header().Set("WWW-Authenticate", fmt.Sprintf(`Bearer realm="gatehouse", error="invalid_token", error_description=%q`, desc))
-			writeJSON(w, http.StatusUnauthorized, map[string]string{"error": "invalid_token", "message": desc})
+			writeJSON(w, http.StatusUnauthorized, api.Error{Error: "invalid_token", Message: desc})
 		}
 		if !ok || !strings.HasPrefix(secret, "gth_") || len(secret) != 40 {
 			deny("malformed token")
@@ -50,7 +52,7 @@ func (s *Server) authed(next func(http.ResponseWriter, *http.Request, *Token)) h
 			deny("unknown token")
 			return
 		case !tok.ExpiresAt.IsZero() && time.Now().After(tok.ExpiresAt):
-			w.Header().Set("Gatehouse-Token-Expiration", tok.ExpiresAt.UTC().Format("2006-01-02 15:04:05 UTC"))
+			w.Header().Set(api.HeaderTokenExpiration, api.FormatExpiration(tok.ExpiresAt))
 			deny("token expired")
 			return
 		case tok.Revoked:
@@ -61,18 +63,18 @@ func (s *Server) authed(next func(http.ResponseWriter, *http.Request, *Token)) h
 			return
 		}
 		if !tok.ExpiresAt.IsZero() {
-			w.Header().Set("Gatehouse-Token-Expiration", tok.ExpiresAt.UTC().Format("2006-01-02 15:04:05 UTC"))
+			w.Header().Set(api.HeaderTokenExpiration, api.FormatExpiration(tok.ExpiresAt))
 		}
 		if limited {
 			w.Header().Set("Retry-After", strconv.Itoa(retry))
-			writeJSON(w, http.StatusTooManyRequests, map[string]string{"error": "rate_limited", "message": "rate limit exceeded"})
+			writeJSON(w, http.StatusTooManyRequests, api.Error{Error: "rate_limited", Message: "rate limit exceeded"})
 			return
 		}
 		for _, sc := range need {
 			if !slices.Contains(tok.Scopes, sc) {
 				w.Header().Set("WWW-Authenticate", fmt.Sprintf(`Bearer realm="gatehouse", error="insufficient_scope", scope=%q`, sc))
-				w.Header().Set("Gatehouse-Accepted-Scopes", strings.Join(need, ", "))
-				writeJSON(w, http.StatusForbidden, map[string]string{"error": "insufficient_scope", "message": "insufficient scope: this token lacks " + sc})
+				w.Header().Set(api.HeaderAcceptedScopes, strings.Join(need, " "))
+				writeJSON(w, http.StatusForbidden, api.Error{Error: "insufficient_scope", Message: "insufficient scope: this token lacks " + sc})
 				return
 			}
 		}
@@ -81,12 +83,13 @@ func (s *Server) authed(next func(http.ResponseWriter, *http.Request, *Token)) h
 }
 
 func (s *Server) whoami(w http.ResponseWriter, _ *http.Request, t *Token) {
-	body := map[string]any{
-		"user_id": "u_" + t.User, "login": t.User, "tier": "free", "credential": "pat",
-		"scopes": t.Scopes, "token_id": t.ID, "token_name": t.Name, "token_hint": t.Hint(),
+	body := api.Whoami{
+		UserID: "u_" + t.User, Login: t.User, Tier: "free", Credential: api.CredentialPAT,
+		Scopes: t.Scopes, TokenID: t.ID, TokenName: t.Name, TokenHint: t.Hint(),
+		ExpiresAt: t.ExpiresAt.UTC(),
 	}
-	if !t.ExpiresAt.IsZero() {
-		body["expires_at"] = t.ExpiresAt.UTC().Format(time.RFC3339)
+	if body.Scopes == nil {
+		body.Scopes = []string{}
 	}
 	writeJSON(w, http.StatusOK, body)
 }
@@ -95,7 +98,7 @@ func (s *Server) revoke(w http.ResponseWriter, _ *http.Request, t *Token) {
 	s.mu.Lock()
 	s.tokens[t.Secret].Revoked = true
 	s.mu.Unlock()
-	writeJSON(w, http.StatusOK, map[string]any{"revoked": true, "token_id": t.ID})
+	writeJSON(w, http.StatusOK, api.RevokeResponse{Revoked: true, TokenID: t.ID})
 }
 
 // echo answers any other path with what it received; /status/NNN answers

@@ -8,6 +8,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/gatehouse/gatehouse/api"
 )
 
 // DeviceRequest is a device grant as the CLI asked for it.
@@ -105,45 +107,45 @@ func (s *Server) Grants() []DeviceRequest {
 }
 
 func (s *Server) deviceCode(w http.ResponseWriter, r *http.Request) {
-	if err := r.ParseForm(); err != nil || r.PostForm.Get("client_id") == "" {
-		writeJSON(w, http.StatusBadRequest, map[string]string{"error": "invalid_request", "error_description": "client_id is required"})
+	if err := r.ParseForm(); err != nil || r.PostForm.Get(api.ParamClientID) == "" {
+		writeJSON(w, http.StatusBadRequest, oauthError("invalid_request", "client_id is required"))
 		return
 	}
-	days, _ := strconv.Atoi(r.PostForm.Get("expires_days"))
+	days, _ := strconv.Atoi(r.PostForm.Get(api.ParamExpiresDays))
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	g := &grant{
 		req: DeviceRequest{
 			UserCode:    userCode(),
-			ClientID:    r.PostForm.Get("client_id"),
-			Scopes:      strings.Fields(r.PostForm.Get("scope")),
-			TokenName:   r.PostForm.Get("token_name"),
+			ClientID:    r.PostForm.Get(api.ParamClientID),
+			Scopes:      strings.Fields(r.PostForm.Get(api.ParamScope)),
+			TokenName:   r.PostForm.Get(api.ParamTokenName),
 			ExpiresDays: days,
 		},
 		deviceCd: randomBase62(40),
 		expires:  time.Now().Add(time.Duration(s.expiresIn) * time.Second),
 	}
 	s.grants[g.deviceCd] = g
-	verify := "http://" + r.Host + "/device"
-	writeJSON(w, http.StatusOK, map[string]any{
-		"device_code":               g.deviceCd,
-		"user_code":                 g.req.UserCode,
-		"verification_uri":          verify,
-		"verification_uri_complete": verify + "?user_code=" + g.req.UserCode,
-		"expires_in":                s.expiresIn,
-		"interval":                  s.interval,
+	verify := "http://" + r.Host + api.PathDevice
+	writeJSON(w, http.StatusOK, api.DeviceCodeResponse{
+		DeviceCode:              g.deviceCd,
+		UserCode:                g.req.UserCode,
+		VerificationURI:         verify,
+		VerificationURIComplete: verify + "?user_code=" + g.req.UserCode,
+		ExpiresIn:               s.expiresIn,
+		Interval:                s.interval,
 	})
 }
 
 func (s *Server) deviceToken(w http.ResponseWriter, r *http.Request) {
 	oauthErr := func(code, desc string) {
-		writeJSON(w, http.StatusBadRequest, map[string]string{"error": code, "error_description": desc})
+		writeJSON(w, http.StatusBadRequest, oauthError(code, desc))
 	}
 	if err := r.ParseForm(); err != nil {
 		oauthErr("invalid_request", "bad form")
 		return
 	}
-	if r.PostForm.Get("grant_type") != "urn:ietf:params:oauth:grant-type:device_code" {
+	if r.PostForm.Get(api.ParamGrantType) != api.DeviceGrantType {
 		oauthErr("unsupported_grant_type", "grant_type must be the device code grant")
 		return
 	}
@@ -159,11 +161,11 @@ func (s *Server) deviceToken(w http.ResponseWriter, r *http.Request) {
 		retry := s.retry
 		s.mu.Unlock()
 		w.Header().Set("Retry-After", strconv.Itoa(retry))
-		writeJSON(w, http.StatusTooManyRequests, map[string]string{"error": "rate_limited", "message": "slow down"})
+		writeJSON(w, http.StatusTooManyRequests, api.Error{Error: "rate_limited", Message: "slow down"})
 		return
 	}
-	g, ok := s.grants[r.PostForm.Get("device_code")]
-	if !ok || g.req.ClientID != r.PostForm.Get("client_id") {
+	g, ok := s.grants[r.PostForm.Get(api.ParamDeviceCode)]
+	if !ok || g.req.ClientID != r.PostForm.Get(api.ParamClientID) {
 		s.mu.Unlock()
 		oauthErr("invalid_grant", "unknown device code")
 		return
@@ -196,12 +198,18 @@ func (s *Server) deviceToken(w http.ResponseWriter, r *http.Request) {
 	default:
 		g.issued = true
 		t := s.approveLocked(g)
-		body := map[string]any{"access_token": t.Secret, "token_type": "Bearer", "scope": strings.Join(t.Scopes, " ")}
+		body := api.DeviceTokenResponse{AccessToken: t.Secret, TokenType: "Bearer", Scope: strings.Join(t.Scopes, " ")}
 		if !t.ExpiresAt.IsZero() {
-			body["expires_in"] = int(time.Until(t.ExpiresAt).Seconds())
+			body.ExpiresIn = int64(time.Until(t.ExpiresAt).Seconds())
 		}
 		writeJSON(w, http.StatusOK, body)
 	}
+}
+
+// oauthError is an RFC 6749 §5.2 error body; like the server's, it also
+// has the message every Gatehouse error body has.
+func oauthError(code, description string) api.Error {
+	return api.Error{Error: code, Description: description, Message: description}
 }
 
 func (s *Server) approveLocked(g *grant) *Token {

@@ -13,6 +13,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/gatehouse/gatehouse/api"
 )
 
 // Default device-flow timings of the fake: short, so tests run quickly.
@@ -79,10 +81,10 @@ func NewServer(t testing.TB) *Server {
 		disabled:  map[string]bool{},
 	}
 	mux := http.NewServeMux()
-	mux.HandleFunc("POST /api/oauth/device/code", s.deviceCode)
-	mux.HandleFunc("POST /api/oauth/device/token", s.deviceToken)
-	mux.HandleFunc("GET /api/whoami", s.authed(s.whoami))
-	mux.HandleFunc("POST /api/auth/revoke", s.authed(s.revoke))
+	mux.HandleFunc("POST "+api.PathDeviceCode, s.deviceCode)
+	mux.HandleFunc("POST "+api.PathDeviceToken, s.deviceToken)
+	mux.HandleFunc("GET "+api.PathWhoami, s.authed(s.whoami))
+	mux.HandleFunc("POST "+api.PathRevoke, s.authed(s.revoke))
 	mux.HandleFunc("/", s.authed(s.echo))
 	s.srv = httptest.NewUnstartedServer(s.record(mux))
 	s.srv.Listener = dropListener{Listener: s.srv.Listener, offline: &s.offline}
