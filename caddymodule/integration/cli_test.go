@@ -8,6 +8,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/gatehouse/gatehouse/api"
 )
 
 // TestCLIAgainstRunningServer drives `caddy gatehouse` through the running
@@ -112,7 +114,7 @@ func TestCLIBadInput(t *testing.T) {
 	}
 	var tokens []any
 	g.admin("GET", "/gatehouse/tokens", nil, &tokens)
-	var users []struct{ Login string }
+	var users []api.UserInfo
 	g.admin("GET", "/gatehouse/users", nil, &users)
 	if len(tokens) != 0 || len(users) != 1 {
 		t.Errorf("bad input changed the store: %d tokens, users %v", len(tokens), users)

@@ -7,6 +7,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/gatehouse/gatehouse/api"
 )
 
 // refresh posts a refresh token and returns status and body.
@@ -27,13 +29,13 @@ func TestCLISessionAndRefresh(t *testing.T) {
 	if resp.StatusCode != 200 || resp.Header.Get("Cache-Control") != "no-store" {
 		t.Fatalf("CLI login: %d %s", resp.StatusCode, raw)
 	}
-	s0 := decodeInto[cliTokens](t, string(raw))
+	s0 := decodeInto[api.CLITokens](t, string(raw))
 	if s0.TokenType != "Bearer" || s0.ExpiresIn < 590 || s0.ExpiresIn > 600 || !strings.HasPrefix(s0.RefreshToken, "ghr_") ||
 		!strings.HasPrefix(s0.SessionID, "ses_") || s0.RefreshExpiresIn < 29*24*3600 || strings.Count(s0.AccessToken, ".") != 2 {
 		t.Fatalf("CLI tokens: %s", raw)
 	}
 	_, raw = g.get("/api/whoami", "Authorization: Bearer "+s0.AccessToken)
-	if who := decodeInto[whoami](t, string(raw)); who.Credential != "session" || who.SessionID != s0.SessionID {
+	if who := decodeInto[api.Whoami](t, string(raw)); who.Credential != "session" || who.SessionID != s0.SessionID {
 		t.Errorf("whoami with the access token: %s", raw)
 	}
 	resp, raw = g.get("/api/pat", "Authorization: Bearer "+s0.AccessToken)
@@ -46,7 +48,7 @@ func TestCLISessionAndRefresh(t *testing.T) {
 	if code != 200 {
 		t.Fatalf("refresh: %d %s", code, body)
 	}
-	s1 := decodeInto[cliTokens](t, body)
+	s1 := decodeInto[api.CLITokens](t, body)
 	if s1.RefreshToken == s0.RefreshToken || s1.SessionID != s0.SessionID || s1.AccessToken == "" {
 		t.Fatalf("rotation: %s", body)
 	}
@@ -56,8 +58,8 @@ func TestCLISessionAndRefresh(t *testing.T) {
 
 	// Inside the grace window the old token gets the very same answer.
 	code, again := g.refresh(s0.RefreshToken)
-	if code != 200 || decodeInto[cliTokens](t, again).RefreshToken != s1.RefreshToken ||
-		decodeInto[cliTokens](t, again).AccessToken != s1.AccessToken {
+	if code != 200 || decodeInto[api.CLITokens](t, again).RefreshToken != s1.RefreshToken ||
+		decodeInto[api.CLITokens](t, again).AccessToken != s1.AccessToken {
 		t.Fatalf("second refresh inside the grace window: %d %s", code, again)
 	}
 
@@ -147,7 +149,7 @@ func TestSessionTimers(t *testing.T) {
 	if code != 200 {
 		t.Fatalf("refresh: %d %s", code, body)
 	}
-	next := decodeInto[cliTokens](t, body)
+	next := decodeInto[api.CLITokens](t, body)
 
 	// A fresh cookie is not renewed.
 	resp, _ := c.do("GET", "/api/papers/1", nil)

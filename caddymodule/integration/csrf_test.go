@@ -5,6 +5,8 @@ import (
 	"net/url"
 	"strings"
 	"testing"
+
+	"github.com/gatehouse/gatehouse/api"
 )
 
 // TestCrossOriginRequestsAreRefused plays a forged cross-site request for
@@ -53,7 +55,7 @@ func TestCrossOriginRequestsAreRefused(t *testing.T) {
 	if n := g.tokenCount("alice"); n != tokensBefore {
 		t.Errorf("forged requests changed the tokens: %d -> %d", tokensBefore, n)
 	}
-	var tokens []patView
+	var tokens []api.TokenInfo
 	g.admin("GET", "/gatehouse/tokens?user=alice", nil, &tokens)
 	if tokens[0].Status != "active" {
 		t.Error("a forged request revoked a token")
@@ -86,7 +88,7 @@ func TestCrossOriginRequestsAreRefused(t *testing.T) {
 
 func (g *gateway) tokenCount(login string) int {
 	g.t.Helper()
-	var tokens []patView
+	var tokens []api.TokenInfo
 	g.admin("GET", "/gatehouse/tokens?user="+login, nil, &tokens)
 	return len(tokens)
 }

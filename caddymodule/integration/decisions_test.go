@@ -4,6 +4,8 @@ import (
 	"encoding/json"
 	"strings"
 	"testing"
+
+	"github.com/gatehouse/gatehouse/api"
 )
 
 // TestDecisions walks every outcome of the core gateway against the
@@ -79,7 +81,7 @@ func TestDecisions(t *testing.T) {
 				t.Errorf("challenge %q does not contain %q", wa, tc.challenge)
 			}
 			if tc.errCode != "" && tc.method != "HEAD" {
-				var e struct{ Error, Message string }
+				var e api.Error
 				if err := json.Unmarshal(body, &e); err != nil || e.Error != tc.errCode || e.Message == "" {
 					t.Errorf("body %s: want error %q with a message", body, tc.errCode)
 				}

@@ -11,6 +11,8 @@ import (
 
 	"github.com/chromedp/chromedp"
 	"golang.org/x/oauth2"
+
+	"github.com/gatehouse/gatehouse/api"
 )
 
 // deviceGlobal polls every second so the flow tests are quick.
@@ -99,10 +101,7 @@ func TestDeviceFlowApprove(t *testing.T) {
 	if resp, _ := g.do("POST", "/api/papers/1", nil, bearer); resp.StatusCode != 403 {
 		t.Errorf("a scope narrowed away was granted: %d", resp.StatusCode)
 	}
-	var tokens []struct {
-		Name       string
-		CreatedVia string `json:"created_via"`
-	}
+	var tokens []api.TokenInfo
 	g.admin("GET", "/gatehouse/tokens?user=alice", nil, &tokens)
 	if len(tokens) != 1 || tokens[0].Name != "narrowed" || tokens[0].CreatedVia != "device" {
 		t.Errorf("tokens: %+v", tokens)
@@ -112,7 +111,7 @@ func TestDeviceFlowApprove(t *testing.T) {
 	code, body := g.postForm("/api/oauth/device/token", url.Values{
 		"grant_type": {"urn:ietf:params:oauth:grant-type:device_code"}, "device_code": {dev.DeviceCode}, "client_id": {"gatehouse-cli"},
 	})
-	if code != 400 || body["error"] != "invalid_grant" {
+	if code != 400 || body.Error != "invalid_grant" {
 		t.Errorf("reusing the device code: %d %v", code, body)
 	}
 	// The user code is spent too.

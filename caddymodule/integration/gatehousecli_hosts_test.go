@@ -6,6 +6,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/gatehouse/gatehouse/api"
 )
 
 // secondCLIPort serves the second site of TestGatehouseCLIConcurrentHosts.
@@ -83,13 +85,13 @@ http://localhost:%d {
 	}
 	for _, host := range hosts {
 		res := h.mustRun(nil, "api", "-s", host, "/api/whoami")
-		w := decodeInto[whoami](t, res.stdout)
+		w := decodeInto[api.Whoami](t, res.stdout)
 		if e := hf.Host("http://" + host); w.TokenID != e.TokenID {
 			t.Errorf("api -s %s used token %s, want %s", host, w.TokenID, e.TokenID)
 		}
 	}
 	h.mustRun(nil, "config", "set", "server", hosts[1])
-	if res := h.mustRun(nil, "api", "/api/whoami"); decodeInto[whoami](t, res.stdout).TokenID != hf.Host("http://"+hosts[1]).TokenID {
+	if res := h.mustRun(nil, "api", "/api/whoami"); decodeInto[api.Whoami](t, res.stdout).TokenID != hf.Host("http://"+hosts[1]).TokenID {
 		t.Errorf("the default server was not used:\n%v", res)
 	}
 

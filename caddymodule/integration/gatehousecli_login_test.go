@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gatehouse/gatehouse/api"
 	"github.com/gatehouse/gatehouse/client"
 )
 
@@ -70,8 +71,8 @@ func TestGatehouseCLIDeviceLogin(t *testing.T) {
 	}
 	// The stored token is the server's: it works at the gateway.
 	wresp, wbody := g.get("/api/whoami", "Authorization: Bearer "+tok)
-	w := decodeInto[map[string]any](t, string(wbody))
-	if wresp.StatusCode != 200 || w["login"] != "alice" || w["credential"] != "pat" || w["token_id"] != entry.TokenID {
+	w := decodeInto[api.Whoami](t, string(wbody))
+	if wresp.StatusCode != 200 || w.Login != "alice" || w.Credential != "pat" || w.TokenID != entry.TokenID {
 		t.Fatalf("the stored token at the gateway: %d %s", wresp.StatusCode, wbody)
 	}
 
@@ -201,9 +202,9 @@ func TestGatehouseCLIBrowserChoicesWin(t *testing.T) {
 		t.Errorf("stored expiry %v, want in 3 days", entry.ExpiresAt)
 	}
 	// The server agrees: the token has only the scope the browser chose.
-	var tokens []patView
+	var tokens []api.TokenInfo
 	g.admin("GET", "/gatehouse/tokens?user=alice", nil, &tokens)
-	if len(tokens) != 1 || !slices.Equal(tokens[0].Scopes, []string{"papers:read"}) || tokens[0].Via != "device" {
+	if len(tokens) != 1 || !slices.Equal(tokens[0].Scopes, []string{"papers:read"}) || tokens[0].CreatedVia != "device" {
 		t.Errorf("tokens on the server: %+v", tokens)
 	}
 
@@ -276,7 +277,7 @@ func TestGatehouseCLIWithToken(t *testing.T) {
 		t.Fatalf("stored: %+v", entry)
 	}
 	res = h.mustRun(nil, "api", "/api/whoami")
-	var w whoami
+	var w api.Whoami
 	if err := json.Unmarshal([]byte(res.stdout), &w); err != nil || w.Login != "alice" || w.Credential != "pat" || w.TokenID != id {
 		t.Errorf("api /api/whoami: %v\n%v", err, res)
 	}

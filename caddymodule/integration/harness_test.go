@@ -22,6 +22,8 @@ import (
 	_ "github.com/caddyserver/caddy/v2/modules/standard"
 
 	_ "github.com/gatehouse/gatehouse/caddymodule"
+
+	"github.com/gatehouse/gatehouse/api"
 )
 
 // Ports of the in-process Caddy; see doc.go.
@@ -285,12 +287,7 @@ func (g *gateway) mint(login string, days int, scopes ...string) string {
 // mintWithID creates a PAT and returns it with its public id.
 func (g *gateway) mintWithID(login string, days int, scopes ...string) (string, string) {
 	g.t.Helper()
-	var resp struct {
-		Token string `json:"token"`
-		Info  struct {
-			ID string `json:"id"`
-		} `json:"info"`
-	}
+	var resp api.CreateTokenResponse
 	code := g.admin("POST", "/gatehouse/tokens", map[string]any{"user": login, "name": "test", "scopes": scopes, "expires_days": days}, &resp)
 	if code != http.StatusCreated {
 		g.t.Fatalf("minting token for %s: HTTP %d", login, code)

@@ -7,6 +7,8 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+
+	"github.com/gatehouse/gatehouse/api"
 )
 
 // jwtKid is the kid in a JWT's header.
@@ -49,16 +51,11 @@ func TestSessionSigningKeyRotation(t *testing.T) {
 	}
 
 	// Through the admin API too; each rotation is in the audit trail.
-	var res struct {
-		KeyID string `json:"key_id"`
-	}
+	var res api.RotateKeyResponse
 	if code := g.admin("POST", "/gatehouse/store/rotate-key", nil, &res); code != http.StatusOK || res.KeyID == m[1] || !strings.HasPrefix(res.KeyID, "key_") {
 		t.Fatalf("admin rotate: %d %+v", code, res)
 	}
-	var events []struct {
-		Action string `json:"action"`
-		Detail string `json:"detail"`
-	}
+	var events []api.AuditEvent
 	g.admin("GET", "/gatehouse/audit", nil, &events)
 	var rotated []string
 	for _, e := range events {

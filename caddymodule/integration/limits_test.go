@@ -11,6 +11,8 @@ import (
 	"testing"
 
 	"github.com/caddyserver/caddy/v2/caddytest"
+
+	"github.com/gatehouse/gatehouse/api"
 )
 
 // The tier tests use small rates so that nothing refills while a test runs:
@@ -163,7 +165,7 @@ func expectLimited(t *testing.T, resp *http.Response, body []byte, policy, polic
 	if resp.Header.Get("WWW-Authenticate") != "" {
 		t.Errorf("a 429 carries a challenge: %q", resp.Header.Get("WWW-Authenticate"))
 	}
-	var e struct{ Error, Message string }
+	var e api.Error
 	if err := json.Unmarshal(body, &e); err != nil || e.Error != "rate_limited" || !strings.Contains(e.Message, policy) {
 		t.Errorf("body %s: want error rate_limited and a message naming %s", body, policy)
 	}

@@ -7,6 +7,8 @@ import (
 	"strings"
 	"sync"
 	"testing"
+
+	"github.com/gatehouse/gatehouse/api"
 )
 
 // accountFreeFailures mirrors caddymodule's: how many wrong passwords an
@@ -38,9 +40,7 @@ func TestLoginConcurrentGuesses(t *testing.T) {
 				return
 			}
 			defer resp.Body.Close()
-			var e struct {
-				Error string `json:"error"`
-			}
+			var e api.Error
 			json.NewDecoder(resp.Body).Decode(&e)
 			if resp.StatusCode == http.StatusTooManyRequests && resp.Header.Get("Retry-After") == "" {
 				e.Error += " without Retry-After"

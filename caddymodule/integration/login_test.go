@@ -6,6 +6,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/gatehouse/gatehouse/api"
 )
 
 // TestLoginSetsSessionCookie logs in through the form and checks the
@@ -50,8 +52,8 @@ func TestLoginSetsSessionCookie(t *testing.T) {
 
 	// The session authenticates endpoints and proxied routes.
 	resp, body = c.do("GET", "/api/whoami", nil)
-	who := decodeInto[whoami](t, body)
-	if resp.StatusCode != 200 || who.Credential != "session" || who.Login != "alice" || !strings.HasPrefix(who.SessionID, "ses_") || who.ExpiresAt == "" {
+	who := decodeInto[api.Whoami](t, body)
+	if resp.StatusCode != 200 || who.Credential != "session" || who.Login != "alice" || !strings.HasPrefix(who.SessionID, "ses_") || who.ExpiresAt.IsZero() {
 		t.Fatalf("whoami: %d %s", resp.StatusCode, body)
 	}
 	if len(who.Scopes) != 5 {
@@ -79,7 +81,7 @@ func TestLoginSetsSessionCookie(t *testing.T) {
 		t.Fatalf("second login: %d %q", resp.StatusCode, resp.Header.Get("Location"))
 	}
 	_, body = c.do("GET", "/api/whoami", nil)
-	if again := decodeInto[whoami](t, body); again.SessionID == who.SessionID || again.SessionID == "" {
+	if again := decodeInto[api.Whoami](t, body); again.SessionID == who.SessionID || again.SessionID == "" {
 		t.Errorf("login reused session id %s", who.SessionID)
 	}
 	if resp, _ := g.get("/api/whoami", "Authorization: Bearer "+jwt); resp.StatusCode != 401 {

@@ -4,24 +4,9 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+
+	"github.com/gatehouse/gatehouse/api"
 )
-
-type patView struct {
-	ID       string   `json:"id"`
-	Name     string   `json:"name"`
-	Hint     string   `json:"hint"`
-	Scopes   []string `json:"scopes"`
-	Status   string   `json:"status"`
-	Created  string   `json:"created"`
-	Expires  *string  `json:"expires"`
-	LastUsed *string  `json:"last_used"`
-	Via      string   `json:"created_via"`
-}
-
-type patCreated struct {
-	Token string  `json:"token"`
-	Info  patView `json:"info"`
-}
 
 // TestPATAPI creates, lists and revokes PATs through /api/pat with a
 // browser session, and checks that nothing else may call it.
@@ -40,8 +25,8 @@ func TestPATAPI(t *testing.T) {
 	if resp.StatusCode != 201 {
 		t.Fatalf("create: %d %s", resp.StatusCode, body)
 	}
-	created := decodeInto[patCreated](t, body)
-	if !strings.HasPrefix(created.Token, "qat_") || created.Info.Via != "web" || created.Info.Name != "laptop" || created.Info.Expires == nil {
+	created := decodeInto[api.CreateTokenResponse](t, body)
+	if !strings.HasPrefix(created.Token, "qat_") || created.Info.CreatedVia != "web" || created.Info.Name != "laptop" || created.Info.Expires == nil {
 		t.Fatalf("created: %s", body)
 	}
 	if resp, _ := g.get("/api/papers/1", "Authorization: Bearer "+created.Token); resp.StatusCode != 200 {
@@ -73,7 +58,7 @@ func TestPATAPI(t *testing.T) {
 	}
 
 	resp, body = c.do("GET", "/api/pat", nil)
-	list := decodeInto[[]patView](t, body)
+	list := decodeInto[[]api.TokenInfo](t, body)
 	if resp.StatusCode != 200 || len(list) != 1 || list[0].ID != created.Info.ID || list[0].Status != "active" {
 		t.Fatalf("list: %d %s", resp.StatusCode, body)
 	}
@@ -97,7 +82,7 @@ func TestPATAPI(t *testing.T) {
 	if resp, _ := g.get("/api/papers/1", "Authorization: Bearer "+created.Token); resp.StatusCode != 401 {
 		t.Errorf("revoked PAT: %d", resp.StatusCode)
 	}
-	var bobs []patView
+	var bobs []api.TokenInfo
 	g.admin("GET", "/gatehouse/tokens?user=bob", nil, &bobs)
 	if len(bobs) != 1 || bobs[0].Status != "active" {
 		t.Errorf("bob's token was touched: %+v", bobs)
@@ -116,7 +101,7 @@ func TestPATAPI(t *testing.T) {
 	if resp, _ := g.get("/api/pat"); resp.StatusCode != 401 {
 		t.Errorf("no credential on /api/pat: %d", resp.StatusCode)
 	}
-	var all []patView
+	var all []api.TokenInfo
 	g.admin("GET", "/gatehouse/tokens?user=alice", nil, &all)
 	if len(all) != 2 {
 		t.Errorf("alice has %d tokens, want 2 (no refused request created one)", len(all))

@@ -5,6 +5,8 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+
+	"github.com/gatehouse/gatehouse/api"
 )
 
 // TestPATResourceCaps creates capped tokens through the API and the page:
@@ -45,7 +47,7 @@ func TestPATResourceCaps(t *testing.T) {
 	if resp.StatusCode != 201 || !strings.Contains(body, `"resources":{"project:atlas":"read"}`) || !strings.Contains(body, `"all_resources":false`) {
 		t.Fatalf("capped create: %d %s", resp.StatusCode, body)
 	}
-	reader := decodeInto[patCreated](t, body).Token
+	reader := decodeInto[api.CreateTokenResponse](t, body).Token
 	if resp, _ := g.get("/api/projects/atlas/x", "Authorization: Bearer "+reader); resp.StatusCode != 200 {
 		t.Errorf("read within the cap: %d", resp.StatusCode)
 	}

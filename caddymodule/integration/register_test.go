@@ -8,6 +8,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/gatehouse/gatehouse/api"
 )
 
 // registrationGlobal opens registration for tier free with two scopes, at
@@ -42,24 +44,15 @@ func (g *gateway) post(path, body string, headers ...string) (*http.Response, []
 	return g.do(http.MethodPost, path, strings.NewReader(body), headers...)
 }
 
-// registered is the data of a successful registration.
-type registered struct {
-	APIKey    string   `json:"api_key"`
-	KeyPrefix string   `json:"key_prefix"`
-	Scopes    []string `json:"scopes"`
-	Tier      string   `json:"tier"`
-	CreatedAt string   `json:"created_at"`
-}
-
 // register registers an agent and fails the test unless it gets a key.
-func (g *gateway) register(agentID string, scopes ...string) registered {
+func (g *gateway) register(agentID string, scopes ...string) api.RegisteredKey {
 	g.t.Helper()
 	body, _ := json.Marshal(map[string]any{"agent_id": agentID, "scopes": scopes})
 	resp, raw := g.post("/v1/auth/register", string(body), jsonType, freshIP())
 	if resp.StatusCode != http.StatusCreated {
 		g.t.Fatalf("registering %s: status %d: %s", agentID, resp.StatusCode, raw)
 	}
-	var out struct{ Data registered }
+	var out api.RegisterResponse
 	if err := json.Unmarshal(raw, &out); err != nil {
 		g.t.Fatal(err)
 	}
@@ -90,10 +83,7 @@ func TestRegistration(t *testing.T) {
 	if len(shape) != 2 || shape["message"] == nil || len(data) != 5 {
 		t.Errorf("response %s: want {data:{api_key,key_prefix,scopes,tier,created_at},message}", raw)
 	}
-	var out struct {
-		Data    registered
-		Message string
-	}
+	var out api.RegisterResponse
 	json.Unmarshal(raw, &out)
 	key := out.Data
 	if !strings.HasPrefix(key.APIKey, "qat_") || len(key.APIKey) != len("qat_")+36 {
@@ -102,7 +92,7 @@ func TestRegistration(t *testing.T) {
 	if key.KeyPrefix != key.APIKey[:len("qat_")+4] {
 		t.Errorf("key_prefix %q, want the prefix and the first four characters of %q", key.KeyPrefix, key.APIKey)
 	}
-	if strings.Join(key.Scopes, " ") != "wiki:read papers:read" || key.Tier != "free" || key.CreatedAt == "" {
+	if strings.Join(key.Scopes, " ") != "wiki:read papers:read" || key.Tier != "free" || key.CreatedAt.IsZero() {
 		t.Errorf("data %+v", key)
 	}
 	if !strings.Contains(out.Message, "only once") {
@@ -121,17 +111,12 @@ func TestRegistration(t *testing.T) {
 		if up.Get("Gatehouse-User") != "crawler-1" || up.Get("Gatehouse-Tier") != "free" || up.Get("Gatehouse-Scopes") != "wiki:read papers:read" {
 			t.Errorf("upstream saw %v", up)
 		}
-		var users []struct{ Login, Kind, Tier string }
+		var users []api.UserInfo
 		g.admin("GET", "/gatehouse/users", nil, &users)
 		if len(users) != 1 || users[0].Kind != "agent" || users[0].Tier != "free" {
 			t.Errorf("users %+v: want one agent of tier free", users)
 		}
-		var tokens []struct {
-			Hint       string
-			CreatedVia string `json:"created_via"`
-			Created    time.Time
-			Expires    time.Time
-		}
+		var tokens []api.TokenInfo
 		g.admin("GET", "/gatehouse/tokens", nil, &tokens)
 		if len(tokens) != 1 || tokens[0].Hint != key.KeyPrefix+"****" || tokens[0].CreatedVia != "register" {
 			t.Fatalf("tokens %+v: want one, created via register, whose hint is key_prefix****", tokens)
@@ -185,7 +170,7 @@ func TestRegistrationRefusals(t *testing.T) {
 			if resp.StatusCode != tc.status {
 				t.Fatalf("status %d, want %d: %s", resp.StatusCode, tc.status, body)
 			}
-			var e struct{ Error, Message string }
+			var e api.Error
 			if err := json.Unmarshal(body, &e); err != nil || e.Error != tc.code {
 				t.Errorf("body %s: want error %q", body, tc.code)
 			}
@@ -300,15 +285,8 @@ func TestRegisteredKeyRevoke(t *testing.T) {
 	if resp.StatusCode != http.StatusOK {
 		t.Fatalf("revoke: status %d: %s", resp.StatusCode, body)
 	}
-	var out struct {
-		Data struct {
-			KeyPrefix string `json:"key_prefix"`
-			Revoked   bool
-			RevokedAt string `json:"revoked_at"`
-		}
-		Message string
-	}
-	if err := json.Unmarshal(body, &out); err != nil || !out.Data.Revoked || out.Data.KeyPrefix != key.KeyPrefix || out.Data.RevokedAt == "" {
+	var out api.RegisterRevokeResponse
+	if err := json.Unmarshal(body, &out); err != nil || !out.Data.Revoked || out.Data.KeyPrefix != key.KeyPrefix || out.Data.RevokedAt.IsZero() {
 		t.Errorf("revoke answered %s", body)
 	}
 	resp, _ = g.get("/api/wiki/x", bearer, freshIP())

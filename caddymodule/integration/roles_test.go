@@ -9,6 +9,8 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/gatehouse/gatehouse/api"
 )
 
 // rolesGlobal declares one resource type with three ordered roles.
@@ -33,9 +35,7 @@ func newRolesGateway(t *testing.T) *gateway {
 // mintCapped creates a PAT with resource caps (nil: all resources).
 func (g *gateway) mintCapped(login string, caps map[string]string, scopes ...string) string {
 	g.t.Helper()
-	var resp struct {
-		Token string `json:"token"`
-	}
+	var resp api.CreateTokenResponse
 	req := map[string]any{"user": login, "name": "roles", "scopes": scopes, "expires_days": 30}
 	if caps != nil {
 		req["resources"] = caps
@@ -80,7 +80,7 @@ func (g *gateway) roleRequest(method, path, tok string, extra ...string) roleOut
 	resp, body := g.do(method, path, nil, headers...)
 	o := roleOutcome{status: resp.StatusCode, challenge: resp.Header.Get("WWW-Authenticate"), reached: g.upstream.hitCount() > before}
 	if resp.StatusCode >= 400 {
-		var e struct{ Error, Message string }
+		var e api.Error
 		json.Unmarshal(body, &e)
 		o.errCode, o.message = e.Error, e.Message
 	} else if o.reached {
@@ -197,7 +197,7 @@ func TestRolesFollowLiveMembership(t *testing.T) {
 	}
 
 	// Every change is in the audit trail.
-	var events []struct{ Action, Detail string }
+	var events []api.AuditEvent
 	g.admin("GET", "/gatehouse/audit?user=bob", nil, &events)
 	var changes []string
 	for _, e := range events {
@@ -327,10 +327,7 @@ func TestMemberCLI(t *testing.T) {
 		}
 	}
 	stdout, _ = run("list", "erin", "--json")
-	var list []struct {
-		User, Type, Name, Role, Resource string
-		Declared                         bool
-	}
+	var list []api.Membership
 	if err := json.Unmarshal([]byte(stdout), &list); err != nil || len(list) != 2 {
 		t.Fatalf("list --json: %v %s", err, stdout)
 	}
@@ -366,7 +363,7 @@ func TestMemberCLI(t *testing.T) {
 	if len(after) != 3 {
 		t.Errorf("refusals changed memberships: %d", len(after))
 	}
-	var events []struct{ Action string }
+	var events []api.AuditEvent
 	g.admin("GET", "/gatehouse/audit", nil, &events)
 	n := 0
 	for _, e := range events {

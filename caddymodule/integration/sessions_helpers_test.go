@@ -10,6 +10,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/gatehouse/gatehouse/api"
 	"github.com/gatehouse/gatehouse/authstore"
 )
 
@@ -154,18 +155,6 @@ func sessionCookie(resp *http.Response) *http.Cookie {
 	return nil
 }
 
-// whoami is /api/whoami's answer.
-type whoami struct {
-	UserID     string   `json:"user_id"`
-	Login      string   `json:"login"`
-	Tier       string   `json:"tier"`
-	Credential string   `json:"credential"`
-	Scopes     []string `json:"scopes"`
-	TokenID    string   `json:"token_id"`
-	SessionID  string   `json:"session_id"`
-	ExpiresAt  string   `json:"expires_at"`
-}
-
 func decodeInto[T any](t *testing.T, body string) T {
 	t.Helper()
 	var v T
@@ -175,23 +164,10 @@ func decodeInto[T any](t *testing.T, body string) T {
 	return v
 }
 
-// cliTokens is /api/session's and /api/refresh's answer.
-type cliTokens struct {
-	AccessToken      string `json:"access_token"`
-	TokenType        string `json:"token_type"`
-	ExpiresIn        int    `json:"expires_in"`
-	RefreshToken     string `json:"refresh_token"`
-	RefreshExpiresIn int    `json:"refresh_expires_in"`
-	SessionID        string `json:"session_id"`
-	Scope            string `json:"scope"`
-}
-
 // auditActions lists the actions of a user's audit events, newest first.
 func (g *gateway) auditActions(login string) []string {
 	g.t.Helper()
-	var events []struct {
-		Action string `json:"action"`
-	}
+	var events []api.AuditEvent
 	g.admin("GET", "/gatehouse/audit?user="+login, nil, &events)
 	out := make([]string, len(events))
 	for i, e := range events {

@@ -5,6 +5,8 @@ import (
 	"net/url"
 	"strings"
 	"testing"
+
+	"github.com/gatehouse/gatehouse/api"
 )
 
 // TestSessionAsBearerAndSessionRule checks the session JWT sent as a
@@ -65,7 +67,7 @@ func TestSessionAsBearerAndSessionRule(t *testing.T) {
 		t.Errorf("a session exceeded its user's scopes: %d %s", resp.StatusCode, raw)
 	}
 	_, raw = g.get("/api/whoami", bearer(jwt))
-	who := decodeInto[whoami](t, string(raw))
+	who := decodeInto[api.Whoami](t, string(raw))
 	if who.Credential != "session" || strings.Join(who.Scopes, " ") != "papers:read" {
 		t.Errorf("whoami for a session: %s", raw)
 	}
@@ -140,12 +142,12 @@ func TestWhoamiAndRevokeWithSession(t *testing.T) {
 	_, bobsID := g.mintWithID("bob", 7, "papers:read")
 
 	_, body := c.do("GET", "/api/whoami", nil)
-	who := decodeInto[whoami](t, body)
+	who := decodeInto[api.Whoami](t, body)
 	if who.Credential != "session" || who.SessionID == "" || who.TokenID != "" || who.Tier == "" {
 		t.Errorf("whoami (session): %s", body)
 	}
 	_, raw := g.get("/api/whoami", "Authorization: Bearer "+self)
-	if who := decodeInto[whoami](t, string(raw)); who.Credential != "pat" || who.TokenID != selfID || who.SessionID != "" {
+	if who := decodeInto[api.Whoami](t, string(raw)); who.Credential != "pat" || who.TokenID != selfID || who.SessionID != "" {
 		t.Errorf("whoami (PAT): %s", raw)
 	}
 
@@ -173,11 +175,11 @@ func TestWhoamiAndRevokeWithSession(t *testing.T) {
 }
 
 // cliLogin logs in through POST /api/session.
-func (g *gateway) cliLogin(login, pw string) cliTokens {
+func (g *gateway) cliLogin(login, pw string) api.CLITokens {
 	g.t.Helper()
 	resp, raw := g.do("POST", "/api/session", strings.NewReader(`{"login":"`+login+`","password":"`+pw+`"}`), "Content-Type: application/json")
 	if resp.StatusCode != 200 {
 		g.t.Fatalf("CLI login of %s: %d %s", login, resp.StatusCode, raw)
 	}
-	return decodeInto[cliTokens](g.t, string(raw))
+	return decodeInto[api.CLITokens](g.t, string(raw))
 }

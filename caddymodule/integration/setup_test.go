@@ -6,6 +6,8 @@ import (
 	"net/url"
 	"strings"
 	"testing"
+
+	"github.com/gatehouse/gatehouse/api"
 )
 
 // setupTokenFromLog finds the first-admin setup token in Caddy's log.
@@ -58,7 +60,7 @@ func TestFirstAdminSetup(t *testing.T) {
 			t.Errorf("%s: %d", bad.name, resp.StatusCode)
 		}
 	}
-	var users []struct{ Login string }
+	var users []api.UserInfo
 	g.admin("GET", "/gatehouse/users", nil, &users)
 	if len(users) != 0 {
 		t.Fatalf("a refused setup created %v", users)
@@ -73,7 +75,7 @@ func TestFirstAdminSetup(t *testing.T) {
 		t.Fatalf("setup: %d %q", resp.StatusCode, resp.Header.Get("Location"))
 	}
 	_, body = c.do("GET", "/api/whoami", nil)
-	if who := decodeInto[whoami](t, body); who.Login != "root" || len(who.Scopes) != 5 {
+	if who := decodeInto[api.Whoami](t, body); who.Login != "root" || len(who.Scopes) != 5 {
 		t.Errorf("first admin: %s", body)
 	}
 
