@@ -22,7 +22,6 @@ func init() {
 	registerMessages("en", map[string]string{
 		"device.title":           "Connect a device",
 		"device.enter":           "Enter the code shown by the application you are signing in to.",
-		"device.code":            "Code",
 		"device.continue":        "Continue",
 		"device.confirm_title":   "Authorize %s?",
 		"device.warning":         "Only approve if you started this yourself just now. Someone who sends you a code is trying to get access to your account.",
@@ -46,7 +45,6 @@ func init() {
 	registerMessages("zh", map[string]string{
 		"device.title":           "连接设备",
 		"device.enter":           "请输入您正在登录的应用程序所显示的代码。",
-		"device.code":            "代码",
 		"device.continue":        "继续",
 		"device.confirm_title":   "授权 %s？",
 		"device.warning":         "仅当这是您本人刚刚发起的请求时才批准。任何向您发送代码的人都在试图获取您账户的访问权限。",
