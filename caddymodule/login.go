@@ -27,28 +27,6 @@ func init() {
 		name: "logout", path: "/logout", methods: []string{http.MethodPost},
 		access: accessNone, serve: (*Handler).serveLogout,
 	})
-	registerMessages("en", map[string]string{
-		"login.title":     "Sign in",
-		"login.login":     "Login",
-		"login.password":  "Password",
-		"login.totp":      "One-time code",
-		"login.totp_hint": "Only if two-factor authentication is on for your account.",
-		"login.submit":    "Sign in",
-		"login.failed":    "Incorrect login, password or one-time code.",
-		"login.disabled":  "This account is disabled.",
-		"login.busy":      "The server is busy. Try again in a moment.",
-	})
-	registerMessages("zh", map[string]string{
-		"login.title":     "登录",
-		"login.login":     "用户名",
-		"login.password":  "密码",
-		"login.totp":      "一次性验证码",
-		"login.totp_hint": "仅在您的账户启用了两步验证时填写。",
-		"login.submit":    "登录",
-		"login.failed":    "用户名、密码或一次性验证码不正确。",
-		"login.disabled":  "此账户已被停用。",
-		"login.busy":      "服务器繁忙，请稍后重试。",
-	})
 }
 
 // loginData is the login page's Data.

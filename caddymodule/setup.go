@@ -17,42 +17,6 @@ func init() {
 		name: "setup", path: "/setup", methods: []string{http.MethodGet, http.MethodHead, http.MethodPost},
 		access: accessNone, serve: (*Handler).serveSetup,
 	})
-	registerMessages("en", map[string]string{
-		"setup.title":            "Create the first administrator",
-		"setup.intro":            "This server has no user accounts yet. Enter the one-time setup token from the server log, then choose a login and a password.",
-		"setup.token":            "Setup token",
-		"setup.login":            "Login",
-		"setup.password":         "Password (at least %d characters)",
-		"setup.password_confirm": "Repeat the password",
-		"setup.submit":           "Create account",
-		"setup.err_token":        "The setup token is wrong or has expired. Restart the server to get a new one.",
-		"setup.err_mismatch":     "The passwords do not match.",
-		"setup.err_password":     "Choose a password of at least %d characters.",
-		"setup.err_login":        "A login is 1 to 64 letters, digits and . _ - @.",
-		"setup.err_taken":        "A registered agent already has this login. Choose another.",
-		"setup.done_title":       "Setup complete",
-		"setup.done":             "This server already has accounts. Sign in instead.",
-		"setup.sign_in":          "Sign in",
-		"setup.busy":             "The server is busy. Try again in a moment.",
-	})
-	registerMessages("zh", map[string]string{
-		"setup.title":            "创建第一个管理员",
-		"setup.intro":            "此服务器还没有任何用户账户。请输入服务器日志中的一次性设置令牌，然后设置用户名和密码。",
-		"setup.token":            "设置令牌",
-		"setup.login":            "用户名",
-		"setup.password":         "密码（至少 %d 个字符）",
-		"setup.password_confirm": "再次输入密码",
-		"setup.submit":           "创建账户",
-		"setup.err_token":        "设置令牌错误或已过期。请重启服务器以获取新的令牌。",
-		"setup.err_mismatch":     "两次输入的密码不一致。",
-		"setup.err_password":     "请设置至少 %d 个字符的密码。",
-		"setup.err_login":        "用户名须为 1 至 64 个字母、数字或 . _ - @ 字符。",
-		"setup.err_taken":        "已注册的代理使用了此用户名，请另选一个。",
-		"setup.done_title":       "设置已完成",
-		"setup.done":             "此服务器已有账户，请直接登录。",
-		"setup.sign_in":          "登录",
-		"setup.busy":             "服务器繁忙，请稍后重试。",
-	})
 }
 
 // setupTTL is how long the first-admin setup token works.
