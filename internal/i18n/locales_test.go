@@ -96,15 +96,15 @@ func TestVerbs(t *testing.T) {
 	t.Parallel()
 	cases := []struct {
 		in   string
-		want map[int]rune
+		want map[int]string
 	}{
-		{"plain", map[int]rune{}},
-		{"100%% sure", map[int]rune{}},
-		{"in %d seconds", map[int]rune{0: 'd'}},
-		{"%s has %5d", map[int]rune{0: 's', 1: 'd'}},
-		{"%[2]d then %[1]s", map[int]rune{0: 's', 1: 'd'}},
-		{"%-8.2f", map[int]rune{0: 'f'}},
-		{"50% off", map[int]rune{0: 'o'}}, // "% o" is a verb to fmt
+		{"plain", map[int]string{}},
+		{"100%% sure", map[int]string{}},
+		{"in %d seconds", map[int]string{0: "%d"}},
+		{"%s has %5d", map[int]string{0: "%s", 1: "%d"}},
+		{"%[2]d then %[1]s", map[int]string{0: "%s", 1: "%d"}},
+		{"%-8.2f", map[int]string{0: "%f"}},
+		{"50% off", map[int]string{0: "%o"}}, // "% o" is a verb to fmt
 	}
 	for _, tc := range cases {
 		got, err := verbs(tc.in)
@@ -124,10 +124,11 @@ func TestVerbs(t *testing.T) {
 var verb = regexp.MustCompile(`%(?:\[([^\]]*)\])?[-+# 0]*[0-9]*(?:\.[0-9]*)?([a-zA-Z%])?`)
 
 // verbs maps the arguments a text formats (0-based, explicit [n] indexes
-// resolved as fmt does) to their verb letters. It refuses what a locale
-// file has no need for: * widths and a % that starts no verb.
-func verbs(text string) (map[int]rune, error) {
-	out := map[int]rune{}
+// resolved as fmt does) to their verbs without flags ("%d"). It refuses
+// what a locale file has no need for: * widths and a % that starts no
+// verb.
+func verbs(text string) (map[int]string, error) {
+	out := map[int]string{}
 	arg := 0
 	for _, m := range verb.FindAllStringSubmatch(text, -1) {
 		switch {
@@ -145,20 +146,24 @@ func verbs(text string) (map[int]rune, error) {
 			}
 			arg = n - 1
 		}
-		out[arg] = rune(m[2][0])
+		out[arg] = "%" + m[2]
 		arg++
 	}
 	return out, nil
 }
 
 // sampleArgs returns an argument for each verb, in argument order.
-func sampleArgs(vs map[int]rune) []any {
-	args := make([]any, len(vs))
+func sampleArgs(vs map[int]string) []any {
+	n := 0
+	for i := range vs {
+		n = max(n, i+1)
+	}
+	args := make([]any, n)
 	for i := range args {
 		switch vs[i] {
-		case 'd', 'x', 'X', 'o', 'b', 'c':
+		case "%d", "%x", "%X", "%o", "%b", "%c":
 			args[i] = 7
-		case 'f', 'g', 'e':
+		case "%f", "%g", "%e":
 			args[i] = 1.5
 		default:
 			args[i] = "x"
