@@ -46,7 +46,7 @@ func init() {
 		"pat.copy":           "Copy",
 		"pat.copied":         "Copied",
 		"pat.revoked":        "Token revoked.",
-		"pat.err_name":       "Give the token a name of 1 to 100 characters.",
+		"pat.err_name":       "Give the token a name of 1 to 100 characters, without control or formatting characters.",
 		"pat.err_expires":    "Choose an expiry of 1 to %d days.",
 		"pat.err_scopes":     "Choose at least one scope.",
 		"pat.err_create":     "The token could not be created.",
@@ -87,7 +87,7 @@ func init() {
 		"pat.copy":           "复制",
 		"pat.copied":         "已复制",
 		"pat.revoked":        "令牌已撤销。",
-		"pat.err_name":       "请为令牌填写 1 至 100 个字符的名称。",
+		"pat.err_name":       "请为令牌填写 1 至 100 个字符的名称，不得包含控制字符或格式字符。",
 		"pat.err_expires":    "请选择 1 至 %d 天的有效期。",
 		"pat.err_scopes":     "请至少选择一个权限范围。",
 		"pat.err_create":     "无法创建令牌。",
@@ -246,6 +246,9 @@ func mintDenial(err error) *denial {
 	var ae requestError
 	if errors.As(err, &ae) && ae.status < 500 {
 		return &denial{status: ae.status, code: "invalid_request", message: ae.Error(), reason: "pat_invalid"}
+	}
+	if errors.Is(err, authstore.ErrInvalidName) { // the store's own check
+		return &denial{status: http.StatusBadRequest, code: "invalid_request", message: err.Error(), reason: "pat_invalid"}
 	}
 	if errors.Is(err, authstore.ErrUserDisabled) {
 		return &denial{status: http.StatusConflict, code: "user_disabled", message: "user disabled", reason: "user_disabled"}
