@@ -147,7 +147,7 @@ func (h *Handler) deviceForm(id *Identity, g *authstore.DeviceGrant, code string
 	data := &devicePageData{
 		tokenForm: h.newTokenForm(id, "token_name", checked, g.ExpiresDays),
 		UserCode:  authstore.FormatUserCode(authstore.NormalizeUserCode(code)),
-		Confirm:   true, ClientID: g.ClientID, IP: g.IP, UserAgent: g.UserAgent, Requested: g.CreatedAt,
+		Confirm:   true, ClientID: g.ClientID, IP: g.IP, UserAgent: authstore.SanitizeUserAgent(g.UserAgent), Requested: g.CreatedAt,
 	}
 	data.Name = g.TokenName
 	if data.Name == "" {
@@ -177,6 +177,9 @@ func (h *Handler) decideDevice(w http.ResponseWriter, r *http.Request, id *Ident
 	switch {
 	case errors.Is(err, authstore.ErrDeviceCodeUsed), errors.Is(err, authstore.ErrExpired), errors.Is(err, authstore.ErrNotFound):
 		return h.renderDevice(w, r, id, http.StatusConflict, &devicePageData{UserCode: data.UserCode, Error: msg("device.err_not_pending")})
+	case errors.Is(err, authstore.ErrInvalidName): // checkPATRequest checked it first
+		data.Error = msg("pat.err_name")
+		return h.renderDevice(w, r, id, http.StatusBadRequest, data)
 	case err != nil:
 		h.logger.Error("deciding a device grant", zap.Error(err))
 		return h.refuse(w, r, internalError(), id, -1)

@@ -165,6 +165,9 @@ func mintDenial(err error) *denial {
 	if errors.As(err, &ae) && ae.status < 500 {
 		return &denial{status: ae.status, code: "invalid_request", message: ae.Error(), reason: "pat_invalid"}
 	}
+	if errors.Is(err, authstore.ErrInvalidName) { // the store's own check
+		return &denial{status: http.StatusBadRequest, code: "invalid_request", message: err.Error(), reason: "pat_invalid"}
+	}
 	if errors.Is(err, authstore.ErrUserDisabled) {
 		return &denial{status: http.StatusConflict, code: "user_disabled", message: "user disabled", reason: "user_disabled"}
 	}
