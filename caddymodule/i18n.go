@@ -4,10 +4,10 @@ import (
 	"net/http"
 	"strings"
 
-	"github.com/gatehouse/gatehouse/internal/i18n"
+	"github.com/gatehouse/gatehouse/i18n"
 )
 
-// The pages' texts are in internal/i18n (locales/*.json). A handler
+// The pages' texts are in the i18n package (i18n/locales/*.json). A handler
 // computes a message for its page to translate; message and msg are
 // i18n.Message and i18n.Msg under the names the page handlers use.
 type message = i18n.Message

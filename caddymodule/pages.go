@@ -16,7 +16,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/gatehouse/gatehouse/authstore"
-	"github.com/gatehouse/gatehouse/internal/i18n"
+	"github.com/gatehouse/gatehouse/i18n"
 )
 
 // templateFS holds the pages: layout.html wraps every other *.html file,

@@ -11,7 +11,7 @@ import (
 
 	"github.com/gatehouse/gatehouse/authstore"
 	"github.com/gatehouse/gatehouse/config"
-	"github.com/gatehouse/gatehouse/internal/i18n"
+	"github.com/gatehouse/gatehouse/i18n"
 )
 
 // testHandler builds a handler with endpoints over a fresh store, without
