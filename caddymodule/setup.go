@@ -121,7 +121,7 @@ func (h *Handler) serveSetup(w http.ResponseWriter, r *http.Request, id *Identit
 	// A guess is counted before anything is checked (see backoff.begin),
 	// so a burst of guesses cannot slip past the lock.
 	ipKey := h.backoffKey("setup", clientIP(r))
-	at, wait := loginBackoff.begin(time.Now(), limit{ipKey, accountFreeFailures})
+	at, wait := loginBackoff.begin(h.app.now(), limit{ipKey, setupFreeFailures})
 	if at == nil {
 		d := throttled(wait)
 		w.Header().Set("Retry-After", d.headers.Get("Retry-After"))
