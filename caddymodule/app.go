@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"net/http"
 	"path/filepath"
-	"time"
 
 	"github.com/caddyserver/caddy/v2"
 	"go.uber.org/zap"
@@ -29,8 +28,6 @@ type App struct {
 	storeKey string
 	logger   *zap.Logger
 	limits   limits // rate limiters, pooled across generations (limits.go)
-	// clock is the login backoff's time; tests set it (nil: time.Now).
-	clock func() time.Time
 
 	admin http.Handler
 }

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/gatehouse/gatehouse/authstore"
+	"github.com/gatehouse/gatehouse/internal/clock"
 )
 
 // formRequest is a POST of form from ip, on ctx.
@@ -166,7 +167,7 @@ func TestLoginLockIsPerClient(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			h := testHandler(t)
 			now := time.Unix(1_700_000_000, 0)
-			h.app.clock = func() time.Time { return now }
+			t.Cleanup(clock.Stop(now))
 			store := h.app.store
 			if _, err := store.CreateUser(authstore.NewUser{Login: "bob", Tier: "free"}, authstore.AdminActor); err != nil {
 				t.Fatal(err)

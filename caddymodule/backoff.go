@@ -46,14 +46,6 @@ const (
 	backoffMaxKeys = 100_000
 )
 
-// now is the time the login backoff counts by.
-func (a *App) now() time.Time {
-	if a.clock != nil {
-		return a.clock()
-	}
-	return time.Now()
-}
-
 // loginBackoff counts failed logins per key, for the whole process (keys
 // carry the store path, so two stores in one process do not mix).
 var loginBackoff = newBackoff()

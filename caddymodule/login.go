@@ -16,6 +16,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/gatehouse/gatehouse/authstore"
+	"github.com/gatehouse/gatehouse/internal/clock"
 )
 
 func init() {
@@ -145,7 +146,7 @@ func loginMessage(d *denial) *message {
 // queue is full) answers 503 and counts nothing.
 func (h *Handler) checkPassword(r *http.Request, login, password, code string) (*authstore.User, *denial) {
 	ip := clientIP(r)
-	at, wait := loginBackoff.beginLogin(h.app.now(), h.loginKeys(login, ip))
+	at, wait := loginBackoff.beginLogin(clock.Now(), h.loginKeys(login, ip))
 	if at == nil {
 		return nil, throttled(wait)
 	}
