@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"strings"
-	"unicode"
 	"unicode/utf8"
 
 	bolt "go.etcd.io/bbolt"
@@ -84,7 +83,7 @@ func textProblem(s string) string {
 		switch {
 		case r == utf8.RuneError:
 			return "is not valid UTF-8 (it holds U+FFFD, the mark of an invalid byte)"
-		case unicode.IsControl(r), unicode.In(r, unicode.Cf, unicode.Zl, unicode.Zp):
+		case unsafeRune(r):
 			return fmt.Sprintf("holds the control or formatting character %U", r)
 		}
 	}

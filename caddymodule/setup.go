@@ -10,6 +10,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/gatehouse/gatehouse/authstore"
+	"github.com/gatehouse/gatehouse/internal/clock"
 )
 
 func init() {
@@ -88,7 +89,7 @@ func (h *Handler) serveSetup(w http.ResponseWriter, r *http.Request, id *Identit
 	// A guess is counted before anything is checked (see backoff.begin),
 	// so a burst of guesses cannot slip past the lock.
 	ipKey := h.backoffKey("setup", clientIP(r))
-	at, wait := loginBackoff.begin(time.Now(), limit{ipKey, accountFreeFailures})
+	at, wait := loginBackoff.begin(clock.Now(), limit{ipKey, setupFreeFailures})
 	if at == nil {
 		d := throttled(wait)
 		w.Header().Set("Retry-After", d.headers.Get("Retry-After"))
