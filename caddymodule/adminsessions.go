@@ -80,12 +80,13 @@ func (a *App) adminDisableTOTP(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
-// viewSession is a session as listings show it; a session has no secret
-// to hide (its JWT is not stored).
+// viewSession is a session as the admin API and CLI show it; a session
+// has no secret to hide (its JWT is not stored). The user agent is
+// sanitised again for sessions stored before the store did it.
 func viewSession(s *authstore.Session, login string, now time.Time) api.SessionInfo {
 	v := api.SessionInfo{
 		ID: s.ID, User: login, Kind: s.Kind, Created: s.CreatedAt, Expires: s.ExpiresAt,
-		LastSeenIP: s.LastSeenIP, IP: s.IP, UserAgent: s.UserAgent, Status: s.Status(now), Reason: s.RevokedReason,
+		LastSeenIP: s.LastSeenIP, IP: s.IP, UserAgent: authstore.SanitizeUserAgent(s.UserAgent), Status: s.Status(now), Reason: s.RevokedReason,
 	}
 	if !s.LastSeenAt.IsZero() {
 		v.LastSeen = &s.LastSeenAt

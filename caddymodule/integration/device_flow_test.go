@@ -111,7 +111,7 @@ func TestDeviceFlowApprove(t *testing.T) {
 	code, body := g.postForm("/api/oauth/device/token", url.Values{
 		"grant_type": {"urn:ietf:params:oauth:grant-type:device_code"}, "device_code": {dev.DeviceCode}, "client_id": {"gatehouse-cli"},
 	})
-	if code != 400 || body.Error != "invalid_grant" {
+	if code != 400 || body["error"] != "invalid_grant" {
 		t.Errorf("reusing the device code: %d %v", code, body)
 	}
 	// The user code is spent too.

@@ -10,8 +10,6 @@ import (
 	"time"
 
 	"golang.org/x/oauth2"
-
-	"github.com/gatehouse/gatehouse/api"
 )
 
 // deviceSite serves the endpoints next to the usual rules.
@@ -29,11 +27,11 @@ func (g *gateway) oauthConfig(scopes ...string) *oauth2.Config {
 	}
 }
 
-// postForm posts a form to the gateway and decodes the JSON error answer.
-func (g *gateway) postForm(path string, form url.Values) (int, api.Error) {
+// postForm posts a form to the gateway and decodes the JSON answer.
+func (g *gateway) postForm(path string, form url.Values) (int, map[string]any) {
 	g.t.Helper()
 	resp, body := g.do("POST", path, strings.NewReader(form.Encode()), "Content-Type: application/x-www-form-urlencoded")
-	var out api.Error
+	var out map[string]any
 	json.Unmarshal(body, &out)
 	return resp.StatusCode, out
 }
@@ -73,25 +71,25 @@ func TestDevicePolling(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	poll := func() (int, api.Error) {
+	poll := func() (int, map[string]any) {
 		return g.postForm("/api/oauth/device/token", url.Values{
 			"grant_type": {"urn:ietf:params:oauth:grant-type:device_code"}, "device_code": {dev.DeviceCode}, "client_id": {"gatehouse-cli"},
 		})
 	}
-	if code, body := poll(); code != 400 || body.Error != "authorization_pending" {
+	if code, body := poll(); code != 400 || body["error"] != "authorization_pending" {
 		t.Fatalf("first poll: %d %v", code, body)
 	}
 	code, body := poll()
-	if code != 400 || body.Error != "slow_down" || !strings.Contains(body.Description, "wait 6 seconds") {
+	if code != 400 || body["error"] != "slow_down" || !strings.Contains(body["error_description"].(string), "wait 6 seconds") {
 		t.Fatalf("fast poll: %d %v", code, body)
 	}
-	if _, body := poll(); !strings.Contains(body.Description, "wait 11 seconds") {
+	if _, body := poll(); !strings.Contains(body["error_description"].(string), "wait 11 seconds") {
 		t.Fatalf("interval did not grow again: %v", body)
 	}
 	// golang.org/x/oauth2 stops polling at the code's expiry by itself;
 	// a client that polls later is told the code expired.
 	time.Sleep(time.Until(dev.Expiry) + 200*time.Millisecond)
-	if code, body := poll(); code != 400 || body.Error != "expired_token" {
+	if code, body := poll(); code != 400 || body["error"] != "expired_token" {
 		t.Fatalf("after expiry: %d %v", code, body)
 	}
 }
@@ -139,15 +137,15 @@ func TestDeviceBadInput(t *testing.T) {
 				headers = append(headers, "Content-Type: "+tc.ctype)
 			}
 			resp, body := g.do(tc.method, tc.path, strings.NewReader(tc.body), headers...)
-			var e api.Error
+			var e map[string]any
 			json.Unmarshal(body, &e)
-			if resp.StatusCode != tc.status || e.Error != tc.errCode || e.Message == "" {
+			if resp.StatusCode != tc.status || e["error"] != tc.errCode || e["message"] == "" {
 				t.Errorf("%d %s, want %d %s", resp.StatusCode, body, tc.status, tc.errCode)
 			}
 		})
 	}
 	// The grant is still pending: bad requests changed nothing.
-	if code, body := g.postForm("/api/oauth/device/token", url.Values{"grant_type": {grant}, "device_code": {dev.DeviceCode}, "client_id": {"gatehouse-cli"}}); body.Error != "authorization_pending" {
+	if code, body := g.postForm("/api/oauth/device/token", url.Values{"grant_type": {grant}, "device_code": {dev.DeviceCode}, "client_id": {"gatehouse-cli"}}); body["error"] != "authorization_pending" {
 		t.Errorf("after bad input: %d %v", code, body)
 	}
 	_ = http.StatusOK

@@ -12,6 +12,8 @@ import (
 	"time"
 
 	"github.com/pquerna/otp/totp"
+
+	"github.com/gatehouse/gatehouse/api"
 )
 
 // caddyWithStdin runs the built binary against the running server with
@@ -51,9 +53,7 @@ func TestSessionCommands(t *testing.T) {
 	if err != nil {
 		t.Fatalf("session list: %v %s", err, stderr)
 	}
-	var sessions []struct {
-		ID, User, Kind, Status string
-	}
+	var sessions []api.SessionInfo
 	if err := json.Unmarshal([]byte(stdout), &sessions); err != nil || len(sessions) != 2 {
 		t.Fatalf("session list: %v %s", err, stdout)
 	}
