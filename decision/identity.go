@@ -3,14 +3,15 @@ package decision
 import (
 	"slices"
 
+	"github.com/gatehouse/gatehouse/api"
 	"github.com/gatehouse/gatehouse/authstore"
 )
 
 // Credential kinds, as the upstream sees them in Gatehouse-Credential.
 const (
-	CredentialPAT       = "pat"
-	CredentialSession   = "session"
-	CredentialAnonymous = "anonymous"
+	CredentialPAT       = api.CredentialPAT
+	CredentialSession   = api.CredentialSession
+	CredentialAnonymous = api.CredentialAnonymous
 )
 
 // Identity is who a request acts as, once its credential verified.

@@ -6,18 +6,16 @@ import (
 	"fmt"
 	"net/http"
 	"strings"
+
+	"github.com/gatehouse/gatehouse/api"
 )
 
 // AcceptedScopesHeader names what a refused route accepts, so a user can
 // fix their token without reading docs.
-const AcceptedScopesHeader = "Gatehouse-Accepted-Scopes"
+const AcceptedScopesHeader = api.HeaderAcceptedScopes
 
-// Body is the JSON body of every problem.
-type Body struct {
-	Error       string `json:"error"`
-	Description string `json:"error_description,omitempty"`
-	Message     string `json:"message"`
-}
+// Body is the JSON body of every problem, as package api declares it.
+type Body = api.Error
 
 // Write is the one place that answers with a problem: the RFC 6750
 // challenge for realm, Gatehouse-Accepted-Scopes, any extra headers, and
