@@ -319,3 +319,29 @@ func TestBackoffIsBounded(t *testing.T) {
 		t.Fatalf("%d keys, bound %d", len(b.m), backoffMaxKeys)
 	}
 }
+
+// TestBackoffKeysCoverIPv6Blocks: an IPv6 client holds a whole /64, so
+// guesses from fresh addresses of one block share the per-IP and
+// per-(account, IP) counters, on the login form, at setup and on the
+// device page alike.
+func TestBackoffKeysCoverIPv6Blocks(t *testing.T) {
+	h := &Handler{app: &App{storeKey: "/store"}}
+	for _, tc := range []struct {
+		a, b string
+		same bool
+	}{
+		{"2001:db8::1", "2001:db8::ffff:2", true},
+		{"2001:db8:0:0:1::1", "2001:db8::9", true},
+		{"2001:db8::1", "2001:db8:0:1::1", false},
+		{"192.0.2.1", "::ffff:192.0.2.1", true},
+		{"192.0.2.1", "192.0.2.2", false},
+	} {
+		ka, kb := h.loginKeys("bob", tc.a), h.loginKeys("bob", tc.b)
+		if (ka.ip == kb.ip) != tc.same || (ka.accountIP == kb.accountIP) != tc.same {
+			t.Errorf("%s and %s: shared ip key %v, account+ip %v; want %v", tc.a, tc.b, ka.ip == kb.ip, ka.accountIP == kb.accountIP, tc.same)
+		}
+		if ka.account != kb.account {
+			t.Errorf("the account key depends on the address")
+		}
+	}
+}

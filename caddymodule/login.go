@@ -157,6 +157,7 @@ func (h *Handler) checkPassword(r *http.Request, login, password, code string) (
 // ip (Caddy's client IP, which honours trusted_proxies).
 func (h *Handler) loginKeys(login, ip string) loginKeys {
 	acct := strings.ToLower(strings.TrimSpace(login))
+	ip = clientKey(ip) // an IPv6 client holds its whole /64
 	return loginKeys{
 		accountIP: h.backoffKey("login-ip", acct+"\x00"+ip),
 		ip:        h.backoffKey("ip", ip),

@@ -47,7 +47,7 @@ func (h *Handler) serveRegister(w http.ResponseWriter, r *http.Request, id *Iden
 	if reg == nil || limit == nil {
 		return h.refuse(w, r, registrationDisabled(), id, -1)
 	}
-	if d := limit.charge(w, anonymousKey(clientIP(r))); d != nil {
+	if d := limit.charge(w, clientKey(clientIP(r))); d != nil {
 		return h.refuse(w, r, d, id, -1)
 	}
 	var req api.RegisterRequest

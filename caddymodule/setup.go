@@ -89,7 +89,7 @@ func (h *Handler) serveSetup(w http.ResponseWriter, r *http.Request, id *Identit
 	}
 	// A guess is counted before anything is checked (see backoff.begin),
 	// so a burst of guesses cannot slip past the lock.
-	ipKey := h.backoffKey("setup", clientIP(r))
+	ipKey := h.backoffKey("setup", clientKey(clientIP(r)))
 	at, wait := loginBackoff.begin(clock.Now(), limit{ipKey, setupFreeFailures})
 	if at == nil {
 		d := throttled(wait)
