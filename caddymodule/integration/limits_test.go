@@ -9,8 +9,6 @@ import (
 	"strconv"
 	"strings"
 	"testing"
-
-	"github.com/caddyserver/caddy/v2/caddytest"
 )
 
 // The tier tests use small rates so that nothing refills while a test runs:
@@ -54,7 +52,7 @@ func newLimitedGateway(t *testing.T, s setup) *gateway {
 // limiters are released.
 func resetLimits(t *testing.T) {
 	t.Helper()
-	tester := caddytest.NewTester(t).WithDefaultOverrides(caddytest.Config{AdminPort: adminPort})
+	tester := newTester(t)
 	tester.InitServer(fmt.Sprintf(`{
 	admin localhost:%d
 	http_port %d

@@ -11,14 +11,6 @@ import (
 	"time"
 )
 
-// Ports of servers run from the built binary, clear of the in-process ones.
-var (
-	binAdminPort = adminPort + 10
-	binHTTPPort  = adminPort + 11
-	binUpstream  = adminPort + 12
-	unusedPort   = adminPort + 19 // nothing listens here: "no server running"
-)
-
 // binServer is `caddy run` of the built binary, as an operator runs it.
 type binServer struct {
 	t       *testing.T
@@ -32,6 +24,7 @@ type binServer struct {
 // until the admin API answers.
 func startBinary(t *testing.T, caddyfile string) *binServer {
 	t.Helper()
+	requireUnused(t, binAdminPort, binHTTPPort)
 	dir := t.TempDir()
 	s := &binServer{t: t, file: filepath.Join(dir, "Caddyfile"), output: &bytes.Buffer{}, address: fmt.Sprintf("localhost:%d", binAdminPort)}
 	if err := os.WriteFile(s.file, []byte(caddyfile), 0o600); err != nil {
