@@ -18,6 +18,7 @@ type binServer struct {
 	file    string
 	output  *bytes.Buffer
 	address string
+	exited  chan struct{} // closed when the process has ended
 }
 
 // startBinary writes caddyfile and runs it with the built binary, waiting
@@ -36,32 +37,40 @@ func startBinary(t *testing.T, caddyfile string) *binServer {
 	if err := s.cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
+	s.exited = make(chan struct{})
+	go func() { s.cmd.Wait(); close(s.exited) }()
 	t.Cleanup(s.stop)
-	deadline := time.Now().Add(15 * time.Second)
-	for time.Now().Before(deadline) {
+	// Until the admin API answers or the process ends; the deadline is
+	// for a server that hangs, not for a slow machine.
+	deadline := time.After(2 * time.Minute)
+	for {
 		resp, err := http.Get("http://" + s.address + "/config/")
 		if err == nil {
 			resp.Body.Close()
 			return s
 		}
-		time.Sleep(50 * time.Millisecond)
+		select {
+		case <-s.exited:
+			t.Fatalf("caddy exited before it served:\n%s", s.output)
+		case <-deadline:
+			t.Fatalf("caddy did not start:\n%s", s.output)
+		case <-time.After(20 * time.Millisecond):
+		}
 	}
-	t.Fatalf("caddy did not start:\n%s", s.output)
-	return nil
 }
 
 func (s *binServer) stop() {
-	if s.cmd.ProcessState != nil {
+	select {
+	case <-s.exited:
 		return
+	default:
 	}
 	s.cmd.Process.Signal(os.Interrupt)
-	done := make(chan struct{})
-	go func() { s.cmd.Wait(); close(done) }()
 	select {
-	case <-done:
-	case <-time.After(10 * time.Second):
+	case <-s.exited:
+	case <-time.After(10 * time.Second): // then it is cleanup, not a test
 		s.cmd.Process.Kill()
-		<-done
+		<-s.exited
 	}
 }
 
