@@ -13,8 +13,10 @@ const ActorRegistration = "registration"
 // RegisterAgent creates an agent account (Kind KindAgent) and its first
 // token in one transaction, so that a failure leaves neither behind and
 // no account without a key is ever visible. agent.Kind is ignored; key's
-// UserID is filled in with the new account's id. A taken login is
-// ErrExists. It returns the token's plaintext, which is never available
+// UserID is filled in with the new account's id. A taken login (human or
+// agent) is ErrExists, a reserved one (ReservedLogin) ErrReservedLogin.
+// The agent's login lives in the agent namespace (logins.go), so
+// registering never ends first-admin setup. It returns the token's plaintext, which is never available
 // again, with both records.
 //
 // The actor acts for the new account: its UserID is set to the agent's id
@@ -24,6 +26,9 @@ func (s *Store) RegisterAgent(agent NewUser, key NewPAT, actor Actor) (string, *
 	u, err := s.newUserRecord(agent)
 	if err != nil {
 		return "", nil, nil, err
+	}
+	if ReservedLogin(u.Login) {
+		return "", nil, nil, fmt.Errorf("register agent %s: %w", u.Login, ErrReservedLogin)
 	}
 	key.UserID = u.ID
 	tok, p, err := s.newPATRecord(key)

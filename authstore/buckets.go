@@ -1,6 +1,6 @@
 package authstore
 
-// Bucket layout (schema version 1). Update this tree, add a migration and
+// Bucket layout (schema version 2). Update this tree, add a migration and
 // bump schemaVersion whenever the structure changes.
 //
 //	meta/
@@ -9,7 +9,9 @@ package authstore
 //	  signing_key      : kid of the key new session JWTs are signed with
 //	  setup            : JSON first-admin setup grant (hash, expiry)
 //	users/             : user id -> User JSON
-//	logins/            : normalised login -> user id
+//	logins/            : normalised login -> user id, human accounts
+//	agent_logins/      : normalised login -> user id, agent accounts (v2;
+//	                     a login is in at most one of the two, logins.go)
 //	pats/              : SHA-256(token) -> PAT JSON
 //	pat_ids/           : token id -> SHA-256(token)
 //	user_pats/         : user id | token id -> (empty)
@@ -25,6 +27,7 @@ var (
 	bucketSigningKeys  = []byte("signing_keys") // nested in meta
 	bucketUsers        = []byte("users")
 	bucketLogins       = []byte("logins")
+	bucketAgentLogins  = []byte("agent_logins")
 	bucketPATs         = []byte("pats")
 	bucketPATIDs       = []byte("pat_ids")
 	bucketUserPATs     = []byte("user_pats")
@@ -40,7 +43,8 @@ var (
 	keySigningKey    = []byte("signing_key")
 )
 
-// topBuckets are created together when a store is opened.
+// topBuckets are the buckets of schema version 1, created together by its
+// migration; later versions' migrations create their own.
 var topBuckets = [][]byte{
 	bucketMeta, bucketUsers, bucketLogins, bucketPATs, bucketPATIDs,
 	bucketUserPATs, bucketSessions, bucketUserSessions, bucketRefresh,

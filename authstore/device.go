@@ -106,8 +106,15 @@ func FormatUserCode(code string) string {
 }
 
 // CreateDeviceGrant starts a device authorization and returns the device
-// code (for the client, 256 bits) and the user code (for the person).
+// code (for the client, 256 bits) and the user code (for the person). A
+// suggested token name must pass CheckTokenName (else ErrInvalidName); the
+// User-Agent is kept as SanitizeUserAgent leaves it.
 func (s *Store) CreateDeviceGrant(n NewDeviceGrant) (deviceCode, userCode string, err error) {
+	if n.TokenName != "" {
+		if n.TokenName, err = CheckTokenName(n.TokenName); err != nil {
+			return "", "", err
+		}
+	}
 	raw := make([]byte, 32)
 	if _, err := rand.Read(raw); err != nil {
 		return "", "", fmt.Errorf("device code: %w", err)
@@ -117,7 +124,7 @@ func (s *Store) CreateDeviceGrant(n NewDeviceGrant) (deviceCode, userCode string
 	now := s.now().UTC()
 	g := &DeviceGrant{
 		ClientID: n.ClientID, Scopes: n.Scopes, TokenName: n.TokenName, ExpiresDays: n.ExpiresDays,
-		IP: n.IP, UserAgent: n.UserAgent, CreatedAt: now, ExpiresAt: now.Add(n.TTL),
+		IP: n.IP, UserAgent: SanitizeUserAgent(n.UserAgent), CreatedAt: now, ExpiresAt: now.Add(n.TTL),
 		Interval: n.Interval, Status: DevicePending,
 	}
 	err = s.update("create_device_grant", func(tx *bolt.Tx) error {
@@ -171,7 +178,9 @@ func (s *Store) DeviceGrantByUserCode(userCode string) (*DeviceGrant, error) {
 
 // DecideDevice approves (with approval, the PAT to mint for userID) or
 // denies the pending grant named by userCode. A grant that expired or was
-// already decided is ErrExpired or ErrDeviceCodeUsed and stays unchanged.
+// already decided is ErrExpired or ErrDeviceCodeUsed, and an approval
+// whose token name CheckTokenName refuses is ErrInvalidName; either way
+// the grant stays unchanged.
 func (s *Store) DecideDevice(userCode, userID string, approval *NewPAT, actor Actor) (*DeviceGrant, error) {
 	code := NormalizeUserCode(userCode)
 	uk := userCodeKey(code)
@@ -197,6 +206,11 @@ func (s *Store) DecideDevice(userCode, userID string, approval *NewPAT, actor Ac
 		if approval != nil {
 			a := *approval
 			a.UserID = userID
+			name, err := CheckTokenName(a.Name)
+			if err != nil {
+				return err
+			}
+			a.Name = name
 			g.Status, g.Approval, action = DeviceApproved, &a, ActionDeviceApproved
 		} else {
 			g.Status = DeviceDenied

@@ -118,7 +118,7 @@ func (s *Store) IssueSessionJWT(sess *Session, iat, exp time.Time) (string, erro
 // the session's last sighting, at most once a minute, off the request
 // path.
 func (s *Store) VerifySessionJWT(tok, ip string) (*SessionToken, *Session, *User, error) {
-	if len(tok) > MaxJWTLen {
+	if len(tok) > MaxJWTLen || !isJWTText(tok) {
 		return nil, nil, nil, ErrMalformedToken
 	}
 	e, err := s.jwtEntry(tok)
@@ -148,6 +148,29 @@ func (s *Store) VerifySessionJWT(tok, ip string) (*SessionToken, *Session, *User
 		s.touches.note(sess.ID, now, ip)
 	}
 	return st, sess, u, nil
+}
+
+// jwtChars marks the bytes a compact JWT may hold: the base64url alphabet
+// (RFC 4648 §5, no padding) and the dots between segments.
+var jwtChars = func() (t [256]bool) {
+	for c := range 256 {
+		t[c] = c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-' || c == '_' || c == '.'
+	}
+	return t
+}()
+
+// isJWTText reports whether tok holds only base64url characters and dots.
+// Go's base64 decoders skip CR and LF even in strict mode, so without this
+// a line break inside the signature would make another string that
+// verifies; with it and strict decoding, a session has exactly one
+// encoding.
+func isJWTText(tok string) bool {
+	for i := 0; i < len(tok); i++ {
+		if !jwtChars[tok[i]] {
+			return false
+		}
+	}
+	return true
 }
 
 // jwtCacheKey splits tok into its signed part (header.payload) and the
@@ -191,6 +214,10 @@ func (s *Store) jwtEntry(tok string) (*jwtEntry, error) {
 // parseSessionJWT verifies a JWT's signature and registered claims with the
 // library's checks: HS256 only, exp required, iss and aud ours, iat not in
 // the future, and the key named by kid taken only from this store.
+// Segments are decoded strictly (RFC 4648 §3.5: the unused low bits of
+// the last character must be zero), so a signature whose last character
+// differs only in those bits, which lenient decoding reads as the same
+// bytes, is refused: one session JWT, one string.
 func (s *Store) parseSessionJWT(tok string) (*SessionToken, error) {
 	var c sessionClaims
 	_, err := jwt.ParseWithClaims(tok, &c, s.jwtKey,
@@ -201,6 +228,7 @@ func (s *Store) parseSessionJWT(tok string) (*SessionToken, error) {
 		jwt.WithAudience(JWTAudience),
 		jwt.WithLeeway(JWTLeeway),
 		jwt.WithTimeFunc(s.now),
+		jwt.WithStrictDecoding(),
 	)
 	switch {
 	case err == nil:

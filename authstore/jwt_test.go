@@ -5,6 +5,7 @@ import (
 	"crypto/rsa"
 	"encoding/base64"
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -190,5 +191,76 @@ func TestSigningKeyRotationAndPersistence(t *testing.T) {
 	}
 	if again, _ := s2.IssueSessionJWT(sess, c.Now(), c.Now().Add(time.Hour)); again != after {
 		t.Error("the reopened store signs with another key")
+	}
+}
+
+// jwtSignatureVariants returns tok and the strings that differ from it
+// only in the unused low bits of the signature's last base64url character
+// (an HS256 signature is 32 bytes in 43 characters: 2 spare bits, so 3
+// variants). Lenient base64 decoding reads all four as the same bytes.
+func jwtSignatureVariants(t *testing.T, tok string) []string {
+	t.Helper()
+	const alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
+	sig := tok[strings.LastIndexByte(tok, '.')+1:]
+	spare := uint(len(sig)*6 - base64.RawURLEncoding.DecodedLen(len(sig))*8)
+	if spare == 0 {
+		t.Fatalf("signature of %d characters has no spare bits", len(sig))
+	}
+	last := strings.IndexByte(alphabet, tok[len(tok)-1])
+	var out []string
+	for v := 1; v < 1<<spare; v++ {
+		out = append(out, tok[:len(tok)-1]+string(alphabet[last^v]))
+	}
+	return out
+}
+
+// TestSessionJWTOneEncoding: of the strings that lenient base64 decodes to
+// a valid session JWT's bytes, only the one the store issued verifies,
+// whether or not that one is already in the verified-JWT cache.
+func TestSessionJWTOneEncoding(t *testing.T) {
+	c := newSessClock()
+	s := openSessStore(t, c)
+	sess := sessBrowser(t, s, sessUser(t, s, "alice"), time.Hour)
+	good, err := s.IssueSessionJWT(sess, c.Now(), c.Now().Add(time.Hour))
+	if err != nil {
+		t.Fatal(err)
+	}
+	sig := good[strings.LastIndexByte(good, '.')+1:]
+	canonical, _ := base64.RawURLEncoding.Strict().DecodeString(sig)
+
+	type variant struct{ name, tok string }
+	var cases []variant
+	for i, v := range jwtSignatureVariants(t, good) {
+		// Each variant decodes leniently to the genuine signature: the
+		// test is about encodings of one signature, not forgeries.
+		if lenient, err := base64.RawURLEncoding.DecodeString(v[strings.LastIndexByte(v, '.')+1:]); err != nil || string(lenient) != string(canonical) {
+			t.Fatalf("variant %d does not decode to the signature: %v", i, err)
+		}
+		cases = append(cases, variant{fmt.Sprintf("low bits %d", i+1), v})
+	}
+	mid := strings.LastIndexByte(good, '.') + 10
+	cases = append(cases,
+		variant{"LF in signature", good[:mid] + "\n" + good[mid:]},
+		variant{"CR LF in signature", good[:mid] + "\r\n" + good[mid:]},
+		variant{"padded signature", good + "="},
+	)
+	for _, warm := range []bool{false, true} {
+		s.sess.jwts.clear()
+		if warm {
+			if _, _, _, err := s.VerifySessionJWT(good, ""); err != nil {
+				t.Fatalf("the genuine token: %v", err)
+			}
+		}
+		for _, tc := range cases {
+			t.Run(fmt.Sprintf("%s/warm=%v", tc.name, warm), func(t *testing.T) {
+				if _, _, _, err := s.VerifySessionJWT(tc.tok, ""); !errors.Is(err, ErrMalformedToken) {
+					t.Fatalf("a variant encoding verified or failed oddly: %v", err)
+				}
+			})
+		}
+		// The refused variants left the genuine token alone.
+		if _, _, _, err := s.VerifySessionJWT(good, ""); err != nil {
+			t.Fatalf("the genuine token after its variants: %v", err)
+		}
 	}
 }

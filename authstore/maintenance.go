@@ -32,17 +32,30 @@ func (s *Store) Check() ([]string, error) {
 		for err := range tx.Check() {
 			problems = append(problems, "bbolt: "+err.Error())
 		}
-		users, logins := tx.Bucket(bucketUsers), tx.Bucket(bucketLogins)
-		if err := logins.ForEach(func(login, id []byte) error {
+		users := tx.Bucket(bucketUsers)
+		agents := tx.Bucket(bucketAgentLogins) // nil: schema 1, opened read-only
+		if err := unsafeForEachLogin(tx, func(login, id []byte) error {
 			var u User
 			if err := getJSON(users, id, &u); err != nil {
 				problems = append(problems, fmt.Sprintf("login %s: user %s: %v", login, id, err))
 			} else if u.Login != string(login) {
 				problems = append(problems, fmt.Sprintf("login %s points at user %s whose login is %s", login, id, u.Login))
+			} else if agents != nil && !bytes.Equal(tx.Bucket(loginBucket(u.Kind)).Get(login), id) {
+				problems = append(problems, fmt.Sprintf("login %s of %s account %s is indexed in the wrong namespace", login, u.Kind, id))
 			}
 			return nil
 		}); err != nil {
 			return err
+		}
+		if agents != nil {
+			if err := agents.ForEach(func(login, _ []byte) error {
+				if tx.Bucket(bucketLogins).Get(login) != nil {
+					problems = append(problems, fmt.Sprintf("login %s is both a human and an agent login", login))
+				}
+				return nil
+			}); err != nil {
+				return err
+			}
 		}
 		pats := tx.Bucket(bucketPATs)
 		if err := tx.Bucket(bucketPATIDs).ForEach(func(id, h []byte) error {
@@ -92,7 +105,7 @@ type Stats struct {
 func (s *Store) Stats() (Stats, error) {
 	var st Stats
 	err := s.view("stats", func(tx *bolt.Tx) error {
-		st.Users = tx.Bucket(bucketLogins).Stats().KeyN
+		st.Users = unsafeCountLogins(tx)
 		st.Tokens = tx.Bucket(bucketPATIDs).Stats().KeyN
 		return nil
 	})

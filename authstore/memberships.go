@@ -7,7 +7,6 @@ import (
 	"maps"
 	"slices"
 	"strings"
-	"unicode"
 	"unicode/utf8"
 )
 
@@ -31,12 +30,13 @@ func ValidateResourceType(s string) error {
 }
 
 // ValidateResourceName checks a resource's name ("atlas" in
-// project:atlas): 1 to MaxResourceNameLen bytes of UTF-8 without '/' or
-// control characters, and not "." or "..". A name is one path segment as
-// a rule's {placeholder} captures it, so a name that no canonical path
-// can carry is refused rather than stored unreachable. Letters of any
-// script are allowed; names compare byte for byte, so case and Unicode
-// normalisation matter ("Atlas" is not "atlas").
+// project:atlas): 1 to MaxResourceNameLen bytes of UTF-8 without '/',
+// control or format characters (as token names, text.go), and not "." or
+// "..". A name is one path segment as a rule's {placeholder} captures it,
+// so a name that no canonical path can carry is refused rather than
+// stored unreachable. Letters of any script are allowed; names compare
+// byte for byte, so case and Unicode normalisation matter ("Atlas" is not
+// "atlas").
 func ValidateResourceName(name string) error {
 	switch {
 	case name == "" || len(name) > MaxResourceNameLen:
@@ -45,8 +45,8 @@ func ValidateResourceName(name string) error {
 		return fmt.Errorf("resource name %q: must be valid UTF-8", name)
 	case strings.ContainsRune(name, '/'):
 		return fmt.Errorf("resource name %q: must not contain /", name)
-	case strings.ContainsFunc(name, unicode.IsControl):
-		return fmt.Errorf("resource name %q: must not contain control characters", name)
+	case strings.ContainsFunc(name, unsafeRune):
+		return fmt.Errorf("resource name %q: must not contain control or formatting characters", name)
 	case name == "." || name == "..":
 		return fmt.Errorf("resource name %q: a path cannot name it", name)
 	}

@@ -32,6 +32,9 @@ func TestValidateResourceName(t *testing.T) {
 		{"a\tb", false},
 		{"a\x7fb", false},
 		{"a\u0085b", false}, // C1 control
+		{"a\u202eb", false}, // right-to-left override
+		{"a\u200bb", false}, // zero-width space
+		{"a\u2028b", false}, // line separator
 		{"\xff", false},
 		{".", false},
 		{"..", false},

@@ -87,15 +87,16 @@ func (s *Store) CreatePAT(n NewPAT, actor Actor) (string, *PAT, error) {
 	return tok, p, nil
 }
 
-// newPATRecord checks n, draws a fresh token and builds its record without
+// newPATRecord checks n (a name CheckTokenName refuses is
+// ErrInvalidName), draws a fresh token and builds its record without
 // storing it.
 func (s *Store) newPATRecord(n NewPAT) (string, *PAT, error) {
 	if err := ValidatePrefix(n.Prefix); err != nil {
 		return "", nil, err
 	}
-	name := strings.TrimSpace(n.Name)
-	if name == "" || len(name) > 100 {
-		return "", nil, fmt.Errorf("token name: must be 1 to 100 characters")
+	name, err := CheckTokenName(n.Name)
+	if err != nil {
+		return "", nil, err
 	}
 	tok, err := NewToken(n.Prefix)
 	if err != nil {

@@ -23,9 +23,6 @@ const (
 // before a later login of the same user deletes it.
 const sessionRetention = 7 * 24 * time.Hour
 
-// maxUserAgentLen bounds what is kept of a client's User-Agent.
-const maxUserAgentLen = 256
-
 // Session is a login's server-side record; its JWT carries only the id.
 type Session struct {
 	ID         string    `json:"id"`
@@ -35,7 +32,8 @@ type Session struct {
 	ExpiresAt  time.Time `json:"expires_at"`
 	LastSeenAt time.Time `json:"last_seen_at,omitzero"`
 	LastSeenIP string    `json:"last_seen_ip,omitempty"`
-	// IP and UserAgent are the client's at login.
+	// IP and UserAgent are the client's at login; UserAgent as
+	// SanitizeUserAgent leaves it.
 	IP        string    `json:"ip,omitempty"`
 	UserAgent string    `json:"user_agent,omitempty"`
 	RevokedAt time.Time `json:"revoked_at,omitzero"`
@@ -106,13 +104,9 @@ func (s *Store) unsafeCreateSession(tx *bolt.Tx, n NewSession, actor Actor) (*Se
 		return nil, err
 	}
 	now := s.now().UTC()
-	ua := n.UserAgent
-	if len(ua) > maxUserAgentLen {
-		ua = ua[:maxUserAgentLen]
-	}
 	sess := &Session{
 		ID: id, UserID: n.UserID, Kind: n.Kind, CreatedAt: now, ExpiresAt: now.Add(n.TTL),
-		IP: n.IP, UserAgent: strings.ToValidUTF8(ua, ""),
+		IP: n.IP, UserAgent: SanitizeUserAgent(n.UserAgent),
 	}
 	if err := s.unsafePruneSessions(tx, n.UserID, now); err != nil {
 		return nil, err

@@ -12,8 +12,13 @@ import (
 const SetupPrefix = "ghs_"
 
 // ErrSetupUnavailable means there is no setup grant to use: setup was done
-// (a user exists), or no grant was offered.
-var ErrSetupUnavailable = errors.New("setup is not available: users exist or no setup token was issued")
+// (a human account exists), or no grant was offered.
+var ErrSetupUnavailable = errors.New("setup is not available: user accounts exist or no setup token was issued")
+
+// First-admin setup is open until a human account exists. Agent accounts
+// do not count: with open registration anyone can make one, and an
+// anonymous request must never be able to end setup (logins.go keeps the
+// two kinds in separate namespaces, so the check is one cursor step).
 
 // setupGrant is the stored form of the first-admin setup token: only its
 // hash, and when it stops working.
@@ -23,8 +28,8 @@ type setupGrant struct {
 }
 
 // CreateSetupGrant issues a one-time token that lets whoever holds it
-// create the first account, valid for ttl. It replaces any earlier grant,
-// and fails with ErrSetupUnavailable once an account exists.
+// create the first human account, valid for ttl. It replaces any earlier
+// grant, and fails with ErrSetupUnavailable once a human account exists.
 func (s *Store) CreateSetupGrant(ttl time.Duration) (string, time.Time, error) {
 	tok, err := NewToken(SetupPrefix)
 	if err != nil {
@@ -32,7 +37,7 @@ func (s *Store) CreateSetupGrant(ttl time.Duration) (string, time.Time, error) {
 	}
 	g := setupGrant{Hash: HashToken(tok), ExpiresAt: s.now().UTC().Add(ttl)}
 	err = s.update("create_setup_grant", func(tx *bolt.Tx) error {
-		if tx.Bucket(bucketLogins).Stats().KeyN > 0 {
+		if unsafeHumansExist(tx) {
 			return ErrSetupUnavailable
 		}
 		return putJSON(tx.Bucket(bucketMeta), keySetup, &g)
@@ -49,7 +54,7 @@ func (s *Store) SetupPending() bool {
 	_ = s.view("setup_pending", func(tx *bolt.Tx) error {
 		var g setupGrant
 		if getJSON(tx.Bucket(bucketMeta), keySetup, &g) == nil {
-			pending = s.now().Before(g.ExpiresAt) && tx.Bucket(bucketLogins).Stats().KeyN == 0
+			pending = s.now().Before(g.ExpiresAt) && !unsafeHumansExist(tx)
 		}
 		return nil
 	})
@@ -60,7 +65,8 @@ func (s *Store) SetupPending() bool {
 // with every scope and the given password hash, in one transaction with
 // the grant's deletion: the token works once. A wrong token is
 // ErrBadCredentials, an expired one ErrExpired, and a store that already
-// has users (or never offered setup) ErrSetupUnavailable.
+// has a human account (or never offered setup) ErrSetupUnavailable. A
+// login an agent holds is ErrExists and leaves the grant usable.
 func (s *Store) UseSetupGrant(tok string, n NewUser, passwordHash string, actor Actor) (*User, error) {
 	login, err := NormalizeLogin(n.Login)
 	if err != nil {

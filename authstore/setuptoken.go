@@ -34,7 +34,7 @@ func (s *Store) unsafeCheckSetupToken(tx *bolt.Tx, presented TokenHash) error {
 		}
 		return err
 	}
-	if tx.Bucket(bucketLogins).Stats().KeyN > 0 {
+	if unsafeHumansExist(tx) {
 		return ErrSetupUnavailable
 	}
 	if subtle.ConstantTimeCompare(presented[:], g.Hash[:]) != 1 {

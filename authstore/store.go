@@ -15,7 +15,7 @@ import (
 )
 
 // schemaVersion is the layout this binary writes (see buckets.go).
-const schemaVersion = 1
+const schemaVersion = 2
 
 // Outcomes callers branch on.
 var (
@@ -155,6 +155,7 @@ var migrations = []func(tx *bolt.Tx) error{
 		_, err := tx.Bucket(bucketMeta).CreateBucketIfNotExists(bucketSigningKeys)
 		return err
 	},
+	migrateAgentLogins, // logins.go
 }
 
 func (s *Store) migrate() error {

@@ -48,16 +48,23 @@ type NewUser struct {
 	Scopes []string // nil: every scope
 }
 
-// NormalizeLogin lower-cases and checks a login: 1 to 64 of a-z 0-9 . _ - @.
+// NormalizeLogin lower-cases and checks a login: 1 to 64 of a-z 0-9 . _ - @,
+// around which spaces are trimmed. A login that is not valid UTF-8 or holds
+// a control or formatting character anywhere (a trailing newline, U+202E)
+// is refused, not trimmed, so that nothing but the login as shown is ever
+// accepted. Errors are *LoginError.
 func NormalizeLogin(login string) (string, error) {
-	l := strings.ToLower(strings.TrimSpace(login))
+	if p := textProblem(login); p != "" {
+		return "", &LoginError{Login: login, Problem: p}
+	}
+	l := strings.ToLower(strings.Trim(login, " "))
 	if l == "" || len(l) > 64 {
-		return "", fmt.Errorf("login %q: must be 1 to 64 characters", login)
+		return "", &LoginError{Login: login, Problem: "must be 1 to 64 characters"}
 	}
 	for i := 0; i < len(l); i++ {
 		c := l[i]
 		if !(c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '.' || c == '_' || c == '-' || c == '@') {
-			return "", fmt.Errorf("login %q: only letters, digits and . _ - @ are allowed", login)
+			return "", &LoginError{Login: login, Problem: "only letters, digits and . _ - @ are allowed"}
 		}
 	}
 	return l, nil
@@ -99,14 +106,17 @@ func (s *Store) newUserRecord(n NewUser) (*User, error) {
 	return u, nil
 }
 
-// unsafeInsertUser stores a new account and its login index inside tx; a
-// taken login is ErrExists.
+// unsafeInsertUser stores a new account and its login in its kind's
+// namespace inside tx; a login taken in either namespace is ErrExists
+// (logins.go).
 func (s *Store) unsafeInsertUser(tx *bolt.Tx, u *User, actor Actor) error {
-	logins := tx.Bucket(bucketLogins)
-	if logins.Get([]byte(u.Login)) != nil {
+	if tx.Bucket(bucketLogins).Get([]byte(u.Login)) != nil {
 		return fmt.Errorf("user %s: %w", u.Login, ErrExists)
 	}
-	if err := logins.Put([]byte(u.Login), []byte(u.ID)); err != nil {
+	if tx.Bucket(bucketAgentLogins).Get([]byte(u.Login)) != nil {
+		return fmt.Errorf("user %s: %w (an agent account holds it)", u.Login, ErrExists)
+	}
+	if err := tx.Bucket(loginBucket(u.Kind)).Put([]byte(u.Login), []byte(u.ID)); err != nil {
 		return err
 	}
 	if err := putJSON(tx.Bucket(bucketUsers), []byte(u.ID), u); err != nil {
@@ -134,7 +144,7 @@ func (s *Store) UserByLogin(login string) (*User, error) {
 	}
 	var id string
 	err = s.view("user_by_login", func(tx *bolt.Tx) error {
-		v := tx.Bucket(bucketLogins).Get([]byte(l))
+		v := unsafeLoginID(tx, l)
 		if v == nil {
 			return ErrNotFound
 		}
@@ -147,12 +157,12 @@ func (s *Store) UserByLogin(login string) (*User, error) {
 	return s.User(id)
 }
 
-// Users lists every account, ordered by login.
+// Users lists every account, humans and agents, ordered by login.
 func (s *Store) Users() ([]*User, error) {
 	var out []*User
 	err := s.view("users", func(tx *bolt.Tx) error {
 		users := tx.Bucket(bucketUsers)
-		return tx.Bucket(bucketLogins).ForEach(func(_, id []byte) error {
+		return unsafeForEachLogin(tx, func(_, id []byte) error {
 			u := new(User)
 			if err := getJSON(users, id, u); err != nil {
 				return fmt.Errorf("user %s: %w", id, err)
@@ -167,11 +177,12 @@ func (s *Store) Users() ([]*User, error) {
 	return out, nil
 }
 
-// CountUsers reports how many accounts exist.
+// CountUsers reports how many accounts exist, agents included (HasHumans
+// asks whether a person has one).
 func (s *Store) CountUsers() (int, error) {
 	n := 0
 	err := s.view("count_users", func(tx *bolt.Tx) error {
-		n = tx.Bucket(bucketLogins).Stats().KeyN
+		n = unsafeCountLogins(tx)
 		return nil
 	})
 	return n, err
@@ -197,7 +208,7 @@ func (s *Store) updateUser(login, action string, actor Actor, change func(*User)
 	}
 	var u User
 	err = s.update("update_user", func(tx *bolt.Tx) error {
-		id := tx.Bucket(bucketLogins).Get([]byte(l))
+		id := unsafeLoginID(tx, l)
 		if id == nil {
 			return ErrNotFound
 		}

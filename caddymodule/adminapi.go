@@ -66,6 +66,8 @@ func writeAdminError(w http.ResponseWriter, err error) {
 	switch {
 	case errors.As(err, &ae):
 		status = ae.status
+	case errors.Is(err, authstore.ErrInvalidName):
+		status = http.StatusBadRequest
 	case errors.Is(err, authstore.ErrNotFound):
 		status = http.StatusNotFound
 	case errors.Is(err, authstore.ErrExists):
@@ -235,9 +237,12 @@ type tokenView struct {
 	Status       string            `json:"status"`
 }
 
+// viewToken is what the API, pages and CLI show of a token. Names are
+// checked when stored; sanitising here too covers tokens stored before
+// that check.
 func viewToken(p *authstore.PAT, login string, now time.Time) tokenView {
 	v := tokenView{
-		ID: p.ID, User: login, Name: p.Name, Hint: p.Hint, Scopes: p.Scopes,
+		ID: p.ID, User: login, Name: authstore.SanitizeText(p.Name, 4*authstore.MaxTokenNameLen), Hint: p.Hint, Scopes: p.Scopes,
 		Resources: p.ResourceCaps, AllResources: p.ResourceCaps == nil,
 		Created: p.CreatedAt, LastUsedIP: p.LastUsedIP, CreatedVia: p.CreatedVia, Status: p.Status(now),
 	}

@@ -114,10 +114,12 @@ type sessionView struct {
 	Reason     string     `json:"revoked_reason,omitempty"`
 }
 
+// viewSession is what the admin API and CLI show of a session; the user
+// agent is sanitised again for sessions stored before the store did it.
 func viewSession(s *authstore.Session, login string, now time.Time) sessionView {
 	v := sessionView{
 		ID: s.ID, User: login, Kind: s.Kind, Created: s.CreatedAt, Expires: s.ExpiresAt,
-		LastSeenIP: s.LastSeenIP, IP: s.IP, UserAgent: s.UserAgent, Status: s.Status(now), Reason: s.RevokedReason,
+		LastSeenIP: s.LastSeenIP, IP: s.IP, UserAgent: authstore.SanitizeUserAgent(s.UserAgent), Status: s.Status(now), Reason: s.RevokedReason,
 	}
 	if !s.LastSeenAt.IsZero() {
 		v.LastSeen = &s.LastSeenAt

@@ -5,12 +5,14 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/gatehouse/gatehouse/authstore"
+	"github.com/gatehouse/gatehouse/internal/clock"
 )
 
 // formRequest is a POST of form from ip, on ctx.
@@ -31,10 +33,11 @@ func (b *backoff) counted(key string) int {
 	return 0
 }
 
-// TestLoginSettlesAttempts: a success clears the account and takes its
-// provisional failure back from the IP, so logins behind one NAT never
-// use up the IP's free failures; a request that never got its hash (gone,
-// or a full queue) answers 503 with Retry-After and counts nothing.
+// TestLoginSettlesAttempts: a success clears the account, from its IP and
+// from anywhere, and takes its provisional failure back from the IP, so
+// logins behind one NAT never use up the IP's free failures; a request
+// that never got its hash (gone, or a full queue) answers 503 with
+// Retry-After and counts nothing.
 func TestLoginSettlesAttempts(t *testing.T) {
 	h := testHandler(t)
 	store := h.app.store
@@ -44,7 +47,13 @@ func TestLoginSettlesAttempts(t *testing.T) {
 	hash, _ := authstore.HashPassword("alice password 1")
 	store.SetPassword("alice", hash, authstore.AdminActor)
 	const ip = "198.51.100.9"
-	acct, ipKey := h.backoffKey("login", "alice"), h.backoffKey("ip", ip)
+	keys := h.loginKeys(" Alice ", ip)
+	if keys != h.loginKeys("alice", ip) {
+		t.Fatal("the keys of a login depend on its case or spaces")
+	}
+	counts := func() [3]int {
+		return [3]int{loginBackoff.counted(keys.accountIP), loginBackoff.counted(keys.ip), loginBackoff.counted(keys.account)}
+	}
 
 	check := func(ctx context.Context, pw string) *denial {
 		_, d := h.checkPassword(formRequest(ctx, "/login", ip, nil), "alice", pw, "")
@@ -53,19 +62,16 @@ func TestLoginSettlesAttempts(t *testing.T) {
 	if d := check(context.Background(), "wrong password"); d == nil || d.reason != "login_failed" {
 		t.Fatalf("wrong password: %+v", d)
 	}
-	if loginBackoff.counted(acct) != 1 || loginBackoff.counted(ipKey) != 1 {
-		t.Fatalf("a failure counts against account and IP: %d %d", loginBackoff.counted(acct), loginBackoff.counted(ipKey))
+	if c := counts(); c != [3]int{1, 1, 1} {
+		t.Fatalf("a failure counts against account from IP, IP and account: %v", c)
 	}
 	for range 3 {
 		if d := check(context.Background(), "alice password 1"); d != nil {
 			t.Fatalf("right password: %+v", d)
 		}
 	}
-	if n := loginBackoff.counted(acct); n != 0 {
-		t.Errorf("a success left %d failures on the account", n)
-	}
-	if n := loginBackoff.counted(ipKey); n != 1 {
-		t.Errorf("IP count %d after one failure and three successes, want 1", n)
+	if c := counts(); c != [3]int{0, 1, 0} {
+		t.Errorf("counts %v after one failure and three successes, want the IP's failure only", c)
 	}
 
 	ctx, cancel := context.WithCancel(context.Background())
@@ -74,8 +80,8 @@ func TestLoginSettlesAttempts(t *testing.T) {
 	if d == nil || d.status != http.StatusServiceUnavailable || d.headers.Get("Retry-After") == "" {
 		t.Fatalf("a check that could not hash: %+v", d)
 	}
-	if loginBackoff.counted(acct) != 0 || loginBackoff.counted(ipKey) != 1 {
-		t.Errorf("a check that could not hash was counted: %d %d", loginBackoff.counted(acct), loginBackoff.counted(ipKey))
+	if c := counts(); c != [3]int{0, 1, 0} {
+		t.Errorf("a check that could not hash was counted: %v", c)
 	}
 	w := httptest.NewRecorder()
 	h.serveLogin(w, formRequest(ctx, "/login", ip, url.Values{"login": {"alice"}, "password": {"x"}}), anonymous)
@@ -133,7 +139,83 @@ func TestSetupChecksTokenFirst(t *testing.T) {
 		})
 	}
 	wg.Wait()
-	if status[http.StatusForbidden] != accountFreeFailures || status[http.StatusTooManyRequests] != 40-accountFreeFailures {
-		t.Errorf("40 concurrent wrong tokens: %v, want %d refused as wrong and the rest throttled", status, accountFreeFailures)
+	if status[http.StatusForbidden] != setupFreeFailures || status[http.StatusTooManyRequests] != 40-setupFreeFailures {
+		t.Errorf("40 concurrent wrong tokens: %v, want %d refused as wrong and the rest throttled", status, setupFreeFailures)
+	}
+}
+
+// TestLoginLockIsPerClient drives the login form and the CLI login on a
+// stopped clock: a guesser at one address is locked out there, on both,
+// while the owner logs in from another; once the account has
+// accountFreeFailures failures from anywhere it is locked for everyone.
+func TestLoginLockIsPerClient(t *testing.T) {
+	const attacker, owner = "203.0.113.7", "198.51.100.9"
+	for _, tc := range []struct {
+		name string
+		path string
+		// before is how many failures other addresses had (counted
+		// straight into the backoff: no hashing) before the guesser's.
+		before     int
+		ownerLocks bool
+	}{
+		{"login form", "/login", 0, false},
+		{"CLI login", "/api/session", 0, false},
+		{"login form, one short of the account's lock", "/login", accountFreeFailures - accountIPFreeFailures - 1, false},
+		{"login form, at the account's lock", "/login", accountFreeFailures - accountIPFreeFailures, true},
+		{"CLI login, at the account's lock", "/api/session", accountFreeFailures - accountIPFreeFailures, true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			h := testHandler(t)
+			now := time.Unix(1_700_000_000, 0)
+			t.Cleanup(clock.Stop(now))
+			store := h.app.store
+			if _, err := store.CreateUser(authstore.NewUser{Login: "bob", Tier: "free"}, authstore.AdminActor); err != nil {
+				t.Fatal(err)
+			}
+			hash, _ := authstore.HashPassword("bob password 1")
+			store.SetPassword("bob", hash, authstore.AdminActor)
+			wrong, right := http.StatusForbidden, http.StatusSeeOther
+			if tc.path == "/api/session" {
+				wrong, right = http.StatusUnauthorized, http.StatusOK
+			}
+			try := func(ip, pw string) int {
+				w := httptest.NewRecorder()
+				r := formRequest(context.Background(), tc.path, ip, url.Values{"login": {"bob"}, "password": {pw}})
+				if tc.path == "/login" {
+					h.serveLogin(w, r, anonymous)
+				} else {
+					h.serveCLISession(w, r, anonymous)
+				}
+				return w.Code
+			}
+
+			for i := range tc.before {
+				if a, _ := loginBackoff.beginLogin(now, h.loginKeys("bob", "10.0.0."+strconv.Itoa(i))); a == nil {
+					t.Fatalf("earlier failure %d refused", i)
+				}
+			}
+			for i := range 30 {
+				want := wrong
+				if i >= accountIPFreeFailures {
+					want = http.StatusTooManyRequests
+				}
+				if code := try(attacker, "wrong password "+strconv.Itoa(i)); code != want {
+					t.Fatalf("guess %d: %d, want %d", i, code, want)
+				}
+			}
+			if code := try(attacker, "bob password 1"); code != http.StatusTooManyRequests {
+				t.Errorf("the guesser's address with the right password: %d, want 429", code)
+			}
+			want := right
+			if tc.ownerLocks {
+				want = http.StatusTooManyRequests
+			}
+			if code := try(owner, "bob password 1"); code != want {
+				t.Errorf("the owner from another address: %d, want %d", code, want)
+			}
+			if code := try(attacker, "bob password 1"); code != http.StatusTooManyRequests {
+				t.Errorf("the guesser's address after the owner's login: %d, want 429", code)
+			}
+		})
 	}
 }

@@ -7,11 +7,25 @@ import (
 
 // Login backoff: a key may fail a few times freely; the failure that uses
 // up its free failures locks it, and each further failure locks it for
-// twice as long as the last, up to a cap. Keys are accounts (so a botnet
-// cannot spread guesses over IPs) and client IPs (so one client cannot
-// spread guesses over accounts). A locked key is refused before any
-// password hashing, so a guesser costs the server nothing. At the cap an
-// account gets about 100 guesses a day, whoever guesses.
+// twice as long as the last, up to a cap. A locked key is refused before
+// any password hashing, so a guesser costs the server nothing.
+//
+// A login is charged to three keys (loginKeys):
+//   - the account from one client IP, with few free failures: someone
+//     guessing from one address is slowed at once, but only there, so a
+//     stranger cannot lock the owner out (the owner logs in from another
+//     address meanwhile);
+//   - the client IP across all accounts, so one client cannot spread
+//     guesses over accounts (more free failures: several users may share
+//     an IP behind a NAT);
+//   - the account from anywhere, so a botnet cannot spread guesses over
+//     IPs either. Only this key locks an account for everyone, and only
+//     at its accountFreeFailures-th consecutive failure: 100, the most
+//     NIST SP 800-63B §5.2.2 allows, so that locking an owner out takes
+//     100 failures within a day (from 20 addresses at 5 each, or from one
+//     address waiting out its locks for most of a day) instead of 5 from
+//     anywhere. Past them each failure doubles the lock, and at the cap
+//     the account gets about 100 guesses a day, whoever guesses.
 //
 // Checking the lock and counting the failure are one step (begin): an
 // attempt is counted as a failure before its password is hashed, and
@@ -19,10 +33,12 @@ import (
 // concurrent guesses would all pass the check before the first failure
 // was counted, and all be hashed.
 const (
-	accountFreeFailures = 5
-	ipFreeFailures      = 20 // several users may share an IP (NAT)
-	backoffBase         = time.Second
-	backoffCap          = 15 * time.Minute
+	accountIPFreeFailures = 5
+	ipFreeFailures        = 20 // several users may share an IP (NAT)
+	accountFreeFailures   = 100
+	setupFreeFailures     = 5 // per client IP
+	backoffBase           = time.Second
+	backoffCap            = 15 * time.Minute
 	// backoffForget drops a key this long after its last failure.
 	backoffForget = 24 * time.Hour
 	// backoffMaxKeys bounds memory (about 100 bytes a key); when full,
@@ -187,4 +203,39 @@ func (b *backoff) evict(now time.Time) {
 			delete(b.m, k)
 		}
 	}
+}
+
+// loginKeys are the keys a password login is charged to (see the
+// constants above).
+type loginKeys struct {
+	accountIP, ip, account string
+}
+
+func (k loginKeys) limits() []limit {
+	return []limit{{k.accountIP, accountIPFreeFailures}, {k.ip, ipFreeFailures}, {k.account, accountFreeFailures}}
+}
+
+// loginAttempt is a begun login. A failed one needs nothing more.
+type loginAttempt struct {
+	*attempt
+	keys loginKeys
+}
+
+// beginLogin begins a login attempt on keys (see begin): nil and the wait
+// if any of them is locked.
+func (b *backoff) beginLogin(now time.Time, keys loginKeys) (*loginAttempt, time.Duration) {
+	a, wait := b.begin(now, keys.limits()...)
+	if a == nil {
+		return nil, wait
+	}
+	return &loginAttempt{a, keys}, 0
+}
+
+// succeeded settles a login with the right credentials: the account's
+// failures, from this IP and from anywhere, are forgotten, and the
+// attempt's provisional failure is taken back from the IP.
+func (a *loginAttempt) succeeded() {
+	a.clear(a.keys.accountIP)
+	a.clear(a.keys.account)
+	a.refund(a.keys.ip)
 }

@@ -121,28 +121,191 @@ func TestBackoffSettle(t *testing.T) {
 }
 
 // TestBackoffConcurrentAttempts is the race the begin step exists for: of
-// many concurrent attempts on one key, only the free ones get through.
+// many concurrent logins, only the free ones get through, per account and
+// client IP and per account.
 func TestBackoffConcurrentAttempts(t *testing.T) {
-	b := newBackoff()
-	now := time.Unix(1_700_000_000, 0)
-	var (
-		wg      sync.WaitGroup
-		mu      sync.Mutex
-		allowed int
-	)
-	for i := range 40 {
-		wg.Go(func() {
-			a, _ := b.begin(now, limit{"acct", accountFreeFailures}, limit{"ip" + strconv.Itoa(i%2), ipFreeFailures})
-			if a != nil {
-				mu.Lock()
-				allowed++
-				mu.Unlock()
+	for _, tc := range []struct {
+		name     string
+		attempts int
+		ips      int // the attempts come from this many client IPs in turn
+		want     int
+	}{
+		{"one account from two IPs", 40, 2, 2 * accountIPFreeFailures},
+		{"one account from many IPs", 150, 150, accountFreeFailures},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			b := newBackoff()
+			now := time.Unix(1_700_000_000, 0)
+			var (
+				wg      sync.WaitGroup
+				mu      sync.Mutex
+				allowed int
+			)
+			for i := range tc.attempts {
+				wg.Go(func() {
+					if a, _ := b.beginLogin(now, keysOf("bob", "ip"+strconv.Itoa(i%tc.ips))); a != nil {
+						mu.Lock()
+						allowed++
+						mu.Unlock()
+					}
+				})
+			}
+			wg.Wait()
+			if allowed != tc.want {
+				t.Fatalf("%d attempts got through, want %d", allowed, tc.want)
 			}
 		})
 	}
-	wg.Wait()
-	if allowed != accountFreeFailures {
-		t.Fatalf("%d attempts got through, want %d", allowed, accountFreeFailures)
+}
+
+// keysOf are a login's keys in these tests.
+func keysOf(login, ip string) loginKeys {
+	return loginKeys{accountIP: "login-ip|" + login + "|" + ip, ip: "ip|" + ip, account: "login|" + login}
+}
+
+// loginSim drives the login policy on a settable clock.
+type loginSim struct {
+	t   *testing.T
+	b   *backoff
+	now time.Time
+}
+
+// try is one login of login from ip, with the right password or a wrong
+// one; refused, it reports how long the lock lasts.
+func (s *loginSim) try(login, ip string, right bool) (bool, time.Duration) {
+	a, wait := s.b.beginLogin(s.now, keysOf(login, ip))
+	if a == nil {
+		return false, wait
+	}
+	if right {
+		a.succeeded()
+	}
+	return true, 0
+}
+
+// step is one thing that happens in a TestLoginBackoffPolicy case.
+type step func(s *loginSim)
+
+// guess is n wrong passwords for login from ip, from a patient guesser
+// who waits out each lock.
+func guess(login, ip string, n int) step {
+	return func(s *loginSim) {
+		for i := 0; i < n; {
+			if ok, wait := s.try(login, ip, false); !ok {
+				s.now = s.now.Add(wait)
+				continue
+			}
+			i++
+		}
+	}
+}
+
+// burst is n wrong passwords for login from ip at once: only the free
+// ones are counted.
+func burst(login, ip string, n int) step {
+	return func(s *loginSim) {
+		for range n {
+			s.try(login, ip, false)
+		}
+	}
+}
+
+// spread is each wrong passwords for login from each of n client IPs
+// (prefix0, prefix1, …), none of them waiting.
+func spread(login, prefix string, n, each int) step {
+	return func(s *loginSim) {
+		for i := range n {
+			for range each {
+				if ok, _ := s.try(login, prefix+strconv.Itoa(i), false); !ok {
+					s.t.Fatalf("guess %s from %s%d refused", login, prefix, i)
+				}
+			}
+		}
+	}
+}
+
+// spray is one wrong password from ip for each of n accounts.
+func spray(ip string, n int) step {
+	return func(s *loginSim) {
+		for i := range n {
+			s.try("user"+strconv.Itoa(i), ip, false)
+		}
+	}
+}
+
+// letIn: the right password for login from ip gets in.
+func letIn(login, ip string) step {
+	return func(s *loginSim) {
+		s.t.Helper()
+		if ok, wait := s.try(login, ip, true); !ok {
+			s.t.Errorf("%s from %s with the right password: locked for %v, want let in", login, ip, wait)
+		}
+	}
+}
+
+// locked: the right password for login from ip is refused, with a wait.
+func locked(login, ip string) step {
+	return func(s *loginSim) {
+		s.t.Helper()
+		if ok, wait := s.try(login, ip, true); ok || wait <= 0 {
+			s.t.Errorf("%s from %s with the right password: let in, want locked", login, ip)
+		}
+	}
+}
+
+// TestLoginBackoffPolicy: a login is counted per account and client IP
+// (5 free), per IP (20) and per account (100). Someone guessing a
+// password from one address is locked there and only there; the account
+// is locked for everyone only after 100 consecutive failures (NIST SP
+// 800-63B §5.2.2's ceiling).
+func TestLoginBackoffPolicy(t *testing.T) {
+	const attacker, owner, other = "203.0.113.7", "198.51.100.9", "192.0.2.1"
+	for _, tc := range []struct {
+		name  string
+		steps []step
+	}{
+		{"a guesser elsewhere does not lock the owner out", []step{
+			guess("bob", attacker, 30), locked("bob", attacker), letIn("bob", owner),
+			locked("bob", attacker), // the owner's login does not unlock the guesser
+		}},
+		{"a burst from one address locks only that address", []step{
+			burst("bob", attacker, 40), locked("bob", attacker), letIn("bob", owner),
+		}},
+		{"the owner's own typos lock only the owner's address", []step{
+			burst("bob", owner, accountIPFreeFailures), locked("bob", owner), letIn("bob", other),
+		}},
+		{"one failure short of the account's lock", []step{
+			spread("bob", "10.0.0.", 33, 3), // 99
+			letIn("bob", owner),
+		}},
+		{"the account locks for everyone at its 100th failure", []step{
+			spread("bob", "10.0.0.", accountFreeFailures/accountIPFreeFailures, accountIPFreeFailures),
+			locked("bob", owner), locked("bob", other), letIn("alice", owner),
+		}},
+		{"a success resets the account's count", []step{
+			spread("bob", "10.0.0.", 33, 3), letIn("bob", owner),
+			spread("bob", "10.1.0.", 33, 3), letIn("bob", other),
+		}},
+		{"a success resets the count of its address", []step{
+			burst("bob", owner, accountIPFreeFailures-1), letIn("bob", owner),
+			burst("bob", owner, accountIPFreeFailures-1), letIn("bob", owner),
+		}},
+		{"an address spraying accounts is locked for all of them", []step{
+			spray(attacker, ipFreeFailures), locked("carol", attacker), letIn("carol", owner),
+		}},
+		{"the account's lock ends", []step{
+			spread("bob", "10.0.0.", accountFreeFailures/accountIPFreeFailures, accountIPFreeFailures),
+			locked("bob", owner),
+			func(s *loginSim) { s.now = s.now.Add(backoffBase) },
+			letIn("bob", owner),
+		}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			s := &loginSim{t: t, b: newBackoff(), now: time.Unix(1_700_000_000, 0)}
+			for _, st := range tc.steps {
+				st(s)
+			}
+		})
 	}
 }
 
@@ -154,5 +317,31 @@ func TestBackoffIsBounded(t *testing.T) {
 	}
 	if len(b.m) > backoffMaxKeys || len(b.m) < backoffMaxKeys/2 {
 		t.Fatalf("%d keys, bound %d", len(b.m), backoffMaxKeys)
+	}
+}
+
+// TestBackoffKeysCoverIPv6Blocks: an IPv6 client holds a whole /64, so
+// guesses from fresh addresses of one block share the per-IP and
+// per-(account, IP) counters, on the login form, at setup and on the
+// device page alike.
+func TestBackoffKeysCoverIPv6Blocks(t *testing.T) {
+	h := &Handler{app: &App{storeKey: "/store"}}
+	for _, tc := range []struct {
+		a, b string
+		same bool
+	}{
+		{"2001:db8::1", "2001:db8::ffff:2", true},
+		{"2001:db8:0:0:1::1", "2001:db8::9", true},
+		{"2001:db8::1", "2001:db8:0:1::1", false},
+		{"192.0.2.1", "::ffff:192.0.2.1", true},
+		{"192.0.2.1", "192.0.2.2", false},
+	} {
+		ka, kb := h.loginKeys("bob", tc.a), h.loginKeys("bob", tc.b)
+		if (ka.ip == kb.ip) != tc.same || (ka.accountIP == kb.accountIP) != tc.same {
+			t.Errorf("%s and %s: shared ip key %v, account+ip %v; want %v", tc.a, tc.b, ka.ip == kb.ip, ka.accountIP == kb.accountIP, tc.same)
+		}
+		if ka.account != kb.account {
+			t.Errorf("the account key depends on the address")
+		}
 	}
 }

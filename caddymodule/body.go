@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"unicode/utf8"
 )
 
 // Every request body Gatehouse reads itself (its endpoints, the admin
@@ -63,6 +64,9 @@ func readParams(r *http.Request) (url.Values, *denial) {
 		}
 		return v, nil
 	case jsonType:
+		if !utf8.Valid(body) {
+			return nil, bodyError("bad_body", jsonNotUTF8)
+		}
 		var m map[string]any
 		if err := json.Unmarshal(body, &m); err != nil {
 			return nil, bodyError("bad_body", "the JSON body is malformed")
@@ -80,10 +84,15 @@ func readParams(r *http.Request) (url.Values, *denial) {
 	return nil, bodyError("bad_body", "send "+formType+" or "+jsonType)
 }
 
+// jsonNotUTF8 refuses a JSON body that is not UTF-8 (RFC 8259 §8.1).
+// encoding/json would read invalid bytes as U+FFFD, silently storing
+// something other than what was sent.
+const jsonNotUTF8 = "the JSON body must be valid UTF-8"
+
 // decodeJSON reads one JSON object into v: the media type must be JSON
-// (415 otherwise), and unknown fields, wrong types and trailing data are
-// 400s that say what is wrong, so a typo is an error rather than a silent
-// default.
+// (415 otherwise), the body UTF-8, and unknown fields, wrong types and
+// trailing data are 400s that say what is wrong, so a typo is an error
+// rather than a silent default.
 func decodeJSON(r *http.Request, v any) *denial {
 	if mediaType(r) != jsonType {
 		return &denial{status: http.StatusUnsupportedMediaType, code: "unsupported_media_type", reason: "bad_body",
@@ -92,6 +101,9 @@ func decodeJSON(r *http.Request, v any) *denial {
 	body, d := readBody(r)
 	if d != nil {
 		return d
+	}
+	if !utf8.Valid(body) {
+		return bodyError("bad_body", jsonNotUTF8)
 	}
 	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.DisallowUnknownFields()

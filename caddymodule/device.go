@@ -19,54 +19,6 @@ func init() {
 		// one to the login page and back rather than answer 401.
 		access: accessNone, serve: (*Handler).serveDevice,
 	})
-	registerMessages("en", map[string]string{
-		"device.title":           "Connect a device",
-		"device.enter":           "Enter the code shown by the application you are signing in to.",
-		"device.code":            "Code",
-		"device.continue":        "Continue",
-		"device.confirm_title":   "Authorize %s?",
-		"device.warning":         "Only approve if you started this yourself just now. Someone who sends you a code is trying to get access to your account.",
-		"device.client":          "Application",
-		"device.from":            "Requested from",
-		"device.agent":           "Software",
-		"device.when":            "Requested at",
-		"device.code_shown":      "Code",
-		"device.not_held":        "Also requested, but you do not hold (it will not be granted): %s",
-		"device.approve":         "Approve",
-		"device.deny":            "Deny",
-		"device.approved":        "Device connected. You can return to your terminal.",
-		"device.denied":          "Request denied. The application will not get access; you can close this page.",
-		"device.err_unknown":     "That code is not valid. Check it and try again.",
-		"device.err_expired":     "That code has expired. Start again in the application to get a new one.",
-		"device.err_used":        "That code was already used. Start again in the application if you still need access.",
-		"device.err_throttled":   "Too many wrong codes. Try again in %d seconds.",
-		"device.err_action":      "Choose Approve or Deny.",
-		"device.err_not_pending": "This request was already decided or has expired.",
-	})
-	registerMessages("zh", map[string]string{
-		"device.title":           "连接设备",
-		"device.enter":           "请输入您正在登录的应用程序所显示的代码。",
-		"device.code":            "代码",
-		"device.continue":        "继续",
-		"device.confirm_title":   "授权 %s？",
-		"device.warning":         "仅当这是您本人刚刚发起的请求时才批准。任何向您发送代码的人都在试图获取您账户的访问权限。",
-		"device.client":          "应用程序",
-		"device.from":            "请求来源",
-		"device.agent":           "客户端软件",
-		"device.when":            "请求时间",
-		"device.code_shown":      "代码",
-		"device.not_held":        "另外请求了您并不拥有的权限（不会授予）：%s",
-		"device.approve":         "批准",
-		"device.deny":            "拒绝",
-		"device.approved":        "设备已连接。您可以返回终端了。",
-		"device.denied":          "已拒绝该请求。该应用程序不会获得访问权限；您可以关闭此页面。",
-		"device.err_unknown":     "该代码无效，请检查后重试。",
-		"device.err_expired":     "该代码已过期，请在应用程序中重新开始以获取新代码。",
-		"device.err_used":        "该代码已被使用。如仍需访问，请在应用程序中重新开始。",
-		"device.err_throttled":   "错误代码过多，请在 %d 秒后重试。",
-		"device.err_action":      "请选择批准或拒绝。",
-		"device.err_not_pending": "该请求已被处理或已过期。",
-	})
 }
 
 // Guessing user codes: a session may enter a few wrong codes and a client
@@ -167,7 +119,7 @@ func (h *Handler) serveDevice(w http.ResponseWriter, r *http.Request, id *Identi
 func (h *Handler) findDeviceGrant(r *http.Request, id *Identity, code string) (*authstore.DeviceGrant, int, *message) {
 	now := time.Now()
 	at, wait := deviceBackoff.begin(now,
-		limit{"sid:" + id.Session.ID, deviceSessionFreeFailures}, limit{"ip:" + clientIP(r), deviceIPFreeFailures})
+		limit{h.backoffKey("device-sid", id.Session.ID), deviceSessionFreeFailures}, limit{h.backoffKey("device-ip", clientKey(clientIP(r))), deviceIPFreeFailures})
 	if at == nil {
 		return nil, http.StatusTooManyRequests, msg("device.err_throttled", int(wait.Round(time.Second)/time.Second)+1)
 	}
@@ -195,7 +147,7 @@ func (h *Handler) deviceForm(id *Identity, g *authstore.DeviceGrant, code string
 	data := &devicePageData{
 		tokenForm: h.newTokenForm(id, "token_name", checked, g.ExpiresDays),
 		UserCode:  authstore.FormatUserCode(authstore.NormalizeUserCode(code)),
-		Confirm:   true, ClientID: g.ClientID, IP: g.IP, UserAgent: g.UserAgent, Requested: g.CreatedAt,
+		Confirm:   true, ClientID: g.ClientID, IP: g.IP, UserAgent: authstore.SanitizeUserAgent(g.UserAgent), Requested: g.CreatedAt,
 	}
 	data.Name = g.TokenName
 	if data.Name == "" {
@@ -225,6 +177,9 @@ func (h *Handler) decideDevice(w http.ResponseWriter, r *http.Request, id *Ident
 	switch {
 	case errors.Is(err, authstore.ErrDeviceCodeUsed), errors.Is(err, authstore.ErrExpired), errors.Is(err, authstore.ErrNotFound):
 		return h.renderDevice(w, r, id, http.StatusConflict, &devicePageData{UserCode: data.UserCode, Error: msg("device.err_not_pending")})
+	case errors.Is(err, authstore.ErrInvalidName): // checkPATRequest checked it first
+		data.Error = msg("pat.err_name")
+		return h.renderDevice(w, r, id, http.StatusBadRequest, data)
 	case err != nil:
 		h.logger.Error("deciding a device grant", zap.Error(err))
 		return h.refuse(w, r, internalError(), id, -1)

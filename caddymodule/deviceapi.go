@@ -67,9 +67,14 @@ func (h *Handler) serveDeviceCode(w http.ResponseWriter, r *http.Request, id *Id
 	if err := h.app.policy.CheckScopes(scopes); err != nil {
 		return h.refuse(w, r, oauthError("invalid_scope", err.Error()), id, -1)
 	}
-	name := strings.TrimSpace(form.Get("token_name"))
-	if len(name) > 100 {
-		return h.refuse(w, r, oauthError("invalid_request", "token_name: at most 100 characters"), id, -1)
+	// token_name is optional (absent or empty: a default name is offered);
+	// one that is sent must be a valid token name.
+	name := form.Get("token_name")
+	if name != "" {
+		var err error
+		if name, err = authstore.CheckTokenName(name); err != nil {
+			return h.refuse(w, r, oauthError("invalid_request", err.Error()), id, -1)
+		}
 	}
 	days := 0
 	if s := form.Get("expires_days"); s != "" {
@@ -82,9 +87,12 @@ func (h *Handler) serveDeviceCode(w http.ResponseWriter, r *http.Request, id *Id
 	p := h.app.policy
 	deviceCode, userCode, err := h.app.store.CreateDeviceGrant(authstore.NewDeviceGrant{
 		ClientID: clientID, Scopes: scopes, TokenName: name, ExpiresDays: days,
-		IP: clientIP(r), UserAgent: truncate(r.UserAgent(), 256),
+		IP: clientIP(r), UserAgent: r.UserAgent(), // sanitised by the store
 		TTL: p.DeviceCodeTTL, Interval: p.DeviceInterval,
 	})
+	if errors.Is(err, authstore.ErrInvalidName) {
+		return h.refuse(w, r, oauthError("invalid_request", err.Error()), id, -1)
+	}
 	if err != nil {
 		h.logger.Error("creating device grant", zap.Error(err))
 		return h.refuse(w, r, internalError(), id, -1)

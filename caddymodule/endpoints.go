@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/gatehouse/gatehouse/config"
+	"github.com/gatehouse/gatehouse/decision"
 )
 
 // Endpoints turns on Gatehouse's own endpoints on a site. Each endpoint
@@ -35,6 +36,14 @@ const (
 	// PAT cannot mint or list PATs.
 	accessBrowser
 )
+
+// accessRules are the access levels as the requirement a route rule
+// would state, so one decision serves routes and endpoints.
+var accessRules = [...]*config.CompiledRule{
+	accessNone:    config.AccessRule(config.AccessAnonymous),
+	accessAny:     config.AccessRule(config.AccessAuthenticated),
+	accessBrowser: config.AccessRule(config.AccessSession),
+}
 
 // endpoint is one served endpoint.
 type endpoint struct {
@@ -138,23 +147,19 @@ func (h *Handler) serveEndpoint(w http.ResponseWriter, r *http.Request, ep *endp
 	}
 	id, d := h.authenticate(r)
 	announceExpiry(w, id)
-	switch {
-	case d != nil && ep.access == accessNone && mayIgnoreCredential(r):
+	if d != nil && ep.access == accessNone && mayIgnoreCredential(r) {
 		// A stale cookie must not lock anyone out of the login page, and
 		// an OAuth client may send HTTP Basic; a Bearer token that does
 		// not verify is refused here as everywhere.
 		id, d = nil, nil
-	case d != nil:
-	case id == nil && ep.access != accessNone:
-		d = unauthenticated()
-	case ep.access == accessBrowser && !id.Browser:
-		d = forbidden("session_required", "this endpoint requires a browser session token")
+	}
+	if d == nil {
+		rule := accessRules[ep.access]
+		dec := decision.Decide(id, rule, nil)
+		id, d = dec.Identity, h.app.refusalOf(&dec, rule, "endpoint")
 	}
 	if d != nil {
 		return h.refuse(w, r, d, id, -1)
-	}
-	if id == nil {
-		id = anonymous
 	}
 	if d := h.app.checkCrossOrigin(r); d != nil {
 		return h.refuse(w, r, d, id, -1)

@@ -9,6 +9,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/gatehouse/gatehouse/config"
+	"github.com/gatehouse/gatehouse/decision"
 	"github.com/gatehouse/gatehouse/requestcheck"
 )
 
@@ -122,38 +123,16 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyht
 	return next.ServeHTTP(w, r)
 }
 
-// decide authenticates r and checks it against the matched rule, in the
-// order that answers most precisely: a malformed request (400), an
-// invalid credential (401, whatever the rule, so a bad token is never
-// treated as no token), a deny rule (403), a missing credential (401),
-// then what the rule demands (403).
+// decide authenticates r and applies the matched rule: a malformed
+// request (400) or an invalid credential (401, whatever the rule, so a bad
+// token is never treated as no token) is refused before the decision.
 func (h *Handler) decide(r *http.Request, rule *config.CompiledRule, params *config.Params) (*Identity, *denial) {
 	id, d := h.authenticate(r)
 	if d != nil {
 		return nil, d
 	}
-	req := &rule.Require
-	if req.Access == config.AccessDeny {
-		return id, forbidden("rule_deny", "access to this route is denied")
-	}
-	if id == nil {
-		if req.Access == config.AccessAnonymous {
-			return anonymous, nil
-		}
-		return nil, unauthenticated()
-	}
-	if req.Access == config.AccessSession && !id.Browser {
-		return id, forbidden("session_required", "this route requires a browser session")
-	}
-	for _, s := range req.Scopes {
-		if !id.HasScope(s) {
-			return id, insufficientScope(s, rule.AcceptedScopes)
-		}
-	}
-	if req.Role != nil {
-		return h.app.checkRole(id, rule, params)
-	}
-	return id, nil
+	dec := decision.Decide(id, rule, params)
+	return dec.Identity, h.app.refusalOf(&dec, rule, "route")
 }
 
 // announceExpiry tells a PAT's holder when it expires, on every response

@@ -2,51 +2,27 @@ package caddymodule
 
 import (
 	"net/http"
-	"slices"
 	"strings"
 	"time"
 
 	"github.com/caddyserver/caddy/v2"
 
 	"github.com/gatehouse/gatehouse/authstore"
+	"github.com/gatehouse/gatehouse/decision"
 )
+
+// Identity is who a request acts as; see package decision.
+type Identity = decision.Identity
 
 // Credential kinds, as the upstream sees them in Gatehouse-Credential.
 const (
-	CredentialPAT       = "pat"
-	CredentialSession   = "session"
-	CredentialAnonymous = "anonymous"
+	CredentialPAT       = decision.CredentialPAT
+	CredentialSession   = decision.CredentialSession
+	CredentialAnonymous = decision.CredentialAnonymous
 )
 
-// Identity is who a request acts as, once its credential verified.
-type Identity struct {
-	Credential string
-	User       *authstore.User // nil for anonymous
-	PAT        *authstore.PAT  // set for CredentialPAT
-	Session    *authstore.Session
-	// Browser is true for a browser-login session (cookie, or its JWT as
-	// Bearer); false for CLI access tokens and PATs.
-	Browser bool
-	// Scopes are the effective scopes: a PAT's scopes that its owner still
-	// holds and the catalog still declares; a session's are its user's.
-	Scopes []string
-	// Tier is the rate-limit tier.
-	Tier string
-	// Resource and Role are set by a rule that demands a resource role:
-	// the resource the path names ("project:atlas", the name
-	// percent-encoded as in a URL path) and the effective role held on it.
-	Resource, Role string
-
-	// cookie is the verified session JWT's claims when the session came
-	// from the cookie (sessions.go renews it at half-life).
-	cookie *authstore.SessionToken
-}
-
 // anonymous is the identity of a request without a credential.
-var anonymous = &Identity{Credential: CredentialAnonymous, Tier: "anonymous"}
-
-// HasScope reports whether the identity holds scope s.
-func (id *Identity) HasScope(s string) bool { return slices.Contains(id.Scopes, s) }
+var anonymous = decision.Anonymous
 
 // patIdentity builds the identity of a verified PAT. A PAT never grants
 // more than its owner has now, so its scopes are cut to the owner's
@@ -56,34 +32,14 @@ func (a *App) patIdentity(p *authstore.PAT, u *authstore.User) *Identity {
 		Credential: CredentialPAT,
 		User:       u,
 		PAT:        p,
-		Scopes:     a.effectiveScopes(p.Scopes, u),
+		Scopes:     decision.EffectiveScopes(p.Scopes, u, a.policy.Scopes),
 		Tier:       u.Tier,
 	}
 }
 
-// effectiveScopes returns the scopes of want that u holds and the catalog
-// declares; when that is all of want, want itself is returned without
-// allocating.
-func (a *App) effectiveScopes(want []string, u *authstore.User) []string {
-	keep := func(s string) bool { return u.HasScope(s) && slices.Contains(a.policy.Scopes, s) }
-	if !slices.ContainsFunc(want, func(s string) bool { return !keep(s) }) {
-		return want
-	}
-	out := make([]string, 0, len(want))
-	for _, s := range want {
-		if keep(s) {
-			out = append(out, s)
-		}
-	}
-	return out
-}
-
 // userScopes is every scope u holds.
 func (a *App) userScopes(u *authstore.User) []string {
-	if u.Scopes == nil {
-		return a.policy.Scopes
-	}
-	return a.effectiveScopes(u.Scopes, u)
+	return decision.UserScopes(u, a.policy.Scopes)
 }
 
 // Identity headers the upstream receives. Every request header in the

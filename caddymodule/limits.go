@@ -243,7 +243,7 @@ func (a *App) limit(w http.ResponseWriter, r *http.Request, id *Identity, rule s
 	if id != nil && id.User != nil {
 		key = id.User.ID
 	} else {
-		key = anonymousKey(clientIP(r))
+		key = clientKey(clientIP(r))
 	}
 	return b.charge(w, key)
 }
@@ -275,7 +275,7 @@ func (a *App) chargeFailure(w http.ResponseWriter, r *http.Request, d *denial) *
 	if d.status != http.StatusUnauthorized || a.limits.anonymous == nil {
 		return d
 	}
-	if refused := a.limits.anonymous.charge(w, anonymousKey(clientIP(r))); refused != nil {
+	if refused := a.limits.anonymous.charge(w, clientKey(clientIP(r))); refused != nil {
 		return refused
 	}
 	return d
@@ -313,11 +313,11 @@ func (b *budget) refusal(d ratelimit.Decision) *denial {
 	}
 }
 
-// anonymousKey is the limiter key of a client without a credential: its
+// clientKey is the limiter key of a client without a credential: its
 // IPv4 address, or the /64 of its IPv6 address (one subscriber's block;
 // a host that owns a /64 could otherwise use a fresh address per request).
 // IPv4-mapped IPv6 addresses count as the IPv4 address.
-func anonymousKey(ip string) string {
+func clientKey(ip string) string {
 	if strings.IndexByte(ip, ':') < 0 {
 		return ip
 	}

@@ -23,8 +23,8 @@ func TestAnonymousKey(t *testing.T) {
 		{"::ffff:203.0.113.7", "203.0.113.7"},
 		{"not-an-ip:1", "not-an-ip:1"},
 	} {
-		if got := anonymousKey(tc.ip); got != tc.want {
-			t.Errorf("anonymousKey(%q) = %q, want %q", tc.ip, got, tc.want)
+		if got := clientKey(tc.ip); got != tc.want {
+			t.Errorf("clientKey(%q) = %q, want %q", tc.ip, got, tc.want)
 		}
 	}
 }

@@ -16,6 +16,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/gatehouse/gatehouse/authstore"
+	"github.com/gatehouse/gatehouse/internal/clock"
 )
 
 func init() {
@@ -26,28 +27,6 @@ func init() {
 	registerEndpoint(&endpoint{
 		name: "logout", path: "/logout", methods: []string{http.MethodPost},
 		access: accessNone, serve: (*Handler).serveLogout,
-	})
-	registerMessages("en", map[string]string{
-		"login.title":     "Sign in",
-		"login.login":     "Login",
-		"login.password":  "Password",
-		"login.totp":      "One-time code",
-		"login.totp_hint": "Only if two-factor authentication is on for your account.",
-		"login.submit":    "Sign in",
-		"login.failed":    "Incorrect login, password or one-time code.",
-		"login.disabled":  "This account is disabled.",
-		"login.busy":      "The server is busy. Try again in a moment.",
-	})
-	registerMessages("zh", map[string]string{
-		"login.title":     "登录",
-		"login.login":     "用户名",
-		"login.password":  "密码",
-		"login.totp":      "一次性验证码",
-		"login.totp_hint": "仅在您的账户启用了两步验证时填写。",
-		"login.submit":    "登录",
-		"login.failed":    "用户名、密码或一次性验证码不正确。",
-		"login.disabled":  "此账户已被停用。",
-		"login.busy":      "服务器繁忙，请稍后重试。",
 	})
 }
 
@@ -136,24 +115,23 @@ func loginMessage(d *denial) *message {
 }
 
 // checkPassword checks a login attempt (password form, CLI login) behind
-// the backoff: a locked account or IP is refused with 429 before any
-// hashing, and the attempt is counted as a failure of both before the
-// hash (see backoff.begin), so a burst of guesses cannot slip past the
-// lock. Every failure has the same message; the TOTP code is checked in
-// the same attempt, so guessing codes costs the same. A busy server (the
-// hash queue is full) answers 503 and counts nothing.
+// the backoff: a locked key (the account from this client IP, the IP, or
+// the account from anywhere) is refused with 429 before any hashing, and
+// the attempt is counted as a failure of each before the hash (see
+// backoff.begin), so a burst of guesses cannot slip past the lock. Every
+// failure has the same message; the TOTP code is checked in the same
+// attempt, so guessing codes costs the same. A busy server (the hash
+// queue is full) answers 503 and counts nothing.
 func (h *Handler) checkPassword(r *http.Request, login, password, code string) (*authstore.User, *denial) {
 	ip := clientIP(r)
-	acct, ipKey := h.backoffKey("login", strings.ToLower(strings.TrimSpace(login))), h.backoffKey("ip", ip)
-	at, wait := loginBackoff.begin(time.Now(), limit{acct, accountFreeFailures}, limit{ipKey, ipFreeFailures})
+	at, wait := loginBackoff.beginLogin(clock.Now(), h.loginKeys(login, ip))
 	if at == nil {
 		return nil, throttled(wait)
 	}
 	u, err := h.app.store.CheckLogin(r.Context(), login, password, code, ip)
 	switch {
 	case err == nil:
-		at.clear(acct)
-		at.refund(ipKey)
+		at.succeeded()
 		return u, nil
 	case errors.Is(err, authstore.ErrBadCredentials):
 		// Already counted by begin.
@@ -172,6 +150,18 @@ func (h *Handler) checkPassword(r *http.Request, login, password, code string) (
 	}
 	h.logger.Error("checking login", zap.Error(err))
 	return nil, internalError()
+}
+
+// loginKeys are the backoff keys of a login typed as login from client IP
+// ip (Caddy's client IP, which honours trusted_proxies).
+func (h *Handler) loginKeys(login, ip string) loginKeys {
+	acct := strings.ToLower(strings.TrimSpace(login))
+	ip = clientKey(ip) // an IPv6 client holds its whole /64
+	return loginKeys{
+		accountIP: h.backoffKey("login-ip", acct+"\x00"+ip),
+		ip:        h.backoffKey("ip", ip),
+		account:   h.backoffKey("login", acct),
+	}
 }
 
 // backoffKey names a backoff counter. The typed login is hashed: people

@@ -16,6 +16,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/gatehouse/gatehouse/authstore"
+	"github.com/gatehouse/gatehouse/i18n"
 )
 
 // templateFS holds the pages: layout.html wraps every other *.html file,
@@ -82,22 +83,17 @@ type pageData struct {
 	CSS       template.CSS
 	User      *authstore.User // the signed-in browser user, if any
 	Paths     map[string]string
-	LangLinks []langLink
+	LangLinks []i18n.Link
 	// Narrow centres a small form (login, setup).
 	Narrow bool
 	Data   any
 }
 
 // T translates a message id into the page's language.
-func (p *pageData) T(id string, args ...any) string { return translate(p.Lang, id, args...) }
+func (p *pageData) T(id string, args ...any) string { return i18n.T(p.Lang, id, args...) }
 
 // M translates a computed message; nil gives "".
-func (p *pageData) M(m *message) string {
-	if m == nil {
-		return ""
-	}
-	return translate(p.Lang, m.ID, m.Args...)
-}
+func (p *pageData) M(m *i18n.Message) string { return m.In(p.Lang) }
 
 // page describes one response of render.
 type page struct {
@@ -122,10 +118,10 @@ func (h *Handler) render(w http.ResponseWriter, r *http.Request, id *Identity, p
 	if err != nil {
 		return err
 	}
-	lang := pickLang(w, r)
+	lang := i18n.Pick(w, r, isHTTPS(r))
 	data := &pageData{
-		Lang: lang, HTMLLang: htmlLang(lang), Title: p.title, Realm: h.app.policy.Realm,
-		Nonce: nonce, CSS: pageCSS, Paths: h.endpointPaths(), LangLinks: langLinks(r, lang),
+		Lang: lang, HTMLLang: i18n.HTMLLang(lang), Title: p.title, Realm: h.app.policy.Realm,
+		Nonce: nonce, CSS: pageCSS, Paths: h.endpointPaths(), LangLinks: i18n.Links(r, lang),
 		Narrow: p.narrow, Data: p.data,
 	}
 	if id != nil && id.Browser {

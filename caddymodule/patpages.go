@@ -18,88 +18,6 @@ func init() {
 		// one to the login page instead of answering 401.
 		access: accessNone, serve: (*Handler).servePATPage,
 	})
-	registerMessages("en", map[string]string{
-		"pat.title":          "Personal access tokens",
-		"pat.yours":          "Your tokens",
-		"pat.none":           "You have no tokens yet.",
-		"pat.col_name":       "Name",
-		"pat.col_token":      "Token",
-		"pat.col_scopes":     "Scopes",
-		"pat.col_created":    "Created",
-		"pat.col_expires":    "Expires",
-		"pat.col_last_used":  "Last used",
-		"pat.col_status":     "Status",
-		"pat.never":          "Never",
-		"pat.never_used":     "Never",
-		"pat.status_active":  "Active",
-		"pat.status_expired": "Expired",
-		"pat.status_revoked": "Revoked",
-		"pat.revoke":         "Revoke",
-		"pat.create_title":   "Create a token",
-		"pat.name":           "Name",
-		"pat.expires_days":   "Expires in days (1 to %d)",
-		"pat.scopes":         "Scopes",
-		"pat.scopes_hint":    "A token can never do more than your account can.",
-		"pat.create":         "Create token",
-		"pat.new_title":      "New token: %s",
-		"pat.new_once":       "Copy it now: it will not be shown again.",
-		"pat.copy":           "Copy",
-		"pat.copied":         "Copied",
-		"pat.revoked":        "Token revoked.",
-		"pat.err_name":       "Give the token a name of 1 to 100 characters.",
-		"pat.err_expires":    "Choose an expiry of 1 to %d days.",
-		"pat.err_scopes":     "Choose at least one scope.",
-		"pat.err_create":     "The token could not be created.",
-		"pat.err_revoke":     "The token could not be revoked.",
-		"pat.err_action":     "Unknown action.",
-		"pat.resources":      "Resources",
-		"pat.resources_all":  "Every resource, at my role on it (follows my memberships)",
-		"pat.resources_some": "Only the resources below, at most at the role chosen",
-		"pat.resource_none":  "no access",
-		"pat.role_held":      "your role: %s",
-		"pat.err_resources":  "Choose at least one resource, or every resource.",
-	})
-	registerMessages("zh", map[string]string{
-		"pat.title":          "个人访问令牌",
-		"pat.yours":          "您的令牌",
-		"pat.none":           "您还没有任何令牌。",
-		"pat.col_name":       "名称",
-		"pat.col_token":      "令牌",
-		"pat.col_scopes":     "权限范围",
-		"pat.col_created":    "创建时间",
-		"pat.col_expires":    "过期时间",
-		"pat.col_last_used":  "最近使用",
-		"pat.col_status":     "状态",
-		"pat.never":          "永不过期",
-		"pat.never_used":     "从未使用",
-		"pat.status_active":  "有效",
-		"pat.status_expired": "已过期",
-		"pat.status_revoked": "已撤销",
-		"pat.revoke":         "撤销",
-		"pat.create_title":   "创建令牌",
-		"pat.name":           "名称",
-		"pat.expires_days":   "有效天数（1 至 %d 天）",
-		"pat.scopes":         "权限范围",
-		"pat.scopes_hint":    "令牌的权限永远不会超过您账户本身的权限。",
-		"pat.create":         "创建令牌",
-		"pat.new_title":      "新令牌：%s",
-		"pat.new_once":       "请立即复制：此令牌不会再次显示。",
-		"pat.copy":           "复制",
-		"pat.copied":         "已复制",
-		"pat.revoked":        "令牌已撤销。",
-		"pat.err_name":       "请为令牌填写 1 至 100 个字符的名称。",
-		"pat.err_expires":    "请选择 1 至 %d 天的有效期。",
-		"pat.err_scopes":     "请至少选择一个权限范围。",
-		"pat.err_create":     "无法创建令牌。",
-		"pat.err_revoke":     "无法撤销令牌。",
-		"pat.err_action":     "未知操作。",
-		"pat.resources":      "资源",
-		"pat.resources_all":  "所有资源，按我在其上的角色（随我的成员身份变化）",
-		"pat.resources_some": "仅限以下资源，且不超过所选角色",
-		"pat.resource_none":  "无权限",
-		"pat.role_held":      "您的角色：%s",
-		"pat.err_resources":  "请至少选择一个资源，或选择所有资源。",
-	})
 }
 
 // defaultPATDays is the expiry the create form suggests.
@@ -246,6 +164,9 @@ func mintDenial(err error) *denial {
 	var ae requestError
 	if errors.As(err, &ae) && ae.status < 500 {
 		return &denial{status: ae.status, code: "invalid_request", message: ae.Error(), reason: "pat_invalid"}
+	}
+	if errors.Is(err, authstore.ErrInvalidName) { // the store's own check
+		return &denial{status: http.StatusBadRequest, code: "invalid_request", message: err.Error(), reason: "pat_invalid"}
 	}
 	if errors.Is(err, authstore.ErrUserDisabled) {
 		return &denial{status: http.StatusConflict, code: "user_disabled", message: "user disabled", reason: "user_disabled"}

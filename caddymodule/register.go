@@ -68,17 +68,16 @@ func (h *Handler) serveRegister(w http.ResponseWriter, r *http.Request, id *Iden
 	if reg == nil || limit == nil {
 		return h.refuse(w, r, registrationDisabled(), id, -1)
 	}
-	if d := limit.charge(w, anonymousKey(clientIP(r))); d != nil {
+	if d := limit.charge(w, clientKey(clientIP(r))); d != nil {
 		return h.refuse(w, r, d, id, -1)
 	}
 	var req registerRequest
 	if d := decodeJSON(r, &req); d != nil {
 		return h.refuse(w, r, d, id, -1)
 	}
-	login, err := authstore.NormalizeLogin(req.AgentID)
-	if err != nil {
-		return h.refuse(w, r, refusal(http.StatusBadRequest, "invalid_request", "bad_agent_id",
-			"agent_id: give 1 to 64 characters of a-z, 0-9, '.', '_', '-' or '@'"), id, -1)
+	login, d := registrationLogin(req.AgentID)
+	if d != nil {
+		return h.refuse(w, r, d, id, -1)
 	}
 	tier := req.Tier
 	if tier == "" {
@@ -127,6 +126,35 @@ func (h *Handler) serveRegister(w http.ResponseWriter, r *http.Request, id *Iden
 	return nil
 }
 
+// registrationLogin checks an agent_id and returns it normalised, or the
+// 400 that says what is wrong with it. An agent_id that is not valid UTF-8
+// (JSON decoding makes U+FFFD of invalid bytes) or holds a control or
+// formatting character (a newline, U+202E) is refused rather than cleaned
+// up, as is one of the reserved names (authstore.ReservedLogin): open
+// registration must not hand out logins that pass for the server or its
+// administrators.
+func registrationLogin(agentID string) (string, *denial) {
+	login, err := authstore.NormalizeLogin(agentID)
+	if err != nil {
+		problem := "is not a valid login"
+		var le *authstore.LoginError
+		if errors.As(err, &le) {
+			problem = le.Problem
+		}
+		return "", refusal(http.StatusBadRequest, "invalid_request", "bad_agent_id",
+			"agent_id "+problem+": give 1 to 64 characters of a-z, 0-9, '.', '_', '-' or '@'")
+	}
+	if authstore.ReservedLogin(login) {
+		return "", reservedAgentID(login)
+	}
+	return login, nil
+}
+
+func reservedAgentID(login string) *denial {
+	return refusal(http.StatusBadRequest, "invalid_request", "reserved_agent_id",
+		fmt.Sprintf("agent_id %s is a reserved name (kept for people and the server itself); choose another", login))
+}
+
 // registrationScopes checks the asked scopes against those open to
 // registration and returns them without duplicates, or a 400 naming every
 // scope that is not open.
@@ -153,11 +181,14 @@ func registrationScopes(asked, open []string) ([]string, *denial) {
 	return scopes, nil
 }
 
-// registrationFailure turns a failed registration into its answer: 409 for a taken
-// agent_id, the validation's own status for a refused key, 500 otherwise.
+// registrationFailure turns a failed registration into its answer: 400 for
+// a reserved agent_id, 409 for a taken one (by an agent or a person), the
+// validation's own status for a refused key, 500 otherwise.
 func (h *Handler) registrationFailure(login string, err error) *denial {
 	var ae requestError
 	switch {
+	case errors.Is(err, authstore.ErrReservedLogin):
+		return reservedAgentID(login)
 	case errors.Is(err, authstore.ErrExists):
 		return refusal(http.StatusConflict, "agent_id_taken", "agent_id_taken",
 			fmt.Sprintf("agent_id %s is already registered; choose another", login))

@@ -3,61 +3,39 @@ package caddymodule
 import (
 	"fmt"
 	"net/http"
-	"net/url"
 
 	"go.uber.org/zap"
 
 	"github.com/gatehouse/gatehouse/authstore"
 	"github.com/gatehouse/gatehouse/config"
+	"github.com/gatehouse/gatehouse/decision"
 )
 
-// checkRole applies a rule's role requirement to an authenticated
-// request: the effective role on the resource the path names is the lower
-// of the credential's cap and the owner's membership as the store holds
-// it now (id.User comes from the user cache, which every membership write
-// invalidates before it returns). A PAT's cap is its ResourceCaps (nil:
-// every resource at the membership role); any other credential (browser
-// or CLI session) has no cap, so its effective role is the membership.
-//
-// On success it returns a copy of id carrying the resource and role for
-// forward(); id itself may be shared and is never modified.
-func (a *App) checkRole(id *Identity, rule *config.CompiledRule, params *config.Params) (*Identity, *denial) {
-	if id == nil || id.User == nil {
-		return id, unauthenticated()
+// refusalOf turns a refused decision on rule into its denial; nil when
+// the decision allows. what names the thing refused in messages: "route"
+// for a site's rules, "endpoint" for Gatehouse's own endpoints.
+func (a *App) refusalOf(d *decision.Decision, rule *config.CompiledRule, what string) *denial {
+	switch d.Outcome {
+	case decision.Allow:
+		return nil
+	case decision.Denied:
+		return forbidden("rule_deny", "access to this route is denied")
+	case decision.NoCredential:
+		return unauthenticated()
+	case decision.SessionRequired:
+		if what == "endpoint" {
+			return forbidden("session_required", "this endpoint requires a browser session token")
+		}
+		return forbidden("session_required", "this route requires a browser session")
+	case decision.MissingScope:
+		return insufficientScope(d.Scope, rule.AcceptedScopes)
+	case decision.InvalidResourceName:
+		return badRequest("invalid_resource_name", fmt.Sprintf("the path does not name a valid %s: %s (names are 1 to %d bytes of UTF-8 without / or control characters)", rule.Require.Role.Resource, d.Resource, authstore.MaxResourceNameLen))
+	case decision.InsufficientRole:
+		return insufficientRole(&d.Role, d.Resource)
 	}
-	req := rule.Require.Role
-	name, ok := params.Get(req.Param)
-	if !ok {
-		// CompileRule guarantees the placeholder; fail closed regardless.
-		a.logger.Error("role rule matched without its placeholder", zap.Int("rule", rule.Index+1), zap.String("placeholder", req.Param))
-		return id, internalError()
-	}
-	resource := resourceLabel(req.Resource, name)
-	if err := authstore.ValidateResourceName(name); err != nil {
-		return id, badRequest("invalid_resource_name", fmt.Sprintf("the path does not name a valid %s: %s (names are 1 to %d bytes of UTF-8 without / or control characters)", req.Resource, resource, authstore.MaxResourceNameLen))
-	}
-	var caps map[string]string
-	if id.PAT != nil {
-		caps = id.PAT.ResourceCaps
-	}
-	c, ok := config.CheckRole(rule, params, id.User.Memberships, caps)
-	if !ok {
-		return id, internalError()
-	}
-	if !c.Allowed() {
-		return id, insufficientRole(&c, resource)
-	}
-	out := *id
-	out.Resource, out.Role = resource, c.Role()
-	return &out, nil
-}
-
-// resourceLabel names a resource for headers, placeholders and messages:
-// "project:atlas", the name percent-encoded as a URL path segment, so that
-// a header stays ASCII and a client can paste it back into a path. ASCII
-// letters, digits and - . _ ~ : @ are left as they are.
-func resourceLabel(typ, name string) string {
-	return config.ResourceKey(typ, url.PathEscape(name))
+	a.logger.Error("rule cannot be applied", zap.Int("rule", rule.Index+1), zap.String("path", rule.Path))
+	return internalError()
 }
 
 // insufficientRole is the 403 for an effective role below the rule's

@@ -7,6 +7,7 @@ import (
 
 	"github.com/gatehouse/gatehouse/authstore"
 	"github.com/gatehouse/gatehouse/config"
+	"github.com/gatehouse/gatehouse/decision"
 	"github.com/gatehouse/gatehouse/requestcheck"
 )
 
@@ -83,8 +84,8 @@ func BenchmarkCheckRole(b *testing.B) {
 		if p := requestcheck.Path(req.URL.EscapedPath(), req.URL.Path); p != nil {
 			b.Fatal(p.Message)
 		}
-		if _, d := h.app.checkRole(id, rule, &params); d != nil {
-			b.Fatal(d.message)
+		if d := decision.Decide(id, rule, &params); !d.Allowed() {
+			b.Fatal(d.Outcome)
 		}
 	}
 }

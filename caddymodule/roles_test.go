@@ -13,6 +13,7 @@ import (
 
 	"github.com/gatehouse/gatehouse/authstore"
 	"github.com/gatehouse/gatehouse/config"
+	"github.com/gatehouse/gatehouse/decision"
 )
 
 func roleTestApp(t testing.TB) *App {
@@ -38,6 +39,12 @@ func roleRules(t testing.TB, a *App, min string) *config.Rules {
 		t.Fatal(err)
 	}
 	return rules
+}
+
+// checkRole is the decision on a role rule as the handler answers it.
+func checkRole(a *App, id *Identity, rule *config.CompiledRule, ps *config.Params) (*Identity, *denial) {
+	d := decision.Decide(id, rule, ps)
+	return d.Identity, a.refusalOf(&d, rule, "route")
 }
 
 // TestCheckRoleCredentials covers each kind of credential: a session (no
@@ -80,7 +87,7 @@ func TestCheckRoleCredentials(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			before := *tc.id
 			rule, ps := rules.Match("GET", tc.path)
-			got, d := a.checkRole(tc.id, rule, &ps)
+			got, d := checkRole(a, tc.id, rule, &ps)
 			if !reflect.DeepEqual(*tc.id, before) {
 				t.Error("checkRole modified the identity it was given")
 			}
@@ -111,7 +118,7 @@ func TestRoleDenialResponse(t *testing.T) {
 	rules := roleRules(t, a, "manage")
 	user := &authstore.User{Login: "alice", Memberships: map[string]string{"project:été": "edit"}}
 	rule, ps := rules.Match("GET", "/api/projects/été/x")
-	_, d := a.checkRole(&Identity{Credential: CredentialSession, User: user}, rule, &ps)
+	_, d := checkRole(a, &Identity{Credential: CredentialSession, User: user}, rule, &ps)
 	w := httptest.NewRecorder()
 	writeDenial(w, "gatehouse", d)
 	wa := w.Header().Get("WWW-Authenticate")
@@ -135,7 +142,7 @@ func TestCheckRoleRefusesInvalidNames(t *testing.T) {
 	user := &authstore.User{Login: "alice"}
 	for _, name := range []string{"a\x00b", "a\nb", "\xff", strings.Repeat("x", authstore.MaxResourceNameLen+1)} {
 		rule, ps := rules.Match("GET", "/api/projects/"+name+"/x")
-		_, d := a.checkRole(&Identity{Credential: CredentialSession, User: user}, rule, &ps)
+		_, d := checkRole(a, &Identity{Credential: CredentialSession, User: user}, rule, &ps)
 		if d == nil || d.status != 400 || d.reason != "invalid_resource_name" {
 			t.Errorf("%q: %+v", name, d)
 			continue

@@ -81,7 +81,7 @@ func (a *App) verifySessionJWT(tok string, r *http.Request, fromCookie bool) (*I
 		Tier:       u.Tier,
 	}
 	if fromCookie {
-		id.cookie = st
+		id.Cookie = st
 	}
 	return id, nil
 }
@@ -147,17 +147,17 @@ func expiredCookie(r *http.Request) *http.Cookie {
 // request that a session cookie authenticated; one whose JWT came as a
 // Bearer header keeps that JWT.
 func (a *App) renewSession(w http.ResponseWriter, r *http.Request, id *Identity) {
-	if id == nil || id.cookie == nil || id.Session == nil || !id.Browser {
+	if id == nil || id.Cookie == nil || id.Session == nil || !id.Browser {
 		return
 	}
 	now := time.Now()
 	life := a.cookieLife()
-	if now.Sub(id.cookie.IssuedAt) < life/2 {
+	if now.Sub(id.Cookie.IssuedAt) < life/2 {
 		return
 	}
 	sess := id.Session
 	exp := earliest(now.Add(life), sess.ExpiresAt)
-	if !exp.After(id.cookie.ExpiresAt) {
+	if !exp.After(id.Cookie.ExpiresAt) {
 		return // capped by the absolute lifetime: nothing to gain
 	}
 	jwt, err := a.store.IssueSessionJWT(sess, now, exp)

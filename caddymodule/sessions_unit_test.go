@@ -2,7 +2,6 @@ package caddymodule
 
 import (
 	"bytes"
-	"net/http"
 	"net/http/httptest"
 	"regexp"
 	"slices"
@@ -12,6 +11,7 @@ import (
 
 	"github.com/gatehouse/gatehouse/authstore"
 	"github.com/gatehouse/gatehouse/config"
+	"github.com/gatehouse/gatehouse/i18n"
 )
 
 // testHandler builds a handler with endpoints over a fresh store, without
@@ -90,69 +90,6 @@ func TestHasSessionCookie(t *testing.T) {
 	}
 }
 
-func TestPickLang(t *testing.T) {
-	cases := []struct {
-		query, cookie, accept, want string
-		setsCookie                  bool
-	}{
-		{"", "", "", "en", false},
-		{"", "", "zh-CN,zh;q=0.9,en;q=0.8", "zh", false},
-		{"", "", "zh-Hans", "zh", false},
-		{"", "", "en-GB,en;q=0.9", "en", false},
-		{"", "", "fr-FR, de", "en", false},
-		{"", "zh", "en", "zh", false},
-		{"en", "zh", "zh", "en", true},
-		{"xx", "", "zh", "zh", false},
-		{"", "xx", "", "en", false},
-	}
-	for _, tc := range cases {
-		r := httptest.NewRequest("GET", "/pat?lang="+tc.query, nil)
-		if tc.cookie != "" {
-			r.AddCookie(&http.Cookie{Name: langCookie, Value: tc.cookie})
-		}
-		if tc.accept != "" {
-			r.Header.Set("Accept-Language", tc.accept)
-		}
-		w := httptest.NewRecorder()
-		if got := pickLang(w, r); got != tc.want {
-			t.Errorf("%+v: %s", tc, got)
-		}
-		if set := w.Header().Get("Set-Cookie") != ""; set != tc.setsCookie {
-			t.Errorf("%+v: Set-Cookie %q", tc, w.Header().Get("Set-Cookie"))
-		}
-	}
-}
-
-// TestCatalogsComplete checks that every message has both languages and
-// that every id a template names exists.
-func TestCatalogsComplete(t *testing.T) {
-	for id := range catalogs["en"] {
-		if _, ok := catalogs["zh"][id]; !ok {
-			t.Errorf("%s has no Chinese text", id)
-		}
-	}
-	for id := range catalogs["zh"] {
-		if _, ok := catalogs["en"][id]; !ok {
-			t.Errorf("%s has no English text", id)
-		}
-	}
-	used := regexp.MustCompile(`\.T "([a-z_.]+)"`)
-	files, _ := templateFS.ReadDir("templates")
-	for _, f := range files {
-		raw, _ := templateFS.ReadFile("templates/" + f.Name())
-		for _, m := range used.FindAllSubmatch(raw, -1) {
-			if _, ok := catalogs["en"][string(m[1])]; !ok {
-				t.Errorf("%s uses unknown message %s", f.Name(), m[1])
-			}
-		}
-	}
-	for _, st := range []string{"active", "expired", "revoked"} {
-		if _, ok := catalogs["en"]["pat.status_"+st]; !ok {
-			t.Errorf("no text for status %s", st)
-		}
-	}
-}
-
 // TestPagesRender renders every page with representative data in every
 // language: a template error would otherwise surface as a 500 at run time.
 // testTokenForm exercises every branch of the shared token fields.
@@ -190,7 +127,7 @@ func TestPagesRender(t *testing.T) {
 			t.Errorf("no test data for page %s", name)
 			continue
 		}
-		for _, lang := range pageLangs {
+		for _, lang := range i18n.Langs() {
 			r := httptest.NewRequest("GET", "/x?lang="+lang.Code, nil)
 			w := httptest.NewRecorder()
 			if err := h.render(w, r, id, page{name: name, title: "login.title", data: data}); err != nil || w.Code != 200 {

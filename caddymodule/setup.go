@@ -10,46 +10,13 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/gatehouse/gatehouse/authstore"
+	"github.com/gatehouse/gatehouse/internal/clock"
 )
 
 func init() {
 	registerEndpoint(&endpoint{
 		name: "setup", path: "/setup", methods: []string{http.MethodGet, http.MethodHead, http.MethodPost},
 		access: accessNone, serve: (*Handler).serveSetup,
-	})
-	registerMessages("en", map[string]string{
-		"setup.title":            "Create the first administrator",
-		"setup.intro":            "This server has no accounts yet. Enter the one-time setup token from the server log, then choose a login and a password.",
-		"setup.token":            "Setup token",
-		"setup.login":            "Login",
-		"setup.password":         "Password (at least %d characters)",
-		"setup.password_confirm": "Repeat the password",
-		"setup.submit":           "Create account",
-		"setup.err_token":        "The setup token is wrong or has expired. Restart the server to get a new one.",
-		"setup.err_mismatch":     "The passwords do not match.",
-		"setup.err_password":     "Choose a password of at least %d characters.",
-		"setup.err_login":        "A login is 1 to 64 letters, digits and . _ - @.",
-		"setup.done_title":       "Setup complete",
-		"setup.done":             "This server already has accounts. Sign in instead.",
-		"setup.sign_in":          "Sign in",
-		"setup.busy":             "The server is busy. Try again in a moment.",
-	})
-	registerMessages("zh", map[string]string{
-		"setup.title":            "创建第一个管理员",
-		"setup.intro":            "此服务器还没有任何账户。请输入服务器日志中的一次性设置令牌，然后设置用户名和密码。",
-		"setup.token":            "设置令牌",
-		"setup.login":            "用户名",
-		"setup.password":         "密码（至少 %d 个字符）",
-		"setup.password_confirm": "再次输入密码",
-		"setup.submit":           "创建账户",
-		"setup.err_token":        "设置令牌错误或已过期。请重启服务器以获取新的令牌。",
-		"setup.err_mismatch":     "两次输入的密码不一致。",
-		"setup.err_password":     "请设置至少 %d 个字符的密码。",
-		"setup.err_login":        "用户名须为 1 至 64 个字母、数字或 . _ - @ 字符。",
-		"setup.done_title":       "设置已完成",
-		"setup.done":             "此服务器已有账户，请直接登录。",
-		"setup.sign_in":          "登录",
-		"setup.busy":             "服务器繁忙，请稍后重试。",
 	})
 }
 
@@ -65,14 +32,15 @@ type offeredSetup struct {
 
 var setupOffers sync.Map // store path -> offeredSetup
 
-// offerSetup runs when the app starts: on a store without accounts it
-// issues a one-time setup token (1 hour, single use) and logs where to
-// use it. The log line necessarily holds the token: it is the operator's
-// bootstrap secret, like a first-run password. Operators who prefer the
-// command line use `caddy gatehouse user add` and `user passwd` instead.
+// offerSetup runs when the app starts: on a store without human accounts
+// it issues a one-time setup token (1 hour, single use) and logs where to
+// use it. Registered agents do not count: open registration must not end
+// setup (authstore/setup.go). The log line necessarily holds the token: it
+// is the operator's bootstrap secret, like a first-run password. Operators
+// who prefer the command line use `caddy gatehouse user add` and `user
+// passwd` instead.
 func (a *App) offerSetup() error {
-	n, err := a.store.CountUsers()
-	if err != nil || n > 0 {
+	if humans, err := a.store.HasHumans(); err != nil || humans {
 		return nil
 	}
 	offer, ok := setupOffers.Load(a.storeKey)
@@ -86,7 +54,7 @@ func (a *App) offerSetup() error {
 		setupOffers.Store(a.storeKey, offer)
 	}
 	o := offer.(offeredSetup)
-	a.logger.Warn("no accounts yet: open the setup link on a site with gatehouse endpoints to create the first administrator (single use)",
+	a.logger.Warn("no user accounts yet: open the setup link on a site with gatehouse endpoints to create the first administrator (single use)",
 		zap.String("setup_url", "/setup#"+o.token), zap.Time("expires", o.expires),
 		zap.String("or", "caddy gatehouse user add <login> && caddy gatehouse user passwd <login>"))
 	return nil
@@ -120,8 +88,8 @@ func (h *Handler) serveSetup(w http.ResponseWriter, r *http.Request, id *Identit
 	}
 	// A guess is counted before anything is checked (see backoff.begin),
 	// so a burst of guesses cannot slip past the lock.
-	ipKey := h.backoffKey("setup", clientIP(r))
-	at, wait := loginBackoff.begin(time.Now(), limit{ipKey, accountFreeFailures})
+	ipKey := h.backoffKey("setup", clientKey(clientIP(r)))
+	at, wait := loginBackoff.begin(clock.Now(), limit{ipKey, setupFreeFailures})
 	if at == nil {
 		d := throttled(wait)
 		w.Header().Set("Retry-After", d.headers.Get("Retry-After"))
@@ -152,8 +120,14 @@ func (h *Handler) serveSetup(w http.ResponseWriter, r *http.Request, id *Identit
 		return h.refuse(w, r, internalError(), id, -1)
 	}
 	at.refundAll() // the right token: not a guess
-	if _, err := authstore.NormalizeLogin(login); err != nil {
+	normalized, err := authstore.NormalizeLogin(login)
+	if err != nil {
 		return fail(http.StatusBadRequest, msg("setup.err_login"))
+	}
+	// Only an agent can hold a login while setup is pending; asking here
+	// spares a password hash, UseSetupGrant decides.
+	if _, err := a.store.UserByLogin(normalized); err == nil {
+		return fail(http.StatusConflict, msg("setup.err_taken"))
 	}
 	if authstore.CheckPasswordPolicy(pw) != nil {
 		return fail(http.StatusBadRequest, msg("setup.err_password", authstore.MinPasswordLen))
@@ -181,6 +155,8 @@ func (h *Handler) serveSetup(w http.ResponseWriter, r *http.Request, id *Identit
 		return fail(http.StatusForbidden, msg("setup.err_token"))
 	case errors.Is(err, authstore.ErrSetupUnavailable):
 		return done(http.StatusConflict)
+	case errors.Is(err, authstore.ErrExists):
+		return fail(http.StatusConflict, msg("setup.err_taken"))
 	case err != nil:
 		h.logger.Error("first-admin setup", zap.Error(err))
 		return h.refuse(w, r, internalError(), id, -1)

@@ -5,6 +5,8 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+
+	"github.com/gatehouse/gatehouse/authstore"
 )
 
 // tokenForm is the part of a page form that says what a new PAT may do:
@@ -61,7 +63,12 @@ func (h *Handler) newTokenForm(id *Identity, nameField string, checked func(scop
 // make or the message saying what is wrong. Scopes are checked against the
 // catalog and the user when the token is minted.
 func (f *tokenForm) read(params url.Values) (patRequest, *message) {
-	f.Name = strings.TrimSpace(params.Get(f.NameField))
+	name, nameErr := authstore.CheckTokenName(params.Get(f.NameField))
+	f.Name = name
+	if nameErr != nil {
+		// Shown back in the form as plain text, never as sent.
+		f.Name = authstore.SanitizeText(params.Get(f.NameField), authstore.MaxTokenNameLen)
+	}
 	scopes := params["scope"]
 	for i := range f.Scopes {
 		f.Scopes[i].Checked = slices.Contains(scopes, f.Scopes[i].Name)
@@ -81,7 +88,7 @@ func (f *tokenForm) read(params url.Values) (patRequest, *message) {
 		f.ExpiresDays = n
 	}
 	switch {
-	case f.Name == "" || len(f.Name) > 100:
+	case nameErr != nil:
 		return patRequest{}, msg("pat.err_name")
 	case err != nil || n < 1 || n > f.MaxDays:
 		return patRequest{}, msg("pat.err_expires", f.MaxDays)

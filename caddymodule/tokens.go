@@ -58,15 +58,17 @@ func (a *App) mintPAT(u *authstore.User, req patRequest, actor authstore.Actor) 
 }
 
 // checkPATRequest is the one validation every way of minting a PAT goes
-// through: scopes from the catalog and held by the owner, a lifetime of 1
-// to pat_max_days (or none where allowed), resource caps naming declared
-// types and roles. It returns what to mint.
+// through: a name authstore.CheckTokenName accepts (trimmed), scopes from
+// the catalog and held by the owner, a lifetime of 1 to pat_max_days (or
+// none where allowed), resource caps naming declared types and roles. It
+// returns what to mint.
 func (a *App) checkPATRequest(u *authstore.User, req patRequest) (authstore.NewPAT, error) {
 	if u.Disabled {
 		return authstore.NewPAT{}, requestError{status: http.StatusConflict, err: fmt.Errorf("user %s is disabled", u.Login)}
 	}
-	if strings.TrimSpace(req.Name) == "" || len(req.Name) > 100 {
-		return authstore.NewPAT{}, badInput("token name: must be 1 to 100 characters")
+	name, err := authstore.CheckTokenName(req.Name)
+	if err != nil {
+		return authstore.NewPAT{}, requestError{status: http.StatusBadRequest, err: err}
 	}
 	if len(req.Scopes) == 0 {
 		return authstore.NewPAT{}, badInput("name at least one scope (declared: %s)", strings.Join(a.policy.Scopes, " "))
@@ -97,7 +99,7 @@ func (a *App) checkPATRequest(u *authstore.User, req patRequest) (authstore.NewP
 	// Scopes are kept in catalog order, whatever order they were asked in.
 	scopes := slices.DeleteFunc(slices.Clone(a.policy.Scopes), func(s string) bool { return !slices.Contains(req.Scopes, s) })
 	return authstore.NewPAT{
-		UserID: u.ID, Prefix: a.policy.TokenPrefix, Name: strings.TrimSpace(req.Name), Scopes: scopes,
+		UserID: u.ID, Prefix: a.policy.TokenPrefix, Name: name, Scopes: scopes,
 		ResourceCaps: req.Resources, ExpiresAt: expires, CreatedVia: req.Via,
 	}, nil
 }

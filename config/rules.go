@@ -182,6 +182,13 @@ func (p *Policy) CompileRule(r Rule) (*CompiledRule, error) {
 	return c, nil
 }
 
+// AccessRule is a rule for every path that demands only access (one of
+// the Access constants): the requirement of an endpoint, in the same
+// terms as a route rule.
+func AccessRule(access string) *CompiledRule {
+	return &CompiledRule{Index: -1, Path: "*", Require: Requirement{Access: access}, path: pathPattern{kind: kindAny}}
+}
+
 // Match returns the first rule matching method and the request's decoded
 // path, or the default, with any placeholders captured. It does not
 // allocate for clean, lower-case paths.

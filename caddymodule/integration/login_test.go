@@ -3,9 +3,12 @@ package integration
 import (
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/gatehouse/gatehouse/internal/clock"
 )
 
 // TestLoginSetsSessionCookie logs in through the form and checks the
@@ -120,9 +123,12 @@ func TestLoginNextIsNotAnOpenRedirect(t *testing.T) {
 }
 
 // TestLoginFailureAndBackoff checks the single failure message, the
-// per-account backoff (a correct password is refused while locked) and
-// the audit trail.
+// backoff per account and client IP (from the address that failed, a
+// correct password is refused while locked; TestLoginLockIsPerClientIP
+// has another address) and the audit trail. The backoff's clock is
+// stopped, and moved on past the lock.
 func TestLoginFailureAndBackoff(t *testing.T) {
+	t.Cleanup(clock.Stop(time.Now()))
 	g := newSessionGateway(t, "")
 	g.addUserWithPassword("alice", "alice password 1")
 	c := g.cookieClient()
@@ -142,24 +148,24 @@ func TestLoginFailureAndBackoff(t *testing.T) {
 		t.Errorf("CLI login failure: %d %s", resp.StatusCode, raw)
 	}
 
-	// alice has 2 failures (the ALICE attempt counts: logins are
-	// case-insensitive); the 5th failure uses up her free ones and locks
-	// her.
+	// alice has 2 failures from this address (the ALICE attempt counts:
+	// logins are case-insensitive); the 5th uses up the free ones and
+	// locks her out from here.
 	for range 3 {
 		c.login("alice", "wrong")
 	}
 	resp, body := c.login("alice", "alice password 1")
 	if resp.StatusCode != http.StatusTooManyRequests || resp.Header.Get("Retry-After") == "" {
-		t.Fatalf("locked account with the right password: %d %s", resp.StatusCode, body)
+		t.Fatalf("locked account and IP with the right password: %d %s", resp.StatusCode, body)
 	}
 	if !strings.Contains(body, "Too many failed attempts") || sessionCookie(resp) != nil {
 		t.Errorf("throttled page: %s", body)
 	}
 	resp, raw = g.do("POST", "/api/session", strings.NewReader(`{"login":"alice","password":"alice password 1"}`), "Content-Type: application/json")
 	if resp.StatusCode != http.StatusTooManyRequests || !strings.Contains(string(raw), "too_many_attempts") {
-		t.Errorf("locked account on the CLI login: %d %s", resp.StatusCode, raw)
+		t.Errorf("locked account and IP on the CLI login: %d %s", resp.StatusCode, raw)
 	}
-	time.Sleep(1100 * time.Millisecond) // the first lock lasts a second
+	clock.Advance(time.Second) // the first lock lasts a second
 	if resp, _ := c.login("alice", "alice password 1"); resp.StatusCode != http.StatusSeeOther {
 		t.Fatalf("after the lock: %d", resp.StatusCode)
 	}
@@ -185,5 +191,74 @@ func TestLoginBackoffPerIP(t *testing.T) {
 	}
 	if resp, _ := c.login("alice", "alice password 1"); resp.StatusCode != http.StatusTooManyRequests {
 		t.Fatalf("a spraying IP may still log in: %d", resp.StatusCode)
+	}
+}
+
+// TestLoginLockIsPerClientIP: someone guessing a password from one
+// address is locked out there, while the account's owner logs in from
+// another. Behind a trusted proxy the client IP is X-Forwarded-For's
+// (test-net addresses, named only in the header). The backoff's clock is
+// stopped, so the guesser's lock lasts the whole test.
+func TestLoginLockIsPerClientIP(t *testing.T) {
+	t.Cleanup(clock.Stop(time.Now()))
+	g := newGateway(t, setup{site: sessionSite, servers: "trusted_proxies static 127.0.0.1/32"})
+	g.dumpLogOnFailure()
+	g.addUserWithPassword("bob", "bob password 1")
+	const guesser, owner = "203.0.113.7", "198.51.100.9"
+	from := func(ip string) string { return "X-Forwarded-For: " + ip }
+
+	c := g.cookieClient()
+	for i := range 3 * accountIPFreeFailures {
+		want := http.StatusForbidden
+		if i >= accountIPFreeFailures {
+			want = http.StatusTooManyRequests
+		}
+		form := url.Values{"login": {"bob"}, "password": {"wrong password " + strconv.Itoa(i)}}
+		if resp, _ := c.do("POST", "/login", form, "Accept: text/html", from(guesser)); resp.StatusCode != want {
+			t.Fatalf("guess %d: %d, want %d", i, resp.StatusCode, want)
+		}
+	}
+	for _, tc := range []struct {
+		name, ip string
+		want     int
+	}{
+		{"the guesser's address, form", guesser, http.StatusTooManyRequests},
+		{"the owner's address, form", owner, http.StatusSeeOther},
+	} {
+		c := g.cookieClient()
+		form := url.Values{"login": {"bob"}, "password": {"bob password 1"}}
+		resp, body := c.do("POST", "/login", form, "Accept: text/html", from(tc.ip))
+		if resp.StatusCode != tc.want || (tc.want == http.StatusSeeOther) != (sessionCookie(resp) != nil) {
+			t.Errorf("%s with the right password: %d, cookie %v, want %d %s", tc.name, resp.StatusCode, sessionCookie(resp) != nil, tc.want, body)
+		}
+		if tc.want == http.StatusTooManyRequests && resp.Header.Get("Retry-After") == "" {
+			t.Errorf("%s: 429 without Retry-After", tc.name)
+		}
+	}
+	resp, raw := g.do("POST", "/api/session", strings.NewReader(`{"login":"bob","password":"bob password 1"}`),
+		"Content-Type: application/json", from(owner))
+	if resp.StatusCode != http.StatusOK || !strings.Contains(string(raw), "access_token") {
+		t.Errorf("the owner's address, CLI login: %d %s", resp.StatusCode, raw)
+	}
+
+	// The owner's logins unlocked nothing for the guesser.
+	form := url.Values{"login": {"bob"}, "password": {"bob password 1"}}
+	if resp, _ := g.cookieClient().do("POST", "/login", form, "Accept: text/html", from(guesser)); resp.StatusCode != http.StatusTooManyRequests {
+		t.Errorf("the guesser's address after the owner's logins: %d, want 429", resp.StatusCode)
+	}
+
+	var events []struct {
+		Action string `json:"action"`
+		Actor  struct {
+			IP string `json:"ip"`
+		} `json:"actor"`
+	}
+	g.admin("GET", "/gatehouse/audit?user=bob", nil, &events)
+	got := map[string]int{}
+	for _, e := range events {
+		got[e.Action+" "+e.Actor.IP]++
+	}
+	if got["login.failed "+guesser] != accountIPFreeFailures || got["login "+owner] != 2 {
+		t.Errorf("audit trail %v: want %d login.failed from %s and 2 logins from %s", got, accountIPFreeFailures, guesser, owner)
 	}
 }

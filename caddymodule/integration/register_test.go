@@ -8,6 +8,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+	"unicode"
+	"unicode/utf8"
 )
 
 // registrationGlobal opens registration for tier free with two scopes, at
@@ -344,5 +346,71 @@ func TestRegistrationDisabled(t *testing.T) {
 		if after := g.counts(); after != before {
 			t.Errorf("%s wrote to the store", tc.path)
 		}
+	}
+}
+
+// TestRegisterRefusesReservedAndUnprintableAgentIDs: open registration
+// refuses the reserved names in any spelling, and agent_ids that are not
+// valid UTF-8 or hold control or formatting characters, with a 400 that
+// says why, never echoing the raw text, and stores nothing.
+func TestRegisterRefusesReservedAndUnprintableAgentIDs(t *testing.T) {
+	g := newRegistrationGateway(t)
+	for _, tc := range []struct {
+		name    string
+		agentID string // raw JSON string literal, quotes included
+		reason  string // the message mentions it
+	}{
+		{"admin", `"admin"`, "reserved"},
+		{"Root", `"Root"`, "reserved"},
+		{"ADMINISTRATOR", `"ADMINISTRATOR"`, "reserved"},
+		{"admin with a domain", `"admin@example.com"`, "reserved"},
+		{"dotted root", `"ro.ot"`, "reserved"},
+		{"gatehouse", `"Gatehouse"`, "reserved"},
+		{"setup", `"setup"`, "reserved"},
+		{"security", `"security"`, "reserved"},
+		{"escaped NUL", `"crawler\u0000"`, "U+0000"},
+		{"escaped trailing newline", `"crawler-1\n"`, "U+000A"},
+		{"escaped tab", `"\tcrawler-1"`, "U+0009"},
+		{"escaped bidi override", `"crawler\u202e1"`, "U+202E"},
+		{"raw bidi override", "\"crawler\u202e1\"", "U+202E"},
+		{"zero width space", `"crawler\u200b1"`, "U+200B"},
+		{"C1 control", `"\u0085crawler"`, "U+0085"},
+		{"invalid UTF-8", "\"crawler\xff1\"", "UTF-8"},
+		{"truncated UTF-8", "\"crawler\xe2\x80\"", "UTF-8"},
+		{"lone surrogate", `"crawler\ud800"`, "UTF-8"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			before := g.counts()
+			resp, body := g.post("/v1/auth/register", `{"agent_id":`+tc.agentID+`,"scopes":["wiki:read"]}`, jsonType, freshIP())
+			if resp.StatusCode != http.StatusBadRequest {
+				t.Fatalf("status %d, want 400: %s", resp.StatusCode, body)
+			}
+			var e struct{ Error, Message string }
+			if err := json.Unmarshal(body, &e); err != nil || e.Error != "invalid_request" {
+				t.Errorf("body %s: want error invalid_request", body)
+			}
+			// A body that is not UTF-8 at all is refused whole, before its
+			// fields are read.
+			if !(strings.Contains(e.Message, "agent_id") || strings.Contains(e.Message, "JSON body")) || !strings.Contains(e.Message, tc.reason) {
+				t.Errorf("message %q does not name agent_id (or the JSON body) and %s", e.Message, tc.reason)
+			}
+			if !utf8.Valid(body) || strings.ContainsFunc(e.Message, func(r rune) bool {
+				return unicode.IsControl(r) || unicode.In(r, unicode.Cf) || r == utf8.RuneError
+			}) {
+				t.Errorf("the answer echoes the raw agent_id: %q", body)
+			}
+			if after := g.counts(); after != before {
+				t.Errorf("store went from %+v to %+v", before, after)
+			}
+		})
+	}
+	var users []struct{ Login string }
+	g.admin("GET", "/gatehouse/users", nil, &users)
+	if len(users) != 0 {
+		t.Errorf("refused registrations left users %+v", users)
+	}
+	// Near misses are ordinary names.
+	for _, id := range []string{"admin-bot", "rooted", "crawler-1"} {
+		g.register(id, "wiki:read")
 	}
 }

@@ -259,11 +259,11 @@ func TestRolesPathEdgeCases(t *testing.T) {
 		{"encoded space", "/api/projects/a%20b/x", 200, "project:a%20b", "read", ""},
 		{"encoded slash", "/api/projects/atlas%2Fzoo/x", 400, "", "", "encoded slash"},
 		{"encoded slash, lower case", "/api/projects/atlas%2fzoo/x", 400, "", "", "encoded slash"},
-		{"double-encoded slash", "/api/projects/atlas%252Fzoo/x", 400, "", "", "encoded slash"},
+		{"double-encoded slash", "/api/projects/atlas%252Fzoo/x", 400, "", "", "encoded percent sign"},
 		{"empty segment", "/api/projects//atlas/x", 400, "", "", "not canonical"},
 		{"dot segments", "/api/projects/zoo/../atlas/x", 400, "", "", "not canonical"},
 		{"encoded dot segments", "/api/projects/zoo/%2E%2E/atlas/x", 400, "", "", "not canonical"},
-		{"control character", "/api/projects/at%00las/x", 400, "", "", "does not name a valid project"},
+		{"control character", "/api/projects/at%00las/x", 400, "", "", "control character"},
 		{"too long", "/api/projects/" + strings.Repeat("x", 129) + "/x", 400, "", "", "does not name a valid project"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

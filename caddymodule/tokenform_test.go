@@ -1,0 +1,59 @@
+package caddymodule
+
+import (
+	"errors"
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+	"unicode/utf8"
+
+	"github.com/gatehouse/gatehouse/authstore"
+	"github.com/gatehouse/gatehouse/config"
+)
+
+// badNames are token names that every way of minting a token refuses.
+var badNames = map[string]string{
+	"NUL":           "\x00",
+	"ANSI escape":   "\x1b[31m",
+	"right-to-left": "a\u202eb",
+	"invalid UTF-8": "\xff",
+	"CR LF":         "\r\n",
+	"CR LF inside":  "a\r\nb",
+	"only spaces":   " \t ",
+	"too long":      strings.Repeat("n", authstore.MaxTokenNameLen+1),
+}
+
+// TestTokenNamesRefused: the PAT page and device forms (tokenForm.read)
+// and every minting path (checkPATRequest: API, admin, device approval)
+// refuse a bad name with a 400, and the form shows back only plain text.
+func TestTokenNamesRefused(t *testing.T) {
+	app := newTestApp(t, config.Global{TokenPrefix: "qat_", Scopes: []string{"papers:read"}})
+	u, err := app.store.CreateUser(authstore.NewUser{Login: "alice", Tier: "free"}, authstore.AdminActor)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, bad := range badNames {
+		t.Run(name, func(t *testing.T) {
+			f := tokenForm{NameField: "name", MaxDays: 30, Scopes: []scopeChoice{{Name: "papers:read"}}}
+			_, problem := f.read(url.Values{"name": {bad}, "expires_days": {"7"}, "scope": {"papers:read"}})
+			if problem == nil || problem.ID != "pat.err_name" {
+				t.Errorf("form: %+v", problem)
+			}
+			if !utf8.ValidString(f.Name) || strings.ContainsFunc(f.Name, func(r rune) bool { return r < 0x20 || r == 0x7f || r == '\u202e' }) {
+				t.Errorf("the form shows back %q", f.Name)
+			}
+			_, err := app.checkPATRequest(u, patRequest{Name: bad, Scopes: []string{"papers:read"}, ExpiresDays: 7, Via: authstore.ViaWeb})
+			var re requestError
+			if !errors.As(err, &re) || re.status != http.StatusBadRequest || !errors.Is(err, authstore.ErrInvalidName) {
+				t.Errorf("checkPATRequest: %v", err)
+			}
+			if d := mintDenial(err); d.status != http.StatusBadRequest || d.code != "invalid_request" || !strings.HasPrefix(d.message, "token name must") {
+				t.Errorf("denial %d %s %q", d.status, d.code, d.message)
+			}
+		})
+	}
+	if pats, _ := app.store.PATs(u.ID); len(pats) != 0 {
+		t.Errorf("%d tokens stored", len(pats))
+	}
+}
