@@ -45,6 +45,9 @@ func (a *adminAPI) serve(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return caddy.APIError{HTTPStatus: http.StatusNotFound, Err: fmt.Errorf("gatehouse is not configured in the running config: %w", err)}
 	}
+	if err := app.(*App).openStore(); err != nil {
+		return caddy.APIError{HTTPStatus: http.StatusServiceUnavailable, Err: fmt.Errorf("opening the gatehouse store: %w", err)}
+	}
 	app.(*App).adminHandler().ServeHTTP(w, r)
 	return nil
 }

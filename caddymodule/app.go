@@ -23,9 +23,12 @@ func init() {
 type App struct {
 	config.Global
 
-	policy   *config.Policy
+	policy *config.Policy
+	// store and storeKey are set by openStore (storepool.go), in Start or
+	// by whichever request comes first; until then only claim is.
 	store    *authstore.Store
 	storeKey string
+	claim    *storeClaim
 	logger   *zap.Logger
 	limits   limits // rate limiters, pooled across generations (limits.go)
 
@@ -40,7 +43,9 @@ func (App) CaddyModule() caddy.ModuleInfo {
 	}
 }
 
-// Provision compiles the policy and takes a reference to the shared store.
+// Provision compiles the policy, takes the rate limiters and notes which
+// store to use. It does not open the store (see storeClaim), so a
+// `caddy validate` beside a running server need not wait for its lock.
 func (a *App) Provision(ctx caddy.Context) error {
 	a.logger = ctx.Logger()
 	if err := registerMetrics(ctx.GetMetricsRegistry()); err != nil {
@@ -58,37 +63,30 @@ func (a *App) Provision(ctx caddy.Context) error {
 	if err != nil {
 		return err
 	}
-	store, err := acquireStore(path)
-	if err != nil {
-		return err
-	}
-	// Only now is there something for Cleanup to release: Caddy calls
-	// Cleanup after a failed Provision too.
-	a.store, a.storeKey = store, path
+	a.claim = &storeClaim{path: path}
 	a.admin = a.newAdminMux()
 	return nil
 }
 
-// Start implements caddy.App.
-func (a *App) Start() error { return a.startSessions() }
+// Start implements caddy.App: it opens the store, unless a request that
+// arrived first already did, and offers the first-admin setup.
+func (a *App) Start() error {
+	if err := a.openStore(); err != nil {
+		return err
+	}
+	return a.startSessions()
+}
 
 // Stop implements caddy.App. The store stays open: the next config
 // generation may already hold it.
 func (a *App) Stop() error { return nil }
 
-// Cleanup releases this generation's references to the store and the
-// rate limiters.
+// Cleanup releases this generation's references to the rate limiters and,
+// if it was opened, the store. Caddy calls Cleanup after a failed
+// Provision or Start too, and after `caddy validate`, which never starts.
 func (a *App) Cleanup() error {
 	a.releaseLimits()
-	if a.storeKey == "" {
-		return nil
-	}
-	// a.store stays set: requests the old generation is still finishing
-	// may use it, and the pool closes the file only when no generation
-	// holds it.
-	_, err := stores.Delete(a.storeKey)
-	a.storeKey = ""
-	return err
+	return a.releaseStore()
 }
 
 // compilePolicy validates the global configuration with the validators of

@@ -84,6 +84,10 @@ func (h *Handler) Provision(ctx caddy.Context) error {
 
 // ServeHTTP implements caddyhttp.MiddlewareHandler.
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyhttp.Handler) error {
+	if err := h.app.openStore(); err != nil {
+		h.logger.Error("opening the gatehouse store", zap.Error(err))
+		return h.refuse(w, r, storeUnavailable(), nil, -1)
+	}
 	if p := requestcheck.Request(r); p != nil {
 		return h.refuse(w, r, requestProblem(p), nil, -1)
 	}

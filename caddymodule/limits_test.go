@@ -88,8 +88,9 @@ func TestLimitersSurviveReload(t *testing.T) {
 		t.Errorf("the old free limiter is still pooled (%d refs)", refs)
 	}
 	// Destruct waits for the sweeper to close its done channel; give the
-	// goroutine the moment it needs to return after that.
-	deadline := time.Now().Add(time.Second)
+	// goroutine the moment it needs to return after that (the deadline is
+	// for a sweeper that never stops, not for a slow machine).
+	deadline := time.Now().Add(10 * time.Second)
 	for runtime.NumGoroutine() > before-1 && time.Now().Before(deadline) {
 		time.Sleep(time.Millisecond)
 	}

@@ -1,6 +1,11 @@
 package caddymodule
 
 import (
+	"errors"
+	"net/http"
+	"sync"
+	"sync/atomic"
+
 	"github.com/caddyserver/caddy/v2"
 
 	"github.com/gatehouse/gatehouse/authstore"
@@ -30,4 +35,76 @@ func acquireStore(path string) (*authstore.Store, error) {
 		return nil, err
 	}
 	return val.(pooledStore).Store, nil
+}
+
+// storeClaim is one config generation's hold on the pooled store.
+// Provision only records the path: `caddy validate` provisions in a
+// process of its own, beside a running server that holds the file lock,
+// and must not wait for it. The store is taken in Start or, since Caddy
+// starts apps in map order and the http app may serve first, by the first
+// request or admin call. Cleanup releases it only if it was taken.
+type storeClaim struct {
+	path string
+	held atomic.Bool // a.store and a.storeKey are set; read without mu
+
+	mu       sync.Mutex
+	released bool // Cleanup ran: a reference taken now would leak
+}
+
+var errStoreReleased = errors.New("gatehouse: the store was released with this config")
+
+// openStore sets a.store, taking this generation's reference to the
+// pooled store unless it holds one. Every entry point (Start, ServeHTTP,
+// the admin API) calls it before anything reads a.store. An App built
+// over a store opened directly (tests, offline commands) has no claim.
+func (a *App) openStore() error {
+	c := a.claim
+	if c == nil || c.held.Load() {
+		return nil
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	switch {
+	case c.held.Load():
+		return nil
+	case c.released:
+		return errStoreReleased
+	}
+	store, err := acquireStore(c.path)
+	if err != nil {
+		return err
+	}
+	a.store, a.storeKey = store, c.path
+	c.held.Store(true)
+	return nil
+}
+
+// releaseStore gives up this generation's reference, if it took one.
+// a.store stays set: requests the old generation is still finishing may
+// use it, and the pool closes the file only when no generation holds it.
+func (a *App) releaseStore() error {
+	c := a.claim
+	if c == nil {
+		return nil
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.released {
+		return nil
+	}
+	c.released = true
+	if !c.held.Load() {
+		return nil
+	}
+	_, err := stores.Delete(c.path)
+	return err
+}
+
+// storeUnavailable refuses a request when the store could not be opened
+// (another process holds its lock, say): 503, nothing counted against the
+// caller.
+func storeUnavailable() *denial {
+	return &denial{status: http.StatusServiceUnavailable, code: "temporarily_unavailable",
+		message: "the credential store is not available", reason: "store_unavailable",
+		headers: http.Header{"Retry-After": {"1"}}}
 }

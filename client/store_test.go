@@ -14,6 +14,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/gatehouse/gatehouse/internal/testenv"
 )
 
 // Environment of the store-writer child process (see TestMain).
@@ -32,7 +34,16 @@ func TestMain(m *testing.M) {
 		}
 		os.Exit(0)
 	}
-	os.Exit(m.Run())
+	// DefaultHostsPath falls back to the home: keep the real one out of
+	// reach. The writer children inherit this environment.
+	_, restore, err := testenv.Isolate()
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "test home:", err)
+		os.Exit(1)
+	}
+	code := m.Run()
+	restore()
+	os.Exit(code)
 }
 
 // writeEntries adds n hosts named after name, one Update each.

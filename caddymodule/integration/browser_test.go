@@ -2,10 +2,12 @@ package integration
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -34,8 +36,20 @@ func findChromium(t *testing.T) string {
 	if os.Getenv("GATEHOUSE_REQUIRE_BROWSER") == "1" {
 		t.Fatal("chromium not found and GATEHOUSE_REQUIRE_BROWSER=1 (apt-get install -y chromium)")
 	}
+	browserSkips.Add(1)
 	t.Skip("chromium not found; install it (apt-get install -y chromium) or set GATEHOUSE_CHROMIUM")
 	return ""
+}
+
+// browserSkips counts the browser tests skipped for want of a browser;
+// TestMain reports it once at the end, where it is not lost among the
+// other tests' output.
+var browserSkips atomic.Int32
+
+func reportBrowserSkips() {
+	if n := browserSkips.Load(); n > 0 {
+		fmt.Printf("SKIPPED %d browser test(s): chromium not found; install it (apt-get install -y chromium) or set GATEHOUSE_CHROMIUM\n", n)
+	}
 }
 
 // startChromium starts a headless chromium with a fresh profile for this

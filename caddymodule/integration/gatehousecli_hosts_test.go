@@ -10,9 +10,6 @@ import (
 	"github.com/gatehouse/gatehouse/api"
 )
 
-// secondCLIPort serves the second site of TestGatehouseCLIConcurrentHosts.
-var secondCLIPort = adminPort + 5
-
 // TestGatehouseCLIConcurrentHosts: two logins to two hosts run at the same
 // time, in two processes writing one hosts.yml; both entries are kept,
 // and each host's commands use its own token.

@@ -11,39 +11,30 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/caddyserver/caddy/v2"
 	"github.com/caddyserver/caddy/v2/caddytest"
+	"github.com/caddyserver/certmagic"
 
 	_ "github.com/caddyserver/caddy/v2/modules/standard"
 
-	_ "github.com/gatehouse/gatehouse/caddymodule"
-
 	"github.com/gatehouse/gatehouse/api"
+	_ "github.com/gatehouse/gatehouse/caddymodule"
+	"github.com/gatehouse/gatehouse/internal/testenv"
 )
-
-// Ports of the in-process Caddy; see doc.go.
-var (
-	adminPort = envInt("GATEHOUSE_TEST_PORT", 29000)
-	httpPort  = adminPort + 1
-	httpsPort = adminPort + 2
-)
-
-func envInt(name string, def int) int {
-	if v, err := strconv.Atoi(os.Getenv(name)); err == nil && v > 0 {
-		return v
-	}
-	return def
-}
 
 // caddyBin and gatehouseBin are the binaries built once for the whole run
 // by TestMain: the server, and the end-user CLI (cmd/gatehouse).
 var caddyBin, gatehouseBin string
 
+// TestMain builds the binaries, gives the run a home of its own (the
+// in-process Caddy autosaves its config there; the servers and CLIs the
+// tests start inherit it), picks the ports, and says at the end how many
+// browser tests were skipped.
 func TestMain(m *testing.M) {
 	code := func() int {
 		dir, err := os.MkdirTemp("", "gatehouse-bin-")
@@ -66,9 +57,62 @@ func TestMain(m *testing.M) {
 			fmt.Fprintln(os.Stderr, "building gatehouse:", err)
 			return 1
 		}
-		return m.Run()
+
+		home, restore, err := testenv.Isolate()
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "test home:", err)
+			return 1
+		}
+		defer restore()
+		// Caddy reads these paths when its package initialises, before
+		// TestMain runs; read them again as `caddy run --envfile` does.
+		caddy.ConfigAutosavePath = filepath.Join(caddy.AppConfigDir(), "autosave.json")
+		caddy.DefaultStorage = &certmagic.FileStorage{Path: caddy.AppDataDir()}
+		if err := testenv.Check(home, caddy.ConfigAutosavePath, caddy.DefaultStorage.Path, caddy.AppDataDir()); err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			return 1
+		}
+
+		if err := pickPorts(); err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			return 1
+		}
+		for _, p := range testPorts {
+			if answers(*p.port) {
+				fmt.Fprintf(os.Stderr, "port %d already answers: another server or test run uses it (GATEHOUSE_TEST_PORT=%s)\n", *p.port, os.Getenv("GATEHOUSE_TEST_PORT"))
+				return 1
+			}
+		}
+
+		code := m.Run()
+		reportBrowserSkips()
+		return code
 	}()
 	os.Exit(code)
+}
+
+// inProcess is the first start of this run's in-process Caddy: until then
+// nothing may answer on its ports (see requireUnused).
+var inProcess struct {
+	sync.Once
+	busy int // a port that answered before the start, or 0
+}
+
+// newTester is caddytest's Tester on this run's admin port.
+func newTester(t *testing.T) *caddytest.Tester {
+	t.Helper()
+	inProcess.Do(func() {
+		for _, p := range []int{adminPort, httpPort, httpsPort} {
+			if answers(p) {
+				inProcess.busy = p
+				return
+			}
+		}
+	})
+	if inProcess.busy != 0 {
+		requireUnused(t, inProcess.busy)
+	}
+	return caddytest.NewTester(t).WithDefaultOverrides(caddytest.Config{AdminPort: adminPort})
 }
 
 // upstream is the backend behind the gateway: it answers with what it
@@ -155,7 +199,7 @@ func newGateway(t *testing.T, s setup) *gateway {
 	}
 	g := &gateway{
 		t:        t,
-		tester:   caddytest.NewTester(t).WithDefaultOverrides(caddytest.Config{AdminPort: adminPort}),
+		tester:   newTester(t),
 		base:     fmt.Sprintf("http://127.0.0.1:%d", httpPort),
 		store:    s.store,
 		logFile:  filepath.Join(t.TempDir(), "caddy.log"),

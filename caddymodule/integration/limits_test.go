@@ -10,8 +10,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/caddyserver/caddy/v2/caddytest"
-
 	"github.com/gatehouse/gatehouse/api"
 )
 
@@ -56,7 +54,7 @@ func newLimitedGateway(t *testing.T, s setup) *gateway {
 // limiters are released.
 func resetLimits(t *testing.T) {
 	t.Helper()
-	tester := caddytest.NewTester(t).WithDefaultOverrides(caddytest.Config{AdminPort: adminPort})
+	tester := newTester(t)
 	tester.InitServer(fmt.Sprintf(`{
 	admin localhost:%d
 	http_port %d

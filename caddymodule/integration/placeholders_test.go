@@ -10,7 +10,7 @@ import (
 // TestPlaceholders: the identity is also available to the rest of the
 // Caddy route as placeholders, here copied into a header by reverse_proxy.
 func TestPlaceholders(t *testing.T) {
-	port := adminPort + 6
+	port := placeholdersPort
 	g := newGateway(t, setup{extra: fmt.Sprintf(`
 http://127.0.0.1:%d {
 	gatehouse {

@@ -11,14 +11,6 @@ import (
 	"time"
 )
 
-// Ports of servers run from the built binary, clear of the in-process ones.
-var (
-	binAdminPort = adminPort + 10
-	binHTTPPort  = adminPort + 11
-	binUpstream  = adminPort + 12
-	unusedPort   = adminPort + 19 // nothing listens here: "no server running"
-)
-
 // binServer is `caddy run` of the built binary, as an operator runs it.
 type binServer struct {
 	t       *testing.T
@@ -26,12 +18,14 @@ type binServer struct {
 	file    string
 	output  *bytes.Buffer
 	address string
+	exited  chan struct{} // closed when the process has ended
 }
 
 // startBinary writes caddyfile and runs it with the built binary, waiting
 // until the admin API answers.
 func startBinary(t *testing.T, caddyfile string) *binServer {
 	t.Helper()
+	requireUnused(t, binAdminPort, binHTTPPort)
 	dir := t.TempDir()
 	s := &binServer{t: t, file: filepath.Join(dir, "Caddyfile"), output: &bytes.Buffer{}, address: fmt.Sprintf("localhost:%d", binAdminPort)}
 	if err := os.WriteFile(s.file, []byte(caddyfile), 0o600); err != nil {
@@ -43,32 +37,40 @@ func startBinary(t *testing.T, caddyfile string) *binServer {
 	if err := s.cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
+	s.exited = make(chan struct{})
+	go func() { s.cmd.Wait(); close(s.exited) }()
 	t.Cleanup(s.stop)
-	deadline := time.Now().Add(15 * time.Second)
-	for time.Now().Before(deadline) {
+	// Until the admin API answers or the process ends; the deadline is
+	// for a server that hangs, not for a slow machine.
+	deadline := time.After(2 * time.Minute)
+	for {
 		resp, err := http.Get("http://" + s.address + "/config/")
 		if err == nil {
 			resp.Body.Close()
 			return s
 		}
-		time.Sleep(50 * time.Millisecond)
+		select {
+		case <-s.exited:
+			t.Fatalf("caddy exited before it served:\n%s", s.output)
+		case <-deadline:
+			t.Fatalf("caddy did not start:\n%s", s.output)
+		case <-time.After(20 * time.Millisecond):
+		}
 	}
-	t.Fatalf("caddy did not start:\n%s", s.output)
-	return nil
 }
 
 func (s *binServer) stop() {
-	if s.cmd.ProcessState != nil {
+	select {
+	case <-s.exited:
 		return
+	default:
 	}
 	s.cmd.Process.Signal(os.Interrupt)
-	done := make(chan struct{})
-	go func() { s.cmd.Wait(); close(done) }()
 	select {
-	case <-done:
-	case <-time.After(10 * time.Second):
+	case <-s.exited:
+	case <-time.After(10 * time.Second): // then it is cleanup, not a test
 		s.cmd.Process.Kill()
-		<-done
+		<-s.exited
 	}
 }
 

@@ -14,6 +14,7 @@ import (
 
 	"github.com/gatehouse/gatehouse/client"
 	"github.com/gatehouse/gatehouse/client/gatehousetest"
+	"github.com/gatehouse/gatehouse/internal/testenv"
 )
 
 // binary is the gatehouse command built once by TestMain for the tests
@@ -36,6 +37,17 @@ func TestMain(m *testing.M) {
 				return 1
 			}
 			binary = out
+		}
+		// After the build: the go command keeps its caches in the home.
+		home, restore, err := testenv.Isolate()
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "test home:", err)
+			return 1
+		}
+		defer restore()
+		if err := testenv.Check(home); err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			return 1
 		}
 		return m.Run()
 	}()

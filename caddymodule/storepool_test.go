@@ -1,0 +1,99 @@
+package caddymodule
+
+import (
+	"context"
+	"errors"
+	"path/filepath"
+	"sync"
+	"testing"
+
+	"github.com/caddyserver/caddy/v2"
+	"go.uber.org/zap"
+
+	"github.com/gatehouse/gatehouse/authstore"
+	"github.com/gatehouse/gatehouse/config"
+)
+
+// provisioned is a gatehouse App provisioned as Caddy would, over the
+// store at path.
+func provisioned(t *testing.T, path string) *App {
+	t.Helper()
+	ctx, cancel := caddy.NewContext(caddy.Context{Context: context.Background()})
+	t.Cleanup(cancel)
+	a := &App{Global: config.Global{Store: path}}
+	if err := a.Provision(ctx); err != nil {
+		t.Fatalf("provision: %v", err)
+	}
+	a.logger = zap.NewNop()
+	return a
+}
+
+// TestProvisionLeavesTheStoreClosed: what `caddy validate` does (Provision
+// and Cleanup, never Start) works while another process holds the store's
+// lock, and releases nothing it did not take.
+func TestProvisionLeavesTheStoreClosed(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "gatehouse.db")
+	other, err := authstore.Open(path, authstore.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer other.Close()
+	a := provisioned(t, path) // would fail with ErrLocked after 3s if it opened the file
+	if a.store != nil {
+		t.Fatal("Provision opened the store")
+	}
+	if err := a.Cleanup(); err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := stores.References(path); ok {
+		t.Error("the store is pooled after a validate-style Provision and Cleanup")
+	}
+	if err := a.openStore(); !errors.Is(err, errStoreReleased) {
+		t.Errorf("openStore after Cleanup: %v, want errStoreReleased", err)
+	}
+}
+
+// TestStoreOpenedOnceAndReleased: the first of Start and the requests
+// opens the store, once; Cleanup lets go of it, and afterwards nothing
+// takes it again.
+func TestStoreOpenedOnceAndReleased(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "gatehouse.db")
+	a := provisioned(t, path)
+	var wg sync.WaitGroup
+	for range 8 {
+		wg.Go(func() {
+			if err := a.openStore(); err != nil {
+				t.Error(err)
+			}
+		})
+	}
+	wg.Wait()
+	if err := a.Start(); err != nil {
+		t.Fatal(err)
+	}
+	if refs, _ := stores.References(path); refs != 1 {
+		t.Fatalf("%d references to the store, want 1", refs)
+	}
+	next := provisioned(t, path) // a reload: the new generation starts first
+	if err := next.Start(); err != nil {
+		t.Fatal(err)
+	}
+	if err := a.Cleanup(); err != nil {
+		t.Fatal(err)
+	}
+	if err := a.Cleanup(); err != nil {
+		t.Fatal(err)
+	}
+	if refs, _ := stores.References(path); refs != 1 {
+		t.Fatalf("%d references after the old generation let go (twice), want 1", refs)
+	}
+	if _, err := next.store.CountUsers(); err != nil {
+		t.Fatalf("the running generation's store: %v", err)
+	}
+	if err := next.Cleanup(); err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := stores.References(path); ok {
+		t.Error("the store is still pooled after every generation let go")
+	}
+}
