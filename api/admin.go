@@ -4,7 +4,7 @@ import "time"
 
 // The admin API's shapes: the operations behind `caddy gatehouse …`,
 // served under AdminPrefix on Caddy's admin endpoint. Tokens are in
-// tokens.go; a failed call answers AdminError.
+// tokens.go; a failed call answers Error, as every endpoint does.
 
 // Status is the answer of GET /gatehouse/status.
 type Status struct {

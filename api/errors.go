@@ -17,9 +17,3 @@ type Error struct {
 	// Message says what went wrong, for a person.
 	Message string `json:"message"`
 }
-
-// AdminError is the JSON body of a failed admin API call. Error holds the
-// message itself, not a code.
-type AdminError struct {
-	Error string `json:"error"`
-}

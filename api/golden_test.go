@@ -43,7 +43,6 @@ var goldens = []struct {
 		`{"error":"insufficient_scope","message":"insufficient scope: this token lacks papers:write"}`},
 	{"Error/OAuth", Error{Error: "slow_down", Description: "polling too fast", Message: "polling too fast"},
 		`{"error":"slow_down","error_description":"polling too fast","message":"polling too fast"}`},
-	{"AdminError", AdminError{Error: "user alice: not found"}, `{"error":"user alice: not found"}`},
 
 	{"Whoami/PAT", Whoami{
 		UserID: "u_1", Login: "alice", Tier: "free", Credential: CredentialPAT, Scopes: []string{"papers:read"},

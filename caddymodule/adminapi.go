@@ -12,6 +12,7 @@ import (
 	"github.com/gatehouse/gatehouse/api"
 	"github.com/gatehouse/gatehouse/authstore"
 	"github.com/gatehouse/gatehouse/config"
+	"github.com/gatehouse/gatehouse/problem"
 )
 
 // adminPrefix is where the admin API lives on Caddy's admin endpoint.
@@ -62,27 +63,29 @@ type adminRoute struct {
 }
 
 func writeAdminError(w http.ResponseWriter, err error) {
-	status := http.StatusInternalServerError
+	status, code := http.StatusInternalServerError, "server_error"
 	var ae requestError
 	switch {
 	case errors.As(err, &ae):
-		status = ae.status
+		status, code = ae.status, "invalid_request"
 	case errors.Is(err, authstore.ErrInvalidName):
-		status = http.StatusBadRequest
+		status, code = http.StatusBadRequest, "invalid_request"
 	case errors.Is(err, authstore.ErrNotFound):
-		status = http.StatusNotFound
+		status, code = http.StatusNotFound, "not_found"
 	case errors.Is(err, authstore.ErrExists):
-		status = http.StatusConflict
+		status, code = http.StatusConflict, "conflict"
 	case errors.Is(err, authstore.ErrUserDisabled):
-		status = http.StatusConflict
+		status, code = http.StatusConflict, "user_disabled"
 	}
-	writeJSON(w, status, api.AdminError{Error: err.Error()})
+	// The admin API is the operator's: the message is the error itself,
+	// which names what failed and never holds a secret.
+	problem.WriteJSON(w, status, api.Error{Error: code, Message: err.Error()})
 }
 
 // decodeBody reads an admin request's JSON body (see decodeJSON) into v.
 func decodeBody(r *http.Request, v any) error {
 	if d := decodeJSON(r, v); d != nil {
-		return requestError{status: d.status, err: errors.New(d.message)}
+		return requestError{status: d.Status, err: errors.New(d.Message)}
 	}
 	return nil
 }
@@ -92,7 +95,7 @@ func (a *App) adminStatus(w http.ResponseWriter, _ *http.Request) error {
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, api.Status{
+	problem.WriteJSON(w, http.StatusOK, api.Status{
 		Store: a.store.Path(), Users: st.Users, Tokens: st.Tokens,
 		TokenPrefix: a.policy.TokenPrefix, Scopes: a.policy.Scopes, Tiers: sortedNames(a.policy.Tiers),
 	})
@@ -118,7 +121,7 @@ func (a *App) adminListUsers(w http.ResponseWriter, _ *http.Request) error {
 	for _, u := range users {
 		out = append(out, a.viewUser(u))
 	}
-	writeJSON(w, http.StatusOK, out)
+	problem.WriteJSON(w, http.StatusOK, out)
 	return nil
 }
 
@@ -147,7 +150,7 @@ func (a *App) adminCreateUser(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	a.logger.Info("user created", zap.String("user", u.Login), zap.String("tier", u.Tier))
-	writeJSON(w, http.StatusCreated, a.viewUser(u))
+	problem.WriteJSON(w, http.StatusCreated, a.viewUser(u))
 	return nil
 }
 
@@ -165,7 +168,7 @@ func (a *App) adminSetDisabled(disabled bool) func(http.ResponseWriter, *http.Re
 			return err
 		}
 		a.logger.Info("user "+detail, zap.String("user", u.Login))
-		writeJSON(w, http.StatusOK, a.viewUser(u))
+		problem.WriteJSON(w, http.StatusOK, a.viewUser(u))
 		return nil
 	}
 }
@@ -185,7 +188,7 @@ func (a *App) adminSetTier(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, a.viewUser(u))
+	problem.WriteJSON(w, http.StatusOK, a.viewUser(u))
 	return nil
 }
 
@@ -222,7 +225,7 @@ func (a *App) adminListTokens(w http.ResponseWriter, r *http.Request) error {
 	for _, p := range pats {
 		out = append(out, viewToken(p, a.loginOf(p.UserID), now))
 	}
-	writeJSON(w, http.StatusOK, out)
+	problem.WriteJSON(w, http.StatusOK, out)
 	return nil
 }
 
@@ -242,7 +245,7 @@ func (a *App) adminCreateToken(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusCreated, api.CreateTokenResponse{Token: tok, Info: viewToken(p, u.Login, time.Now())})
+	problem.WriteJSON(w, http.StatusCreated, api.CreateTokenResponse{Token: tok, Info: viewToken(p, u.Login, time.Now())})
 	return nil
 }
 
@@ -252,7 +255,7 @@ func (a *App) adminRevokeToken(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	a.logger.Info("token revoked", zap.String("token_id", p.ID), zap.String("by", "admin"))
-	writeJSON(w, http.StatusOK, viewToken(p, a.loginOf(p.UserID), time.Now()))
+	problem.WriteJSON(w, http.StatusOK, viewToken(p, a.loginOf(p.UserID), time.Now()))
 	return nil
 }
 
@@ -277,7 +280,7 @@ func (a *App) adminAudit(w http.ResponseWriter, r *http.Request) error {
 	for _, e := range events {
 		out = append(out, viewEvent(e))
 	}
-	writeJSON(w, http.StatusOK, out)
+	problem.WriteJSON(w, http.StatusOK, out)
 	return nil
 }
 
@@ -295,7 +298,7 @@ func (a *App) adminCheck(w http.ResponseWriter, _ *http.Request) error {
 	if problems == nil {
 		problems = []string{}
 	}
-	writeJSON(w, http.StatusOK, api.StoreCheck{Store: a.store.Path(), Problems: problems})
+	problem.WriteJSON(w, http.StatusOK, api.StoreCheck{Store: a.store.Path(), Problems: problems})
 	return nil
 }
 

@@ -9,6 +9,7 @@ import (
 
 	"github.com/gatehouse/gatehouse/api"
 	"github.com/gatehouse/gatehouse/authstore"
+	"github.com/gatehouse/gatehouse/problem"
 )
 
 func init() {
@@ -49,7 +50,7 @@ func (a *App) adminSetPassword(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	a.logger.Info("password set", zap.String("user", u.Login), zap.Int("sessions_revoked", n))
-	writeJSON(w, http.StatusOK, api.SetPasswordResponse{User: a.viewUser(u), SessionsRevoked: n})
+	problem.WriteJSON(w, http.StatusOK, api.SetPasswordResponse{User: a.viewUser(u), SessionsRevoked: n})
 	return nil
 }
 
@@ -66,7 +67,7 @@ func (a *App) adminEnableTOTP(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	a.logger.Info("totp enabled", zap.String("user", u.Login))
-	writeJSON(w, http.StatusOK, api.TOTPResponse{User: a.viewUser(u), URL: url})
+	problem.WriteJSON(w, http.StatusOK, api.TOTPResponse{User: a.viewUser(u), URL: url})
 	return nil
 }
 
@@ -76,7 +77,7 @@ func (a *App) adminDisableTOTP(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	a.logger.Info("totp disabled", zap.String("user", u.Login))
-	writeJSON(w, http.StatusOK, api.TOTPResponse{User: a.viewUser(u)})
+	problem.WriteJSON(w, http.StatusOK, api.TOTPResponse{User: a.viewUser(u)})
 	return nil
 }
 
@@ -112,7 +113,7 @@ func (a *App) adminListSessions(w http.ResponseWriter, r *http.Request) error {
 	for _, s := range list {
 		out = append(out, viewSession(s, a.loginOf(s.UserID), now))
 	}
-	writeJSON(w, http.StatusOK, out)
+	problem.WriteJSON(w, http.StatusOK, out)
 	return nil
 }
 
@@ -123,7 +124,7 @@ func (a *App) adminRevokeSession(w http.ResponseWriter, r *http.Request) error {
 	}
 	login := a.loginOf(s.UserID)
 	a.logger.Info("session revoked", zap.String("session", s.ID), zap.String("user", login), zap.String("by", "admin"))
-	writeJSON(w, http.StatusOK, viewSession(s, login, time.Now()))
+	problem.WriteJSON(w, http.StatusOK, viewSession(s, login, time.Now()))
 	return nil
 }
 
@@ -137,6 +138,6 @@ func (a *App) adminRevokeUserSessions(w http.ResponseWriter, r *http.Request) er
 		return err
 	}
 	a.logger.Info("sessions revoked", zap.String("user", u.Login), zap.Int("count", n), zap.String("by", "admin"))
-	writeJSON(w, http.StatusOK, api.RevokeSessionsResponse{User: u.Login, Revoked: n})
+	problem.WriteJSON(w, http.StatusOK, api.RevokeSessionsResponse{User: u.Login, Revoked: n})
 	return nil
 }

@@ -13,6 +13,7 @@ import (
 
 	"github.com/gatehouse/gatehouse/authstore"
 	"github.com/gatehouse/gatehouse/internal/clock"
+	"github.com/gatehouse/gatehouse/problem"
 )
 
 // formRequest is a POST of form from ip, on ctx.
@@ -55,11 +56,11 @@ func TestLoginSettlesAttempts(t *testing.T) {
 		return [3]int{loginBackoff.counted(keys.accountIP), loginBackoff.counted(keys.ip), loginBackoff.counted(keys.account)}
 	}
 
-	check := func(ctx context.Context, pw string) *denial {
+	check := func(ctx context.Context, pw string) *problem.Problem {
 		_, d := h.checkPassword(formRequest(ctx, "/login", ip, nil), "alice", pw, "")
 		return d
 	}
-	if d := check(context.Background(), "wrong password"); d == nil || d.reason != "login_failed" {
+	if d := check(context.Background(), "wrong password"); d == nil || d.Reason != "login_failed" {
 		t.Fatalf("wrong password: %+v", d)
 	}
 	if c := counts(); c != [3]int{1, 1, 1} {
@@ -77,7 +78,7 @@ func TestLoginSettlesAttempts(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
 	d := check(ctx, "wrong password")
-	if d == nil || d.status != http.StatusServiceUnavailable || d.headers.Get("Retry-After") == "" {
+	if d == nil || d.Status != http.StatusServiceUnavailable || d.Headers.Get("Retry-After") == "" {
 		t.Fatalf("a check that could not hash: %+v", d)
 	}
 	if c := counts(); c != [3]int{0, 1, 0} {

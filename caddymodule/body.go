@@ -11,6 +11,8 @@ import (
 	"net/url"
 	"strings"
 	"unicode/utf8"
+
+	"github.com/gatehouse/gatehouse/problem"
 )
 
 // Every request body Gatehouse reads itself (its endpoints, the admin
@@ -31,16 +33,16 @@ func mediaType(r *http.Request) string {
 }
 
 // readBody reads the whole bounded body.
-func readBody(r *http.Request) ([]byte, *denial) {
+func readBody(r *http.Request) ([]byte, *problem.Problem) {
 	if r.Body == nil {
 		return nil, nil
 	}
 	body, err := io.ReadAll(io.LimitReader(r.Body, maxBody+1))
 	if err != nil {
-		return nil, bodyError("bad_body", "could not read the request body")
+		return nil, problem.Invalid("bad_body", "could not read the request body")
 	}
 	if len(body) > maxBody {
-		return nil, bodyError("bad_body", fmt.Sprintf("the request body is larger than %d KiB", maxBody>>10))
+		return nil, problem.Invalid("bad_body", fmt.Sprintf("the request body is larger than %d KiB", maxBody>>10))
 	}
 	return body, nil
 }
@@ -48,7 +50,7 @@ func readBody(r *http.Request) ([]byte, *denial) {
 // readParams reads an endpoint's parameters from a form or a flat JSON
 // object of strings; a bodiless request has none (pages read their query
 // themselves).
-func readParams(r *http.Request) (url.Values, *denial) {
+func readParams(r *http.Request) (url.Values, *problem.Problem) {
 	body, d := readBody(r)
 	if d != nil {
 		return nil, d
@@ -60,28 +62,28 @@ func readParams(r *http.Request) (url.Values, *denial) {
 	case formType:
 		v, err := url.ParseQuery(string(body))
 		if err != nil {
-			return nil, bodyError("bad_body", "the form body is malformed")
+			return nil, problem.Invalid("bad_body", "the form body is malformed")
 		}
 		return v, nil
 	case jsonType:
 		if !utf8.Valid(body) {
-			return nil, bodyError("bad_body", jsonNotUTF8)
+			return nil, problem.Invalid("bad_body", jsonNotUTF8)
 		}
 		var m map[string]any
 		if err := json.Unmarshal(body, &m); err != nil {
-			return nil, bodyError("bad_body", "the JSON body is malformed")
+			return nil, problem.Invalid("bad_body", "the JSON body is malformed")
 		}
 		v := url.Values{}
 		for k, val := range m {
 			s, ok := val.(string)
 			if !ok {
-				return nil, bodyError("bad_body", "parameter "+k+" must be a string")
+				return nil, problem.Invalid("bad_body", "parameter "+k+" must be a string")
 			}
 			v.Set(k, s)
 		}
 		return v, nil
 	}
-	return nil, bodyError("bad_body", "send "+formType+" or "+jsonType)
+	return nil, problem.Invalid("bad_body", "send "+formType+" or "+jsonType)
 }
 
 // jsonNotUTF8 refuses a JSON body that is not UTF-8 (RFC 8259 §8.1).
@@ -93,25 +95,25 @@ const jsonNotUTF8 = "the JSON body must be valid UTF-8"
 // (415 otherwise), the body UTF-8, and unknown fields, wrong types and
 // trailing data are 400s that say what is wrong, so a typo is an error
 // rather than a silent default.
-func decodeJSON(r *http.Request, v any) *denial {
+func decodeJSON(r *http.Request, v any) *problem.Problem {
 	if mediaType(r) != jsonType {
-		return &denial{status: http.StatusUnsupportedMediaType, code: "unsupported_media_type", reason: "bad_body",
-			message: "send a JSON object with Content-Type: " + jsonType}
+		return &problem.Problem{Status: http.StatusUnsupportedMediaType, Code: "unsupported_media_type", Reason: "bad_body",
+			Message: "send a JSON object with Content-Type: " + jsonType}
 	}
 	body, d := readBody(r)
 	if d != nil {
 		return d
 	}
 	if !utf8.Valid(body) {
-		return bodyError("bad_body", jsonNotUTF8)
+		return problem.Invalid("bad_body", jsonNotUTF8)
 	}
 	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(v); err != nil {
-		return bodyError("bad_body", describeJSONError(err))
+		return problem.Invalid("bad_body", describeJSONError(err))
 	}
 	if _, err := dec.Token(); err != io.EOF {
-		return bodyError("bad_body", "the body must hold one JSON object and nothing after it")
+		return problem.Invalid("bad_body", "the body must hold one JSON object and nothing after it")
 	}
 	return nil
 }

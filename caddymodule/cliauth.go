@@ -10,6 +10,7 @@ import (
 
 	"github.com/gatehouse/gatehouse/api"
 	"github.com/gatehouse/gatehouse/authstore"
+	"github.com/gatehouse/gatehouse/problem"
 )
 
 func init() {
@@ -42,7 +43,7 @@ func (h *Handler) serveCLISession(w http.ResponseWriter, r *http.Request, id *Id
 	}, authstore.Actor{Kind: "user", UserID: u.ID, IP: ip})
 	if err != nil {
 		h.logger.Error("starting CLI session", zap.String("user", u.Login), zap.Error(err))
-		return h.refuse(w, r, internalError(), id, -1)
+		return h.refuse(w, r, problem.Internal(), id, -1)
 	}
 	h.logger.Info("login", zap.String("user", u.Login), zap.String("session", sess.ID),
 		zap.String("kind", sess.Kind), zap.String("client_ip", ip))
@@ -59,12 +60,12 @@ func (h *Handler) serveRefresh(w http.ResponseWriter, r *http.Request, id *Ident
 		return h.refuse(w, r, d, id, -1)
 	}
 	if gt := params.Get("grant_type"); gt != "" && gt != api.RefreshGrantType {
-		return h.refuse(w, r, &denial{status: http.StatusBadRequest, code: "unsupported_grant_type",
-			message: "grant_type must be refresh_token", reason: "bad_grant_type"}, id, -1)
+		return h.refuse(w, r, &problem.Problem{Status: http.StatusBadRequest, Code: "unsupported_grant_type",
+			Message: "grant_type must be refresh_token", Reason: "bad_grant_type"}, id, -1)
 	}
 	tok := strings.TrimSpace(params.Get("refresh_token"))
 	if tok == "" {
-		return h.refuse(w, r, badRequest("refresh_missing", "send refresh_token"), id, -1)
+		return h.refuse(w, r, problem.BadAuthorization("refresh_missing", "send refresh_token"), id, -1)
 	}
 	rot, err := h.app.store.RotateRefresh(tok, authstore.DefaultRefreshGrace, authstore.Actor{Kind: "system", IP: clientIP(r)})
 	if err != nil {
@@ -80,10 +81,10 @@ func (h *Handler) writeCLITokens(w http.ResponseWriter, r *http.Request, id *Ide
 	access, err := h.app.store.IssueSessionJWT(sess, at, exp)
 	if err != nil {
 		h.logger.Error("issuing access token", zap.String("session", sess.ID), zap.Error(err))
-		return h.refuse(w, r, internalError(), id, -1)
+		return h.refuse(w, r, problem.Internal(), id, -1)
 	}
 	now := time.Now()
-	writeJSON(w, http.StatusOK, api.CLITokens{
+	problem.WriteJSON(w, http.StatusOK, api.CLITokens{
 		AccessToken: access, TokenType: "Bearer", ExpiresIn: max(0, int(exp.Sub(now)/time.Second)),
 		RefreshToken: refresh, RefreshExpiresIn: max(0, int(sess.ExpiresAt.Sub(now)/time.Second)),
 		SessionID: sess.ID, Scope: strings.Join(h.app.userScopes(u), " "),
@@ -92,9 +93,9 @@ func (h *Handler) writeCLITokens(w http.ResponseWriter, r *http.Request, id *Ide
 }
 
 // refreshDenial maps a failed rotation to RFC 6749's invalid_grant (400).
-func (h *Handler) refreshDenial(r *http.Request, err error) *denial {
-	grant := func(reason, msg string) *denial {
-		return &denial{status: http.StatusBadRequest, code: "invalid_grant", message: msg, reason: reason}
+func (h *Handler) refreshDenial(r *http.Request, err error) *problem.Problem {
+	grant := func(reason, msg string) *problem.Problem {
+		return &problem.Problem{Status: http.StatusBadRequest, Code: "invalid_grant", Message: msg, Reason: reason}
 	}
 	switch {
 	case errors.Is(err, authstore.ErrRefreshReuse):
@@ -110,5 +111,5 @@ func (h *Handler) refreshDenial(r *http.Request, err error) *denial {
 		return grant("refresh_unknown", "unknown refresh token")
 	}
 	h.logger.Error("refreshing session", zap.Error(err))
-	return internalError()
+	return problem.Internal()
 }

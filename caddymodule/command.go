@@ -190,10 +190,10 @@ func (t *cliTarget) call(method, uri string, in, out any) error {
 	}
 	defer resp.Body.Close()
 	if resp.StatusCode >= 400 {
-		var e api.AdminError
+		var e api.Error
 		body, _ := io.ReadAll(io.LimitReader(resp.Body, 64<<10))
-		if json.Unmarshal(body, &e) == nil && e.Error != "" {
-			return errors.New(e.Error)
+		if json.Unmarshal(body, &e) == nil && e.Message != "" {
+			return errors.New(e.Message)
 		}
 		return fmt.Errorf("%s %s: %s", method, uri, resp.Status)
 	}

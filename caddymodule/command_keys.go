@@ -10,6 +10,7 @@ import (
 
 	"github.com/gatehouse/gatehouse/api"
 	"github.com/gatehouse/gatehouse/authstore"
+	"github.com/gatehouse/gatehouse/problem"
 )
 
 func init() {
@@ -27,7 +28,7 @@ func (a *App) adminRotateKey(w http.ResponseWriter, _ *http.Request) error {
 		return err
 	}
 	a.logger.Info("session signing key rotated", zap.String("key_id", kid))
-	writeJSON(w, http.StatusOK, api.RotateKeyResponse{KeyID: kid})
+	problem.WriteJSON(w, http.StatusOK, api.RotateKeyResponse{KeyID: kid})
 	return nil
 }
 

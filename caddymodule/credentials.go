@@ -9,6 +9,7 @@ import (
 
 	"github.com/gatehouse/gatehouse/api"
 	"github.com/gatehouse/gatehouse/authstore"
+	"github.com/gatehouse/gatehouse/problem"
 )
 
 // maxAuthorizationLen bounds the Authorization header; anything longer is
@@ -19,29 +20,29 @@ const maxAuthorizationLen = 4096
 // when the request carries no Authorization header, and a 400
 // invalid_request denial for a request whose header is malformed: two
 // headers, an oversized or non-ASCII value, another scheme, an empty token.
-func bearerToken(r *http.Request) (string, *denial) {
+func bearerToken(r *http.Request) (string, *problem.Problem) {
 	vals := r.Header.Values("Authorization")
 	switch len(vals) {
 	case 0:
 		return "", nil
 	case 1:
 	default:
-		return "", badRequest("malformed_authorization", "send exactly one Authorization header")
+		return "", problem.BadAuthorization("malformed_authorization", "send exactly one Authorization header")
 	}
 	v := vals[0]
 	if len(v) > maxAuthorizationLen {
-		return "", badRequest("malformed_authorization", "the Authorization header is too large")
+		return "", problem.BadAuthorization("malformed_authorization", "the Authorization header is too large")
 	}
 	scheme, tok, _ := strings.Cut(v, " ")
 	if !strings.EqualFold(scheme, "Bearer") {
-		return "", badRequest("malformed_authorization", "unsupported authorization scheme; send Authorization: Bearer <token>")
+		return "", problem.BadAuthorization("malformed_authorization", "unsupported authorization scheme; send Authorization: Bearer <token>")
 	}
 	tok = strings.TrimLeft(tok, " ")
 	if tok == "" {
-		return "", badRequest("malformed_authorization", "the Bearer token is empty")
+		return "", problem.BadAuthorization("malformed_authorization", "the Bearer token is empty")
 	}
 	if !isToken68(tok) {
-		return "", badRequest("malformed_authorization", "the Bearer token contains characters a token cannot have")
+		return "", problem.BadAuthorization("malformed_authorization", "the Bearer token contains characters a token cannot have")
 	}
 	return tok, nil
 }
@@ -78,7 +79,7 @@ func isToken68(s string) bool {
 // authenticate resolves the credential a request presents. A request that
 // presents none yields (nil, nil); a presented credential that does not
 // verify yields a denial and never an anonymous identity.
-func (h *Handler) authenticate(r *http.Request) (*Identity, *denial) {
+func (h *Handler) authenticate(r *http.Request) (*Identity, *problem.Problem) {
 	tok, d := bearerToken(r)
 	if d != nil {
 		return nil, d
@@ -93,33 +94,33 @@ func (h *Handler) authenticate(r *http.Request) (*Identity, *denial) {
 	if strings.Count(tok, ".") == 2 {
 		return h.app.verifySessionJWT(tok, r, false)
 	}
-	return nil, invalidToken("malformed_token", "malformed token", "")
+	return nil, problem.InvalidToken("malformed_token", "malformed token", "")
 }
 
 // verifyPAT checks a PAT's format, then the store, and turns the outcome
 // into an identity or an invalid_token denial.
-func (a *App) verifyPAT(tok, ip string) (*Identity, *denial) {
+func (a *App) verifyPAT(tok, ip string) (*Identity, *problem.Problem) {
 	prefix := a.policy.TokenPrefix
 	if err := authstore.CheckToken(prefix, tok); err != nil {
-		return nil, invalidToken("malformed_token", "malformed token", "")
+		return nil, problem.InvalidToken("malformed_token", "malformed token", "")
 	}
 	p, u, err := a.store.VerifyPAT(tok, ip)
 	switch {
 	case err == nil:
 		return a.patIdentity(p, u), nil
 	case errors.Is(err, authstore.ErrUnknownToken):
-		return nil, invalidToken("unknown_token", "unknown token", authstore.TokenHint(prefix, tok))
+		return nil, problem.InvalidToken("unknown_token", "unknown token", authstore.TokenHint(prefix, tok))
 	case errors.Is(err, authstore.ErrExpired):
 		// The expiry tells the client when its token lapsed, so it can say
 		// "expired on …" rather than guess.
-		d := invalidToken("token_expired", "token expired", p.ID)
-		d.headers = http.Header{api.HeaderTokenExpiration: {api.FormatExpiration(p.ExpiresAt)}}
+		d := problem.InvalidToken("token_expired", "token expired", p.ID)
+		d.Headers = http.Header{api.HeaderTokenExpiration: {api.FormatExpiration(p.ExpiresAt)}}
 		return nil, d
 	case errors.Is(err, authstore.ErrRevoked):
-		return nil, invalidToken("token_revoked", "token revoked", p.ID)
+		return nil, problem.InvalidToken("token_revoked", "token revoked", p.ID)
 	case errors.Is(err, authstore.ErrUserDisabled):
-		return nil, invalidToken("user_disabled", "user disabled", p.ID)
+		return nil, problem.InvalidToken("user_disabled", "user disabled", p.ID)
 	}
 	a.logger.Error("verifying token", zap.String("hint", authstore.TokenHint(prefix, tok)), zap.Error(err))
-	return nil, internalError()
+	return nil, problem.Internal()
 }

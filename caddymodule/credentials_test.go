@@ -5,6 +5,8 @@ import (
 	"net/http/httptest"
 	"strings"
 	"testing"
+
+	"github.com/gatehouse/gatehouse/problem"
 )
 
 func TestBearerToken(t *testing.T) {
@@ -38,8 +40,8 @@ func TestBearerToken(t *testing.T) {
 			if tc.bad != (d != nil) {
 				t.Fatalf("denial = %v, want bad=%v", d, tc.bad)
 			}
-			if d != nil && (d.status != http.StatusBadRequest || d.code != "invalid_request") {
-				t.Errorf("denial %d %s", d.status, d.code)
+			if d != nil && (d.Status != http.StatusBadRequest || d.Code != "invalid_request") {
+				t.Errorf("denial %d %s", d.Status, d.Code)
 			}
 			if tok != tc.tok {
 				t.Errorf("token %q, want %q", tok, tc.tok)
@@ -59,8 +61,8 @@ func FuzzBearerToken(f *testing.F) {
 		r.Header["Authorization"] = []string{v}
 		tok, d := bearerToken(r)
 		if d != nil {
-			if d.status != http.StatusBadRequest {
-				t.Fatalf("status %d for %q", d.status, v)
+			if d.Status != http.StatusBadRequest {
+				t.Fatalf("status %d for %q", d.Status, v)
 			}
 			return
 		}
@@ -71,12 +73,12 @@ func FuzzBearerToken(f *testing.F) {
 }
 
 func TestChallenge(t *testing.T) {
-	d := insufficientScope("papers:write", "papers:write")
+	d := problem.InsufficientScope("papers:write", "papers:write")
 	want := `Bearer realm="gatehouse", error="insufficient_scope", error_description="insufficient scope: this token lacks papers:write", scope="papers:write"`
-	if got := challenge("gatehouse", d); got != want {
+	if got := problem.ChallengeFor("gatehouse", d); got != want {
 		t.Errorf("got  %s\nwant %s", got, want)
 	}
-	if got := challenge("r", unauthenticated()); got != `Bearer realm="r"` {
+	if got := problem.ChallengeFor("r", problem.Unauthenticated()); got != `Bearer realm="r"` {
 		t.Errorf("no-credential challenge %s", got)
 	}
 }

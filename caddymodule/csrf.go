@@ -1,6 +1,10 @@
 package caddymodule
 
-import "net/http"
+import (
+	"net/http"
+
+	"github.com/gatehouse/gatehouse/problem"
+)
 
 // crossOrigin is Go's cross-site request forgery defence: it refuses a
 // non-safe request that a browser marks as cross-origin (Sec-Fetch-Site,
@@ -15,7 +19,7 @@ var crossOrigin = http.NewCrossOriginProtection()
 // both Gatehouse's endpoints and the proxied routes, so the upstream gets
 // the same protection. Requests authenticated only by a Bearer header
 // cannot be forged this way and are not checked.
-func (a *App) checkCrossOrigin(r *http.Request) *denial {
+func (a *App) checkCrossOrigin(r *http.Request) *problem.Problem {
 	if !hasSessionCookie(r) {
 		return nil
 	}
@@ -25,9 +29,9 @@ func (a *App) checkCrossOrigin(r *http.Request) *denial {
 // crossOriginDenial applies the check unconditionally; the login and
 // setup forms use it too, since a forged login (into the attacker's
 // account) needs no cookie.
-func crossOriginDenial(r *http.Request) *denial {
+func crossOriginDenial(r *http.Request) *problem.Problem {
 	if err := crossOrigin.Check(r); err != nil {
-		return forbidden("cross_origin", "cross-origin request refused")
+		return problem.Forbidden("cross_origin", "cross-origin request refused")
 	}
 	return nil
 }

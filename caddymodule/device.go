@@ -11,6 +11,7 @@ import (
 
 	"github.com/gatehouse/gatehouse/api"
 	"github.com/gatehouse/gatehouse/authstore"
+	"github.com/gatehouse/gatehouse/problem"
 )
 
 func init() {
@@ -58,15 +59,15 @@ func (h *Handler) serveDevice(w http.ResponseWriter, r *http.Request, id *Identi
 	if !id.Browser {
 		switch {
 		case id.User != nil:
-			return h.refuse(w, r, forbidden("session_required", "this endpoint requires a browser session token"), id, -1)
+			return h.refuse(w, r, problem.Forbidden("session_required", "this endpoint requires a browser session token"), id, -1)
 		case r.Method == http.MethodPost:
-			return h.refuse(w, r, unauthenticated(), id, -1)
+			return h.refuse(w, r, problem.Unauthenticated(), id, -1)
 		}
 		return redirect(w, r, h.loginURL(r.URL.RequestURI()))
 	}
 	params := r.URL.Query()
 	if r.Method == http.MethodPost {
-		var d *denial
+		var d *problem.Problem
 		if params, d = readParams(r); d != nil {
 			return h.refuse(w, r, d, id, -1)
 		}
@@ -104,7 +105,7 @@ func (h *Handler) serveDevice(w http.ResponseWriter, r *http.Request, id *Identi
 			d := mintDenial(err)
 			logDenial(h.logger, r, d, id, -1)
 			data.Error = msg("pat.err_create")
-			return h.renderDevice(w, r, id, d.status, data)
+			return h.renderDevice(w, r, id, d.Status, data)
 		}
 		return h.decideDevice(w, r, id, data, &n, actor)
 	}
@@ -183,7 +184,7 @@ func (h *Handler) decideDevice(w http.ResponseWriter, r *http.Request, id *Ident
 		return h.renderDevice(w, r, id, http.StatusBadRequest, data)
 	case err != nil:
 		h.logger.Error("deciding a device grant", zap.Error(err))
-		return h.refuse(w, r, internalError(), id, -1)
+		return h.refuse(w, r, problem.Internal(), id, -1)
 	}
 	outcome := "device.denied"
 	if approval != nil {

@@ -14,6 +14,7 @@ import (
 	"github.com/gatehouse/gatehouse/api"
 	"github.com/gatehouse/gatehouse/authstore"
 	"github.com/gatehouse/gatehouse/config"
+	"github.com/gatehouse/gatehouse/problem"
 )
 
 func init() {
@@ -29,8 +30,8 @@ func init() {
 
 // oauthError is an RFC 6749 §5.2 error answer: 400 with `error` and
 // `error_description` (and `message`, like every Gatehouse error body).
-func oauthError(code, description string) *denial {
-	return &denial{status: http.StatusBadRequest, code: code, message: description, description: true, reason: "device_" + code}
+func oauthError(code, description string) *problem.Problem {
+	return &problem.Problem{Status: http.StatusBadRequest, Code: code, Message: description, OAuth: true, Reason: "device_" + code}
 }
 
 // serveDeviceCode answers POST /api/oauth/device/code (RFC 8628 §3.1–3.2).
@@ -77,12 +78,12 @@ func (h *Handler) serveDeviceCode(w http.ResponseWriter, r *http.Request, id *Id
 	}
 	if err != nil {
 		h.logger.Error("creating device grant", zap.Error(err))
-		return h.refuse(w, r, internalError(), id, -1)
+		return h.refuse(w, r, problem.Internal(), id, -1)
 	}
 	deviceFlow.WithLabelValues("issued").Inc()
 	shown := authstore.FormatUserCode(userCode)
 	verify := externalBase(r) + h.Endpoints.Path("device")
-	writeJSON(w, http.StatusOK, api.DeviceCodeResponse{
+	problem.WriteJSON(w, http.StatusOK, api.DeviceCodeResponse{
 		DeviceCode: deviceCode, UserCode: shown,
 		VerificationURI: verify, VerificationURIComplete: verify + "?user_code=" + url.QueryEscape(shown),
 		ExpiresIn: int(p.DeviceCodeTTL / time.Second), Interval: int(p.DeviceInterval / time.Second),
@@ -129,7 +130,7 @@ func (h *Handler) serveDeviceToken(w http.ResponseWriter, r *http.Request, id *I
 		return h.refuse(w, r, oauthError("invalid_grant", "unknown device code"), id, -1)
 	default:
 		h.logger.Error("polling device grant", zap.Error(err))
-		return h.refuse(w, r, internalError(), id, -1)
+		return h.refuse(w, r, problem.Internal(), id, -1)
 	}
 	deviceFlow.WithLabelValues("token_issued").Inc()
 	h.logger.Info("device token issued", zap.String("token_id", pat.ID), zap.String("hint", pat.Hint), zap.String("client_id", clientID))
@@ -137,19 +138,19 @@ func (h *Handler) serveDeviceToken(w http.ResponseWriter, r *http.Request, id *I
 	if !pat.ExpiresAt.IsZero() {
 		resp.ExpiresIn = int64(time.Until(pat.ExpiresAt) / time.Second)
 	}
-	writeJSON(w, http.StatusOK, resp)
+	problem.WriteJSON(w, http.StatusOK, resp)
 	return nil
 }
 
 // readOAuthForm reads an OAuth request body, which RFC 6749 requires to
 // be application/x-www-form-urlencoded; anything else is invalid_request.
-func readOAuthForm(r *http.Request) (url.Values, *denial) {
+func readOAuthForm(r *http.Request) (url.Values, *problem.Problem) {
 	if mediaType(r) != formType {
 		return nil, oauthError("invalid_request", "send the parameters as application/x-www-form-urlencoded")
 	}
 	form, d := readParams(r)
 	if d != nil {
-		return nil, oauthError("invalid_request", d.message)
+		return nil, oauthError("invalid_request", d.Message)
 	}
 	return form, nil
 }
@@ -170,7 +171,7 @@ func oauthClientID(r *http.Request, form url.Values) string {
 	return ""
 }
 
-func checkClientID(id string) *denial {
+func checkClientID(id string) *problem.Problem {
 	if id == "" {
 		return oauthError("invalid_request", "client_id is required")
 	}

@@ -9,6 +9,7 @@ import (
 
 	"github.com/gatehouse/gatehouse/config"
 	"github.com/gatehouse/gatehouse/decision"
+	"github.com/gatehouse/gatehouse/problem"
 )
 
 // Endpoints turns on Gatehouse's own endpoints on a site. Each endpoint
@@ -142,8 +143,8 @@ func (e *Endpoints) route(r *http.Request) *endpoint {
 func (h *Handler) serveEndpoint(w http.ResponseWriter, r *http.Request, ep *endpoint) error {
 	if !slices.Contains(ep.methods, r.Method) {
 		w.Header().Set("Allow", strings.Join(ep.methods, ", "))
-		return h.refuse(w, r, &denial{status: http.StatusMethodNotAllowed, code: "method_not_allowed",
-			message: fmt.Sprintf("%s does not accept %s", r.URL.Path, r.Method), reason: "method_not_allowed"}, nil, -1)
+		return h.refuse(w, r, &problem.Problem{Status: http.StatusMethodNotAllowed, Code: "method_not_allowed",
+			Message: fmt.Sprintf("%s does not accept %s", r.URL.Path, r.Method), Reason: "method_not_allowed"}, nil, -1)
 	}
 	id, d := h.authenticate(r)
 	announceExpiry(w, id)

@@ -11,6 +11,7 @@ import (
 	"github.com/gatehouse/gatehouse/api"
 	"github.com/gatehouse/gatehouse/config"
 	"github.com/gatehouse/gatehouse/decision"
+	"github.com/gatehouse/gatehouse/problem"
 	"github.com/gatehouse/gatehouse/requestcheck"
 )
 
@@ -89,7 +90,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyht
 		return h.refuse(w, r, storeUnavailable(), nil, -1)
 	}
 	if p := requestcheck.Request(r); p != nil {
-		return h.refuse(w, r, requestProblem(p), nil, -1)
+		return h.refuse(w, r, (p), nil, -1)
 	}
 	if h.Endpoints != nil {
 		if ep := h.Endpoints.route(r); ep != nil {
@@ -98,7 +99,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyht
 	}
 	method, p := requestcheck.SiteMethod(r, h.AllowMethodOverride)
 	if p != nil {
-		return h.refuse(w, r, requestProblem(p), nil, -1)
+		return h.refuse(w, r, (p), nil, -1)
 	}
 	rule, params := h.rules.Match(method, r.URL.Path)
 	id, d := h.decide(r, rule, &params)
@@ -127,7 +128,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyht
 // decide authenticates r and applies the matched rule: a malformed
 // request (400) or an invalid credential (401, whatever the rule, so a bad
 // token is never treated as no token) is refused before the decision.
-func (h *Handler) decide(r *http.Request, rule *config.CompiledRule, params *config.Params) (*Identity, *denial) {
+func (h *Handler) decide(r *http.Request, rule *config.CompiledRule, params *config.Params) (*Identity, *problem.Problem) {
 	id, d := h.authenticate(r)
 	if d != nil {
 		return nil, d
@@ -146,11 +147,11 @@ func announceExpiry(w http.ResponseWriter, id *Identity) {
 
 // refuse answers a denial and logs it. A 401 draws on the client IP's
 // anonymous budget first, and becomes a 429 once that is spent.
-func (h *Handler) refuse(w http.ResponseWriter, r *http.Request, d *denial, id *Identity, rule int) error {
+func (h *Handler) refuse(w http.ResponseWriter, r *http.Request, d *problem.Problem, id *Identity, rule int) error {
 	d = h.app.chargeFailure(w, r, d)
 	logDenial(h.logger, r, d, id, rule)
 	countDecision(d)
-	writeDenial(w, h.app.policy.Realm, d)
+	problem.Write(w, h.app.policy.Realm, d)
 	return nil
 }
 

@@ -12,6 +12,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/gatehouse/gatehouse/config"
+	"github.com/gatehouse/gatehouse/problem"
 	"github.com/gatehouse/gatehouse/ratelimit"
 )
 
@@ -234,7 +235,7 @@ func acquireBudget(kind string, t config.Tier) (*budget, string, error) {
 // top of this file). An allowed request gets the RateLimit fields on its
 // response, set before the upstream answers; a refused one gets a 429
 // denial carrying them and Retry-After.
-func (a *App) limit(w http.ResponseWriter, r *http.Request, id *Identity, rule string) *denial {
+func (a *App) limit(w http.ResponseWriter, r *http.Request, id *Identity, rule string) *problem.Problem {
 	b := a.limits.pick(id, rule)
 	if b == nil {
 		return nil
@@ -271,8 +272,8 @@ func (l *limits) pick(id *Identity, rule string) *budget {
 // IP's anonymous budget: guessing tokens or passwords is held to the
 // anonymous rate. It returns the denial to answer: d, with the RateLimit
 // fields set, or a 429 once the budget is spent.
-func (a *App) chargeFailure(w http.ResponseWriter, r *http.Request, d *denial) *denial {
-	if d.status != http.StatusUnauthorized || a.limits.anonymous == nil {
+func (a *App) chargeFailure(w http.ResponseWriter, r *http.Request, d *problem.Problem) *problem.Problem {
+	if d.Status != http.StatusUnauthorized || a.limits.anonymous == nil {
 		return d
 	}
 	if refused := a.limits.anonymous.charge(w, clientKey(clientIP(r))); refused != nil {
@@ -282,7 +283,7 @@ func (a *App) chargeFailure(w http.ResponseWriter, r *http.Request, d *denial) *
 }
 
 // charge decides one request for key.
-func (b *budget) charge(w http.ResponseWriter, key string) *denial {
+func (b *budget) charge(w http.ResponseWriter, key string) *problem.Problem {
 	d := b.limiter.Allow(key)
 	if d.Allowed {
 		h := w.Header()
@@ -296,16 +297,16 @@ func (b *budget) charge(w http.ResponseWriter, key string) *denial {
 
 // refusal is the 429 answer to a request over budget. Its message names
 // the policy, never the key.
-func (b *budget) refusal(d ratelimit.Decision) *denial {
+func (b *budget) refusal(d ratelimit.Decision) *problem.Problem {
 	secs := d.RetryAfterSeconds()
 	p := b.policy
-	return &denial{
-		status: http.StatusTooManyRequests,
-		code:   "rate_limited",
-		message: fmt.Sprintf("rate limit exceeded: %s allows %d requests per %ds; retry in %ds",
+	return &problem.Problem{
+		Status: http.StatusTooManyRequests,
+		Code:   "rate_limited",
+		Message: fmt.Sprintf("rate limit exceeded: %s allows %d requests per %ds; retry in %ds",
 			p.Name, p.Count, int64(p.Window/time.Second), secs),
-		reason: "rate_limited",
-		headers: http.Header{
+		Reason: "rate_limited",
+		Headers: http.Header{
 			headerRetryAfter:      {strconv.Itoa(secs)},
 			headerRateLimitPolicy: {b.policyHeader},
 			headerRateLimit:       {d.Header(p)},

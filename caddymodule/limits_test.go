@@ -179,14 +179,14 @@ func TestChargeHeaders(t *testing.T) {
 	}
 	w := httptest.NewRecorder()
 	d := b.charge(w, "usr_hdr")
-	if d == nil || d.status != http.StatusTooManyRequests || d.code != "rate_limited" {
+	if d == nil || d.Status != http.StatusTooManyRequests || d.Code != "rate_limited" {
 		t.Fatalf("third request: %+v, want a 429", d)
 	}
 	if len(w.Header()) != 0 {
 		t.Errorf("a refusal set headers on the response itself: %v", w.Header())
 	}
-	if d.headers.Get("Retry-After") != "20" || d.headers.Get("RateLimit") != `"free";r=0;t=20` {
-		t.Errorf("refusal headers %v", d.headers)
+	if d.Headers.Get("Retry-After") != "20" || d.Headers.Get("RateLimit") != `"free";r=0;t=20` {
+		t.Errorf("refusal headers %v", d.Headers)
 	}
 }
 

@@ -18,6 +18,7 @@ import (
 	"github.com/gatehouse/gatehouse/api"
 	"github.com/gatehouse/gatehouse/authstore"
 	"github.com/gatehouse/gatehouse/internal/clock"
+	"github.com/gatehouse/gatehouse/problem"
 )
 
 func init() {
@@ -62,10 +63,10 @@ func (h *Handler) serveLogin(w http.ResponseWriter, r *http.Request, id *Identit
 	if d != nil {
 		logDenial(h.logger, r, d, nil, -1)
 		countDecision(d)
-		for k, v := range d.headers {
+		for k, v := range d.Headers {
 			w.Header()[k] = v
 		}
-		status := d.status
+		status := d.Status
 		if status == http.StatusUnauthorized {
 			// A form is not an HTTP authentication scheme: no challenge
 			// to send, so not a 401.
@@ -83,7 +84,7 @@ func (h *Handler) serveLogin(w http.ResponseWriter, r *http.Request, id *Identit
 	sess, err := h.startBrowserSession(w, r, u)
 	if err != nil {
 		h.logger.Error("starting session", zap.String("user", u.Login), zap.Error(err))
-		return h.refuse(w, r, internalError(), id, -1)
+		return h.refuse(w, r, problem.Internal(), id, -1)
 	}
 	h.logger.Info("login", zap.String("user", u.Login), zap.String("session", sess.ID),
 		zap.String("kind", sess.Kind), zap.String("client_ip", clientIP(r)))
@@ -100,10 +101,10 @@ func loginEcho(login string) string {
 	return ""
 }
 
-func loginMessage(d *denial) *message {
-	switch d.reason {
+func loginMessage(d *problem.Problem) *message {
+	switch d.Reason {
 	case "login_throttled":
-		secs, _ := strconv.Atoi(d.headers.Get("Retry-After"))
+		secs, _ := strconv.Atoi(d.Headers.Get("Retry-After"))
 		return msg("common.throttled", secs)
 	case "user_disabled":
 		return msg("login.disabled")
@@ -123,7 +124,7 @@ func loginMessage(d *denial) *message {
 // failure has the same message; the TOTP code is checked in the same
 // attempt, so guessing codes costs the same. A busy server (the hash
 // queue is full) answers 503 and counts nothing.
-func (h *Handler) checkPassword(r *http.Request, login, password, code string) (*authstore.User, *denial) {
+func (h *Handler) checkPassword(r *http.Request, login, password, code string) (*authstore.User, *problem.Problem) {
 	ip := clientIP(r)
 	at, wait := loginBackoff.beginLogin(clock.Now(), h.loginKeys(login, ip))
 	if at == nil {
@@ -136,21 +137,21 @@ func (h *Handler) checkPassword(r *http.Request, login, password, code string) (
 		return u, nil
 	case errors.Is(err, authstore.ErrBadCredentials):
 		// Already counted by begin.
-		return nil, &denial{status: http.StatusUnauthorized, code: "invalid_credentials",
-			message: authstore.ErrBadCredentials.Error(), challenge: true, reason: "login_failed"}
+		return nil, &problem.Problem{Status: http.StatusUnauthorized, Code: "invalid_credentials",
+			Message: authstore.ErrBadCredentials.Error(), Reason: "login_failed", Challenge: problem.Bare}
 	}
 	// Right credentials for a disabled account, or no check at all: not a
 	// failure to count.
 	at.refundAll()
 	switch {
 	case errors.Is(err, authstore.ErrUserDisabled):
-		return nil, &denial{status: http.StatusForbidden, code: "user_disabled", message: "this account is disabled",
-			reason: "user_disabled", subject: u.ID}
+		return nil, &problem.Problem{Status: http.StatusForbidden, Code: "user_disabled", Message: "this account is disabled",
+			Reason: "user_disabled", Subject: u.ID}
 	case errors.Is(err, authstore.ErrBusy), errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
-		return nil, busy()
+		return nil, problem.Busy()
 	}
 	h.logger.Error("checking login", zap.Error(err))
-	return nil, internalError()
+	return nil, problem.Internal()
 }
 
 // loginKeys are the backoff keys of a login typed as login from client IP
@@ -172,12 +173,12 @@ func (h *Handler) backoffKey(kind, value string) string {
 	return h.app.storeKey + "|" + kind + "|" + hex.EncodeToString(sum[:12])
 }
 
-func throttled(wait time.Duration) *denial {
+func throttled(wait time.Duration) *problem.Problem {
 	secs := int(math.Ceil(wait.Seconds()))
-	return &denial{
-		status: http.StatusTooManyRequests, code: "too_many_attempts",
-		message: fmt.Sprintf("too many failed logins; try again in %d seconds", secs),
-		reason:  "login_throttled", headers: http.Header{"Retry-After": {strconv.Itoa(secs)}},
+	return &problem.Problem{
+		Status: http.StatusTooManyRequests, Code: "too_many_attempts",
+		Message: fmt.Sprintf("too many failed logins; try again in %d seconds", secs),
+		Reason:  "login_throttled", Headers: http.Header{"Retry-After": {strconv.Itoa(secs)}},
 	}
 }
 
@@ -226,7 +227,7 @@ func (h *Handler) serveLogout(w http.ResponseWriter, r *http.Request, id *Identi
 		}
 		if err != nil {
 			h.logger.Error("logging out", zap.String("session", id.Session.ID), zap.Error(err))
-			return h.refuse(w, r, internalError(), id, -1)
+			return h.refuse(w, r, problem.Internal(), id, -1)
 		}
 		h.logger.Info("logout", zap.String("user", id.User.Login), zap.String("session", id.Session.ID), zap.Int("sessions_revoked", n))
 	}
@@ -235,6 +236,6 @@ func (h *Handler) serveLogout(w http.ResponseWriter, r *http.Request, id *Identi
 	if acceptsHTML(r) {
 		return redirect(w, r, h.Endpoints.Path("login"))
 	}
-	writeJSON(w, http.StatusOK, api.LogoutResponse{LoggedOut: true, SessionsRevoked: n})
+	problem.WriteJSON(w, http.StatusOK, api.LogoutResponse{LoggedOut: true, SessionsRevoked: n})
 	return nil
 }

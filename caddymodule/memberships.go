@@ -10,6 +10,7 @@ import (
 
 	"github.com/gatehouse/gatehouse/api"
 	"github.com/gatehouse/gatehouse/authstore"
+	"github.com/gatehouse/gatehouse/problem"
 )
 
 func init() {
@@ -54,7 +55,7 @@ func (a *App) adminListMembers(w http.ResponseWriter, r *http.Request) error {
 	for _, u := range users {
 		out = append(out, a.viewMembers(u)...)
 	}
-	writeJSON(w, http.StatusOK, out)
+	problem.WriteJSON(w, http.StatusOK, out)
 	return nil
 }
 
@@ -83,7 +84,7 @@ func (a *App) adminSetMember(w http.ResponseWriter, r *http.Request) error {
 	resource := authstore.ResourceKey(req.Type, req.Name)
 	a.logger.Info("membership set", zap.String("user", u.Login), zap.String("resource", resource),
 		zap.String("role", req.Role), zap.String("previous", prev))
-	writeJSON(w, http.StatusOK, api.MembershipChange{User: u.Login, Type: req.Type, Name: req.Name, Resource: resource, Role: req.Role, Previous: prev})
+	problem.WriteJSON(w, http.StatusOK, api.MembershipChange{User: u.Login, Type: req.Type, Name: req.Name, Resource: resource, Role: req.Role, Previous: prev})
 	return nil
 }
 
@@ -117,7 +118,7 @@ func (a *App) adminRemoveMember(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	a.logger.Info("membership removed", zap.String("user", u.Login), zap.String("resource", resource), zap.String("previous", prev))
-	writeJSON(w, http.StatusOK, api.MembershipChange{User: u.Login, Type: req.Type, Name: req.Name, Resource: resource, Previous: prev})
+	problem.WriteJSON(w, http.StatusOK, api.MembershipChange{User: u.Login, Type: req.Type, Name: req.Name, Resource: resource, Previous: prev})
 	return nil
 }
 

@@ -5,6 +5,8 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/gatehouse/gatehouse/problem"
 )
 
 // Collectors are created once per process and registered with each config
@@ -45,12 +47,12 @@ func registerMetrics(reg prometheus.Registerer) error {
 // allowed is resolved once: every allowed request increments it.
 var allowed = decisions.WithLabelValues("allow", "ok")
 
-func countDecision(d *denial) {
+func countDecision(d *problem.Problem) {
 	if d == nil {
 		allowed.Inc()
 		return
 	}
-	decisions.WithLabelValues("deny", d.reason).Inc()
+	decisions.WithLabelValues("deny", d.Reason).Inc()
 }
 
 // observeStore feeds the store's transaction latencies to storeLatency.

@@ -17,6 +17,7 @@ import (
 
 	"github.com/gatehouse/gatehouse/authstore"
 	"github.com/gatehouse/gatehouse/i18n"
+	"github.com/gatehouse/gatehouse/problem"
 )
 
 // templateFS holds the pages: layout.html wraps every other *.html file,
@@ -130,7 +131,7 @@ func (h *Handler) render(w http.ResponseWriter, r *http.Request, id *Identity, p
 	var buf bytes.Buffer
 	if err := t.ExecuteTemplate(&buf, "layout", data); err != nil {
 		h.logger.Error("rendering page", zap.String("page", p.name), zap.Error(err))
-		return h.refuse(w, r, internalError(), id, -1)
+		return h.refuse(w, r, problem.Internal(), id, -1)
 	}
 	hd := w.Header()
 	hd.Set("Content-Type", "text/html; charset=utf-8")

@@ -10,6 +10,7 @@ import (
 	"github.com/gatehouse/gatehouse/api"
 	"github.com/gatehouse/gatehouse/authstore"
 	"github.com/gatehouse/gatehouse/config"
+	"github.com/gatehouse/gatehouse/problem"
 )
 
 func init() {
@@ -31,9 +32,9 @@ func (h *Handler) servePATAPI(w http.ResponseWriter, r *http.Request, id *Identi
 		tokens, err := h.app.userTokens(id.User)
 		if err != nil {
 			h.logger.Error("listing tokens", zap.String("user", id.User.Login), zap.Error(err))
-			return h.refuse(w, r, internalError(), id, -1)
+			return h.refuse(w, r, problem.Internal(), id, -1)
 		}
-		writeJSON(w, http.StatusOK, tokens)
+		problem.WriteJSON(w, http.StatusOK, tokens)
 		return nil
 	}
 	var req api.CreatePATRequest
@@ -41,7 +42,7 @@ func (h *Handler) servePATAPI(w http.ResponseWriter, r *http.Request, id *Identi
 		return h.refuse(w, r, d, id, -1)
 	}
 	if err := h.app.selfServiceCaps(id.User, req.Resources); err != nil {
-		return h.refuse(w, r, &denial{status: http.StatusBadRequest, code: "invalid_request", message: err.Error(), reason: "pat_invalid"}, id, -1)
+		return h.refuse(w, r, &problem.Problem{Status: http.StatusBadRequest, Code: "invalid_request", Message: err.Error(), Reason: "pat_invalid"}, id, -1)
 	}
 	tok, p, err := h.app.mintPAT(id.User, patRequest{
 		Name: req.Name, Scopes: req.Scopes, ExpiresDays: req.ExpiresDays, Resources: req.Resources, Via: authstore.ViaWeb,
@@ -49,7 +50,7 @@ func (h *Handler) servePATAPI(w http.ResponseWriter, r *http.Request, id *Identi
 	if err != nil {
 		return h.refuse(w, r, mintDenial(err), id, -1)
 	}
-	writeJSON(w, http.StatusCreated, api.CreateTokenResponse{Token: tok, Info: viewToken(p, id.User.Login, time.Now())})
+	problem.WriteJSON(w, http.StatusCreated, api.CreateTokenResponse{Token: tok, Info: viewToken(p, id.User.Login, time.Now())})
 	return nil
 }
 
@@ -69,7 +70,7 @@ func (h *Handler) servePATAPIToken(w http.ResponseWriter, r *http.Request, id *I
 	if d != nil {
 		return h.refuse(w, r, d, id, -1)
 	}
-	writeJSON(w, http.StatusOK, viewToken(p, id.User.Login, time.Now()))
+	problem.WriteJSON(w, http.StatusOK, viewToken(p, id.User.Login, time.Now()))
 	return nil
 }
 

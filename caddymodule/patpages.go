@@ -10,6 +10,7 @@ import (
 
 	"github.com/gatehouse/gatehouse/api"
 	"github.com/gatehouse/gatehouse/authstore"
+	"github.com/gatehouse/gatehouse/problem"
 )
 
 func init() {
@@ -47,9 +48,9 @@ func (h *Handler) servePATPage(w http.ResponseWriter, r *http.Request, id *Ident
 			return redirect(w, r, h.loginURL(r.URL.RequestURI()))
 		}
 		if id.User == nil {
-			return h.refuse(w, r, unauthenticated(), id, -1)
+			return h.refuse(w, r, problem.Unauthenticated(), id, -1)
 		}
-		return h.refuse(w, r, forbidden("session_required", "this endpoint requires a browser session token"), id, -1)
+		return h.refuse(w, r, problem.Forbidden("session_required", "this endpoint requires a browser session token"), id, -1)
 	}
 	if r.Method != http.MethodPost {
 		data := h.patForm(id)
@@ -71,7 +72,7 @@ func (h *Handler) servePATPage(w http.ResponseWriter, r *http.Request, id *Ident
 			data := h.patForm(id)
 			data.Error = msg("pat.err_revoke")
 			logDenial(h.logger, r, d, id, -1)
-			return h.renderPATs(w, r, id, d.status, data)
+			return h.renderPATs(w, r, id, d.Status, data)
 		}
 		// Post/redirect/get: a reload does not post the form again.
 		return redirect(w, r, h.Endpoints.Path("pat")+"?done=revoked")
@@ -91,7 +92,7 @@ func (h *Handler) renderPATs(w http.ResponseWriter, r *http.Request, id *Identit
 	tokens, err := h.app.userTokens(id.User)
 	if err != nil {
 		h.logger.Error("listing tokens", zap.String("user", id.User.Login), zap.Error(err))
-		return h.refuse(w, r, internalError(), id, -1)
+		return h.refuse(w, r, problem.Internal(), id, -1)
 	}
 	data.Tokens = tokens
 	return h.render(w, r, id, page{status: status, name: "pat", title: "pat.title", data: data})
@@ -115,8 +116,8 @@ func (h *Handler) createFromPage(w http.ResponseWriter, r *http.Request, id *Ide
 	if err != nil {
 		d := mintDenial(err)
 		logDenial(h.logger, r, d, id, -1)
-		data.Error, data.ErrorDetail = msg("pat.err_create"), d.message
-		return h.renderPATs(w, r, id, d.status, data)
+		data.Error, data.ErrorDetail = msg("pat.err_create"), d.Message
+		return h.renderPATs(w, r, id, d.Status, data)
 	}
 	fresh := h.patForm(id)
 	fresh.NewToken, fresh.NewTokenName = tok, p.Name
@@ -141,8 +142,8 @@ func (a *App) userTokens(u *authstore.User) ([]api.TokenInfo, error) {
 
 // revokeOwnPAT revokes one of the caller's own tokens; another user's
 // token is reported as missing, so ids cannot be probed.
-func (h *Handler) revokeOwnPAT(r *http.Request, id *Identity, tokID string) (*authstore.PAT, *denial) {
-	notFound := &denial{status: http.StatusNotFound, code: "not_found", message: "no such token", reason: "revoke_unknown"}
+func (h *Handler) revokeOwnPAT(r *http.Request, id *Identity, tokID string) (*authstore.PAT, *problem.Problem) {
+	notFound := &problem.Problem{Status: http.StatusNotFound, Code: "not_found", Message: "no such token", Reason: "revoke_unknown"}
 	if tokID == "" || len(tokID) > 64 {
 		return nil, notFound
 	}
@@ -153,7 +154,7 @@ func (h *Handler) revokeOwnPAT(r *http.Request, id *Identity, tokID string) (*au
 	p, err = h.app.store.RevokePAT(tokID, authstore.Actor{Kind: "user", UserID: id.User.ID, IP: clientIP(r)})
 	if err != nil {
 		h.logger.Error("revoking token", zap.String("token_id", tokID), zap.Error(err))
-		return nil, internalError()
+		return nil, problem.Internal()
 	}
 	h.logger.Info("token revoked", zap.String("token_id", tokID), zap.String("user", id.User.Login), zap.String("by", "user"))
 	return p, nil
@@ -161,16 +162,16 @@ func (h *Handler) revokeOwnPAT(r *http.Request, id *Identity, tokID string) (*au
 
 // mintDenial turns a mintPAT error into a 4xx with the operator-grade
 // message (which never holds a secret), or a 500.
-func mintDenial(err error) *denial {
+func mintDenial(err error) *problem.Problem {
 	var ae requestError
 	if errors.As(err, &ae) && ae.status < 500 {
-		return &denial{status: ae.status, code: "invalid_request", message: ae.Error(), reason: "pat_invalid"}
+		return &problem.Problem{Status: ae.status, Code: "invalid_request", Message: ae.Error(), Reason: "pat_invalid"}
 	}
 	if errors.Is(err, authstore.ErrInvalidName) { // the store's own check
-		return &denial{status: http.StatusBadRequest, code: "invalid_request", message: err.Error(), reason: "pat_invalid"}
+		return &problem.Problem{Status: http.StatusBadRequest, Code: "invalid_request", Message: err.Error(), Reason: "pat_invalid"}
 	}
 	if errors.Is(err, authstore.ErrUserDisabled) {
-		return &denial{status: http.StatusConflict, code: "user_disabled", message: "user disabled", reason: "user_disabled"}
+		return &problem.Problem{Status: http.StatusConflict, Code: "user_disabled", Message: "user disabled", Reason: "user_disabled"}
 	}
-	return internalError()
+	return problem.Internal()
 }

@@ -11,6 +11,7 @@ import (
 
 	"github.com/gatehouse/gatehouse/api"
 	"github.com/gatehouse/gatehouse/authstore"
+	"github.com/gatehouse/gatehouse/problem"
 )
 
 // Open agent registration (the KnowledgePulse registry model): an agent
@@ -63,7 +64,7 @@ func (h *Handler) serveRegister(w http.ResponseWriter, r *http.Request, id *Iden
 		tier = reg.Tiers[0]
 	}
 	if !slices.Contains(reg.Tiers, tier) {
-		return h.refuse(w, r, refusal(http.StatusBadRequest, "invalid_tier", "tier_not_open",
+		return h.refuse(w, r, problem.New(http.StatusBadRequest, "invalid_tier", "tier_not_open",
 			fmt.Sprintf("tier %q is not open to registration (allowed: %s)", tier, strings.Join(reg.Tiers, " "))), id, -1)
 	}
 	scopes, d := registrationScopes(req.Scopes, reg.Scopes)
@@ -94,7 +95,7 @@ func (h *Handler) serveRegister(w http.ResponseWriter, r *http.Request, id *Iden
 	h.logger.Info("agent registered", zap.String("user", agent.Login), zap.String("user_id", agent.ID),
 		zap.String("tier", tier), zap.String("token_id", p.ID), zap.String("hint", p.Hint),
 		zap.Strings("scopes", p.Scopes), zap.String("client_ip", actor.IP))
-	writeJSON(w, http.StatusCreated, api.RegisterResponse{
+	problem.WriteJSON(w, http.StatusCreated, api.RegisterResponse{
 		Data: api.RegisteredKey{
 			APIKey: tok, KeyPrefix: authstore.KeyPrefix(h.app.policy.TokenPrefix, tok),
 			Scopes: p.Scopes, Tier: tier, CreatedAt: p.CreatedAt,
@@ -112,16 +113,16 @@ func (h *Handler) serveRegister(w http.ResponseWriter, r *http.Request, id *Iden
 // up, as is one of the reserved names (authstore.ReservedLogin): open
 // registration must not hand out logins that pass for the server or its
 // administrators.
-func registrationLogin(agentID string) (string, *denial) {
+func registrationLogin(agentID string) (string, *problem.Problem) {
 	login, err := authstore.NormalizeLogin(agentID)
 	if err != nil {
-		problem := "is not a valid login"
+		why := "is not a valid login"
 		var le *authstore.LoginError
 		if errors.As(err, &le) {
-			problem = le.Problem
+			why = le.Problem
 		}
-		return "", refusal(http.StatusBadRequest, "invalid_request", "bad_agent_id",
-			"agent_id "+problem+": give 1 to 64 characters of a-z, 0-9, '.', '_', '-' or '@'")
+		return "", problem.New(http.StatusBadRequest, "invalid_request", "bad_agent_id",
+			"agent_id "+why+": give 1 to 64 characters of a-z, 0-9, '.', '_', '-' or '@'")
 	}
 	if authstore.ReservedLogin(login) {
 		return "", reservedAgentID(login)
@@ -129,17 +130,17 @@ func registrationLogin(agentID string) (string, *denial) {
 	return login, nil
 }
 
-func reservedAgentID(login string) *denial {
-	return refusal(http.StatusBadRequest, "invalid_request", "reserved_agent_id",
+func reservedAgentID(login string) *problem.Problem {
+	return problem.New(http.StatusBadRequest, "invalid_request", "reserved_agent_id",
 		fmt.Sprintf("agent_id %s is a reserved name (kept for people and the server itself); choose another", login))
 }
 
 // registrationScopes checks the asked scopes against those open to
 // registration and returns them without duplicates, or a 400 naming every
 // scope that is not open.
-func registrationScopes(asked, open []string) ([]string, *denial) {
+func registrationScopes(asked, open []string) ([]string, *problem.Problem) {
 	if len(asked) == 0 {
-		return nil, refusal(http.StatusBadRequest, "invalid_scope", "no_scope",
+		return nil, problem.New(http.StatusBadRequest, "invalid_scope", "no_scope",
 			fmt.Sprintf("name at least one scope (allowed: %s)", strings.Join(open, " ")))
 	}
 	var scopes, closed []string
@@ -154,7 +155,7 @@ func registrationScopes(asked, open []string) ([]string, *denial) {
 		}
 	}
 	if len(closed) > 0 {
-		return nil, refusal(http.StatusBadRequest, "invalid_scope", "scope_not_open",
+		return nil, problem.New(http.StatusBadRequest, "invalid_scope", "scope_not_open",
 			fmt.Sprintf("scopes not open to registration: %s (allowed: %s)", strings.Join(closed, " "), strings.Join(open, " ")))
 	}
 	return scopes, nil
@@ -163,19 +164,19 @@ func registrationScopes(asked, open []string) ([]string, *denial) {
 // registrationFailure turns a failed registration into its answer: 400 for
 // a reserved agent_id, 409 for a taken one (by an agent or a person), the
 // validation's own status for a refused key, 500 otherwise.
-func (h *Handler) registrationFailure(login string, err error) *denial {
+func (h *Handler) registrationFailure(login string, err error) *problem.Problem {
 	var ae requestError
 	switch {
 	case errors.Is(err, authstore.ErrReservedLogin):
 		return reservedAgentID(login)
 	case errors.Is(err, authstore.ErrExists):
-		return refusal(http.StatusConflict, "agent_id_taken", "agent_id_taken",
+		return problem.New(http.StatusConflict, "agent_id_taken", "agent_id_taken",
 			fmt.Sprintf("agent_id %s is already registered; choose another", login))
 	case errors.As(err, &ae) && ae.status < 500:
-		return refusal(ae.status, "invalid_request", "registration_refused", ae.Error())
+		return problem.New(ae.status, "invalid_request", "registration_refused", ae.Error())
 	}
 	h.logger.Error("registering agent", zap.String("user", login), zap.Error(err))
-	return internalError()
+	return problem.Internal()
 }
 
 // serveRegisterRevoke answers POST /v1/auth/revoke: the key sent as Bearer
@@ -189,12 +190,12 @@ func (h *Handler) serveRegisterRevoke(w http.ResponseWriter, r *http.Request, id
 		// where registration is off; a missing or failed credential gets
 		// its precise 401 here.
 		if id.User != nil {
-			return h.refuse(w, r, refusal(http.StatusBadRequest, "invalid_request", "key_required",
+			return h.refuse(w, r, problem.New(http.StatusBadRequest, "invalid_request", "key_required",
 				"send the key to revoke as Authorization: Bearer <api_key>"), id, -1)
 		}
 		_, d := h.authenticate(r)
 		if d == nil {
-			d = unauthenticated()
+			d = problem.Unauthenticated()
 		}
 		return h.refuse(w, r, d, nil, -1)
 	}
@@ -206,35 +207,27 @@ func (h *Handler) serveRegisterRevoke(w http.ResponseWriter, r *http.Request, id
 	want := authstore.KeyPrefix(h.app.policy.TokenPrefix, tok)
 	switch req.KeyPrefix {
 	case "":
-		return h.refuse(w, r, refusal(http.StatusBadRequest, "invalid_request", "key_prefix_missing",
+		return h.refuse(w, r, problem.New(http.StatusBadRequest, "invalid_request", "key_prefix_missing",
 			"give the key's key_prefix, as registration returned it"), id, -1)
 	case want:
 	default:
-		return h.refuse(w, r, refusal(http.StatusBadRequest, "invalid_request", "key_prefix_mismatch",
+		return h.refuse(w, r, problem.New(http.StatusBadRequest, "invalid_request", "key_prefix_mismatch",
 			"key_prefix does not match the key sent as Bearer"), id, -1)
 	}
 	actor := authstore.Actor{Kind: "token", UserID: id.User.ID, IP: clientIP(r)}
 	p, err := h.app.store.RevokePAT(id.PAT.ID, actor)
 	if err != nil {
 		h.logger.Error("revoking registered key", zap.String("token_id", id.PAT.ID), zap.Error(err))
-		return h.refuse(w, r, internalError(), id, -1)
+		return h.refuse(w, r, problem.Internal(), id, -1)
 	}
 	h.logger.Info("token revoked", zap.String("token_id", p.ID), zap.String("user", id.User.Login), zap.String("by", "token"))
-	writeJSON(w, http.StatusOK, api.RegisterRevokeResponse{
+	problem.WriteJSON(w, http.StatusOK, api.RegisterRevokeResponse{
 		Data:    api.RevokedKey{KeyPrefix: want, Revoked: true, RevokedAt: p.RevokedAt},
 		Message: "key revoked; it stops working immediately",
 	})
 	return nil
 }
 
-func refusal(status int, code, reason, message string) *denial {
-	return &denial{status: status, code: code, message: message, reason: reason}
-}
-
-func badBody(message string) *denial {
-	return refusal(http.StatusBadRequest, "invalid_request", "bad_body", message)
-}
-
-func registrationDisabled() *denial {
-	return refusal(http.StatusNotFound, "not_found", "registration_disabled", "agent registration is not enabled here")
+func registrationDisabled() *problem.Problem {
+	return problem.New(http.StatusNotFound, "not_found", "registration_disabled", "agent registration is not enabled here")
 }

@@ -7,6 +7,7 @@ import (
 
 	"github.com/gatehouse/gatehouse/api"
 	"github.com/gatehouse/gatehouse/authstore"
+	"github.com/gatehouse/gatehouse/problem"
 )
 
 func init() {
@@ -29,27 +30,27 @@ func (h *Handler) serveRevoke(w http.ResponseWriter, r *http.Request, id *Identi
 	if tok := params.Get("token"); tok != "" {
 		p, err := h.app.lookupPlaintext(tok)
 		if err != nil {
-			return h.refuse(w, r, &denial{status: http.StatusNotFound, code: "not_found", message: "no such token", reason: "revoke_unknown"}, id, -1)
+			return h.refuse(w, r, &problem.Problem{Status: http.StatusNotFound, Code: "not_found", Message: "no such token", Reason: "revoke_unknown"}, id, -1)
 		}
 		if target != "" && target != p.ID {
-			return h.refuse(w, r, badRequest("revoke_mismatch", "token and token_id name different tokens"), id, -1)
+			return h.refuse(w, r, problem.BadAuthorization("revoke_mismatch", "token and token_id name different tokens"), id, -1)
 		}
 		target = p.ID
 	}
 	if id.PAT != nil {
 		if target != "" && target != id.PAT.ID {
-			return h.refuse(w, r, forbidden("revoke_other", "a token can revoke only itself; use a browser session to revoke others"), id, -1)
+			return h.refuse(w, r, problem.Forbidden("revoke_other", "a token can revoke only itself; use a browser session to revoke others"), id, -1)
 		}
 		target = id.PAT.ID
 	}
 	if target == "" {
-		return h.refuse(w, r, badRequest("revoke_missing", "name the token to revoke with token_id or token"), id, -1)
+		return h.refuse(w, r, problem.BadAuthorization("revoke_missing", "name the token to revoke with token_id or token"), id, -1)
 	}
 	p, err := h.app.store.PAT(target)
 	if err != nil || p.UserID != id.User.ID {
 		// Another user's token is reported like a missing one, so ids
 		// cannot be probed.
-		return h.refuse(w, r, &denial{status: http.StatusNotFound, code: "not_found", message: "no such token", reason: "revoke_unknown"}, id, -1)
+		return h.refuse(w, r, &problem.Problem{Status: http.StatusNotFound, Code: "not_found", Message: "no such token", Reason: "revoke_unknown"}, id, -1)
 	}
 	actor := authstore.Actor{Kind: "user", UserID: id.User.ID, IP: clientIP(r)}
 	if id.PAT != nil {
@@ -57,10 +58,10 @@ func (h *Handler) serveRevoke(w http.ResponseWriter, r *http.Request, id *Identi
 	}
 	if _, err := h.app.store.RevokePAT(target, actor); err != nil {
 		h.logger.Error("revoking token", zap.String("token_id", target), zap.Error(err))
-		return h.refuse(w, r, internalError(), id, -1)
+		return h.refuse(w, r, problem.Internal(), id, -1)
 	}
 	h.logger.Info("token revoked", zap.String("token_id", target), zap.String("user", id.User.Login), zap.String("by", actor.Kind))
-	writeJSON(w, http.StatusOK, api.RevokeResponse{Revoked: true, TokenID: target})
+	problem.WriteJSON(w, http.StatusOK, api.RevokeResponse{Revoked: true, TokenID: target})
 	return nil
 }
 

@@ -9,33 +9,34 @@ import (
 	"github.com/gatehouse/gatehouse/authstore"
 	"github.com/gatehouse/gatehouse/config"
 	"github.com/gatehouse/gatehouse/decision"
+	"github.com/gatehouse/gatehouse/problem"
 )
 
 // refusalOf turns a refused decision on rule into its denial; nil when
 // the decision allows. what names the thing refused in messages: "route"
 // for a site's rules, "endpoint" for Gatehouse's own endpoints.
-func (a *App) refusalOf(d *decision.Decision, rule *config.CompiledRule, what string) *denial {
+func (a *App) refusalOf(d *decision.Decision, rule *config.CompiledRule, what string) *problem.Problem {
 	switch d.Outcome {
 	case decision.Allow:
 		return nil
 	case decision.Denied:
-		return forbidden("rule_deny", "access to this route is denied")
+		return problem.Forbidden("rule_deny", "access to this route is denied")
 	case decision.NoCredential:
-		return unauthenticated()
+		return problem.Unauthenticated()
 	case decision.SessionRequired:
 		if what == "endpoint" {
-			return forbidden("session_required", "this endpoint requires a browser session token")
+			return problem.Forbidden("session_required", "this endpoint requires a browser session token")
 		}
-		return forbidden("session_required", "this route requires a browser session")
+		return problem.Forbidden("session_required", "this route requires a browser session")
 	case decision.MissingScope:
-		return insufficientScope(d.Scope, rule.AcceptedScopes)
+		return problem.InsufficientScope(d.Scope, rule.AcceptedScopes)
 	case decision.InvalidResourceName:
-		return badRequest("invalid_resource_name", fmt.Sprintf("the path does not name a valid %s: %s (names are 1 to %d bytes of UTF-8 without / or control characters)", rule.Require.Role.Resource, d.Resource, authstore.MaxResourceNameLen))
+		return problem.BadAuthorization("invalid_resource_name", fmt.Sprintf("the path does not name a valid %s: %s (names are 1 to %d bytes of UTF-8 without / or control characters)", rule.Require.Role.Resource, d.Resource, authstore.MaxResourceNameLen))
 	case decision.InsufficientRole:
 		return insufficientRole(&d.Role, d.Resource)
 	}
 	a.logger.Error("rule cannot be applied", zap.Int("rule", rule.Index+1), zap.String("path", rule.Path))
-	return internalError()
+	return problem.Internal()
 }
 
 // insufficientRole is the 403 for an effective role below the rule's
@@ -43,7 +44,7 @@ func (a *App) refusalOf(d *decision.Decision, rule *config.CompiledRule, what st
 // RFC 6750's insufficient_scope. The message names the resource and the
 // role needed and says which of the two limits is short: the membership
 // (ask for a role) or the token's cap (mint a token with a higher cap).
-func insufficientRole(c *config.RoleCheck, resource string) *denial {
+func insufficientRole(c *config.RoleCheck, resource string) *problem.Problem {
 	need := c.Type.Role(c.Need)
 	var why, reason string
 	switch {
@@ -65,9 +66,8 @@ func insufficientRole(c *config.RoleCheck, resource string) *denial {
 	default:
 		reason, why = "insufficient_role", "your role is "+c.MemberRole
 	}
-	return &denial{
-		status: http.StatusForbidden, code: "insufficient_role", challengeCode: "insufficient_scope",
-		message:   fmt.Sprintf("insufficient role: %s needs %s; %s", resource, need, why),
-		challenge: true, withCode: true, reason: reason,
-	}
+	return &problem.Problem{
+		Status: http.StatusForbidden, Code: "insufficient_role", ChallengeCode: "insufficient_scope",
+		Message: fmt.Sprintf("insufficient role: %s needs %s; %s", resource, need, why),
+		Reason:  reason, Challenge: problem.WithCode}
 }

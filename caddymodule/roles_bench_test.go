@@ -62,7 +62,7 @@ func BenchmarkRoleDecision(b *testing.B) {
 			for b.Loop() {
 				rule, params := h.rules.Match(req.Method, req.URL.Path)
 				if _, d := h.decide(req, rule, &params); d != nil {
-					b.Fatal(d.message)
+					b.Fatal(d.Message)
 				}
 			}
 		})
@@ -75,7 +75,7 @@ func BenchmarkCheckRole(b *testing.B) {
 	h, all, _ := roleBenchHandler(b)
 	id, d := h.app.verifyPAT(all, "")
 	if d != nil {
-		b.Fatal(d.message)
+		b.Fatal(d.Message)
 	}
 	req := httptest.NewRequest("GET", "/api/projects/atlas/tasks/7", nil)
 	rule, params := h.rules.Match(req.Method, req.URL.Path)

@@ -14,6 +14,7 @@ import (
 	"github.com/gatehouse/gatehouse/authstore"
 	"github.com/gatehouse/gatehouse/config"
 	"github.com/gatehouse/gatehouse/decision"
+	"github.com/gatehouse/gatehouse/problem"
 )
 
 func roleTestApp(t testing.TB) *App {
@@ -42,7 +43,7 @@ func roleRules(t testing.TB, a *App, min string) *config.Rules {
 }
 
 // checkRole is the decision on a role rule as the handler answers it.
-func checkRole(a *App, id *Identity, rule *config.CompiledRule, ps *config.Params) (*Identity, *denial) {
+func checkRole(a *App, id *Identity, rule *config.CompiledRule, ps *config.Params) (*Identity, *problem.Problem) {
 	d := decision.Decide(id, rule, ps)
 	return d.Identity, a.refusalOf(&d, rule, "route")
 }
@@ -93,7 +94,7 @@ func TestCheckRoleCredentials(t *testing.T) {
 			}
 			if tc.role != "" {
 				if d != nil {
-					t.Fatalf("refused: %s", d.message)
+					t.Fatalf("refused: %s", d.Message)
 				}
 				if got == tc.id || got.Role != tc.role || !strings.HasPrefix(got.Resource, "project:") || got.User != user {
 					t.Errorf("identity %+v", got)
@@ -103,8 +104,8 @@ func TestCheckRoleCredentials(t *testing.T) {
 			if d == nil {
 				t.Fatalf("allowed as %s", got.Role)
 			}
-			if d.status != http.StatusForbidden || d.code != "insufficient_role" || d.reason != tc.reason || !strings.Contains(d.message, tc.msg) {
-				t.Errorf("denial %d %s %s %q", d.status, d.code, d.reason, d.message)
+			if d.Status != http.StatusForbidden || d.Code != "insufficient_role" || d.Reason != tc.reason || !strings.Contains(d.Message, tc.msg) {
+				t.Errorf("denial %d %s %s %q", d.Status, d.Code, d.Reason, d.Message)
 			}
 		})
 	}
@@ -120,7 +121,7 @@ func TestRoleDenialResponse(t *testing.T) {
 	rule, ps := rules.Match("GET", "/api/projects/été/x")
 	_, d := checkRole(a, &Identity{Credential: CredentialSession, User: user}, rule, &ps)
 	w := httptest.NewRecorder()
-	writeDenial(w, "gatehouse", d)
+	problem.Write(w, "gatehouse", d)
 	wa := w.Header().Get("WWW-Authenticate")
 	want := `Bearer realm="gatehouse", error="insufficient_scope", error_description="insufficient role: project:%C3%A9t%C3%A9 needs manage; your role is edit"`
 	if w.Code != 403 || wa != want {
@@ -143,13 +144,13 @@ func TestCheckRoleRefusesInvalidNames(t *testing.T) {
 	for _, name := range []string{"a\x00b", "a\nb", "\xff", strings.Repeat("x", authstore.MaxResourceNameLen+1)} {
 		rule, ps := rules.Match("GET", "/api/projects/"+name+"/x")
 		_, d := checkRole(a, &Identity{Credential: CredentialSession, User: user}, rule, &ps)
-		if d == nil || d.status != 400 || d.reason != "invalid_resource_name" {
+		if d == nil || d.Status != 400 || d.Reason != "invalid_resource_name" {
 			t.Errorf("%q: %+v", name, d)
 			continue
 		}
-		for i := 0; i < len(d.message); i++ {
-			if d.message[i] < 0x20 || d.message[i] > 0x7e {
-				t.Errorf("%q: message is not printable ASCII: %q", name, d.message)
+		for i := 0; i < len(d.Message); i++ {
+			if d.Message[i] < 0x20 || d.Message[i] > 0x7e {
+				t.Errorf("%q: message is not printable ASCII: %q", name, d.Message)
 				break
 			}
 		}

@@ -10,6 +10,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/gatehouse/gatehouse/authstore"
+	"github.com/gatehouse/gatehouse/problem"
 )
 
 // Session cookie names. Over TLS the cookie is `__Host-` prefixed, which
@@ -43,8 +44,8 @@ func (a *App) cookieLife() time.Duration { return a.policy.SessionTTL / 2 }
 // sessionFromCookie authenticates r by its session cookie. No cookie is
 // (nil, nil). A cookie that does not verify is a 401 that also clears the
 // cookie, so a stale cookie costs one refused request, never a lock-out.
-func (a *App) sessionFromCookie(r *http.Request) (*Identity, *denial) {
-	var first *denial
+func (a *App) sessionFromCookie(r *http.Request) (*Identity, *problem.Problem) {
+	var first *problem.Problem
 	for v := range cookieValues(r, cookieName(r)) {
 		id, d := a.verifySessionJWT(v, r, true)
 		if d == nil {
@@ -61,14 +62,14 @@ func (a *App) sessionFromCookie(r *http.Request) (*Identity, *denial) {
 // and builds its identity: the session's user with every scope the user
 // holds. Browser sessions are Browser (whichever way the JWT came); CLI
 // access tokens are not.
-func (a *App) verifySessionJWT(tok string, r *http.Request, fromCookie bool) (*Identity, *denial) {
+func (a *App) verifySessionJWT(tok string, r *http.Request, fromCookie bool) (*Identity, *problem.Problem) {
 	st, sess, u, err := a.store.VerifySessionJWT(tok, clientIP(r))
 	if err != nil {
 		d := sessionDenial(sess, err)
-		if d.status == http.StatusInternalServerError {
+		if d.Status == http.StatusInternalServerError {
 			a.logger.Error("verifying session", zap.Error(err))
 		} else if fromCookie {
-			d.headers = http.Header{"Set-Cookie": {expiredCookie(r).String()}}
+			d.Headers = http.Header{"Set-Cookie": {expiredCookie(r).String()}}
 		}
 		return nil, d
 	}
@@ -86,24 +87,24 @@ func (a *App) verifySessionJWT(tok string, r *http.Request, fromCookie bool) (*I
 	return id, nil
 }
 
-func sessionDenial(sess *authstore.Session, err error) *denial {
+func sessionDenial(sess *authstore.Session, err error) *problem.Problem {
 	subject := ""
 	if sess != nil {
 		subject = sess.ID
 	}
 	switch {
 	case errors.Is(err, authstore.ErrExpired):
-		return invalidToken("session_expired", "session expired", subject)
+		return problem.InvalidToken("session_expired", "session expired", subject)
 	case errors.Is(err, authstore.ErrRevoked):
-		return invalidToken("session_revoked", "session revoked", subject)
+		return problem.InvalidToken("session_revoked", "session revoked", subject)
 	case errors.Is(err, authstore.ErrUserDisabled):
-		return invalidToken("user_disabled", "user disabled", subject)
+		return problem.InvalidToken("user_disabled", "user disabled", subject)
 	case errors.Is(err, authstore.ErrUnknownToken):
-		return invalidToken("session_unknown", "unknown session", "")
+		return problem.InvalidToken("session_unknown", "unknown session", "")
 	case errors.Is(err, authstore.ErrMalformedToken):
-		return invalidToken("malformed_token", "malformed token", "")
+		return problem.InvalidToken("malformed_token", "malformed token", "")
 	}
-	return internalError()
+	return problem.Internal()
 }
 
 // startBrowserSession records a browser login and sets its cookie. Every

@@ -12,6 +12,7 @@ import (
 	"github.com/gatehouse/gatehouse/api"
 	"github.com/gatehouse/gatehouse/authstore"
 	"github.com/gatehouse/gatehouse/internal/clock"
+	"github.com/gatehouse/gatehouse/problem"
 )
 
 func init() {
@@ -93,9 +94,9 @@ func (h *Handler) serveSetup(w http.ResponseWriter, r *http.Request, id *Identit
 	at, wait := loginBackoff.begin(clock.Now(), limit{ipKey, setupFreeFailures})
 	if at == nil {
 		d := throttled(wait)
-		w.Header().Set("Retry-After", d.headers.Get("Retry-After"))
+		w.Header().Set("Retry-After", d.Headers.Get("Retry-After"))
 		data.Error = loginMessage(d)
-		return h.render(w, r, id, page{status: d.status, name: "setup", title: "setup.title", narrow: true, data: data})
+		return h.render(w, r, id, page{status: d.Status, name: "setup", title: "setup.title", narrow: true, data: data})
 	}
 	fail := func(status int, m *message) error {
 		data.Error = m
@@ -110,7 +111,7 @@ func (h *Handler) serveSetup(w http.ResponseWriter, r *http.Request, id *Identit
 	// The token first: a wrong one costs no password hash.
 	switch err := a.store.CheckSetupToken(params.Get("setup_token")); {
 	case errors.Is(err, authstore.ErrBadCredentials), errors.Is(err, authstore.ErrExpired):
-		logDenial(h.logger, r, forbidden("setup_token", "wrong or expired setup token"), nil, -1)
+		logDenial(h.logger, r, problem.Forbidden("setup_token", "wrong or expired setup token"), nil, -1)
 		return fail(http.StatusForbidden, msg("setup.err_token"))
 	case errors.Is(err, authstore.ErrSetupUnavailable):
 		at.refundAll()
@@ -118,7 +119,7 @@ func (h *Handler) serveSetup(w http.ResponseWriter, r *http.Request, id *Identit
 	case err != nil:
 		at.refundAll()
 		h.logger.Error("checking the setup token", zap.Error(err))
-		return h.refuse(w, r, internalError(), id, -1)
+		return h.refuse(w, r, problem.Internal(), id, -1)
 	}
 	at.refundAll() // the right token: not a guess
 	normalized, err := authstore.NormalizeLogin(login)
@@ -139,20 +140,20 @@ func (h *Handler) serveSetup(w http.ResponseWriter, r *http.Request, id *Identit
 	hash, err := authstore.HashPasswordContext(r.Context(), pw)
 	switch {
 	case errors.Is(err, authstore.ErrBusy), errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
-		d := busy()
+		d := problem.Busy()
 		logDenial(h.logger, r, d, nil, -1)
-		w.Header().Set("Retry-After", d.headers.Get("Retry-After"))
-		return fail(d.status, msg("setup.busy"))
+		w.Header().Set("Retry-After", d.Headers.Get("Retry-After"))
+		return fail(d.Status, msg("setup.busy"))
 	case err != nil:
 		h.logger.Error("hashing the first password", zap.Error(err))
-		return h.refuse(w, r, internalError(), id, -1)
+		return h.refuse(w, r, problem.Internal(), id, -1)
 	}
 	u, err := a.store.UseSetupGrant(params.Get("setup_token"), authstore.NewUser{Login: login, Tier: a.policy.DefaultTier}, hash,
 		authstore.Actor{Kind: "user", IP: clientIP(r)})
 	switch {
 	case errors.Is(err, authstore.ErrBadCredentials), errors.Is(err, authstore.ErrExpired):
 		// Expired (or replaced) since the check above.
-		logDenial(h.logger, r, forbidden("setup_token", "wrong or expired setup token"), nil, -1)
+		logDenial(h.logger, r, problem.Forbidden("setup_token", "wrong or expired setup token"), nil, -1)
 		return fail(http.StatusForbidden, msg("setup.err_token"))
 	case errors.Is(err, authstore.ErrSetupUnavailable):
 		return done(http.StatusConflict)
@@ -160,7 +161,7 @@ func (h *Handler) serveSetup(w http.ResponseWriter, r *http.Request, id *Identit
 		return fail(http.StatusConflict, msg("setup.err_taken"))
 	case err != nil:
 		h.logger.Error("first-admin setup", zap.Error(err))
-		return h.refuse(w, r, internalError(), id, -1)
+		return h.refuse(w, r, problem.Internal(), id, -1)
 	}
 	setupOffers.Delete(a.storeKey)
 	h.logger.Info("first administrator created", zap.String("user", u.Login), zap.String("client_ip", clientIP(r)))

@@ -9,6 +9,7 @@ import (
 	"github.com/caddyserver/caddy/v2"
 
 	"github.com/gatehouse/gatehouse/authstore"
+	"github.com/gatehouse/gatehouse/problem"
 )
 
 // stores shares open bbolt files across config generations. Caddy
@@ -103,8 +104,8 @@ func (a *App) releaseStore() error {
 // storeUnavailable refuses a request when the store could not be opened
 // (another process holds its lock, say): 503, nothing counted against the
 // caller.
-func storeUnavailable() *denial {
-	return &denial{status: http.StatusServiceUnavailable, code: "temporarily_unavailable",
-		message: "the credential store is not available", reason: "store_unavailable",
-		headers: http.Header{"Retry-After": {"1"}}}
+func storeUnavailable() *problem.Problem {
+	return &problem.Problem{Status: http.StatusServiceUnavailable, Code: "temporarily_unavailable",
+		Message: "the credential store is not available", Reason: "store_unavailable",
+		Headers: http.Header{"Retry-After": {"1"}}}
 }

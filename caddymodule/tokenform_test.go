@@ -48,8 +48,8 @@ func TestTokenNamesRefused(t *testing.T) {
 			if !errors.As(err, &re) || re.status != http.StatusBadRequest || !errors.Is(err, authstore.ErrInvalidName) {
 				t.Errorf("checkPATRequest: %v", err)
 			}
-			if d := mintDenial(err); d.status != http.StatusBadRequest || d.code != "invalid_request" || !strings.HasPrefix(d.message, "token name must") {
-				t.Errorf("denial %d %s %q", d.status, d.code, d.message)
+			if d := mintDenial(err); d.Status != http.StatusBadRequest || d.Code != "invalid_request" || !strings.HasPrefix(d.Message, "token name must") {
+				t.Errorf("denial %d %s %q", d.Status, d.Code, d.Message)
 			}
 		})
 	}

@@ -4,6 +4,7 @@ import (
 	"net/http"
 
 	"github.com/gatehouse/gatehouse/api"
+	"github.com/gatehouse/gatehouse/problem"
 )
 
 func init() {
@@ -33,6 +34,6 @@ func (h *Handler) serveWhoami(w http.ResponseWriter, _ *http.Request, id *Identi
 		resp.SessionID = id.Session.ID
 		resp.ExpiresAt = id.Session.ExpiresAt
 	}
-	writeJSON(w, http.StatusOK, resp)
+	problem.WriteJSON(w, http.StatusOK, resp)
 	return nil
 }

@@ -53,6 +53,12 @@ type Problem struct {
 
 func (p *Problem) Error() string { return fmt.Sprintf("%d %s: %s", p.Status, p.Reason, p.Message) }
 
+// New is a problem without a challenge: status, JSON error code, the
+// reason for logs and metrics, and the message.
+func New(status int, code, reason, msg string) *Problem {
+	return &Problem{Status: status, Code: code, Message: msg, Reason: reason}
+}
+
 // Invalid is a 400 about the request itself (its path, method or body),
 // which is no matter for an authentication challenge.
 func Invalid(reason, msg string) *Problem {

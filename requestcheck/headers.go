@@ -1,6 +1,7 @@
 package requestcheck
 
 import (
+	"github.com/gatehouse/gatehouse/problem"
 	"io"
 	"net/http"
 	"strings"
@@ -80,7 +81,7 @@ func dropConnectionTokens(h http.Header) {
 // r.Trailer only when the body reaches EOF, and accepts trailers the
 // request never announced, so both the announcement and the values are
 // checked.
-func checkTrailers(r *http.Request) *Problem {
+func checkTrailers(r *http.Request) *problem.Problem {
 	// net/http moves the announced names from the Trailer header into
 	// r.Trailer; another server may leave the header.
 	announced := false

@@ -3,6 +3,7 @@ package requestcheck
 import (
 	"bufio"
 	"fmt"
+	"github.com/gatehouse/gatehouse/problem"
 	"io"
 	"net"
 	"net/http"
@@ -58,7 +59,7 @@ func TestConnectionTokens(t *testing.T) {
 // has been read, while other trailers stay.
 func TestTrailers(t *testing.T) {
 	type seen struct {
-		problem *Problem
+		problem *problem.Problem
 		trailer http.Header
 	}
 	got := make(chan seen, 1)

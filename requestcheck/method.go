@@ -2,6 +2,7 @@ package requestcheck
 
 import (
 	"bytes"
+	"github.com/gatehouse/gatehouse/problem"
 	"io"
 	"mime"
 	"net/http"
@@ -16,7 +17,7 @@ import (
 // Gatehouse's names from Connection, keeps namespace trailers out, and
 // refuses a method that is not a known one in upper case or a path that
 // could read differently upstream.
-func Request(r *http.Request) *Problem {
+func Request(r *http.Request) *problem.Problem {
 	StripNamespace(r.Header)
 	dropConnectionTokens(r.Header)
 	if p := Method(r.Method); p != nil {
@@ -32,7 +33,7 @@ func Request(r *http.Request) *Problem {
 // case). Methods are case-sensitive (RFC 9110 §9.1), but frameworks
 // upper-case them before routing, so "delete" passed to the upstream
 // would act as DELETE after no DELETE rule matched it.
-func Method(m string) *Problem {
+func Method(m string) *problem.Problem {
 	if config.IsMethod(m) {
 		return nil
 	}
@@ -83,7 +84,7 @@ const maxFormScan = 1 << 20
 // allow, they reach the upstream and the overridden method, upper-cased
 // as frameworks do, is what the rules judge; overrides that disagree, or
 // name no known method, are refused. Multipart bodies are not searched.
-func SiteMethod(r *http.Request, allow bool) (string, *Problem) {
+func SiteMethod(r *http.Request, allow bool) (string, *problem.Problem) {
 	var asked []string
 	for k, vs := range r.Header {
 		if !isOverrideHeader(k) {
@@ -138,7 +139,7 @@ func isForm(contentType string) bool {
 
 // formMethodFields reads an urlencoded body (up to maxFormScan) for
 // _method fields and puts the body back for the upstream.
-func formMethodFields(r *http.Request) ([]string, *Problem) {
+func formMethodFields(r *http.Request) ([]string, *problem.Problem) {
 	if r.Body == nil || r.Body == http.NoBody {
 		return nil, nil
 	}
@@ -147,7 +148,7 @@ func formMethodFields(r *http.Request) ([]string, *Problem) {
 		return nil, refuse("unreadable_body", "the request body could not be read")
 	}
 	if len(buf) > maxFormScan {
-		return nil, &Problem{Status: http.StatusRequestEntityTooLarge, Reason: "form_too_large",
+		return nil, &problem.Problem{Status: http.StatusRequestEntityTooLarge, Code: "invalid_request", Reason: "form_too_large",
 			Message: "an urlencoded form body over 1 MiB is not accepted; send large uploads as multipart/form-data"}
 	}
 	r.Body = replayBody{Reader: bytes.NewReader(buf), Closer: r.Body}

@@ -1,6 +1,7 @@
 package requestcheck
 
 import (
+	"github.com/gatehouse/gatehouse/problem"
 	"strings"
 	"unicode"
 	"unicode/utf8"
@@ -35,7 +36,7 @@ import (
 //     the full-width solidus U+FF0F or full-width letters: servers that
 //     normalise Unicode (IIS's best-fit mapping, NFKC-folding frameworks)
 //     would read /ａdmin as /admin.
-func Path(escaped, decoded string) *Problem {
+func Path(escaped, decoded string) *problem.Problem {
 	if config.CleanPath(decoded) != decoded {
 		return refuse("ambiguous_path", "the path is not canonical (dot segments, repeated slashes or an empty segment); send it cleaned")
 	}
@@ -77,7 +78,7 @@ func Path(escaped, decoded string) *Problem {
 // unicodePath checks the non-ASCII characters of a path: valid UTF-8, no
 // C1 controls, no character that compatibility normalisation turns into
 // ASCII. Only paths with non-ASCII bytes pay for this.
-func unicodePath(p string) *Problem {
+func unicodePath(p string) *problem.Problem {
 	if !utf8.ValidString(p) {
 		return refuse("ambiguous_path", "the path is not valid UTF-8 (or uses an overlong encoding)")
 	}

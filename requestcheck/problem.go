@@ -1,18 +1,8 @@
 package requestcheck
 
-import "net/http"
+import "github.com/gatehouse/gatehouse/problem"
 
-// Problem is why a request was refused: the HTTP status (400 unless
-// said otherwise), a machine-readable reason for logs and metrics, and a
-// message that tells the client what to send instead.
-type Problem struct {
-	Status  int
-	Reason  string
-	Message string
-}
-
-func (p *Problem) Error() string { return p.Reason + ": " + p.Message }
-
-func refuse(reason, message string) *Problem {
-	return &Problem{Status: http.StatusBadRequest, Reason: reason, Message: message}
+// refuse is a 400 invalid_request about the request itself.
+func refuse(reason, message string) *problem.Problem {
+	return problem.Invalid(reason, message)
 }
