@@ -1,13 +1,9 @@
 package caddymodule
 
 import (
-	"errors"
 	"net/http"
 	"slices"
 	"strconv"
-	"time"
-
-	"go.uber.org/zap"
 
 	"github.com/gatehouse/gatehouse/api"
 	"github.com/gatehouse/gatehouse/authstore"
@@ -62,30 +58,17 @@ type adminRoute struct {
 	handler func(a *App) func(http.ResponseWriter, *http.Request) error
 }
 
+// writeAdminError answers a failed admin operation (problem.From, the
+// Admin surface: the message is the error itself).
 func writeAdminError(w http.ResponseWriter, err error) {
-	status, code := http.StatusInternalServerError, "server_error"
-	var ae requestError
-	switch {
-	case errors.As(err, &ae):
-		status, code = ae.status, "invalid_request"
-	case errors.Is(err, authstore.ErrInvalidName):
-		status, code = http.StatusBadRequest, "invalid_request"
-	case errors.Is(err, authstore.ErrNotFound):
-		status, code = http.StatusNotFound, "not_found"
-	case errors.Is(err, authstore.ErrExists):
-		status, code = http.StatusConflict, "conflict"
-	case errors.Is(err, authstore.ErrUserDisabled):
-		status, code = http.StatusConflict, "user_disabled"
-	}
-	// The admin API is the operator's: the message is the error itself,
-	// which names what failed and never holds a secret.
-	problem.WriteJSON(w, status, api.Error{Error: code, Message: err.Error()})
+	problem.Write(w, "", problem.From(err, problem.Admin))
 }
 
-// decodeBody reads an admin request's JSON body (see decodeJSON) into v.
+// decodeBody reads an admin request's JSON body (see decodeJSON) into v;
+// the error is the *problem.Problem that says what is wrong.
 func decodeBody(r *http.Request, v any) error {
 	if d := decodeJSON(r, v); d != nil {
-		return requestError{status: d.Status, err: errors.New(d.Message)}
+		return d
 	}
 	return nil
 }
@@ -102,24 +85,13 @@ func (a *App) adminStatus(w http.ResponseWriter, _ *http.Request) error {
 	return nil
 }
 
-// viewUser is a user as the admin API shows it: no password hash, no
-// TOTP seed.
-func (a *App) viewUser(u *authstore.User) api.UserInfo {
-	return api.UserInfo{
-		ID: u.ID, Login: u.Login, Kind: u.Kind, Tier: u.Tier, Scopes: a.userScopes(u),
-		AllScopes: u.Scopes == nil, Disabled: u.Disabled, Password: u.PasswordHash != "",
-		TOTP: u.TOTPSecret != "", Memberships: u.Memberships, Created: u.CreatedAt,
-	}
-}
+// viewUser is a user as the admin API shows it (service.UserInfo).
+func (a *App) viewUser(u *authstore.User) api.UserInfo { return a.svc.UserInfo(u) }
 
 func (a *App) adminListUsers(w http.ResponseWriter, _ *http.Request) error {
-	users, err := a.store.Users()
+	out, err := a.svc.Users()
 	if err != nil {
 		return err
-	}
-	out := make([]api.UserInfo, 0, len(users))
-	for _, u := range users {
-		out = append(out, a.viewUser(u))
 	}
 	problem.WriteJSON(w, http.StatusOK, out)
 	return nil
@@ -130,45 +102,21 @@ func (a *App) adminCreateUser(w http.ResponseWriter, r *http.Request) error {
 	if err := decodeBody(r, &req); err != nil {
 		return err
 	}
-	if _, err := authstore.NormalizeLogin(req.Login); err != nil {
-		return badInput("%v", err)
-	}
-	tier := req.Tier
-	if tier == "" {
-		tier = a.policy.DefaultTier
-	}
-	if err := a.policy.CheckTier(tier); err != nil {
-		return badInput("%v", err)
-	}
-	if req.Scopes != nil {
-		if err := a.policy.CheckScopes(req.Scopes); err != nil {
-			return badInput("%v", err)
-		}
-	}
-	u, err := a.store.CreateUser(authstore.NewUser{Login: req.Login, Tier: tier, Scopes: req.Scopes}, authstore.AdminActor)
+	u, err := a.svc.CreateUser(req, authstore.AdminActor)
 	if err != nil {
 		return err
 	}
-	a.logger.Info("user created", zap.String("user", u.Login), zap.String("tier", u.Tier))
-	problem.WriteJSON(w, http.StatusCreated, a.viewUser(u))
+	problem.WriteJSON(w, http.StatusCreated, u)
 	return nil
 }
 
 func (a *App) adminSetDisabled(disabled bool) func(http.ResponseWriter, *http.Request) error {
 	return func(w http.ResponseWriter, r *http.Request) error {
-		detail := "enabled"
-		if disabled {
-			detail = "disabled"
-		}
-		u, err := a.store.UpdateUser(r.PathValue("login"), authstore.AdminActor, detail, func(u *authstore.User) error {
-			u.Disabled = disabled
-			return nil
-		})
+		u, err := a.svc.SetDisabled(r.PathValue("login"), disabled, authstore.AdminActor)
 		if err != nil {
 			return err
 		}
-		a.logger.Info("user "+detail, zap.String("user", u.Login))
-		problem.WriteJSON(w, http.StatusOK, a.viewUser(u))
+		problem.WriteJSON(w, http.StatusOK, u)
 		return nil
 	}
 }
@@ -178,52 +126,18 @@ func (a *App) adminSetTier(w http.ResponseWriter, r *http.Request) error {
 	if err := decodeBody(r, &req); err != nil {
 		return err
 	}
-	if err := a.policy.CheckTier(req.Tier); err != nil {
-		return badInput("%v", err)
-	}
-	u, err := a.store.UpdateUser(r.PathValue("login"), authstore.AdminActor, "tier "+req.Tier, func(u *authstore.User) error {
-		u.Tier = req.Tier
-		return nil
-	})
+	u, err := a.svc.SetTier(r.PathValue("login"), req.Tier, authstore.AdminActor)
 	if err != nil {
 		return err
 	}
-	problem.WriteJSON(w, http.StatusOK, a.viewUser(u))
+	problem.WriteJSON(w, http.StatusOK, u)
 	return nil
 }
 
-// viewToken is what the API, pages and CLI show of a token: never the
-// token itself. Names are checked when stored; sanitising here too covers
-// tokens stored before that check.
-func viewToken(p *authstore.PAT, login string, now time.Time) api.TokenInfo {
-	v := api.TokenInfo{
-		ID: p.ID, User: login, Name: authstore.SanitizeText(p.Name, 4*authstore.MaxTokenNameLen), Hint: p.Hint, Scopes: p.Scopes,
-		Resources: p.ResourceCaps, AllResources: p.ResourceCaps == nil,
-		Created: p.CreatedAt, LastUsedIP: p.LastUsedIP, CreatedVia: p.CreatedVia, Status: p.Status(now),
-	}
-	if !p.ExpiresAt.IsZero() {
-		v.Expires = &p.ExpiresAt
-	}
-	if !p.LastUsedAt.IsZero() {
-		v.LastUsed = &p.LastUsedAt
-	}
-	return v
-}
-
 func (a *App) adminListTokens(w http.ResponseWriter, r *http.Request) error {
-	a.store.FlushTouches()
-	userID, err := a.queryUser(r)
+	out, err := a.svc.Tokens(r.URL.Query().Get("user"))
 	if err != nil {
 		return err
-	}
-	pats, err := a.store.PATs(userID)
-	if err != nil {
-		return err
-	}
-	out := make([]api.TokenInfo, 0, len(pats))
-	now := time.Now()
-	for _, p := range pats {
-		out = append(out, viewToken(p, a.loginOf(p.UserID), now))
 	}
 	problem.WriteJSON(w, http.StatusOK, out)
 	return nil
@@ -234,28 +148,20 @@ func (a *App) adminCreateToken(w http.ResponseWriter, r *http.Request) error {
 	if err := decodeBody(r, &req); err != nil {
 		return err
 	}
-	u, err := a.store.UserByLogin(req.User)
+	created, err := a.svc.CreateToken(req)
 	if err != nil {
 		return err
 	}
-	tok, p, err := a.mintPAT(u, patRequest{
-		Name: req.Name, Scopes: req.Scopes, ExpiresDays: req.ExpiresDays, NoExpiry: req.NoExpiry,
-		Resources: req.Resources, Via: authstore.ViaAdmin,
-	}, authstore.AdminActor)
-	if err != nil {
-		return err
-	}
-	problem.WriteJSON(w, http.StatusCreated, api.CreateTokenResponse{Token: tok, Info: viewToken(p, u.Login, time.Now())})
+	problem.WriteJSON(w, http.StatusCreated, created)
 	return nil
 }
 
 func (a *App) adminRevokeToken(w http.ResponseWriter, r *http.Request) error {
-	p, err := a.store.RevokePAT(r.PathValue("id"), authstore.AdminActor)
+	info, err := a.svc.RevokeToken(r.PathValue("id"))
 	if err != nil {
 		return err
 	}
-	a.logger.Info("token revoked", zap.String("token_id", p.ID), zap.String("by", "admin"))
-	problem.WriteJSON(w, http.StatusOK, viewToken(p, a.loginOf(p.UserID), time.Now()))
+	problem.WriteJSON(w, http.StatusOK, info)
 	return nil
 }
 
@@ -268,7 +174,7 @@ func (a *App) adminAudit(w http.ResponseWriter, r *http.Request) error {
 	if s := r.URL.Query().Get("limit"); s != "" {
 		n, err := strconv.Atoi(s)
 		if err != nil || n < 1 {
-			return badInput("limit %q: want a positive number", s)
+			return problem.Errorf(problem.KindInvalid, "limit %q: want a positive number", s)
 		}
 		limit = n
 	}
@@ -314,25 +220,11 @@ func viewEvent(e authstore.Event) api.AuditEvent {
 // queryUser resolves an admin listing's optional ?user=<login> filter to
 // a user id; "" means every user.
 func (a *App) queryUser(r *http.Request) (string, error) {
-	login := r.URL.Query().Get("user")
-	if login == "" {
-		return "", nil
-	}
-	u, err := a.store.UserByLogin(login)
-	if err != nil {
-		return "", err
-	}
-	return u.ID, nil
+	return a.svc.UserID(r.URL.Query().Get("user"))
 }
 
-// loginOf is the login of user id for listings ("" if it is gone); the
-// user cache makes repeated owners cheap.
-func (a *App) loginOf(id string) string {
-	if u, err := a.store.User(id); err == nil {
-		return u.Login
-	}
-	return ""
-}
+// loginOf is the login of user id for listings ("" if it is gone).
+func (a *App) loginOf(id string) string { return a.svc.LoginOf(id) }
 
 func sortedNames(m map[string]config.Tier) []string {
 	out := make([]string, 0, len(m))

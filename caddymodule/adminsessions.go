@@ -39,7 +39,7 @@ func (a *App) adminSetPassword(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	if err := authstore.ValidatePasswordHash(req.PasswordHash); err != nil {
-		return badInput("password_hash: %v", err)
+		return problem.Errorf(problem.KindInvalid, "password_hash: %v", err)
 	}
 	u, err := a.store.SetPassword(r.PathValue("login"), req.PasswordHash, authstore.AdminActor)
 	if err != nil {
@@ -57,7 +57,7 @@ func (a *App) adminSetPassword(w http.ResponseWriter, r *http.Request) error {
 func (a *App) adminEnableTOTP(w http.ResponseWriter, r *http.Request) error {
 	url, err := a.store.EnableTOTP(r.PathValue("login"), a.policy.Realm, authstore.AdminActor)
 	if errors.Is(err, authstore.ErrTOTPEnabled) {
-		return requestError{status: http.StatusConflict, err: errors.New("TOTP is already enabled for this user; disable it first to issue a new secret")}
+		return problem.Errorf(problem.KindConflict, "TOTP is already enabled for this user; disable it first to issue a new secret")
 	}
 	if err != nil {
 		return err

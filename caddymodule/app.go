@@ -10,7 +10,7 @@ import (
 
 	"github.com/gatehouse/gatehouse/authstore"
 	"github.com/gatehouse/gatehouse/config"
-	"github.com/gatehouse/gatehouse/ratelimit"
+	"github.com/gatehouse/gatehouse/service"
 )
 
 func init() {
@@ -29,8 +29,11 @@ type App struct {
 	store    *authstore.Store
 	storeKey string
 	claim    *storeClaim
-	logger   *zap.Logger
-	limits   limits // rate limiters, pooled across generations (limits.go)
+	// svc is the shared operations over store (package service), set
+	// with it (useStore).
+	svc    *service.Service
+	logger *zap.Logger
+	limits limits // rate limiters, pooled across generations (limits.go)
 
 	admin http.Handler
 }
@@ -89,14 +92,21 @@ func (a *App) Cleanup() error {
 	return a.releaseStore()
 }
 
-// compilePolicy validates the global configuration with the validators of
-// the packages that own each format.
-func compilePolicy(g config.Global) (*config.Policy, error) {
-	p, err := config.Compile(g, config.Checks{Rate: ratelimit.ParseRate, Prefix: authstore.ValidatePrefix})
-	if err != nil {
-		return nil, fmt.Errorf("gatehouse: %w", err)
-	}
-	return p, nil
+// compilePolicy validates the global configuration (service.CompilePolicy).
+func compilePolicy(g config.Global) (*config.Policy, error) { return service.CompilePolicy(g) }
+
+// overStore is an App over a store opened directly, without a Caddy
+// server: the offline commands and unit tests.
+func overStore(g config.Global, policy *config.Policy, store *authstore.Store, key string, logger *zap.Logger) *App {
+	a := &App{Global: g, policy: policy, logger: logger}
+	a.useStore(store, key)
+	return a
+}
+
+// useStore sets the store this App works on and the service over it.
+func (a *App) useStore(store *authstore.Store, key string) {
+	a.store, a.storeKey = store, key
+	a.svc = &service.Service{Store: store, Policy: a.policy, Logger: a.logger}
 }
 
 // storePath resolves the configured store path ({env.*} placeholders

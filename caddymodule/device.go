@@ -76,9 +76,9 @@ func (h *Handler) serveDevice(w http.ResponseWriter, r *http.Request, id *Identi
 	if code == "" {
 		return h.renderDevice(w, r, id, http.StatusOK, &devicePageData{})
 	}
-	g, status, problem := h.findDeviceGrant(r, id, code)
-	if problem != nil {
-		return h.renderDevice(w, r, id, status, &devicePageData{UserCode: code, Error: problem})
+	g, status, bad := h.findDeviceGrant(r, id, code)
+	if bad != nil {
+		return h.renderDevice(w, r, id, status, &devicePageData{UserCode: code, Error: bad})
 	}
 	data := h.deviceForm(id, g, code)
 	if r.Method != http.MethodPost {
@@ -89,20 +89,20 @@ func (h *Handler) serveDevice(w http.ResponseWriter, r *http.Request, id *Identi
 	case "deny":
 		return h.decideDevice(w, r, id, data, nil, actor)
 	case "approve":
-		req, problem := data.read(params)
-		if problem == nil {
-			if err := h.app.selfServiceCaps(id.User, req.Resources); err != nil {
-				problem = msg("pat.err_create")
+		req, bad := data.read(params)
+		if bad == nil {
+			if err := h.app.svc.SelfServiceCaps(id.User, req.Resources); err != nil {
+				bad = msg("pat.err_create")
 			}
 		}
-		if problem != nil {
-			data.Error = problem
+		if bad != nil {
+			data.Error = bad
 			return h.renderDevice(w, r, id, http.StatusBadRequest, data)
 		}
 		req.Via = authstore.ViaDevice
-		n, err := h.app.checkPATRequest(id.User, req)
+		n, err := h.app.svc.CheckPATRequest(id.User, req)
 		if err != nil {
-			d := mintDenial(err)
+			d := problem.From(err, problem.API)
 			logDenial(h.logger, r, d, id, -1)
 			data.Error = msg("pat.err_create")
 			return h.renderDevice(w, r, id, d.Status, data)

@@ -8,6 +8,7 @@ import (
 
 	"github.com/gatehouse/gatehouse/authstore"
 	"github.com/gatehouse/gatehouse/config"
+	"github.com/gatehouse/gatehouse/service"
 )
 
 // benchHandler builds a handler over a real store without a Caddy server,
@@ -16,7 +17,7 @@ func benchHandler(b *testing.B) (*Handler, string) {
 	b.Helper()
 	app := newTestApp(b, config.Global{Scopes: []string{"papers:read", "papers:write"}})
 	u, _ := app.store.CreateUser(authstore.NewUser{Login: "bench", Tier: "free"}, authstore.AdminActor)
-	tok, _, err := app.mintPAT(u, patRequest{Name: "b", Scopes: []string{"papers:read"}, ExpiresDays: 30, Via: authstore.ViaAdmin}, authstore.AdminActor)
+	tok, _, err := app.svc.MintPAT(u, service.PATRequest{Name: "b", Scopes: []string{"papers:read"}, ExpiresDays: 30, Via: authstore.ViaAdmin}, authstore.AdminActor)
 	if err != nil {
 		b.Fatal(err)
 	}

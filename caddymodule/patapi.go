@@ -3,7 +3,6 @@ package caddymodule
 import (
 	"net/http"
 	"strings"
-	"time"
 
 	"go.uber.org/zap"
 
@@ -11,6 +10,7 @@ import (
 	"github.com/gatehouse/gatehouse/authstore"
 	"github.com/gatehouse/gatehouse/config"
 	"github.com/gatehouse/gatehouse/problem"
+	"github.com/gatehouse/gatehouse/service"
 )
 
 func init() {
@@ -29,7 +29,7 @@ func init() {
 // browser session gets here (accessBrowser).
 func (h *Handler) servePATAPI(w http.ResponseWriter, r *http.Request, id *Identity) error {
 	if r.Method != http.MethodPost {
-		tokens, err := h.app.userTokens(id.User)
+		tokens, err := h.app.svc.UserTokens(id.User)
 		if err != nil {
 			h.logger.Error("listing tokens", zap.String("user", id.User.Login), zap.Error(err))
 			return h.refuse(w, r, problem.Internal(), id, -1)
@@ -41,16 +41,16 @@ func (h *Handler) servePATAPI(w http.ResponseWriter, r *http.Request, id *Identi
 	if d := decodeJSON(r, &req); d != nil {
 		return h.refuse(w, r, d, id, -1)
 	}
-	if err := h.app.selfServiceCaps(id.User, req.Resources); err != nil {
-		return h.refuse(w, r, &problem.Problem{Status: http.StatusBadRequest, Code: "invalid_request", Message: err.Error(), Reason: "pat_invalid"}, id, -1)
+	if err := h.app.svc.SelfServiceCaps(id.User, req.Resources); err != nil {
+		return h.refuse(w, r, problem.From(err, problem.API), id, -1)
 	}
-	tok, p, err := h.app.mintPAT(id.User, patRequest{
+	tok, p, err := h.app.svc.MintPAT(id.User, service.PATRequest{
 		Name: req.Name, Scopes: req.Scopes, ExpiresDays: req.ExpiresDays, Resources: req.Resources, Via: authstore.ViaWeb,
-	}, authstore.Actor{Kind: "user", UserID: id.User.ID, IP: clientIP(r)})
+	}, caller(r, id).Actor())
 	if err != nil {
-		return h.refuse(w, r, mintDenial(err), id, -1)
+		return h.refuse(w, r, problem.From(err, problem.API), id, -1)
 	}
-	problem.WriteJSON(w, http.StatusCreated, api.CreateTokenResponse{Token: tok, Info: viewToken(p, id.User.Login, time.Now())})
+	problem.WriteJSON(w, http.StatusCreated, api.CreateTokenResponse{Token: tok, Info: h.app.svc.TokenInfo(p, id.User.Login)})
 	return nil
 }
 
@@ -66,23 +66,16 @@ func (h *Handler) servePATAPIToken(w http.ResponseWriter, r *http.Request, id *I
 	if strings.Contains(tokID, "/") {
 		tokID = ""
 	}
-	p, d := h.revokeOwnPAT(r, id, tokID)
-	if d != nil {
-		return h.refuse(w, r, d, id, -1)
+	p, err := h.app.svc.RevokeOwnPAT(caller(r, id), tokID)
+	if err != nil {
+		return h.refuse(w, r, problem.From(err, problem.API), id, -1)
 	}
-	problem.WriteJSON(w, http.StatusOK, viewToken(p, id.User.Login, time.Now()))
+	problem.WriteJSON(w, http.StatusOK, h.app.svc.TokenInfo(p, id.User.Login))
 	return nil
 }
 
-// selfServiceCaps checks the resource caps a user asks for on their own
-// token: declared types and roles, and never above a role they hold now.
-// nil (every resource at the user's role) needs no check.
-func (a *App) selfServiceCaps(u *authstore.User, caps map[string]string) error {
-	if caps == nil {
-		return nil
-	}
-	if err := a.checkResourceCaps(caps); err != nil {
-		return err
-	}
-	return a.checkCapsHeld(u, caps)
+// caller is who a self-service request acts for, as package service
+// takes it.
+func caller(r *http.Request, id *Identity) service.Caller {
+	return service.Caller{User: id.User, PAT: id.PAT, IP: clientIP(r)}
 }

@@ -1,10 +1,8 @@
 package caddymodule
 
 import (
-	"errors"
 	"net/http"
 	"net/url"
-	"time"
 
 	"go.uber.org/zap"
 
@@ -68,7 +66,8 @@ func (h *Handler) servePATPage(w http.ResponseWriter, r *http.Request, id *Ident
 		return h.createFromPage(w, r, id, params)
 	case "revoke":
 		tokID := params.Get("token_id")
-		if _, d := h.revokeOwnPAT(r, id, tokID); d != nil {
+		if _, err := h.app.svc.RevokeOwnPAT(caller(r, id), tokID); err != nil {
+			d := problem.From(err, problem.API)
 			data := h.patForm(id)
 			data.Error = msg("pat.err_revoke")
 			logDenial(h.logger, r, d, id, -1)
@@ -89,7 +88,7 @@ func (h *Handler) patForm(id *Identity) *patPageData {
 }
 
 func (h *Handler) renderPATs(w http.ResponseWriter, r *http.Request, id *Identity, status int, data *patPageData) error {
-	tokens, err := h.app.userTokens(id.User)
+	tokens, err := h.app.svc.UserTokens(id.User)
 	if err != nil {
 		h.logger.Error("listing tokens", zap.String("user", id.User.Login), zap.Error(err))
 		return h.refuse(w, r, problem.Internal(), id, -1)
@@ -101,20 +100,20 @@ func (h *Handler) renderPATs(w http.ResponseWriter, r *http.Request, id *Identit
 // createFromPage creates a token from the form (see tokenForm.read).
 func (h *Handler) createFromPage(w http.ResponseWriter, r *http.Request, id *Identity, params url.Values) error {
 	data := h.patForm(id)
-	req, problem := data.read(params)
-	if problem == nil {
-		if err := h.app.selfServiceCaps(id.User, req.Resources); err != nil {
-			problem, data.ErrorDetail = msg("pat.err_create"), err.Error()
+	req, bad := data.read(params)
+	if bad == nil {
+		if err := h.app.svc.SelfServiceCaps(id.User, req.Resources); err != nil {
+			bad, data.ErrorDetail = msg("pat.err_create"), err.Error()
 		}
 	}
-	if problem != nil {
-		data.Error = problem
+	if bad != nil {
+		data.Error = bad
 		return h.renderPATs(w, r, id, http.StatusBadRequest, data)
 	}
 	req.Via = authstore.ViaWeb
-	tok, p, err := h.app.mintPAT(id.User, req, authstore.Actor{Kind: "user", UserID: id.User.ID, IP: clientIP(r)})
+	tok, p, err := h.app.svc.MintPAT(id.User, req, caller(r, id).Actor())
 	if err != nil {
-		d := mintDenial(err)
+		d := problem.From(err, problem.API)
 		logDenial(h.logger, r, d, id, -1)
 		data.Error, data.ErrorDetail = msg("pat.err_create"), d.Message
 		return h.renderPATs(w, r, id, d.Status, data)
@@ -122,56 +121,4 @@ func (h *Handler) createFromPage(w http.ResponseWriter, r *http.Request, id *Ide
 	fresh := h.patForm(id)
 	fresh.NewToken, fresh.NewTokenName = tok, p.Name
 	return h.renderPATs(w, r, id, http.StatusCreated, fresh)
-}
-
-// userTokens lists u's tokens, newest first, with last-used stamps
-// flushed so the page shows the latest use.
-func (a *App) userTokens(u *authstore.User) ([]api.TokenInfo, error) {
-	a.store.FlushTouches()
-	pats, err := a.store.PATs(u.ID)
-	if err != nil {
-		return nil, err
-	}
-	now := time.Now()
-	out := make([]api.TokenInfo, 0, len(pats))
-	for i := len(pats) - 1; i >= 0; i-- {
-		out = append(out, viewToken(pats[i], u.Login, now))
-	}
-	return out, nil
-}
-
-// revokeOwnPAT revokes one of the caller's own tokens; another user's
-// token is reported as missing, so ids cannot be probed.
-func (h *Handler) revokeOwnPAT(r *http.Request, id *Identity, tokID string) (*authstore.PAT, *problem.Problem) {
-	notFound := &problem.Problem{Status: http.StatusNotFound, Code: "not_found", Message: "no such token", Reason: "revoke_unknown"}
-	if tokID == "" || len(tokID) > 64 {
-		return nil, notFound
-	}
-	p, err := h.app.store.PAT(tokID)
-	if err != nil || p.UserID != id.User.ID {
-		return nil, notFound
-	}
-	p, err = h.app.store.RevokePAT(tokID, authstore.Actor{Kind: "user", UserID: id.User.ID, IP: clientIP(r)})
-	if err != nil {
-		h.logger.Error("revoking token", zap.String("token_id", tokID), zap.Error(err))
-		return nil, problem.Internal()
-	}
-	h.logger.Info("token revoked", zap.String("token_id", tokID), zap.String("user", id.User.Login), zap.String("by", "user"))
-	return p, nil
-}
-
-// mintDenial turns a mintPAT error into a 4xx with the operator-grade
-// message (which never holds a secret), or a 500.
-func mintDenial(err error) *problem.Problem {
-	var ae requestError
-	if errors.As(err, &ae) && ae.status < 500 {
-		return &problem.Problem{Status: ae.status, Code: "invalid_request", Message: ae.Error(), Reason: "pat_invalid"}
-	}
-	if errors.Is(err, authstore.ErrInvalidName) { // the store's own check
-		return &problem.Problem{Status: http.StatusBadRequest, Code: "invalid_request", Message: err.Error(), Reason: "pat_invalid"}
-	}
-	if errors.Is(err, authstore.ErrUserDisabled) {
-		return &problem.Problem{Status: http.StatusConflict, Code: "user_disabled", Message: "user disabled", Reason: "user_disabled"}
-	}
-	return problem.Internal()
 }

@@ -12,6 +12,7 @@ import (
 	"github.com/gatehouse/gatehouse/api"
 	"github.com/gatehouse/gatehouse/authstore"
 	"github.com/gatehouse/gatehouse/problem"
+	"github.com/gatehouse/gatehouse/service"
 )
 
 // Open agent registration (the KnowledgePulse registry model): an agent
@@ -81,7 +82,7 @@ func (h *Handler) serveRegister(w http.ResponseWriter, r *http.Request, id *Iden
 	if days == 0 {
 		days = h.app.policy.PATMaxDays
 	}
-	n, err := h.app.checkPATRequest(draft, patRequest{
+	n, err := h.app.svc.CheckPATRequest(draft, service.PATRequest{
 		Name: registeredKeyName, Scopes: scopes, ExpiresDays: days, Via: authstore.ViaRegister,
 	})
 	if err != nil {
@@ -165,15 +166,15 @@ func registrationScopes(asked, open []string) ([]string, *problem.Problem) {
 // a reserved agent_id, 409 for a taken one (by an agent or a person), the
 // validation's own status for a refused key, 500 otherwise.
 func (h *Handler) registrationFailure(login string, err error) *problem.Problem {
-	var ae requestError
+	var refused *problem.Error
 	switch {
 	case errors.Is(err, authstore.ErrReservedLogin):
 		return reservedAgentID(login)
 	case errors.Is(err, authstore.ErrExists):
 		return problem.New(http.StatusConflict, "agent_id_taken", "agent_id_taken",
 			fmt.Sprintf("agent_id %s is already registered; choose another", login))
-	case errors.As(err, &ae) && ae.status < 500:
-		return problem.New(ae.status, "invalid_request", "registration_refused", ae.Error())
+	case errors.As(err, &refused):
+		return problem.New(refused.Kind.Status(), "invalid_request", "registration_refused", refused.Error())
 	}
 	h.logger.Error("registering agent", zap.String("user", login), zap.Error(err))
 	return problem.Internal()

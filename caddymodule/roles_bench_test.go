@@ -9,6 +9,7 @@ import (
 	"github.com/gatehouse/gatehouse/config"
 	"github.com/gatehouse/gatehouse/decision"
 	"github.com/gatehouse/gatehouse/requestcheck"
+	"github.com/gatehouse/gatehouse/service"
 )
 
 // roleBenchHandler builds a handler over a real store whose rules mix a
@@ -29,7 +30,7 @@ func roleBenchHandler(b testing.TB) (h *Handler, all, capped string) {
 		b.Fatal(err)
 	}
 	mint := func(caps map[string]string) string {
-		tok, _, err := app.mintPAT(u, patRequest{Name: "b", Scopes: []string{"papers:read", "papers:write"}, ExpiresDays: 30, Resources: caps, Via: authstore.ViaAdmin}, authstore.AdminActor)
+		tok, _, err := app.svc.MintPAT(u, service.PATRequest{Name: "b", Scopes: []string{"papers:read", "papers:write"}, ExpiresDays: 30, Resources: caps, Via: authstore.ViaAdmin}, authstore.AdminActor)
 		if err != nil {
 			b.Fatal(err)
 		}

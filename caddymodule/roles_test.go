@@ -157,50 +157,6 @@ func TestCheckRoleRefusesInvalidNames(t *testing.T) {
 	}
 }
 
-func TestResourceChoicesAndCapsHeld(t *testing.T) {
-	a := roleTestApp(t)
-	u := &authstore.User{Login: "alice", Memberships: map[string]string{
-		"project:atlas": "edit", "project:zoo": "read", "project:old": "owner", "team:x": "member",
-	}}
-	got := a.resourceChoices(u)
-	if len(got) != 2 || got[0].Resource != "project:atlas" || strings.Join(got[0].Roles, ",") != "read,edit" ||
-		got[1].Resource != "project:zoo" || strings.Join(got[1].Roles, ",") != "read" {
-		t.Errorf("choices %+v", got)
-	}
-	for _, tc := range []struct {
-		caps map[string]string
-		ok   bool
-	}{
-		{nil, true},
-		{map[string]string{}, true},
-		{map[string]string{"project:atlas": "edit", "project:zoo": "read"}, true},
-		{map[string]string{"project:atlas": "read"}, true},
-		{map[string]string{"project:atlas": "manage"}, false},
-		{map[string]string{"project:mars": "read"}, false},
-		{map[string]string{"project:old": "read"}, false},
-	} {
-		if err := a.checkCapsHeld(u, tc.caps); (err == nil) != tc.ok {
-			t.Errorf("%v: %v", tc.caps, err)
-		}
-	}
-	for _, tc := range []struct {
-		caps map[string]string
-		ok   bool
-	}{
-		{map[string]string{"project:atlas": "edit"}, true},
-		{map[string]string{"project:été": "read"}, true},
-		{map[string]string{"project:a/b": "read"}, false},
-		{map[string]string{"project:": "read"}, false},
-		{map[string]string{"team:x": "read"}, false},
-		{map[string]string{"project:x": "owner"}, false},
-		{map[string]string{"atlas": "read"}, false},
-	} {
-		if err := a.checkResourceCaps(tc.caps); (err == nil) != tc.ok {
-			t.Errorf("checkResourceCaps(%v): %v", tc.caps, err)
-		}
-	}
-}
-
 // TestServeHTTPForwardsRole: on a role route the upstream gets the
 // resource and the effective role as headers and placeholders; on other
 // routes neither, even when the client sends them.

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/gatehouse/gatehouse/authstore"
+	"github.com/gatehouse/gatehouse/service"
 )
 
 // BenchmarkAuthenticate measures Handler.authenticate, the proxy's hot
@@ -20,7 +21,7 @@ func BenchmarkAuthenticate(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	pat, _, err := h.app.mintPAT(u, patRequest{Name: "bench", Scopes: []string{"papers:read"}, ExpiresDays: 30, Via: authstore.ViaAdmin}, authstore.AdminActor)
+	pat, _, err := h.app.svc.MintPAT(u, service.PATRequest{Name: "bench", Scopes: []string{"papers:read"}, ExpiresDays: 30, Via: authstore.ViaAdmin}, authstore.AdminActor)
 	if err != nil {
 		b.Fatal(err)
 	}

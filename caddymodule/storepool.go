@@ -75,7 +75,7 @@ func (a *App) openStore() error {
 	if err != nil {
 		return err
 	}
-	a.store, a.storeKey = store, c.path
+	a.useStore(store, c.path)
 	c.held.Store(true)
 	return nil
 }

@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/gatehouse/gatehouse/authstore"
+	"github.com/gatehouse/gatehouse/service"
 )
 
 // tokenForm is the part of a page form that says what a new PAT may do:
@@ -28,6 +29,9 @@ type tokenForm struct {
 	Resources     []resourceRow
 	SomeResources bool
 }
+
+// resourceChoice is one resource the form offers to cap.
+type resourceChoice = service.ResourceChoice
 
 // resourceRow is one resource on the form and the cap chosen.
 type resourceRow struct {
@@ -51,7 +55,7 @@ func (h *Handler) newTokenForm(id *Identity, nameField string, checked func(scop
 	for _, s := range id.Scopes {
 		f.Scopes = append(f.Scopes, scopeChoice{Name: s, Checked: checked(s)})
 	}
-	for _, c := range h.app.resourceChoices(id.User) {
+	for _, c := range h.app.svc.ResourceChoices(id.User) {
 		f.Resources = append(f.Resources, resourceRow{resourceChoice: c})
 	}
 	return f
@@ -62,7 +66,7 @@ func (h *Handler) newTokenForm(id *Identity, nameField string, checked func(scop
 // so a refused form shows what was sent, and returns the request they
 // make or the message saying what is wrong. Scopes are checked against the
 // catalog and the user when the token is minted.
-func (f *tokenForm) read(params url.Values) (patRequest, *message) {
+func (f *tokenForm) read(params url.Values) (service.PATRequest, *message) {
 	name, nameErr := authstore.CheckTokenName(params.Get(f.NameField))
 	f.Name = name
 	if nameErr != nil {
@@ -89,13 +93,13 @@ func (f *tokenForm) read(params url.Values) (patRequest, *message) {
 	}
 	switch {
 	case nameErr != nil:
-		return patRequest{}, msg("pat.err_name")
+		return service.PATRequest{}, msg("pat.err_name")
 	case err != nil || n < 1 || n > f.MaxDays:
-		return patRequest{}, msg("pat.err_expires", f.MaxDays)
+		return service.PATRequest{}, msg("pat.err_expires", f.MaxDays)
 	case len(scopes) == 0:
-		return patRequest{}, msg("pat.err_scopes")
+		return service.PATRequest{}, msg("pat.err_scopes")
 	case caps != nil && len(caps) == 0:
-		return patRequest{}, msg("pat.err_resources")
+		return service.PATRequest{}, msg("pat.err_resources")
 	}
-	return patRequest{Name: f.Name, Scopes: scopes, ExpiresDays: n, Resources: caps}, nil
+	return service.PATRequest{Name: f.Name, Scopes: scopes, ExpiresDays: n, Resources: caps}, nil
 }

@@ -10,6 +10,8 @@ import (
 
 	"github.com/gatehouse/gatehouse/authstore"
 	"github.com/gatehouse/gatehouse/config"
+	"github.com/gatehouse/gatehouse/problem"
+	"github.com/gatehouse/gatehouse/service"
 )
 
 // badNames are token names that every way of minting a token refuses.
@@ -25,7 +27,7 @@ var badNames = map[string]string{
 }
 
 // TestTokenNamesRefused: the PAT page and device forms (tokenForm.read)
-// and every minting path (checkPATRequest: API, admin, device approval)
+// and every minting path (service.CheckPATRequest: API, admin, device approval)
 // refuse a bad name with a 400, and the form shows back only plain text.
 func TestTokenNamesRefused(t *testing.T) {
 	app := newTestApp(t, config.Global{TokenPrefix: "qat_", Scopes: []string{"papers:read"}})
@@ -36,19 +38,19 @@ func TestTokenNamesRefused(t *testing.T) {
 	for name, bad := range badNames {
 		t.Run(name, func(t *testing.T) {
 			f := tokenForm{NameField: "name", MaxDays: 30, Scopes: []scopeChoice{{Name: "papers:read"}}}
-			_, problem := f.read(url.Values{"name": {bad}, "expires_days": {"7"}, "scope": {"papers:read"}})
-			if problem == nil || problem.ID != "pat.err_name" {
-				t.Errorf("form: %+v", problem)
+			_, formErr := f.read(url.Values{"name": {bad}, "expires_days": {"7"}, "scope": {"papers:read"}})
+			if formErr == nil || formErr.ID != "pat.err_name" {
+				t.Errorf("form: %+v", formErr)
 			}
 			if !utf8.ValidString(f.Name) || strings.ContainsFunc(f.Name, func(r rune) bool { return r < 0x20 || r == 0x7f || r == '\u202e' }) {
 				t.Errorf("the form shows back %q", f.Name)
 			}
-			_, err := app.checkPATRequest(u, patRequest{Name: bad, Scopes: []string{"papers:read"}, ExpiresDays: 7, Via: authstore.ViaWeb})
-			var re requestError
-			if !errors.As(err, &re) || re.status != http.StatusBadRequest || !errors.Is(err, authstore.ErrInvalidName) {
-				t.Errorf("checkPATRequest: %v", err)
+			_, err := app.svc.CheckPATRequest(u, service.PATRequest{Name: bad, Scopes: []string{"papers:read"}, ExpiresDays: 7, Via: authstore.ViaWeb})
+			var re *problem.Error
+			if !errors.As(err, &re) || re.Kind.Status() != http.StatusBadRequest || !errors.Is(err, authstore.ErrInvalidName) {
+				t.Errorf("CheckPATRequest: %v", err)
 			}
-			if d := mintDenial(err); d.Status != http.StatusBadRequest || d.Code != "invalid_request" || !strings.HasPrefix(d.Message, "token name must") {
+			if d := problem.From(err, problem.API); d.Status != http.StatusBadRequest || d.Code != "invalid_request" || !strings.HasPrefix(d.Message, "token name must") {
 				t.Errorf("denial %d %s %q", d.Status, d.Code, d.Message)
 			}
 		})
