@@ -2,12 +2,10 @@ package caddymodule
 
 import (
 	"net/http"
-	"slices"
 	"strconv"
 
 	"github.com/gatehouse/gatehouse/api"
 	"github.com/gatehouse/gatehouse/authstore"
-	"github.com/gatehouse/gatehouse/config"
 	"github.com/gatehouse/gatehouse/problem"
 )
 
@@ -74,19 +72,13 @@ func decodeBody(r *http.Request, v any) error {
 }
 
 func (a *App) adminStatus(w http.ResponseWriter, _ *http.Request) error {
-	st, err := a.store.Stats()
+	st, err := a.svc.Status()
 	if err != nil {
 		return err
 	}
-	problem.WriteJSON(w, http.StatusOK, api.Status{
-		Store: a.store.Path(), Users: st.Users, Tokens: st.Tokens,
-		TokenPrefix: a.policy.TokenPrefix, Scopes: a.policy.Scopes, Tiers: sortedNames(a.policy.Tiers),
-	})
+	problem.WriteJSON(w, http.StatusOK, st)
 	return nil
 }
-
-// viewUser is a user as the admin API shows it (service.UserInfo).
-func (a *App) viewUser(u *authstore.User) api.UserInfo { return a.svc.UserInfo(u) }
 
 func (a *App) adminListUsers(w http.ResponseWriter, _ *http.Request) error {
 	out, err := a.svc.Users()
@@ -166,10 +158,6 @@ func (a *App) adminRevokeToken(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (a *App) adminAudit(w http.ResponseWriter, r *http.Request) error {
-	userID, err := a.queryUser(r)
-	if err != nil {
-		return err
-	}
 	limit := 100
 	if s := r.URL.Query().Get("limit"); s != "" {
 		n, err := strconv.Atoi(s)
@@ -178,13 +166,9 @@ func (a *App) adminAudit(w http.ResponseWriter, r *http.Request) error {
 		}
 		limit = n
 	}
-	events, err := a.store.Audit(userID, limit)
+	out, err := a.svc.Audit(r.URL.Query().Get("user"), limit)
 	if err != nil {
 		return err
-	}
-	out := make([]api.AuditEvent, 0, len(events))
-	for _, e := range events {
-		out = append(out, viewEvent(e))
 	}
 	problem.WriteJSON(w, http.StatusOK, out)
 	return nil
@@ -197,40 +181,10 @@ func (a *App) adminBackup(w http.ResponseWriter, _ *http.Request) error {
 }
 
 func (a *App) adminCheck(w http.ResponseWriter, _ *http.Request) error {
-	problems, err := a.store.Check()
+	out, err := a.svc.CheckStore()
 	if err != nil {
 		return err
 	}
-	if problems == nil {
-		problems = []string{}
-	}
-	problem.WriteJSON(w, http.StatusOK, api.StoreCheck{Store: a.store.Path(), Problems: problems})
+	problem.WriteJSON(w, http.StatusOK, out)
 	return nil
-}
-
-// viewEvent is an audit record as the admin API shows it.
-func viewEvent(e authstore.Event) api.AuditEvent {
-	return api.AuditEvent{
-		Seq: e.Seq, Time: e.Time, Action: e.Action,
-		Actor:  api.AuditActor{Kind: e.Actor.Kind, UserID: e.Actor.UserID, IP: e.Actor.IP},
-		UserID: e.UserID, TokenID: e.TokenID, Detail: e.Detail,
-	}
-}
-
-// queryUser resolves an admin listing's optional ?user=<login> filter to
-// a user id; "" means every user.
-func (a *App) queryUser(r *http.Request) (string, error) {
-	return a.svc.UserID(r.URL.Query().Get("user"))
-}
-
-// loginOf is the login of user id for listings ("" if it is gone).
-func (a *App) loginOf(id string) string { return a.svc.LoginOf(id) }
-
-func sortedNames(m map[string]config.Tier) []string {
-	out := make([]string, 0, len(m))
-	for k := range m {
-		out = append(out, k)
-	}
-	slices.Sort(out)
-	return out
 }

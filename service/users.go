@@ -1,15 +1,18 @@
 package service
 
 import (
+	"errors"
+
 	"go.uber.org/zap"
 
 	"github.com/gatehouse/gatehouse/api"
 	"github.com/gatehouse/gatehouse/authstore"
 	"github.com/gatehouse/gatehouse/decision"
+	"github.com/gatehouse/gatehouse/problem"
 )
 
 // The admin's user operations: create, list, disable or enable, set the
-// tier.
+// tier, the password and TOTP.
 
 // UserInfo is a user as the admin API shows it: no password hash, no
 // TOTP seed.
@@ -92,4 +95,52 @@ func (s *Service) SetTier(login, tier string, actor authstore.Actor) (api.UserIn
 		return api.UserInfo{}, err
 	}
 	return s.UserInfo(u), nil
+}
+
+// SetPassword stores a new password hash (never a password: see
+// api.SetPasswordRequest) and ends the user's sessions: a password reset
+// usually means the old one is not to be trusted.
+func (s *Service) SetPassword(login, hash string, actor authstore.Actor) (api.SetPasswordResponse, error) {
+	if err := authstore.ValidatePasswordHash(hash); err != nil {
+		return api.SetPasswordResponse{}, badInput("password_hash: %v", err)
+	}
+	u, err := s.Store.SetPassword(login, hash, actor)
+	if err != nil {
+		return api.SetPasswordResponse{}, err
+	}
+	n, err := s.Store.RevokeUserSessions(u.ID, actor, "password changed")
+	if err != nil {
+		return api.SetPasswordResponse{}, err
+	}
+	s.log().Info("password set", zap.String("user", u.Login), zap.Int("sessions_revoked", n))
+	return api.SetPasswordResponse{User: s.UserInfo(u), SessionsRevoked: n}, nil
+}
+
+// EnableTOTP gives the user a new TOTP secret, returned once as an
+// otpauth:// URL issued by the realm. A user who has one already must
+// have it disabled first (a conflict).
+func (s *Service) EnableTOTP(login string, actor authstore.Actor) (api.TOTPResponse, error) {
+	url, err := s.Store.EnableTOTP(login, s.Policy.Realm, actor)
+	if errors.Is(err, authstore.ErrTOTPEnabled) {
+		return api.TOTPResponse{}, problem.Errorf(problem.KindConflict, "TOTP is already enabled for this user; disable it first to issue a new secret")
+	}
+	if err != nil {
+		return api.TOTPResponse{}, err
+	}
+	u, err := s.Store.UserByLogin(login)
+	if err != nil {
+		return api.TOTPResponse{}, err
+	}
+	s.log().Info("totp enabled", zap.String("user", u.Login))
+	return api.TOTPResponse{User: s.UserInfo(u), URL: url}, nil
+}
+
+// DisableTOTP removes the user's TOTP secret.
+func (s *Service) DisableTOTP(login string, actor authstore.Actor) (api.TOTPResponse, error) {
+	u, err := s.Store.DisableTOTP(login, actor)
+	if err != nil {
+		return api.TOTPResponse{}, err
+	}
+	s.log().Info("totp disabled", zap.String("user", u.Login))
+	return api.TOTPResponse{User: s.UserInfo(u)}, nil
 }
