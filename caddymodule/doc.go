@@ -7,5 +7,7 @@
 //
 // Everything that does not need Caddy lives elsewhere: the credential store
 // in package authstore, the policy model and rule matching in package
-// config, the limiter in package ratelimit.
+// config, the limiter in package ratelimit, the operations the endpoints
+// and the admin API share (minting, revoking, caps, memberships, users) in
+// package service, and the answers to their errors in package problem.
 package caddymodule
