@@ -84,7 +84,7 @@ func (h *Handler) serveDevice(w http.ResponseWriter, r *http.Request, id *Identi
 	if r.Method != http.MethodPost {
 		return h.renderDevice(w, r, id, http.StatusOK, data)
 	}
-	actor := authstore.Actor{Kind: "user", UserID: id.User.ID, IP: clientIP(r)}
+	actor := authstore.UserActor(id.User.ID, clientIP(r))
 	switch params.Get("action") {
 	case "deny":
 		return h.decideDevice(w, r, id, data, nil, actor)
@@ -121,7 +121,7 @@ func (h *Handler) serveDevice(w http.ResponseWriter, r *http.Request, id *Identi
 func (h *Handler) findDeviceGrant(r *http.Request, id *Identity, code string) (*authstore.DeviceGrant, int, *message) {
 	now := time.Now()
 	at, wait := deviceBackoff.begin(now,
-		limit{h.backoffKey("device-sid", id.Session.ID), deviceSessionFreeFailures}, limit{h.backoffKey("device-ip", clientKey(clientIP(r))), deviceIPFreeFailures})
+		allowance{h.backoffKey("device-sid", id.Session.ID), deviceSessionFreeFailures}, allowance{h.backoffKey("device-ip", clientKey(clientIP(r))), deviceIPFreeFailures})
 	if at == nil {
 		return nil, http.StatusTooManyRequests, msg("device.err_throttled", int(wait.Round(time.Second)/time.Second)+1)
 	}

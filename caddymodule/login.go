@@ -78,7 +78,7 @@ func (h *Handler) serveLogin(w http.ResponseWriter, r *http.Request, id *Identit
 	if id.Session != nil && id.Browser {
 		// The browser had a session already: end it rather than leave it
 		// valid behind the new one.
-		_, _ = h.app.store.RevokeSession(id.Session.ID, authstore.Actor{Kind: "user", UserID: id.User.ID, IP: clientIP(r)}, "replaced by a new login")
+		_, _ = h.app.store.RevokeSession(id.Session.ID, authstore.UserActor(id.User.ID, clientIP(r)), "replaced by a new login")
 	}
 	w.Header().Del("Set-Cookie")
 	sess, err := h.startBrowserSession(w, r, u)
@@ -216,7 +216,7 @@ func (h *Handler) serveLogout(w http.ResponseWriter, r *http.Request, id *Identi
 	}
 	n := 0
 	if id.Session != nil {
-		actor := authstore.Actor{Kind: "user", UserID: id.User.ID, IP: clientIP(r)}
+		actor := authstore.UserActor(id.User.ID, clientIP(r))
 		var err error
 		switch params.Get("all") {
 		case "1", "true", "on":

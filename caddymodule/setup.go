@@ -91,7 +91,7 @@ func (h *Handler) serveSetup(w http.ResponseWriter, r *http.Request, id *Identit
 	// A guess is counted before anything is checked (see backoff.begin),
 	// so a burst of guesses cannot slip past the lock.
 	ipKey := h.backoffKey("setup", clientKey(clientIP(r)))
-	at, wait := loginBackoff.begin(clock.Now(), limit{ipKey, setupFreeFailures})
+	at, wait := loginBackoff.begin(clock.Now(), allowance{ipKey, setupFreeFailures})
 	if at == nil {
 		d := throttled(wait)
 		w.Header().Set("Retry-After", d.Headers.Get("Retry-After"))
@@ -149,7 +149,7 @@ func (h *Handler) serveSetup(w http.ResponseWriter, r *http.Request, id *Identit
 		return h.refuse(w, r, problem.Internal(), id, -1)
 	}
 	u, err := a.store.UseSetupGrant(params.Get("setup_token"), authstore.NewUser{Login: login, Tier: a.policy.DefaultTier}, hash,
-		authstore.Actor{Kind: "user", IP: clientIP(r)})
+		authstore.Actor{Kind: authstore.ActorUser, IP: clientIP(r)})
 	switch {
 	case errors.Is(err, authstore.ErrBadCredentials), errors.Is(err, authstore.ErrExpired):
 		// Expired (or replaced) since the check above.
