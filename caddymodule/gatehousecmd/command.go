@@ -21,13 +21,17 @@ running server's admin API (found with --address, or from the config given
 with --config, or the default localhost:2019). When no server answers, they
 open the store directly: the file named by --store, or by the gatehouse
 global option of the config, or the default under Caddy's data directory.`,
-		CobraFunc: func(cmd *cobra.Command) {
-			f := cmd.PersistentFlags()
-			f.StringP("config", "c", "", "Caddyfile or JSON config whose admin address and store to use")
-			f.StringP("adapter", "a", "", "Name of the config adapter")
-			f.String("address", "", "Admin API address of the running server")
-			f.String("store", "", "Store file to open when no server runs")
-			admincli.AddCommands(cmd, openTarget)
-		},
+		CobraFunc: build,
 	})
+}
+
+// build gives `caddy gatehouse` the flags that say where the store is and
+// the command tree of package admincli.
+func build(cmd *cobra.Command) {
+	f := cmd.PersistentFlags()
+	f.StringP("config", "c", "", "Caddyfile or JSON config whose admin address and store to use")
+	f.StringP("adapter", "a", "", "Name of the config adapter")
+	f.String("address", "", "Admin API address of the running server")
+	f.String("store", "", "Store file to open when no server runs")
+	admincli.AddCommands(cmd, openTarget)
 }

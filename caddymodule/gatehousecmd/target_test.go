@@ -1,11 +1,14 @@
 package gatehousecmd
 
 import (
+	"bytes"
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/spf13/cobra"
 
 	"github.com/gatehouse/gatehouse/admincli"
 	"github.com/gatehouse/gatehouse/api"
@@ -119,5 +122,59 @@ func TestSameFile(t *testing.T) {
 		if got := sameFile(tt.a, tt.b); got != tt.want {
 			t.Errorf("sameFile(%q, %q) = %v, want %v", tt.a, tt.b, got, tt.want)
 		}
+	}
+}
+
+// TestOpenTarget runs `caddy gatehouse status` to check which target a
+// command gets: the running server when it answers with the store asked
+// for, the store opened here otherwise.
+func TestOpenTarget(t *testing.T) {
+	t.Parallel()
+	running := filepath.Join(t.TempDir(), "running.db")
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		w.Write([]byte(`{"store":"` + running + `","users":7,"tokens":1,"token_prefix":"gth_"}`))
+	}))
+	t.Cleanup(srv.Close)
+	up := srv.Listener.Addr().String()
+	down := httptest.NewServer(http.NotFoundHandler())
+	downAddr := down.Listener.Addr().String()
+	down.Close()
+
+	tests := []struct {
+		name  string
+		args  []string
+		store string // "" for the running server's
+		via   string
+		users string
+	}{
+		{name: "running server", args: []string{"--address", up}, via: "through the running server at " + up, users: "7"},
+		{name: "running server, its store named", args: []string{"--address", up, "--store", running}, via: "through the running server at " + up, users: "7"},
+		{name: "another store", args: []string{"--address", up, "--store", "other"}, store: "other", via: "opened directly (no running server)", users: "0"},
+		{name: "no server", args: []string{"--address", downAddr, "--store", "offline"}, store: "offline", via: "opened directly (no running server)", users: "0"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			args := tt.args
+			want := running
+			if tt.store != "" {
+				want = filepath.Join(t.TempDir(), tt.store+".db")
+				args = append(args[:len(args)-1:len(args)-1], want)
+			}
+			root := &cobra.Command{Use: "gatehouse", SilenceErrors: true}
+			build(root)
+			var out bytes.Buffer
+			root.SetOut(&out)
+			root.SetArgs(append([]string{"status"}, args...))
+			if err := root.Execute(); err != nil {
+				t.Fatal(err)
+			}
+			wantOut := "store         " + want + "\nvia           " + tt.via + "\nusers         " + tt.users +
+				"\ntokens        " + map[bool]string{true: "1", false: "0"}[tt.store == ""] + "\ntoken prefix  gth_\n"
+			if out.String() != wantOut {
+				t.Errorf("status printed\n%s\nwant\n%s", out.String(), wantOut)
+			}
+		})
 	}
 }
