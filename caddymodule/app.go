@@ -31,9 +31,9 @@ type App struct {
 	// perStore is the store's in-memory state: login and device-code
 	// backoff, the setup offer. Set with store.
 	*perStore
-	claim *storeClaim
-	logger   *zap.Logger
-	limits   limits // rate limiters, pooled across generations (limits.go)
+	claim  *storeClaim
+	logger *zap.Logger
+	limits limits // rate limiters, pooled across generations (limits.go)
 
 	admin http.Handler
 }

@@ -46,7 +46,6 @@ const (
 	backoffMaxKeys = 100_000
 )
 
-
 type backoff struct {
 	mu sync.Mutex
 	m  map[string]*failures

@@ -32,7 +32,6 @@ const (
 	deviceIPFreeFailures      = 10
 )
 
-
 // devicePageData is the device page's Data.
 type devicePageData struct {
 	tokenForm
