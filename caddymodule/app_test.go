@@ -28,7 +28,7 @@ func newTestApp(tb testing.TB, g config.Global) *App {
 		tb.Fatal(err)
 	}
 	tb.Cleanup(func() { store.Close() })
-	return &App{Global: g, policy: policy, store: store, storeKey: path, logger: zap.NewNop()}
+	return &App{Global: g, policy: policy, store: store, storeKey: path, perStore: newPerStore(), logger: zap.NewNop()}
 }
 
 // testHandler is a handler over a with the given rules compiled.

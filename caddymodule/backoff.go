@@ -46,10 +46,6 @@ const (
 	backoffMaxKeys = 100_000
 )
 
-// loginBackoff counts failed logins per key, for the whole process (keys
-// carry the store path, so two stores in one process do not mix).
-var loginBackoff = newBackoff()
-
 type backoff struct {
 	mu sync.Mutex
 	m  map[string]*failures

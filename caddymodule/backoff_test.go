@@ -325,7 +325,6 @@ func TestBackoffIsBounded(t *testing.T) {
 // per-(account, IP) counters, on the login form, at setup and on the
 // device page alike.
 func TestBackoffKeysCoverIPv6Blocks(t *testing.T) {
-	h := &Handler{app: &App{storeKey: "/store"}}
 	for _, tc := range []struct {
 		a, b string
 		same bool
@@ -336,7 +335,7 @@ func TestBackoffKeysCoverIPv6Blocks(t *testing.T) {
 		{"192.0.2.1", "::ffff:192.0.2.1", true},
 		{"192.0.2.1", "192.0.2.2", false},
 	} {
-		ka, kb := h.loginKeys("bob", tc.a), h.loginKeys("bob", tc.b)
+		ka, kb := newLoginKeys("bob", tc.a), newLoginKeys("bob", tc.b)
 		if (ka.ip == kb.ip) != tc.same || (ka.accountIP == kb.accountIP) != tc.same {
 			t.Errorf("%s and %s: shared ip key %v, account+ip %v; want %v", tc.a, tc.b, ka.ip == kb.ip, ka.accountIP == kb.accountIP, tc.same)
 		}

@@ -28,7 +28,7 @@ func OpenAdmin(g config.Global) (h http.Handler, close func() error, err error) 
 	if err != nil {
 		return nil, nil, err
 	}
-	app := &App{Global: g, policy: policy, store: store, logger: zap.NewNop()}
+	app := &App{Global: g, policy: policy, store: store, perStore: newPerStore(), logger: zap.NewNop()}
 	app.admin = app.newAdminMux()
 	return app.adminHandler(), store.Close, nil
 }
