@@ -28,7 +28,10 @@ type App struct {
 	// by whichever request comes first; until then only claim is.
 	store    *authstore.Store
 	storeKey string
-	claim    *storeClaim
+	// perStore is the store's in-memory state: login and device-code
+	// backoff, the setup offer. Set with store.
+	*perStore
+	claim *storeClaim
 	// svc is the shared operations over store (package service), set
 	// with it (useStore).
 	svc    *service.Service
@@ -99,13 +102,14 @@ func compilePolicy(g config.Global) (*config.Policy, error) { return service.Com
 // server: the offline commands and unit tests.
 func overStore(g config.Global, policy *config.Policy, store *authstore.Store, key string, logger *zap.Logger) *App {
 	a := &App{Global: g, policy: policy, logger: logger}
-	a.useStore(store, key)
+	a.useStore(store, newPerStore(), key)
 	return a
 }
 
-// useStore sets the store this App works on and the service over it.
-func (a *App) useStore(store *authstore.Store, key string) {
-	a.store, a.storeKey = store, key
+// useStore sets the store this App works on, its in-memory state and the
+// service over it.
+func (a *App) useStore(store *authstore.Store, ps *perStore, key string) {
+	a.store, a.perStore, a.storeKey = store, ps, key
 	a.svc = &service.Service{Store: store, Policy: a.policy, Logger: a.logger}
 }
 

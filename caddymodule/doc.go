@@ -2,8 +2,10 @@
 // which owns the store and the compiled policy; the
 // `http.handlers.gatehouse` middleware, which authenticates requests,
 // applies a site's rules and serves Gatehouse's own endpoints; the
-// Caddyfile adapter; the `admin.api.gatehouse` admin endpoints; and the
-// `caddy gatehouse …` commands.
+// Caddyfile adapter; and the `admin.api.gatehouse` admin endpoints, which
+// the `caddy gatehouse …` commands (package admincli, registered with
+// Caddy by caddymodule/gatehousecmd) call. OpenAdmin serves the same
+// endpoints in process, over a store no server holds.
 //
 // Everything that does not need Caddy lives elsewhere: the credential store
 // in package authstore, the policy model and rule matching in package

@@ -10,6 +10,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/gatehouse/gatehouse/authstore"
+	"github.com/gatehouse/gatehouse/internal/clock"
 	"github.com/gatehouse/gatehouse/problem"
 )
 
@@ -118,7 +119,7 @@ func (h *Handler) startBrowserSession(w http.ResponseWriter, r *http.Request, u 
 	if err != nil {
 		return nil, err
 	}
-	now := time.Now()
+	now := clock.Now()
 	jwt, err := a.store.IssueSessionJWT(sess, now, now.Add(a.cookieLife()))
 	if err != nil {
 		return nil, err
@@ -151,7 +152,7 @@ func (a *App) renewSession(w http.ResponseWriter, r *http.Request, id *Identity)
 	if id == nil || id.Cookie == nil || id.Session == nil || !id.Browser {
 		return
 	}
-	now := time.Now()
+	now := clock.Now()
 	life := a.cookieLife()
 	if now.Sub(id.Cookie.IssuedAt) < life/2 {
 		return

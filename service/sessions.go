@@ -61,7 +61,7 @@ func (s *Service) RevokeSession(id string) (api.SessionInfo, error) {
 		return api.SessionInfo{}, err
 	}
 	login := s.LoginOf(sess.UserID)
-	s.log().Info("session revoked", zap.String("session", sess.ID), zap.String("user", login), zap.String("by", "admin"))
+	s.log().Info("session revoked", zap.String("session", sess.ID), zap.String("user", login), zap.String("by", authstore.ActorAdmin))
 	return s.SessionInfo(sess, login), nil
 }
 
@@ -76,6 +76,6 @@ func (s *Service) RevokeUserSessions(login string) (api.RevokeSessionsResponse, 
 	if err != nil {
 		return api.RevokeSessionsResponse{}, err
 	}
-	s.log().Info("sessions revoked", zap.String("user", u.Login), zap.Int("count", n), zap.String("by", "admin"))
+	s.log().Info("sessions revoked", zap.String("user", u.Login), zap.Int("count", n), zap.String("by", authstore.ActorAdmin))
 	return api.RevokeSessionsResponse{User: u.Login, Revoked: n}, nil
 }

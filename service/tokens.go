@@ -43,9 +43,9 @@ type Caller struct {
 // Actor is the caller as the audit log records it: the token itself
 // when a PAT acts, the user otherwise.
 func (c Caller) Actor() authstore.Actor {
-	a := authstore.Actor{Kind: "user", UserID: c.User.ID, IP: c.IP}
+	a := authstore.UserActor(c.User.ID, c.IP)
 	if c.PAT != nil {
-		a.Kind = "token"
+		a.Kind = authstore.ActorToken
 	}
 	return a
 }
@@ -213,7 +213,7 @@ func (s *Service) RevokeToken(id string) (api.TokenInfo, error) {
 	if err != nil {
 		return api.TokenInfo{}, err
 	}
-	s.log().Info("token revoked", zap.String("token_id", p.ID), zap.String("by", "admin"))
+	s.log().Info("token revoked", zap.String("token_id", p.ID), zap.String("by", authstore.ActorAdmin))
 	return s.TokenInfo(p, s.LoginOf(p.UserID)), nil
 }
 

@@ -422,8 +422,8 @@ func TestCallerActor(t *testing.T) {
 		c    Caller
 		kind string
 	}{
-		{Caller{User: u, IP: "192.0.2.1"}, "user"},
-		{Caller{User: u, PAT: &authstore.PAT{ID: "t1"}, IP: "192.0.2.1"}, "token"},
+		{Caller{User: u, IP: "192.0.2.1"}, authstore.ActorUser},
+		{Caller{User: u, PAT: &authstore.PAT{ID: "t1"}, IP: "192.0.2.1"}, authstore.ActorToken},
 	} {
 		if a := tc.c.Actor(); a.Kind != tc.kind || a.UserID != "u1" || a.IP != "192.0.2.1" {
 			t.Errorf("%+v", a)

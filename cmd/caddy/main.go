@@ -8,6 +8,7 @@ import (
 	_ "github.com/caddyserver/caddy/v2/modules/standard"
 
 	_ "github.com/gatehouse/gatehouse/caddymodule"
+	_ "github.com/gatehouse/gatehouse/caddymodule/gatehousecmd"
 )
 
 func main() { caddycmd.Main() }

@@ -1,0 +1,102 @@
+package admincli
+
+import (
+	"fmt"
+	"net/url"
+	"os"
+	"strconv"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/gatehouse/gatehouse/api"
+)
+
+// backupStore streams the store's copy into a new file, which it removes
+// again when the server refuses.
+func backupStore(cmd *cobra.Command, t Target, args []string) error {
+	f, err := os.OpenFile(args[0], os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	if err != nil {
+		return fmt.Errorf("backup: %w", err)
+	}
+	if err := t.Call("POST", api.AdminPrefix+"store/backup", struct{}{}, f); err != nil {
+		f.Close()
+		os.Remove(args[0])
+		return err
+	}
+	if err := f.Sync(); err != nil {
+		f.Close()
+		return fmt.Errorf("backup: %w", err)
+	}
+	if err := f.Close(); err != nil {
+		return fmt.Errorf("backup: %w", err)
+	}
+	fmt.Fprintf(cmd.ErrOrStderr(), "backed up the store to %s\n", args[0])
+	return nil
+}
+
+func checkStore(cmd *cobra.Command, t Target, _ []string) error {
+	var res api.StoreCheck
+	if err := t.Call("GET", api.AdminPrefix+"store/check", nil, &res); err != nil {
+		return err
+	}
+	for _, p := range res.Problems {
+		fmt.Fprintln(cmd.OutOrStdout(), p)
+	}
+	if len(res.Problems) > 0 {
+		return fmt.Errorf("%s: %d problems", res.Store, len(res.Problems))
+	}
+	fmt.Fprintf(cmd.ErrOrStderr(), "%s: ok\n", res.Store)
+	return nil
+}
+
+const rotateKeyLong = `Replaces the key that signs session JWTs (browser cookies, CLI access
+tokens) with a new one and deletes the old keys, so a key that leaked (a
+copied store file or backup) signs nothing any more. Every session JWT
+signed before is refused: browsers log in again, and CLI sessions get a new
+access token with their refresh token. PATs are not affected.`
+
+func rotateKey(cmd *cobra.Command, t Target, _ []string) error {
+	var res api.RotateKeyResponse
+	if err := t.Call("POST", api.AdminPrefix+"store/rotate-key", nil, &res); err != nil {
+		return err
+	}
+	fmt.Fprintf(cmd.ErrOrStderr(), "new session signing key %s; the old keys are deleted, so browsers log in again\n", res.KeyID)
+	return nil
+}
+
+func showAudit(cmd *cobra.Command, t Target, _ []string) error {
+	q := url.Values{}
+	if u, _ := cmd.Flags().GetString("user"); u != "" {
+		q.Set("user", u)
+	}
+	limit, _ := cmd.Flags().GetInt("limit")
+	q.Set("limit", strconv.Itoa(limit))
+	var events []api.AuditEvent
+	if err := t.Call("GET", api.AdminPrefix+"audit?"+q.Encode(), nil, &events); err != nil {
+		return err
+	}
+	if asJSON, _ := cmd.Flags().GetBool("json"); asJSON {
+		return printJSON(cmd.OutOrStdout(), events)
+	}
+	tw := table(cmd.OutOrStdout())
+	fmt.Fprintln(tw, "TIME\tACTION\tACTOR\tUSER\tTOKEN\tIP\tDETAIL")
+	for _, e := range events {
+		actor := e.Actor.Kind
+		if e.Actor.UserID != "" {
+			actor += ":" + e.Actor.UserID
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", e.Time.Format(time.RFC3339), e.Action, actor, e.UserID, e.TokenID, e.Actor.IP, e.Detail)
+	}
+	return tw.Flush()
+}
+
+func showStatus(cmd *cobra.Command, t Target, _ []string) error {
+	var st api.Status
+	if err := t.Call("GET", api.AdminPrefix+"status", nil, &st); err != nil {
+		return err
+	}
+	tw := table(cmd.OutOrStdout())
+	fmt.Fprintf(tw, "store\t%s\nvia\t%s\nusers\t%d\ntokens\t%d\ntoken prefix\t%s\n", st.Store, t.Where(), st.Users, st.Tokens, st.TokenPrefix)
+	return tw.Flush()
+}

@@ -1,0 +1,29 @@
+package caddymodule
+
+import (
+	"net/http"
+
+	"go.uber.org/zap"
+
+	"github.com/gatehouse/gatehouse/api"
+	"github.com/gatehouse/gatehouse/authstore"
+	"github.com/gatehouse/gatehouse/problem"
+)
+
+func init() {
+	adminRoutes = append(adminRoutes,
+		adminRoute{"POST /gatehouse/store/rotate-key", bindAdmin((*App).adminRotateKey)})
+}
+
+// adminRotateKey makes a new session signing key current. Sessions keep
+// working: their JWTs, signed with an older key, verify until they
+// expire (the old keys stay in the store).
+func (a *App) adminRotateKey(w http.ResponseWriter, _ *http.Request) error {
+	kid, err := a.store.RotateSigningKey(authstore.AdminActor)
+	if err != nil {
+		return err
+	}
+	a.logger.Info("session signing key rotated", zap.String("key_id", kid))
+	problem.WriteJSON(w, http.StatusOK, api.RotateKeyResponse{KeyID: kid})
+	return nil
+}

@@ -1,0 +1,34 @@
+package caddymodule
+
+import (
+	"net/http"
+
+	"go.uber.org/zap"
+
+	"github.com/gatehouse/gatehouse/authstore"
+	"github.com/gatehouse/gatehouse/config"
+)
+
+// OpenAdmin opens the store g names (the default one when g names none)
+// in this process and returns the admin API handler over it: the handler
+// the running server's admin endpoint serves, so the `caddy gatehouse`
+// commands validate and answer alike with no server running. close closes
+// the store. Opening fails fast, with the path and a hint, when another
+// process (a running Caddy) holds the store's lock.
+func OpenAdmin(g config.Global) (h http.Handler, close func() error, err error) {
+	policy, err := compilePolicy(g)
+	if err != nil {
+		return nil, nil, err
+	}
+	path, err := storePath(g.Store)
+	if err != nil {
+		return nil, nil, err
+	}
+	store, err := authstore.Open(path, authstore.Options{})
+	if err != nil {
+		return nil, nil, err
+	}
+	app := overStore(g, policy, store, "", zap.NewNop())
+	app.admin = app.newAdminMux()
+	return app.adminHandler(), store.Close, nil
+}
