@@ -1,11 +1,8 @@
 package caddymodule
 
 import (
-	"errors"
 	"fmt"
 	"net/http"
-	"slices"
-	"strings"
 
 	"go.uber.org/zap"
 
@@ -39,11 +36,9 @@ func init() {
 	})
 }
 
-// registeredKeyName names the PAT a registration mints.
-const registeredKeyName = "agent registration"
-
-// serveRegister answers POST /v1/auth/register: it creates an agent user
-// named agent_id and a PAT with the asked scopes, in one transaction.
+// serveRegister answers POST /v1/auth/register (service.Register): it
+// creates an agent user named agent_id and a PAT with the asked scopes, in
+// one transaction.
 func (h *Handler) serveRegister(w http.ResponseWriter, r *http.Request, id *Identity) error {
 	reg, limit := h.app.policy.Registration, h.app.limits.registration
 	if reg == nil || limit == nil {
@@ -56,128 +51,19 @@ func (h *Handler) serveRegister(w http.ResponseWriter, r *http.Request, id *Iden
 	if d := decodeJSON(r, &req); d != nil {
 		return h.refuse(w, r, d, id, -1)
 	}
-	login, d := registrationLogin(req.AgentID)
-	if d != nil {
-		return h.refuse(w, r, d, id, -1)
-	}
-	tier := req.Tier
-	if tier == "" {
-		tier = reg.Tiers[0]
-	}
-	if !slices.Contains(reg.Tiers, tier) {
-		return h.refuse(w, r, problem.New(http.StatusBadRequest, "invalid_tier", "tier_not_open",
-			fmt.Sprintf("tier %q is not open to registration (allowed: %s)", tier, strings.Join(reg.Tiers, " "))), id, -1)
-	}
-	scopes, d := registrationScopes(req.Scopes, reg.Scopes)
-	if d != nil {
-		return h.refuse(w, r, d, id, -1)
-	}
-
-	// The agent holds exactly the scopes it asked for, so its key, and any
-	// key it is later given, can never exceed them. The key goes through
-	// the validation every PAT does; the account does not exist yet, so
-	// the draft stands in for it, and the store creates both at once.
-	draft := &authstore.User{Login: login, Kind: authstore.KindAgent, Tier: tier, Scopes: scopes}
-	days := reg.ExpiresDays
-	if days == 0 {
-		days = h.app.policy.PATMaxDays
-	}
-	n, err := h.app.svc.CheckPATRequest(draft, service.PATRequest{
-		Name: registeredKeyName, Scopes: scopes, ExpiresDays: days, Via: authstore.ViaRegister,
-	})
+	out, err := h.app.svc.Register(req, clientIP(r))
 	if err != nil {
-		return h.refuse(w, r, h.registrationFailure(login, err), id, -1)
+		return h.refuse(w, r, problem.From(err, problem.API), id, -1)
 	}
-	actor := authstore.Actor{Kind: authstore.ActorRegistration, IP: clientIP(r)}
-	tok, agent, p, err := h.app.store.RegisterAgent(authstore.NewUser{Login: login, Tier: tier, Scopes: scopes}, n, actor)
-	if err != nil {
-		return h.refuse(w, r, h.registrationFailure(login, err), id, -1)
-	}
-	h.logger.Info("agent registered", zap.String("user", agent.Login), zap.String("user_id", agent.ID),
-		zap.String("tier", tier), zap.String("token_id", p.ID), zap.String("hint", p.Hint),
-		zap.Strings("scopes", p.Scopes), zap.String("client_ip", actor.IP))
 	problem.WriteJSON(w, http.StatusCreated, api.RegisterResponse{
 		Data: api.RegisteredKey{
-			APIKey: tok, KeyPrefix: authstore.KeyPrefix(h.app.policy.TokenPrefix, tok),
-			Scopes: p.Scopes, Tier: tier, CreatedAt: p.CreatedAt,
+			APIKey: out.Key, KeyPrefix: authstore.KeyPrefix(h.app.policy.TokenPrefix, out.Key),
+			Scopes: out.PAT.Scopes, Tier: out.Tier, CreatedAt: out.PAT.CreatedAt,
 		},
 		Message: fmt.Sprintf("agent %s registered. Store api_key now: it is shown only once. Send it as Authorization: Bearer <api_key>; revoke it with POST %s.",
-			agent.Login, h.Endpoints.Path("register_revoke")),
+			out.Agent.Login, h.Endpoints.Path("register_revoke")),
 	})
 	return nil
-}
-
-// registrationLogin checks an agent_id and returns it normalised, or the
-// 400 that says what is wrong with it. An agent_id that is not valid UTF-8
-// (JSON decoding makes U+FFFD of invalid bytes) or holds a control or
-// formatting character (a newline, U+202E) is refused rather than cleaned
-// up, as is one of the reserved names (authstore.ReservedLogin): open
-// registration must not hand out logins that pass for the server or its
-// administrators.
-func registrationLogin(agentID string) (string, *problem.Problem) {
-	login, err := authstore.NormalizeLogin(agentID)
-	if err != nil {
-		why := "is not a valid login"
-		var le *authstore.LoginError
-		if errors.As(err, &le) {
-			why = le.Problem
-		}
-		return "", problem.New(http.StatusBadRequest, "invalid_request", "bad_agent_id",
-			"agent_id "+why+": give 1 to 64 characters of a-z, 0-9, '.', '_', '-' or '@'")
-	}
-	if authstore.ReservedLogin(login) {
-		return "", reservedAgentID(login)
-	}
-	return login, nil
-}
-
-func reservedAgentID(login string) *problem.Problem {
-	return problem.New(http.StatusBadRequest, "invalid_request", "reserved_agent_id",
-		fmt.Sprintf("agent_id %s is a reserved name (kept for people and the server itself); choose another", login))
-}
-
-// registrationScopes checks the asked scopes against those open to
-// registration and returns them without duplicates, or a 400 naming every
-// scope that is not open.
-func registrationScopes(asked, open []string) ([]string, *problem.Problem) {
-	if len(asked) == 0 {
-		return nil, problem.New(http.StatusBadRequest, "invalid_scope", "no_scope",
-			fmt.Sprintf("name at least one scope (allowed: %s)", strings.Join(open, " ")))
-	}
-	var scopes, closed []string
-	for _, s := range asked {
-		switch {
-		case !slices.Contains(open, s):
-			if !slices.Contains(closed, s) {
-				closed = append(closed, s)
-			}
-		case !slices.Contains(scopes, s):
-			scopes = append(scopes, s)
-		}
-	}
-	if len(closed) > 0 {
-		return nil, problem.New(http.StatusBadRequest, "invalid_scope", "scope_not_open",
-			fmt.Sprintf("scopes not open to registration: %s (allowed: %s)", strings.Join(closed, " "), strings.Join(open, " ")))
-	}
-	return scopes, nil
-}
-
-// registrationFailure turns a failed registration into its answer: 400 for
-// a reserved agent_id, 409 for a taken one (by an agent or a person), the
-// validation's own status for a refused key, 500 otherwise.
-func (h *Handler) registrationFailure(login string, err error) *problem.Problem {
-	var refused *problem.Error
-	switch {
-	case errors.Is(err, authstore.ErrReservedLogin):
-		return reservedAgentID(login)
-	case errors.Is(err, authstore.ErrExists):
-		return problem.New(http.StatusConflict, "agent_id_taken", "agent_id_taken",
-			fmt.Sprintf("agent_id %s is already registered; choose another", login))
-	case errors.As(err, &refused):
-		return problem.New(refused.Kind.Status(), "invalid_request", "registration_refused", refused.Error())
-	}
-	h.logger.Error("registering agent", zap.String("user", login), zap.Error(err))
-	return problem.Internal()
 }
 
 // serveRegisterRevoke answers POST /v1/auth/revoke: the key sent as Bearer
@@ -230,5 +116,5 @@ func (h *Handler) serveRegisterRevoke(w http.ResponseWriter, r *http.Request, id
 }
 
 func registrationDisabled() *problem.Problem {
-	return problem.New(http.StatusNotFound, "not_found", "registration_disabled", "agent registration is not enabled here")
+	return problem.From(service.ErrRegistrationDisabled, problem.API)
 }
