@@ -6,10 +6,6 @@ import (
 	bolt "go.etcd.io/bbolt"
 )
 
-// ActorRegistration is the Actor.Kind of a change an agent made by
-// registering itself (open agent registration).
-const ActorRegistration = "registration"
-
 // RegisterAgent creates an agent account (Kind KindAgent) and its first
 // token in one transaction, so that a failure leaves neither behind and
 // no account without a key is ever visible. agent.Kind is ignored; key's

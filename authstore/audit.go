@@ -22,18 +22,28 @@ const (
 	ActionMembershipChange = "membership.changed"
 )
 
+// Actor kinds: who caused an audited change.
+const (
+	ActorAdmin        = "admin"        // the operator, through the CLI or admin API
+	ActorUser         = "user"         // a signed-in user, self-service
+	ActorToken        = "token"        // a PAT acting on itself
+	ActorRegistration = "registration" // an agent registering itself
+	ActorSystem       = "system"       // Gatehouse itself (refresh-token reuse detection)
+)
+
 // Actor is who caused a change, for the audit trail.
 type Actor struct {
-	// Kind is "admin" (CLI or admin API), "user" (self-service), "token"
-	// (a PAT acting on itself), "registration" (an agent registering
-	// itself) or "system".
+	// Kind is one of the Actor kinds.
 	Kind   string `json:"kind"`
 	UserID string `json:"user_id,omitempty"`
 	IP     string `json:"ip,omitempty"`
 }
 
 // AdminActor is the operator acting through the admin API or CLI.
-var AdminActor = Actor{Kind: "admin"}
+var AdminActor = Actor{Kind: ActorAdmin}
+
+// UserActor is user userID acting for themself from client ip.
+func UserActor(userID, ip string) Actor { return Actor{Kind: ActorUser, UserID: userID, IP: ip} }
 
 // Event is one audit record. It never holds a secret.
 type Event struct {

@@ -299,7 +299,7 @@ func (s *Store) consumeDevice(dk TokenHash) (string, *PAT, *DeviceGrant, error) 
 			ID: id, UserID: n.UserID, Name: n.Name, Hint: TokenHint(n.Prefix, tok), Scopes: n.Scopes,
 			ResourceCaps: n.ResourceCaps, CreatedAt: now, ExpiresAt: n.ExpiresAt, CreatedVia: ViaDevice,
 		}
-		if err := s.unsafeInsertPAT(tx, HashToken(tok), pat, Actor{Kind: "user", UserID: n.UserID, IP: g.IP}); err != nil {
+		if err := s.unsafeInsertPAT(tx, HashToken(tok), pat, UserActor(n.UserID, g.IP)); err != nil {
 			return err
 		}
 		g.Status, g.TokenID, g.LastPollAt = DeviceConsumed, id, now

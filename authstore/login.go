@@ -60,7 +60,7 @@ func (s *Store) CheckLogin(ctx context.Context, login, password, code, ip string
 
 func (s *Store) recordLoginFailure(userID, ip, reason string) error {
 	return s.update("record_login_failure", func(tx *bolt.Tx) error {
-		return s.unsafeAudit(tx, Event{Action: ActionLoginFailed, Actor: Actor{Kind: "user", UserID: userID, IP: ip}, UserID: userID, Detail: reason})
+		return s.unsafeAudit(tx, Event{Action: ActionLoginFailed, Actor: UserActor(userID, ip), UserID: userID, Detail: reason})
 	})
 }
 

@@ -11,6 +11,8 @@ import (
 	"time"
 
 	bolt "go.etcd.io/bbolt"
+
+	"github.com/gatehouse/gatehouse/internal/clock"
 	bolterrors "go.etcd.io/bbolt/errors"
 )
 
@@ -33,7 +35,8 @@ var (
 type Options struct {
 	// Timeout bounds the wait for the file lock. Default: 3s.
 	Timeout time.Duration
-	// Now is the clock; tests replace it. Default: time.Now.
+	// Now is the clock; tests replace it. Default: internal/clock's, the
+	// wall clock unless a test stopped it.
 	Now func() time.Time
 	// CacheSize bounds each read-through cache (verified PATs, users,
 	// sessions). Default: 100000 entries.
@@ -79,7 +82,7 @@ func Open(path string, o Options) (*Store, error) {
 		o.Timeout = 3 * time.Second
 	}
 	if o.Now == nil {
-		o.Now = time.Now
+		o.Now = clock.Now
 	}
 	if o.CacheSize <= 0 {
 		o.CacheSize = 100_000

@@ -29,10 +29,13 @@ type App struct {
 	// by whichever request comes first; until then only claim is.
 	store    *authstore.Store
 	storeKey string
-	claim    *storeClaim
-	logger   *zap.Logger
-	limits   limits // rate limiters, pooled across generations (limits.go)
-	gate     *gate.Gate
+	// perStore is the store's in-memory state: login and device-code
+	// backoff, the setup offer. Set with store.
+	*perStore
+	claim  *storeClaim
+	logger *zap.Logger
+	limits limits // rate limiters, pooled across generations (limits.go)
+	gate   *gate.Gate
 
 	admin http.Handler
 }

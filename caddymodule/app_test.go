@@ -28,7 +28,7 @@ func newTestApp(tb testing.TB, g config.Global) *App {
 		tb.Fatal(err)
 	}
 	tb.Cleanup(func() { store.Close() })
-	a := &App{Global: g, policy: policy, store: store, storeKey: path, logger: zap.NewNop()}
+	a := &App{Global: g, policy: policy, store: store, storeKey: path, perStore: newPerStore(), logger: zap.NewNop()}
 	a.gate = a.newGate()
 	return a
 }

@@ -48,12 +48,12 @@ func TestLoginSettlesAttempts(t *testing.T) {
 	hash, _ := authstore.HashPassword("alice password 1")
 	store.SetPassword("alice", hash, authstore.AdminActor)
 	const ip = "198.51.100.9"
-	keys := h.loginKeys(" Alice ", ip)
-	if keys != h.loginKeys("alice", ip) {
+	keys := newLoginKeys(" Alice ", ip)
+	if keys != newLoginKeys("alice", ip) {
 		t.Fatal("the keys of a login depend on its case or spaces")
 	}
 	counts := func() [3]int {
-		return [3]int{loginBackoff.counted(keys.accountIP), loginBackoff.counted(keys.ip), loginBackoff.counted(keys.account)}
+		return [3]int{h.app.logins.counted(keys.accountIP), h.app.logins.counted(keys.ip), h.app.logins.counted(keys.account)}
 	}
 
 	check := func(ctx context.Context, pw string) *problem.Problem {
@@ -121,7 +121,7 @@ func TestSetupChecksTokenFirst(t *testing.T) {
 	if n, _ := h.app.store.CountUsers(); n != 0 {
 		t.Fatalf("%d users after refused setups", n)
 	}
-	if n := loginBackoff.counted(h.backoffKey("setup", "198.51.100.1")); n != 1 {
+	if n := h.app.logins.counted(backoffKey("setup", "198.51.100.1")); n != 1 {
 		t.Errorf("setup IP count %d, want 1 (the wrong token only)", n)
 	}
 
@@ -191,7 +191,7 @@ func TestLoginLockIsPerClient(t *testing.T) {
 			}
 
 			for i := range tc.before {
-				if a, _ := loginBackoff.beginLogin(now, h.loginKeys("bob", "10.0.0."+strconv.Itoa(i))); a == nil {
+				if a, _ := h.app.logins.beginLogin(now, newLoginKeys("bob", "10.0.0."+strconv.Itoa(i))); a == nil {
 					t.Fatalf("earlier failure %d refused", i)
 				}
 			}

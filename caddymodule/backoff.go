@@ -46,10 +46,6 @@ const (
 	backoffMaxKeys = 100_000
 )
 
-// loginBackoff counts failed logins per key, for the whole process (keys
-// carry the store path, so two stores in one process do not mix).
-var loginBackoff = newBackoff()
-
 type backoff struct {
 	mu sync.Mutex
 	m  map[string]*failures
@@ -63,9 +59,9 @@ type failures struct {
 	until time.Time
 }
 
-// limit is a key an attempt is charged to, and how many failures the key
+// allowance is a key an attempt is charged to, and how many failures the key
 // may have before it is locked.
-type limit struct {
+type allowance struct {
 	key  string
 	free int
 }
@@ -93,7 +89,7 @@ type mark struct {
 // whose free failures it uses up) and returns the attempt. A failed
 // attempt needs nothing more; a successful one or one that never reached
 // the check is settled with clear or refund.
-func (b *backoff) begin(now time.Time, limits ...limit) (*attempt, time.Duration) {
+func (b *backoff) begin(now time.Time, limits ...allowance) (*attempt, time.Duration) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	var longest time.Duration
@@ -211,8 +207,8 @@ type loginKeys struct {
 	accountIP, ip, account string
 }
 
-func (k loginKeys) limits() []limit {
-	return []limit{{k.accountIP, accountIPFreeFailures}, {k.ip, ipFreeFailures}, {k.account, accountFreeFailures}}
+func (k loginKeys) allowances() []allowance {
+	return []allowance{{k.accountIP, accountIPFreeFailures}, {k.ip, ipFreeFailures}, {k.account, accountFreeFailures}}
 }
 
 // loginAttempt is a begun login. A failed one needs nothing more.
@@ -224,7 +220,7 @@ type loginAttempt struct {
 // beginLogin begins a login attempt on keys (see begin): nil and the wait
 // if any of them is locked.
 func (b *backoff) beginLogin(now time.Time, keys loginKeys) (*loginAttempt, time.Duration) {
-	a, wait := b.begin(now, keys.limits()...)
+	a, wait := b.begin(now, keys.allowances()...)
 	if a == nil {
 		return nil, wait
 	}

@@ -9,7 +9,7 @@ import (
 
 // fail is a whole failed attempt on one key.
 func (b *backoff) fail(now time.Time, key string, free int) time.Duration {
-	_, wait := b.begin(now, limit{key, free})
+	_, wait := b.begin(now, allowance{key, free})
 	return wait
 }
 
@@ -43,7 +43,7 @@ func TestBackoff(t *testing.T) {
 			t.Fatalf("lock %v, want %v", w, want)
 		}
 		// While locked, an attempt is refused and counts nothing.
-		if a, w := b.begin(at, limit{"other", 3}, limit{"k", 3}); a != nil || w != want {
+		if a, w := b.begin(at, allowance{"other", 3}, allowance{"k", 3}); a != nil || w != want {
 			t.Fatalf("locked key: attempt %v, wait %v", a, w)
 		}
 		if _, ok := b.m["other"]; ok {
@@ -72,7 +72,7 @@ func TestBackoff(t *testing.T) {
 func TestBackoffSettle(t *testing.T) {
 	b := newBackoff()
 	now := time.Unix(1_700_000_000, 0)
-	acct, ip := limit{"acct", 2}, limit{"ip", 3}
+	acct, ip := allowance{"acct", 2}, allowance{"ip", 3}
 	b.begin(now, acct, ip) // one real failure of each
 
 	a, _ := b.begin(now, acct, ip)
@@ -110,7 +110,7 @@ func TestBackoffSettle(t *testing.T) {
 	if w := b.lockOf(later, "ip"); w == 0 {
 		t.Error("a refund lifted another failure's lock")
 	}
-	if a, w := b.begin(now, limit{"fresh", 1}); a == nil || w != 0 {
+	if a, w := b.begin(now, allowance{"fresh", 1}); a == nil || w != 0 {
 		t.Fatal("a new key is refused")
 	} else {
 		a.refundAll()
@@ -325,7 +325,6 @@ func TestBackoffIsBounded(t *testing.T) {
 // per-(account, IP) counters, on the login form, at setup and on the
 // device page alike.
 func TestBackoffKeysCoverIPv6Blocks(t *testing.T) {
-	h := &Handler{app: &App{storeKey: "/store"}}
 	for _, tc := range []struct {
 		a, b string
 		same bool
@@ -336,7 +335,7 @@ func TestBackoffKeysCoverIPv6Blocks(t *testing.T) {
 		{"192.0.2.1", "::ffff:192.0.2.1", true},
 		{"192.0.2.1", "192.0.2.2", false},
 	} {
-		ka, kb := h.loginKeys("bob", tc.a), h.loginKeys("bob", tc.b)
+		ka, kb := newLoginKeys("bob", tc.a), newLoginKeys("bob", tc.b)
 		if (ka.ip == kb.ip) != tc.same || (ka.accountIP == kb.accountIP) != tc.same {
 			t.Errorf("%s and %s: shared ip key %v, account+ip %v; want %v", tc.a, tc.b, ka.ip == kb.ip, ka.accountIP == kb.accountIP, tc.same)
 		}

@@ -40,7 +40,7 @@ func (h *Handler) serveCLISession(w http.ResponseWriter, r *http.Request, id *Id
 	ip := clientIP(r)
 	sess, refresh, err := h.app.store.CreateCLISession(authstore.NewSession{
 		UserID: u.ID, TTL: h.app.policy.RefreshTTL, IP: ip, UserAgent: r.UserAgent(),
-	}, authstore.Actor{Kind: "user", UserID: u.ID, IP: ip})
+	}, authstore.UserActor(u.ID, ip))
 	if err != nil {
 		h.logger.Error("starting CLI session", zap.String("user", u.Login), zap.Error(err))
 		return h.refuse(w, r, problem.Internal(), id, -1)
@@ -67,7 +67,7 @@ func (h *Handler) serveRefresh(w http.ResponseWriter, r *http.Request, id *Ident
 	if tok == "" {
 		return h.refuse(w, r, problem.BadAuthorization("refresh_missing", "send refresh_token"), id, -1)
 	}
-	rot, err := h.app.store.RotateRefresh(tok, authstore.DefaultRefreshGrace, authstore.Actor{Kind: "system", IP: clientIP(r)})
+	rot, err := h.app.store.RotateRefresh(tok, authstore.DefaultRefreshGrace, authstore.Actor{Kind: authstore.ActorSystem, IP: clientIP(r)})
 	if err != nil {
 		return h.refuse(w, r, h.refreshDenial(r, err), id, -1)
 	}

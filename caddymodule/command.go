@@ -176,7 +176,7 @@ func openOffline(g config.Global) (*App, error) {
 	if err != nil {
 		return nil, err
 	}
-	app := &App{Global: g, policy: policy, store: store, logger: zap.NewNop()}
+	app := &App{Global: g, policy: policy, store: store, perStore: newPerStore(), logger: zap.NewNop()}
 	app.admin = app.newAdminMux()
 	return app, nil
 }

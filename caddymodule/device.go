@@ -33,9 +33,6 @@ const (
 	deviceIPFreeFailures      = 10
 )
 
-// deviceBackoff counts wrong user codes, apart from failed logins.
-var deviceBackoff = newBackoff()
-
 // devicePageData is the device page's Data.
 type devicePageData struct {
 	tokenForm
@@ -85,7 +82,7 @@ func (h *Handler) serveDevice(w http.ResponseWriter, r *http.Request, id *Identi
 	if r.Method != http.MethodPost {
 		return h.renderDevice(w, r, id, http.StatusOK, data)
 	}
-	actor := authstore.Actor{Kind: "user", UserID: id.User.ID, IP: clientIP(r)}
+	actor := authstore.UserActor(id.User.ID, clientIP(r))
 	switch params.Get("action") {
 	case "deny":
 		return h.decideDevice(w, r, id, data, nil, actor)
@@ -121,8 +118,8 @@ func (h *Handler) serveDevice(w http.ResponseWriter, r *http.Request, id *Identi
 // concurrent guesses cannot slip past the lock.
 func (h *Handler) findDeviceGrant(r *http.Request, id *Identity, code string) (*authstore.DeviceGrant, int, *message) {
 	now := time.Now()
-	at, wait := deviceBackoff.begin(now,
-		limit{h.backoffKey("device-sid", id.Session.ID), deviceSessionFreeFailures}, limit{h.backoffKey("device-ip", gate.ClientKey(clientIP(r))), deviceIPFreeFailures})
+	at, wait := h.app.devices.begin(now,
+		allowance{backoffKey("device-sid", id.Session.ID), deviceSessionFreeFailures}, allowance{backoffKey("device-ip", gate.ClientKey(clientIP(r))), deviceIPFreeFailures})
 	if at == nil {
 		return nil, http.StatusTooManyRequests, msg("device.err_throttled", int(wait.Round(time.Second)/time.Second)+1)
 	}

@@ -79,7 +79,7 @@ func (h *Handler) serveLogin(w http.ResponseWriter, r *http.Request, id *Identit
 	if id.Session != nil && id.Browser {
 		// The browser had a session already: end it rather than leave it
 		// valid behind the new one.
-		_, _ = h.app.store.RevokeSession(id.Session.ID, authstore.Actor{Kind: "user", UserID: id.User.ID, IP: clientIP(r)}, "replaced by a new login")
+		_, _ = h.app.store.RevokeSession(id.Session.ID, authstore.UserActor(id.User.ID, clientIP(r)), "replaced by a new login")
 	}
 	w.Header().Del("Set-Cookie")
 	sess, err := h.startBrowserSession(w, r, u)
@@ -127,7 +127,7 @@ func loginMessage(d *problem.Problem) *message {
 // queue is full) answers 503 and counts nothing.
 func (h *Handler) checkPassword(r *http.Request, login, password, code string) (*authstore.User, *problem.Problem) {
 	ip := clientIP(r)
-	at, wait := loginBackoff.beginLogin(clock.Now(), h.loginKeys(login, ip))
+	at, wait := h.app.logins.beginLogin(clock.Now(), newLoginKeys(login, ip))
 	if at == nil {
 		return nil, throttled(wait)
 	}
@@ -155,23 +155,24 @@ func (h *Handler) checkPassword(r *http.Request, login, password, code string) (
 	return nil, problem.Internal()
 }
 
-// loginKeys are the backoff keys of a login typed as login from client IP
+// newLoginKeys are the backoff keys of a login typed as login from client IP
 // ip (Caddy's client IP, which honours trusted_proxies).
-func (h *Handler) loginKeys(login, ip string) loginKeys {
+func newLoginKeys(login, ip string) loginKeys {
 	acct := strings.ToLower(strings.TrimSpace(login))
 	ip = gate.ClientKey(ip) // an IPv6 client holds its whole /64
 	return loginKeys{
-		accountIP: h.backoffKey("login-ip", acct+"\x00"+ip),
-		ip:        h.backoffKey("ip", ip),
-		account:   h.backoffKey("login", acct),
+		accountIP: backoffKey("login-ip", acct+"\x00"+ip),
+		ip:        backoffKey("ip", ip),
+		account:   backoffKey("login", acct),
 	}
 }
 
-// backoffKey names a backoff counter. The typed login is hashed: people
-// type passwords into login fields, and the counters live a day.
-func (h *Handler) backoffKey(kind, value string) string {
+// backoffKey names a counter of the store's backoff. The typed login is
+// hashed: people type passwords into login fields, and the counters live
+// a day.
+func backoffKey(kind, value string) string {
 	sum := sha256.Sum256([]byte(value))
-	return h.app.storeKey + "|" + kind + "|" + hex.EncodeToString(sum[:12])
+	return kind + "|" + hex.EncodeToString(sum[:12])
 }
 
 func throttled(wait time.Duration) *problem.Problem {
@@ -217,7 +218,7 @@ func (h *Handler) serveLogout(w http.ResponseWriter, r *http.Request, id *Identi
 	}
 	n := 0
 	if id.Session != nil {
-		actor := authstore.Actor{Kind: "user", UserID: id.User.ID, IP: clientIP(r)}
+		actor := authstore.UserActor(id.User.ID, clientIP(r))
 		var err error
 		switch params.Get("all") {
 		case "1", "true", "on":

@@ -215,7 +215,7 @@ func (h *Handler) serveRegisterRevoke(w http.ResponseWriter, r *http.Request, id
 		return h.refuse(w, r, problem.New(http.StatusBadRequest, "invalid_request", "key_prefix_mismatch",
 			"key_prefix does not match the key sent as Bearer"), id, -1)
 	}
-	actor := authstore.Actor{Kind: "token", UserID: id.User.ID, IP: clientIP(r)}
+	actor := authstore.Actor{Kind: authstore.ActorToken, UserID: id.User.ID, IP: clientIP(r)}
 	p, err := h.app.store.RevokePAT(id.PAT.ID, actor)
 	if err != nil {
 		h.logger.Error("revoking registered key", zap.String("token_id", id.PAT.ID), zap.Error(err))

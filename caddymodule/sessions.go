@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/gatehouse/gatehouse/authstore"
+	"github.com/gatehouse/gatehouse/internal/clock"
 )
 
 // Browser sessions are verified and renewed by package gate; this file
@@ -21,7 +22,7 @@ func (h *Handler) startBrowserSession(w http.ResponseWriter, r *http.Request, u 
 	if err != nil {
 		return nil, err
 	}
-	now := time.Now()
+	now := clock.Now()
 	life := a.gate.CookieLife()
 	jwt, err := a.store.IssueSessionJWT(sess, now, now.Add(life))
 	if err != nil {

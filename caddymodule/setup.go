@@ -26,14 +26,14 @@ func init() {
 // setupTTL is how long the first-admin setup token works.
 const setupTTL = time.Hour
 
-// offeredSetup is a setup token this process logged, kept in memory so
-// that a config reload logs the same link instead of replacing it.
-type offeredSetup struct {
+// setupOffer is the setup token this process logged for a store, kept in
+// memory so that a config reload logs the same link instead of replacing
+// it.
+type setupOffer struct {
+	mu      sync.Mutex
 	token   string
 	expires time.Time
 }
-
-var setupOffers sync.Map // store path -> offeredSetup
 
 // offerSetup runs when the app starts: on a store without human accounts
 // it issues a one-time setup token (1 hour, single use) and logs where to
@@ -46,21 +46,28 @@ func (a *App) offerSetup() error {
 	if humans, err := a.store.HasHumans(); err != nil || humans {
 		return nil
 	}
-	offer, ok := setupOffers.Load(a.storeKey)
-	if o, _ := offer.(offeredSetup); !ok || !time.Now().Before(o.expires) || !a.store.SetupPending() {
+	o := &a.setup
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	if o.token == "" || !time.Now().Before(o.expires) || !a.store.SetupPending() {
 		tok, exp, err := a.store.CreateSetupGrant(setupTTL)
 		if err != nil {
 			a.logger.Error("creating the first-admin setup token", zap.Error(err))
 			return nil
 		}
-		offer = offeredSetup{token: tok, expires: exp}
-		setupOffers.Store(a.storeKey, offer)
+		o.token, o.expires = tok, exp
 	}
-	o := offer.(offeredSetup)
 	a.logger.Warn("no user accounts yet: open the setup link on a site with gatehouse endpoints to create the first administrator (single use)",
 		zap.String("setup_url", "/setup#"+o.token), zap.Time("expires", o.expires),
 		zap.String("or", "caddy gatehouse user add <login> && caddy gatehouse user passwd <login>"))
 	return nil
+}
+
+// forget drops the offer once setup is done.
+func (o *setupOffer) forget() {
+	o.mu.Lock()
+	o.token, o.expires = "", time.Time{}
+	o.mu.Unlock()
 }
 
 type setupData struct {
@@ -91,8 +98,8 @@ func (h *Handler) serveSetup(w http.ResponseWriter, r *http.Request, id *Identit
 	}
 	// A guess is counted before anything is checked (see backoff.begin),
 	// so a burst of guesses cannot slip past the lock.
-	ipKey := h.backoffKey("setup", gate.ClientKey(clientIP(r)))
-	at, wait := loginBackoff.begin(clock.Now(), limit{ipKey, setupFreeFailures})
+	ipKey := backoffKey("setup", gate.ClientKey(clientIP(r)))
+	at, wait := a.logins.begin(clock.Now(), allowance{ipKey, setupFreeFailures})
 	if at == nil {
 		d := throttled(wait)
 		w.Header().Set("Retry-After", d.Headers.Get("Retry-After"))
@@ -150,7 +157,7 @@ func (h *Handler) serveSetup(w http.ResponseWriter, r *http.Request, id *Identit
 		return h.refuse(w, r, problem.Internal(), id, -1)
 	}
 	u, err := a.store.UseSetupGrant(params.Get("setup_token"), authstore.NewUser{Login: login, Tier: a.policy.DefaultTier}, hash,
-		authstore.Actor{Kind: "user", IP: clientIP(r)})
+		authstore.Actor{Kind: authstore.ActorUser, IP: clientIP(r)})
 	switch {
 	case errors.Is(err, authstore.ErrBadCredentials), errors.Is(err, authstore.ErrExpired):
 		// Expired (or replaced) since the check above.
@@ -164,7 +171,7 @@ func (h *Handler) serveSetup(w http.ResponseWriter, r *http.Request, id *Identit
 		h.logger.Error("first-admin setup", zap.Error(err))
 		return h.refuse(w, r, problem.Internal(), id, -1)
 	}
-	setupOffers.Delete(a.storeKey)
+	a.setup.forget()
 	h.logger.Info("first administrator created", zap.String("user", u.Login), zap.String("client_ip", clientIP(r)))
 	if _, err := h.startBrowserSession(w, r, u); err != nil {
 		h.logger.Error("starting session", zap.String("user", u.Login), zap.Error(err))

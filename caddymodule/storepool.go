@@ -19,23 +19,41 @@ import (
 // absolute path; the last generation to let go closes the file.
 var stores = caddy.NewUsagePool()
 
-type pooledStore struct{ *authstore.Store }
+// pooledStore is an open store with what belongs to it and must outlive
+// a config generation as the store does.
+type pooledStore struct {
+	*authstore.Store
+	*perStore
+}
+
+// perStore is the in-memory state of one store file: failed-login and
+// device-code counters (a reload must not reset a guesser's lock) and the
+// setup link this process logged (a reload logs the same link again).
+type perStore struct {
+	logins  *backoff // failed logins and setup tokens
+	devices *backoff // wrong device user codes
+	setup   setupOffer
+}
+
+func newPerStore() *perStore {
+	return &perStore{logins: newBackoff(), devices: newBackoff()}
+}
 
 // Destruct closes the store when no config generation uses it any more.
 func (p pooledStore) Destruct() error { return p.Close() }
 
-func acquireStore(path string) (*authstore.Store, error) {
+func acquireStore(path string) (pooledStore, error) {
 	val, _, err := stores.LoadOrNew(path, func() (caddy.Destructor, error) {
 		s, err := authstore.Open(path, authstore.Options{Observe: observeStore})
 		if err != nil {
 			return nil, err
 		}
-		return pooledStore{s}, nil
+		return pooledStore{s, newPerStore()}, nil
 	})
 	if err != nil {
-		return nil, err
+		return pooledStore{}, err
 	}
-	return val.(pooledStore).Store, nil
+	return val.(pooledStore), nil
 }
 
 // storeClaim is one config generation's hold on the pooled store.
@@ -71,11 +89,11 @@ func (a *App) openStore() error {
 	case c.released:
 		return errStoreReleased
 	}
-	store, err := acquireStore(c.path)
+	pooled, err := acquireStore(c.path)
 	if err != nil {
 		return err
 	}
-	a.store, a.storeKey = store, c.path
+	a.store, a.perStore, a.storeKey = pooled.Store, pooled.perStore, c.path
 	c.held.Store(true)
 	return nil
 }

@@ -97,3 +97,24 @@ func TestStoreOpenedOnceAndReleased(t *testing.T) {
 		t.Error("the store is still pooled after every generation let go")
 	}
 }
+
+// TestBackoffsBelongToTheStore: two config generations over one store
+// share its login and device-code counters (a reload does not reset a
+// guesser's lock), while another store has counters of its own.
+func TestBackoffsBelongToTheStore(t *testing.T) {
+	dir := t.TempDir()
+	first, second := provisioned(t, filepath.Join(dir, "a.db")), provisioned(t, filepath.Join(dir, "a.db"))
+	other := provisioned(t, filepath.Join(dir, "b.db"))
+	for _, a := range []*App{first, second, other} {
+		if err := a.openStore(); err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { a.releaseStore() })
+	}
+	if first.logins != second.logins || first.devices != second.devices || &first.setup != &second.setup {
+		t.Error("two generations over one store keep separate counters")
+	}
+	if first.logins == other.logins || first.devices == other.devices || first.logins == first.devices {
+		t.Error("counters are shared beyond their store and kind")
+	}
+}

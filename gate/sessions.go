@@ -11,6 +11,7 @@ import (
 
 	"github.com/gatehouse/gatehouse/authstore"
 	"github.com/gatehouse/gatehouse/decision"
+	"github.com/gatehouse/gatehouse/internal/clock"
 	"github.com/gatehouse/gatehouse/problem"
 )
 
@@ -133,7 +134,7 @@ func (g *Gate) renewSession(w http.ResponseWriter, r *http.Request, id *Identity
 	if id == nil || id.Cookie == nil || id.Session == nil || !id.Browser {
 		return
 	}
-	now := time.Now()
+	now := clock.Now()
 	life := g.CookieLife()
 	if now.Sub(id.Cookie.IssuedAt) < life/2 {
 		return

@@ -46,9 +46,18 @@ func findChromium(t *testing.T) string {
 // other tests' output.
 var browserSkips atomic.Int32
 
+// go test ./... shows nothing of a package that passed, so the count also
+// goes to the terminal when there is one.
 func reportBrowserSkips() {
-	if n := browserSkips.Load(); n > 0 {
-		fmt.Printf("SKIPPED %d browser test(s): chromium not found; install it (apt-get install -y chromium) or set GATEHOUSE_CHROMIUM\n", n)
+	n := browserSkips.Load()
+	if n == 0 {
+		return
+	}
+	line := fmt.Sprintf("SKIPPED %d browser test(s): chromium not found; install it (apt-get install -y chromium) or set GATEHOUSE_CHROMIUM\n", n)
+	fmt.Print(line)
+	if tty, err := os.OpenFile("/dev/tty", os.O_WRONLY, 0); err == nil {
+		fmt.Fprint(tty, "gatehouse integration: "+line)
+		tty.Close()
 	}
 }
 

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/gatehouse/gatehouse/api"
+	"github.com/gatehouse/gatehouse/internal/clock"
 )
 
 // refresh posts a refresh token and returns status and body.
@@ -134,17 +135,19 @@ func extractRefresh(body string) string {
 	return tok
 }
 
-// TestSessionTimers covers what takes real time: sliding renewal of the
+// TestSessionTimers covers what takes time: sliding renewal of the
 // browser cookie at half its life, and refresh-token reuse after the
-// grace window, which ends the whole CLI session. It waits about 31
-// seconds.
+// grace window, which ends the whole CLI session. The clock is stopped
+// and moved on, so it waits for nothing and no slow machine can fail it.
 func TestSessionTimers(t *testing.T) {
 	g := newSessionGateway(t, "session_ttl 1m")
 	g.addUserWithPassword("alice", "alice password 1")
+	// The store, the cookies and the backoff read the stopped clock, which
+	// the test moves on instead of sleeping.
+	t.Cleanup(clock.Stop(time.Now()))
 	c := g.cookieClient()
 	first := c.mustLogin("alice", "alice password 1")
 	cli := g.cliLogin("alice", "alice password 1")
-	start := time.Now()
 	code, body := g.refresh(cli.RefreshToken)
 	if code != 200 {
 		t.Fatalf("refresh: %d %s", code, body)
@@ -158,7 +161,7 @@ func TestSessionTimers(t *testing.T) {
 	}
 
 	// Past half of the cookie's 30 s life, a request renews it.
-	time.Sleep(16 * time.Second)
+	clock.Advance(16 * time.Second)
 	resp, _ = c.do("GET", "/api/papers/1", nil)
 	ck := sessionCookie(resp)
 	if resp.StatusCode != 200 || ck == nil || ck.Value == first || ck.MaxAge < 25 || ck.MaxAge > 30 || !ck.HttpOnly {
@@ -173,7 +176,7 @@ func TestSessionTimers(t *testing.T) {
 
 	// After the grace window, the first refresh token used again ends
 	// the CLI session: its successor and access token stop working.
-	time.Sleep(time.Until(start.Add(31 * time.Second)))
+	clock.Advance(15 * time.Second)
 	code, body = g.refresh(cli.RefreshToken)
 	if code != 400 || !strings.Contains(body, "invalid_grant") || !strings.Contains(body, "already used") {
 		t.Fatalf("reuse after grace: %d %s", code, body)

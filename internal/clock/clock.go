@@ -1,8 +1,10 @@
-// Package clock is the time that login backoff counts by: the wall clock,
-// unless a test has stopped it. Tests that run Caddy in-process
-// (caddymodule/integration) cannot reach a handler's fields, so the clock
-// they can set is this one. Nothing else in Gatehouse reads it, so
-// stopping it changes no session or token lifetime.
+// Package clock is the time Gatehouse's credentials and counters live by
+// (the store's default clock, session cookies, login backoff): the wall
+// clock, unless a test has stopped it. Tests that run Caddy in-process
+// (caddymodule/integration) cannot reach a handler's fields or the store's
+// options, so the clock they can set is this one, and a test that waits
+// for a session, grant or lock to age moves it on instead of sleeping.
+// Production never stops it.
 package clock
 
 import (
