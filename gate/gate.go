@@ -158,3 +158,6 @@ func mayIgnoreCredential(r *http.Request) bool {
 	scheme, _, _ := strings.Cut(vals[0], " ")
 	return !strings.EqualFold(scheme, "Bearer")
 }
+
+// Interface guards
+var _ Store = (*authstore.Store)(nil)
