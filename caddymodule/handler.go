@@ -8,9 +8,8 @@ import (
 	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
 	"go.uber.org/zap"
 
-	"github.com/gatehouse/gatehouse/api"
 	"github.com/gatehouse/gatehouse/config"
-	"github.com/gatehouse/gatehouse/decision"
+	"github.com/gatehouse/gatehouse/gate"
 	"github.com/gatehouse/gatehouse/problem"
 	"github.com/gatehouse/gatehouse/requestcheck"
 )
@@ -102,53 +101,26 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyht
 		return h.refuse(w, r, (p), nil, -1)
 	}
 	rule, params := h.rules.Match(method, r.URL.Path)
-	id, d := h.decide(r, rule, &params)
-	announceExpiry(w, id)
+	id, d := h.app.gate.Admit(w, r, gate.Route{Rule: rule, Params: &params, Limit: rule.Limit})
 	if d != nil {
 		return h.refuse(w, r, d, id, rule.Index)
 	}
-	if d := h.app.checkCrossOrigin(r); d != nil {
-		return h.refuse(w, r, d, id, rule.Index)
-	}
-	if d := h.app.limit(w, r, id, rule.Limit); d != nil {
-		return h.refuse(w, r, d, id, rule.Index)
-	}
-	h.app.renewSession(w, r, id)
 	repl := r.Context().Value(caddy.ReplacerCtxKey).(*caddy.Replacer)
 	forward(r, repl, id)
 	if !h.ForwardCredentials {
 		// Whether or not it verified: a cookie of the other name, say,
 		// leaves the request anonymous but is still a credential.
-		stripCredentials(r)
+		gate.StripCredentials(r)
 	}
 	countDecision(nil)
 	return next.ServeHTTP(w, r)
 }
 
-// decide authenticates r and applies the matched rule: a malformed
-// request (400) or an invalid credential (401, whatever the rule, so a bad
-// token is never treated as no token) is refused before the decision.
-func (h *Handler) decide(r *http.Request, rule *config.CompiledRule, params *config.Params) (*Identity, *problem.Problem) {
-	id, d := h.authenticate(r)
-	if d != nil {
-		return nil, d
-	}
-	dec := decision.Decide(id, rule, params)
-	return dec.Identity, h.app.refusalOf(&dec, rule, "route")
-}
-
-// announceExpiry tells a PAT's holder when it expires, on every response
-// to a PAT-authenticated request, allowed or not, as GitHub does.
-func announceExpiry(w http.ResponseWriter, id *Identity) {
-	if id != nil && id.PAT != nil && !id.PAT.ExpiresAt.IsZero() {
-		w.Header().Set(api.HeaderTokenExpiration, api.FormatExpiration(id.PAT.ExpiresAt))
-	}
-}
-
-// refuse answers a denial and logs it. A 401 draws on the client IP's
-// anonymous budget first, and becomes a 429 once that is spent.
+// refuse answers a denial and logs it: every refusal of the handler and
+// its endpoints comes here. gate.Refuse charges a 401 to the client IP's
+// anonymous budget first, and makes it a 429 once that is spent.
 func (h *Handler) refuse(w http.ResponseWriter, r *http.Request, d *problem.Problem, id *Identity, rule int) error {
-	d = h.app.chargeFailure(w, r, d)
+	d = h.app.gate.Refuse(w, r, d)
 	logDenial(h.logger, r, d, id, rule)
 	countDecision(d)
 	problem.Write(w, h.app.policy.Realm, d)
