@@ -47,6 +47,15 @@ type Handler struct {
 	// as a DELETE in a framework that honours overrides.
 	AllowMethodOverride bool `json:"allow_method_override,omitempty"`
 
+	// HandleErrors hands the site's refusals to Caddy's handle_errors
+	// routes, so an operator can restyle them (an HTML sign-in page for a
+	// browser's 401, say): "all", or "browsers" for requests that accept
+	// text/html. The challenge, Gatehouse-Accepted-Scopes, Retry-After and
+	// RateLimit headers are set as usual, and {gatehouse.error} and
+	// {gatehouse.error_message} hold the JSON body's fields. Gatehouse's
+	// own endpoints always answer themselves. Default: off, the JSON body.
+	HandleErrors string `json:"handle_errors,omitempty"`
+
 	app    *App
 	rules  *config.Rules
 	logger *zap.Logger
@@ -89,7 +98,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyht
 		return h.refuse(w, r, storeUnavailable(), nil, -1)
 	}
 	if p := requestcheck.Request(r); p != nil {
-		return h.refuse(w, r, (p), nil, -1)
+		return h.refuse(w, r, p, nil, -1)
 	}
 	if h.Endpoints != nil {
 		if ep := h.Endpoints.route(r); ep != nil {
@@ -98,11 +107,14 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyht
 	}
 	method, p := requestcheck.SiteMethod(r, h.AllowMethodOverride)
 	if p != nil {
-		return h.refuse(w, r, (p), nil, -1)
+		return h.refuse(w, r, p, nil, -1)
 	}
 	rule, params := h.rules.Match(method, r.URL.Path)
 	id, d := h.app.gate.Admit(w, r, gate.Route{Rule: rule, Params: &params, Limit: rule.Limit})
 	if d != nil {
+		if h.toErrorRoutes(r) {
+			return h.refuseToErrorRoutes(w, r, d, id, rule.Index)
+		}
 		return h.refuse(w, r, d, id, rule.Index)
 	}
 	repl := r.Context().Value(caddy.ReplacerCtxKey).(*caddy.Replacer)
@@ -127,8 +139,51 @@ func (h *Handler) refuse(w http.ResponseWriter, r *http.Request, d *problem.Prob
 	return nil
 }
 
+// Values of Handler.HandleErrors.
+const (
+	handleErrorsAll      = "all"
+	handleErrorsBrowsers = "browsers"
+)
+
+// toErrorRoutes reports whether a refusal of r goes to the site's
+// handle_errors routes.
+func (h *Handler) toErrorRoutes(r *http.Request) bool {
+	switch h.HandleErrors {
+	case handleErrorsAll:
+		return true
+	case handleErrorsBrowsers:
+		return acceptsHTML(r)
+	}
+	return false
+}
+
+// refuseToErrorRoutes is refuse for a site that restyles its refusals:
+// the same charge, log line, count and headers, and the body left to
+// Caddy's handle_errors.
+func (h *Handler) refuseToErrorRoutes(w http.ResponseWriter, r *http.Request, d *problem.Problem, id *Identity, rule int) error {
+	d = h.app.gate.Refuse(w, r, d)
+	logDenial(h.logger, r, d, id, rule)
+	countDecision(d)
+	problem.SetHeaders(w.Header(), h.app.policy.Realm, d)
+	if repl, ok := r.Context().Value(caddy.ReplacerCtxKey).(*caddy.Replacer); ok {
+		repl.Set("gatehouse.error", d.Code)
+		repl.Set("gatehouse.error_message", d.Message)
+	}
+	return caddyhttp.Error(d.Status, d)
+}
+
+// Validate checks the handler's options.
+func (h *Handler) Validate() error {
+	switch h.HandleErrors {
+	case "", handleErrorsAll, handleErrorsBrowsers:
+		return nil
+	}
+	return fmt.Errorf("gatehouse: handle_errors %q: want all or browsers", h.HandleErrors)
+}
+
 // Interface guards
 var (
 	_ caddy.Provisioner           = (*Handler)(nil)
+	_ caddy.Validator             = (*Handler)(nil)
 	_ caddyhttp.MiddlewareHandler = (*Handler)(nil)
 )
