@@ -10,6 +10,7 @@ import (
 
 	"github.com/gatehouse/gatehouse/authstore"
 	"github.com/gatehouse/gatehouse/config"
+	"github.com/gatehouse/gatehouse/gate"
 	"github.com/gatehouse/gatehouse/service"
 )
 
@@ -37,6 +38,7 @@ type App struct {
 	svc    *service.Service
 	logger *zap.Logger
 	limits limits // rate limiters, pooled across generations (limits.go)
+	gate   *gate.Gate
 
 	admin http.Handler
 }
@@ -65,6 +67,7 @@ func (a *App) Provision(ctx caddy.Context) error {
 	if err := a.provisionLimits(); err != nil {
 		return err
 	}
+	a.gate = a.newGate()
 	path, err := storePath(a.Store)
 	if err != nil {
 		return err
@@ -93,6 +96,16 @@ func (a *App) Stop() error { return nil }
 func (a *App) Cleanup() error {
 	a.releaseLimits()
 	return a.releaseStore()
+}
+
+// newGate builds the gate over this generation's policy and budgets. It
+// reads the store through storeRef, since the store is opened after
+// Provision (storepool.go).
+func (a *App) newGate() *gate.Gate {
+	return gate.New(gate.Config{
+		Policy: a.policy, Store: storeRef{a}, Facts: caddyFacts{},
+		Budgets: a.limits.Budgets, Logger: a.logger,
+	})
 }
 
 // compilePolicy validates the global configuration (service.CompilePolicy).

@@ -28,7 +28,9 @@ func newTestApp(tb testing.TB, g config.Global) *App {
 		tb.Fatal(err)
 	}
 	tb.Cleanup(func() { store.Close() })
-	return overStore(g, policy, store, path, zap.NewNop())
+	a := overStore(g, policy, store, path, zap.NewNop())
+	a.gate = a.newGate()
+	return a
 }
 
 // testHandler is a handler over a with the given rules compiled.

@@ -280,6 +280,7 @@ func unmarshalRegistration(d *caddyfile.Dispenser, later func(func(*config.Polic
 //	    default <requirement>
 //	    forward_credentials
 //	    allow_method_override
+//	    handle_errors [all|browsers]
 //	}
 //
 // where <requirement> is anonymous, authenticated, session or deny, and/or
@@ -372,6 +373,17 @@ func (h *Handler) unmarshal(d *caddyfile.Dispenser, policy *config.Policy) error
 				return d.ArgErr()
 			}
 			h.AllowMethodOverride = true
+		case "handle_errors":
+			h.HandleErrors = handleErrorsAll
+			if d.NextArg() {
+				h.HandleErrors = d.Val()
+			}
+			if d.NextArg() {
+				return d.ArgErr()
+			}
+			if err := h.Validate(); err != nil {
+				return d.Err(err.Error())
+			}
 		default:
 			return d.Errf("unrecognized gatehouse subdirective '%s'", d.Val())
 		}

@@ -11,6 +11,7 @@ import (
 
 	"github.com/gatehouse/gatehouse/api"
 	"github.com/gatehouse/gatehouse/authstore"
+	"github.com/gatehouse/gatehouse/gate"
 	"github.com/gatehouse/gatehouse/problem"
 )
 
@@ -118,7 +119,7 @@ func (h *Handler) serveDevice(w http.ResponseWriter, r *http.Request, id *Identi
 func (h *Handler) findDeviceGrant(r *http.Request, id *Identity, code string) (*authstore.DeviceGrant, int, *message) {
 	now := time.Now()
 	at, wait := h.app.devices.begin(now,
-		allowance{backoffKey("device-sid", id.Session.ID), deviceSessionFreeFailures}, allowance{backoffKey("device-ip", clientKey(clientIP(r))), deviceIPFreeFailures})
+		allowance{backoffKey("device-sid", id.Session.ID), deviceSessionFreeFailures}, allowance{backoffKey("device-ip", gate.ClientKey(clientIP(r))), deviceIPFreeFailures})
 	if at == nil {
 		return nil, http.StatusTooManyRequests, msg("device.err_throttled", int(wait.Round(time.Second)/time.Second)+1)
 	}

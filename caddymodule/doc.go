@@ -7,9 +7,10 @@
 // Caddy by caddymodule/gatehousecmd) call. OpenAdmin serves the same
 // endpoints in process, over a store no server holds.
 //
-// Everything that does not need Caddy lives elsewhere: the credential store
-// in package authstore, the policy model and rule matching in package
-// config, the limiter in package ratelimit, the operations the endpoints
-// and the admin API share (minting, revoking, caps, memberships, users) in
-// package service, and the answers to their errors in package problem.
+// What does not need Caddy lives elsewhere (ARCHITECTURE.md): the request
+// checks in requestcheck, authentication and admission in gate, the one
+// decision in decision, the error model in problem, the shared operations
+// in service, the wire shapes in api, the store in authstore, the policy
+// in config, the limiter in ratelimit. Gatehouse's own endpoints and pages
+// are the last part still here; they move to a plain http.Handler next.
 package caddymodule

@@ -8,7 +8,7 @@ import (
 	"strings"
 
 	"github.com/gatehouse/gatehouse/config"
-	"github.com/gatehouse/gatehouse/decision"
+	"github.com/gatehouse/gatehouse/gate"
 	"github.com/gatehouse/gatehouse/problem"
 )
 
@@ -146,43 +146,16 @@ func (h *Handler) serveEndpoint(w http.ResponseWriter, r *http.Request, ep *endp
 		return h.refuse(w, r, &problem.Problem{Status: http.StatusMethodNotAllowed, Code: "method_not_allowed",
 			Message: fmt.Sprintf("%s does not accept %s", r.URL.Path, r.Method), Reason: "method_not_allowed"}, nil, -1)
 	}
-	id, d := h.authenticate(r)
-	announceExpiry(w, id)
-	if d != nil && ep.access == accessNone && mayIgnoreCredential(r) {
-		// A stale cookie must not lock anyone out of the login page, and
-		// an OAuth client may send HTTP Basic; a Bearer token that does
-		// not verify is refused here as everywhere.
-		id, d = nil, nil
+	limit := config.LimitTier
+	if ep.ownLimit {
+		limit = config.LimitNone
 	}
-	if d == nil {
-		rule := accessRules[ep.access]
-		dec := decision.Decide(id, rule, nil)
-		id, d = dec.Identity, h.app.refusalOf(&dec, rule, "endpoint")
-	}
+	// An open endpoint is lenient: a stale cookie must not lock anyone
+	// out of the login page, and an OAuth client may send HTTP Basic.
+	id, d := h.app.gate.Admit(w, r, gate.Route{Rule: accessRules[ep.access], Endpoint: true,
+		Lenient: ep.access == accessNone, Limit: limit})
 	if d != nil {
 		return h.refuse(w, r, d, id, -1)
 	}
-	if d := h.app.checkCrossOrigin(r); d != nil {
-		return h.refuse(w, r, d, id, -1)
-	}
-	if !ep.ownLimit {
-		if d := h.app.limit(w, r, id, config.LimitTier); d != nil {
-			return h.refuse(w, r, d, id, -1)
-		}
-	}
-	h.app.renewSession(w, r, id)
 	return ep.serve(h, w, r, id)
-}
-
-// mayIgnoreCredential reports whether an open endpoint may serve a
-// request whose credential failed as anonymous: when the failure was a
-// session cookie (no Authorization header), or the one Authorization
-// header is of another scheme (an OAuth client's HTTP Basic).
-func mayIgnoreCredential(r *http.Request) bool {
-	vals := r.Header.Values("Authorization")
-	if len(vals) != 1 {
-		return len(vals) == 0
-	}
-	scheme, _, _ := strings.Cut(vals[0], " ")
-	return !strings.EqualFold(scheme, "Bearer")
 }

@@ -8,9 +8,8 @@ import (
 	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
 	"go.uber.org/zap"
 
-	"github.com/gatehouse/gatehouse/api"
 	"github.com/gatehouse/gatehouse/config"
-	"github.com/gatehouse/gatehouse/decision"
+	"github.com/gatehouse/gatehouse/gate"
 	"github.com/gatehouse/gatehouse/problem"
 	"github.com/gatehouse/gatehouse/requestcheck"
 )
@@ -47,6 +46,15 @@ type Handler struct {
 	// _method field is refused, so a GET that passed a GET rule cannot act
 	// as a DELETE in a framework that honours overrides.
 	AllowMethodOverride bool `json:"allow_method_override,omitempty"`
+
+	// HandleErrors hands the site's refusals to Caddy's handle_errors
+	// routes, so an operator can restyle them (an HTML sign-in page for a
+	// browser's 401, say): "all", or "browsers" for requests that accept
+	// text/html. The challenge, Gatehouse-Accepted-Scopes, Retry-After and
+	// RateLimit headers are set as usual, and {gatehouse.error} and
+	// {gatehouse.error_message} hold the JSON body's fields. Gatehouse's
+	// own endpoints always answer themselves. Default: off, the JSON body.
+	HandleErrors string `json:"handle_errors,omitempty"`
 
 	app    *App
 	rules  *config.Rules
@@ -90,7 +98,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyht
 		return h.refuse(w, r, storeUnavailable(), nil, -1)
 	}
 	if p := requestcheck.Request(r); p != nil {
-		return h.refuse(w, r, (p), nil, -1)
+		return h.refuse(w, r, p, nil, -1)
 	}
 	if h.Endpoints != nil {
 		if ep := h.Endpoints.route(r); ep != nil {
@@ -99,64 +107,83 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyht
 	}
 	method, p := requestcheck.SiteMethod(r, h.AllowMethodOverride)
 	if p != nil {
-		return h.refuse(w, r, (p), nil, -1)
+		return h.refuse(w, r, p, nil, -1)
 	}
 	rule, params := h.rules.Match(method, r.URL.Path)
-	id, d := h.decide(r, rule, &params)
-	announceExpiry(w, id)
+	id, d := h.app.gate.Admit(w, r, gate.Route{Rule: rule, Params: &params, Limit: rule.Limit})
 	if d != nil {
+		if h.toErrorRoutes(r) {
+			return h.refuseToErrorRoutes(w, r, d, id, rule.Index)
+		}
 		return h.refuse(w, r, d, id, rule.Index)
 	}
-	if d := h.app.checkCrossOrigin(r); d != nil {
-		return h.refuse(w, r, d, id, rule.Index)
-	}
-	if d := h.app.limit(w, r, id, rule.Limit); d != nil {
-		return h.refuse(w, r, d, id, rule.Index)
-	}
-	h.app.renewSession(w, r, id)
 	repl := r.Context().Value(caddy.ReplacerCtxKey).(*caddy.Replacer)
 	forward(r, repl, id)
 	if !h.ForwardCredentials {
 		// Whether or not it verified: a cookie of the other name, say,
 		// leaves the request anonymous but is still a credential.
-		stripCredentials(r)
+		gate.StripCredentials(r)
 	}
 	countDecision(nil)
 	return next.ServeHTTP(w, r)
 }
 
-// decide authenticates r and applies the matched rule: a malformed
-// request (400) or an invalid credential (401, whatever the rule, so a bad
-// token is never treated as no token) is refused before the decision.
-func (h *Handler) decide(r *http.Request, rule *config.CompiledRule, params *config.Params) (*Identity, *problem.Problem) {
-	id, d := h.authenticate(r)
-	if d != nil {
-		return nil, d
-	}
-	dec := decision.Decide(id, rule, params)
-	return dec.Identity, h.app.refusalOf(&dec, rule, "route")
-}
-
-// announceExpiry tells a PAT's holder when it expires, on every response
-// to a PAT-authenticated request, allowed or not, as GitHub does.
-func announceExpiry(w http.ResponseWriter, id *Identity) {
-	if id != nil && id.PAT != nil && !id.PAT.ExpiresAt.IsZero() {
-		w.Header().Set(api.HeaderTokenExpiration, api.FormatExpiration(id.PAT.ExpiresAt))
-	}
-}
-
-// refuse answers a denial and logs it. A 401 draws on the client IP's
-// anonymous budget first, and becomes a 429 once that is spent.
+// refuse answers a denial and logs it: every refusal of the handler and
+// its endpoints comes here. gate.Refuse charges a 401 to the client IP's
+// anonymous budget first, and makes it a 429 once that is spent.
 func (h *Handler) refuse(w http.ResponseWriter, r *http.Request, d *problem.Problem, id *Identity, rule int) error {
-	d = h.app.chargeFailure(w, r, d)
+	d = h.app.gate.Refuse(w, r, d)
 	logDenial(h.logger, r, d, id, rule)
 	countDecision(d)
 	problem.Write(w, h.app.policy.Realm, d)
 	return nil
 }
 
+// Values of Handler.HandleErrors.
+const (
+	handleErrorsAll      = "all"
+	handleErrorsBrowsers = "browsers"
+)
+
+// toErrorRoutes reports whether a refusal of r goes to the site's
+// handle_errors routes.
+func (h *Handler) toErrorRoutes(r *http.Request) bool {
+	switch h.HandleErrors {
+	case handleErrorsAll:
+		return true
+	case handleErrorsBrowsers:
+		return acceptsHTML(r)
+	}
+	return false
+}
+
+// refuseToErrorRoutes is refuse for a site that restyles its refusals:
+// the same charge, log line, count and headers, and the body left to
+// Caddy's handle_errors.
+func (h *Handler) refuseToErrorRoutes(w http.ResponseWriter, r *http.Request, d *problem.Problem, id *Identity, rule int) error {
+	d = h.app.gate.Refuse(w, r, d)
+	logDenial(h.logger, r, d, id, rule)
+	countDecision(d)
+	problem.SetHeaders(w.Header(), h.app.policy.Realm, d)
+	if repl, ok := r.Context().Value(caddy.ReplacerCtxKey).(*caddy.Replacer); ok {
+		repl.Set("gatehouse.error", d.Code)
+		repl.Set("gatehouse.error_message", d.Message)
+	}
+	return caddyhttp.Error(d.Status, d)
+}
+
+// Validate checks the handler's options.
+func (h *Handler) Validate() error {
+	switch h.HandleErrors {
+	case "", handleErrorsAll, handleErrorsBrowsers:
+		return nil
+	}
+	return fmt.Errorf("gatehouse: handle_errors %q: want all or browsers", h.HandleErrors)
+}
+
 // Interface guards
 var (
 	_ caddy.Provisioner           = (*Handler)(nil)
+	_ caddy.Validator             = (*Handler)(nil)
 	_ caddyhttp.MiddlewareHandler = (*Handler)(nil)
 )

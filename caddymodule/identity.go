@@ -2,13 +2,12 @@ package caddymodule
 
 import (
 	"net/http"
-	"strings"
 
 	"github.com/caddyserver/caddy/v2"
 
-	"github.com/gatehouse/gatehouse/api"
 	"github.com/gatehouse/gatehouse/authstore"
 	"github.com/gatehouse/gatehouse/decision"
+	"github.com/gatehouse/gatehouse/gate"
 )
 
 // Identity is who a request acts as; see package decision.
@@ -24,51 +23,28 @@ const (
 // anonymous is the identity of a request without a credential.
 var anonymous = decision.Anonymous
 
-// patIdentity builds the identity of a verified PAT. A PAT never grants
-// more than its owner has now, so its scopes are cut to the owner's
-// current scopes and to the catalog.
-func (a *App) patIdentity(p *authstore.PAT, u *authstore.User) *Identity {
-	return &Identity{
-		Credential: CredentialPAT,
-		User:       u,
-		PAT:        p,
-		Scopes:     decision.EffectiveScopes(p.Scopes, u, a.policy.Scopes),
-		Tier:       u.Tier,
-	}
-}
-
 // userScopes is every scope u holds.
 func (a *App) userScopes(u *authstore.User) []string {
 	return decision.UserScopes(u, a.policy.Scopes)
 }
 
-// forward hands the identity to the upstream as headers (api.Header*;
-// every request header in the Gatehouse namespace was deleted before) and
-// to the rest of the Caddy route as placeholders.
+// forward hands the identity to the upstream as headers (gate) and to
+// the rest of the Caddy route as placeholders.
 func forward(r *http.Request, repl *caddy.Replacer, id *Identity) {
-	scopes := strings.Join(id.Scopes, " ")
-	h := r.Header
-	h.Set(api.HeaderCredential, id.Credential)
-	h.Set(api.HeaderTier, id.Tier)
+	scopes := gate.SetUpstreamHeaders(r.Header, id)
 	repl.Set("gatehouse.credential", id.Credential)
 	repl.Set("gatehouse.tier", id.Tier)
 	if id.User == nil {
 		return
 	}
-	h.Set(api.HeaderUserID, id.User.ID)
-	h.Set(api.HeaderUser, id.User.Login)
-	h.Set(api.HeaderScopes, scopes)
 	repl.Set("http.auth.user.id", id.User.ID)
 	repl.Set("gatehouse.user_id", id.User.ID)
 	repl.Set("gatehouse.user", id.User.Login)
 	repl.Set("gatehouse.scopes", scopes)
 	if id.PAT != nil {
-		h.Set(api.HeaderTokenID, id.PAT.ID)
 		repl.Set("gatehouse.token_id", id.PAT.ID)
 	}
 	if id.Resource != "" {
-		h.Set(api.HeaderResource, id.Resource)
-		h.Set(api.HeaderRole, id.Role)
 		repl.Set("gatehouse.resource", id.Resource)
 		repl.Set("gatehouse.role", id.Role)
 	}

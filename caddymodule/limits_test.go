@@ -2,7 +2,6 @@ package caddymodule
 
 import (
 	"net/http"
-	"net/http/httptest"
 	"runtime"
 	"testing"
 	"time"
@@ -11,23 +10,8 @@ import (
 
 	"github.com/gatehouse/gatehouse/authstore"
 	"github.com/gatehouse/gatehouse/config"
+	"github.com/gatehouse/gatehouse/gate"
 )
-
-func TestAnonymousKey(t *testing.T) {
-	for _, tc := range []struct{ ip, want string }{
-		{"203.0.113.7", "203.0.113.7"},
-		{"2001:db8:1:2:3:4:5:6", "2001:db8:1:2::/64"},
-		{"2001:db8:1:2::ffff", "2001:db8:1:2::/64"},
-		{"2001:db8:1:3::1", "2001:db8:1:3::/64"},
-		{"fe80::1%eth0", "fe80::/64"},
-		{"::ffff:203.0.113.7", "203.0.113.7"},
-		{"not-an-ip:1", "not-an-ip:1"},
-	} {
-		if got := clientKey(tc.ip); got != tc.want {
-			t.Errorf("clientKey(%q) = %q, want %q", tc.ip, got, tc.want)
-		}
-	}
-}
 
 func TestSweepInterval(t *testing.T) {
 	for _, tc := range []struct{ window, want time.Duration }{
@@ -60,7 +44,7 @@ func testApp(t *testing.T, g config.Global) *App {
 func TestLimitersSurviveReload(t *testing.T) {
 	g := config.Global{Tiers: []config.Tier{{Name: "anonymous", Rate: "2/1m"}, {Name: "free", Rate: "5/1m"}}}
 	old := testApp(t, g)
-	if d := old.limits.anonymous.limiter.Allow("198.51.100.1"); !d.Allowed {
+	if d := old.limits.Anonymous.Limiter().Allow("198.51.100.1"); !d.Allowed {
 		t.Fatal("first request refused")
 	}
 
@@ -68,10 +52,10 @@ func TestLimitersSurviveReload(t *testing.T) {
 	// free changed: fresh.
 	g2 := config.Global{Tiers: []config.Tier{{Name: "anonymous", Rate: "2/60s", Burst: 2}, {Name: "free", Rate: "6/1m"}}}
 	next := testApp(t, g2)
-	if next.limits.anonymous.limiter != old.limits.anonymous.limiter {
+	if next.limits.Anonymous.Limiter() != old.limits.Anonymous.Limiter() {
 		t.Error("an unchanged tier got a new limiter")
 	}
-	if next.limits.tiers["free"].limiter == old.limits.tiers["free"].limiter {
+	if next.limits.Tiers["free"].Limiter() == old.limits.Tiers["free"].Limiter() {
 		t.Error("a changed tier kept its old limiter")
 	}
 	before := runtime.NumGoroutine()
@@ -80,7 +64,7 @@ func TestLimitersSurviveReload(t *testing.T) {
 	if refs, _ := limiters.References("tier anonymous 2/60s burst 2"); refs != 1 {
 		t.Errorf("the shared limiter has %d refs after the old generation let go, want 1", refs)
 	}
-	if d := next.limits.anonymous.limiter.Allow("198.51.100.1"); d.Remaining != 0 {
+	if d := next.limits.Anonymous.Limiter().Allow("198.51.100.1"); d.Remaining != 0 {
 		t.Errorf("after reload Remaining = %d, want 0: the budget was reset", d.Remaining)
 	}
 	// The old free limiter lost its last user: its sweeper stops.
@@ -123,7 +107,7 @@ func TestFailedProvisionReleasesNothingElse(t *testing.T) {
 	if refs, _ := limiters.References("tier free 4/60s burst 4"); refs != 1 {
 		t.Errorf("running generation's limiter has %d refs, want 1", refs)
 	}
-	if d := running.limits.tiers["free"].limiter.Allow("k"); !d.Allowed {
+	if d := running.limits.Tiers["free"].Limiter().Allow("k"); !d.Allowed {
 		t.Error("running limiter broken")
 	}
 }
@@ -140,84 +124,25 @@ func TestPickBudget(t *testing.T) {
 		name string
 		id   *Identity
 		rule string
-		want *budget
+		want *gate.Budget
 	}{
-		{"anonymous", anonymous, config.LimitTier, l.anonymous},
-		{"user's tier", user("pro"), config.LimitTier, l.tiers["pro"]},
-		{"undeclared tier falls back to the default", user("gold"), config.LimitTier, l.tiers["free"]},
+		{"anonymous", anonymous, config.LimitTier, l.Anonymous},
+		{"user's tier", user("pro"), config.LimitTier, l.Tiers["pro"]},
+		{"undeclared tier falls back to the default", user("gold"), config.LimitTier, l.Tiers["free"]},
 		{"no_limit", user("pro"), config.LimitNone, nil},
-		{"named budget", user("pro"), "search", l.budgets["search"]},
-		{"named budget, anonymous", anonymous, "search", l.budgets["search"]},
+		{"named budget", user("pro"), "search", l.Named["search"]},
+		{"named budget, anonymous", anonymous, "search", l.Named["search"]},
 	} {
-		if got := l.pick(tc.id, tc.rule); got != tc.want {
+		if got := l.Pick(tc.id, tc.rule); got != tc.want {
 			t.Errorf("%s: picked %v, want %v", tc.name, got, tc.want)
 		}
 	}
 	none := testApp(t, config.Global{})
-	if b := none.limits.pick(user("free"), config.LimitTier); b != nil {
+	if b := none.limits.Pick(user("free"), config.LimitTier); b != nil {
 		t.Error("without tiers a user was limited")
 	}
-	if b := none.limits.pick(anonymous, config.LimitTier); b != nil {
+	if b := none.limits.Pick(anonymous, config.LimitTier); b != nil {
 		t.Error("without tiers an anonymous request was limited")
-	}
-}
-
-func TestChargeHeaders(t *testing.T) {
-	a := testApp(t, config.Global{Tiers: []config.Tier{{Name: "free", Rate: "3/1m", Burst: 2}}})
-	b := a.limits.tiers["free"]
-	for i, want := range []string{`"free";r=1;t=20`, `"free";r=0;t=40`} {
-		w := httptest.NewRecorder()
-		if d := b.charge(w, "usr_hdr"); d != nil {
-			t.Fatalf("request %d refused", i+1)
-		}
-		if got := w.Header().Get("RateLimit"); got != want {
-			t.Errorf("request %d: RateLimit %q, want %q", i+1, got, want)
-		}
-		if got := w.Header().Get("RateLimit-Policy"); got != `"free";q=3;w=60` {
-			t.Errorf("request %d: RateLimit-Policy %q", i+1, got)
-		}
-	}
-	w := httptest.NewRecorder()
-	d := b.charge(w, "usr_hdr")
-	if d == nil || d.Status != http.StatusTooManyRequests || d.Code != "rate_limited" {
-		t.Fatalf("third request: %+v, want a 429", d)
-	}
-	if len(w.Header()) != 0 {
-		t.Errorf("a refusal set headers on the response itself: %v", w.Header())
-	}
-	if d.Headers.Get("Retry-After") != "20" || d.Headers.Get("RateLimit") != `"free";r=0;t=20` {
-		t.Errorf("refusal headers %v", d.Headers)
-	}
-}
-
-// headerWriter is a ResponseWriter that only keeps headers, so the
-// benchmark measures the limiter path and not a recorder.
-type headerWriter http.Header
-
-func (w headerWriter) Header() http.Header         { return http.Header(w) }
-func (w headerWriter) Write(b []byte) (int, error) { return len(b), nil }
-func (w headerWriter) WriteHeader(int)             {}
-
-// BenchmarkLimit is what rate limiting adds to an authenticated request:
-// picking the tier, the GCRA decision and the two response fields.
-func BenchmarkLimit(b *testing.B) {
-	p, err := compilePolicy(config.Global{Tiers: []config.Tier{{Name: "free", Rate: "60000000/1m"}}})
-	if err != nil {
-		b.Fatal(err)
-	}
-	a := &App{policy: p, logger: zap.NewNop()}
-	if err := a.provisionLimits(); err != nil {
-		b.Fatal(err)
-	}
-	b.Cleanup(a.releaseLimits)
-	id := &Identity{User: &authstore.User{ID: "usr_0123456789abcdef"}, Tier: "free"}
-	r := httptest.NewRequest(http.MethodGet, "/", nil)
-	w := headerWriter(http.Header{})
-	b.ReportAllocs()
-	for b.Loop() {
-		if d := a.limit(w, r, id, config.LimitTier); d != nil {
-			b.Fatal("refused")
-		}
 	}
 }
 
@@ -237,6 +162,7 @@ func BenchmarkServeHTTPLimited(b *testing.B) {
 	if err := h.app.provisionLimits(); err != nil {
 		b.Fatal(err)
 	}
+	h.app.gate = h.app.newGate()
 	b.Cleanup(h.app.releaseLimits)
 	_, resp := benchServe(b, h, "GET", "/api/papers/42", http.Header{"Authorization": {"Bearer " + tok}})
 	if resp.Get("RateLimit-Policy") != `"free";q=60000000;w=60` {

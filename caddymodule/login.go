@@ -17,6 +17,7 @@ import (
 
 	"github.com/gatehouse/gatehouse/api"
 	"github.com/gatehouse/gatehouse/authstore"
+	"github.com/gatehouse/gatehouse/gate"
 	"github.com/gatehouse/gatehouse/internal/clock"
 	"github.com/gatehouse/gatehouse/problem"
 )
@@ -51,7 +52,7 @@ func (h *Handler) serveLogin(w http.ResponseWriter, r *http.Request, id *Identit
 		}
 		return h.render(w, r, id, page{name: "login", title: "login.title", narrow: true, data: loginData{Next: next}})
 	}
-	if d := crossOriginDenial(r); d != nil {
+	if d := gate.CrossOriginDenial(r); d != nil {
 		return h.refuse(w, r, d, id, -1)
 	}
 	params, d := readParams(r)
@@ -158,7 +159,7 @@ func (h *Handler) checkPassword(r *http.Request, login, password, code string) (
 // ip (Caddy's client IP, which honours trusted_proxies).
 func newLoginKeys(login, ip string) loginKeys {
 	acct := strings.ToLower(strings.TrimSpace(login))
-	ip = clientKey(ip) // an IPv6 client holds its whole /64
+	ip = gate.ClientKey(ip) // an IPv6 client holds its whole /64
 	return loginKeys{
 		accountIP: backoffKey("login-ip", acct+"\x00"+ip),
 		ip:        backoffKey("ip", ip),
@@ -233,7 +234,7 @@ func (h *Handler) serveLogout(w http.ResponseWriter, r *http.Request, id *Identi
 		h.logger.Info("logout", zap.String("user", id.User.Login), zap.String("session", id.Session.ID), zap.Int("sessions_revoked", n))
 	}
 	w.Header().Del("Set-Cookie")
-	http.SetCookie(w, expiredCookie(r))
+	http.SetCookie(w, h.app.gate.ExpiredCookie(r))
 	if acceptsHTML(r) {
 		return redirect(w, r, h.Endpoints.Path("login"))
 	}

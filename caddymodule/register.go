@@ -8,6 +8,7 @@ import (
 
 	"github.com/gatehouse/gatehouse/api"
 	"github.com/gatehouse/gatehouse/authstore"
+	"github.com/gatehouse/gatehouse/gate"
 	"github.com/gatehouse/gatehouse/problem"
 	"github.com/gatehouse/gatehouse/service"
 )
@@ -44,7 +45,7 @@ func (h *Handler) serveRegister(w http.ResponseWriter, r *http.Request, id *Iden
 	if reg == nil || limit == nil {
 		return h.refuse(w, r, registrationDisabled(), id, -1)
 	}
-	if d := limit.charge(w, clientKey(clientIP(r))); d != nil {
+	if d := limit.Charge(w, gate.ClientKey(clientIP(r))); d != nil {
 		return h.refuse(w, r, d, id, -1)
 	}
 	var req api.RegisterRequest
@@ -80,7 +81,7 @@ func (h *Handler) serveRegisterRevoke(w http.ResponseWriter, r *http.Request, id
 			return h.refuse(w, r, problem.New(http.StatusBadRequest, "invalid_request", "key_required",
 				"send the key to revoke as Authorization: Bearer <api_key>"), id, -1)
 		}
-		_, d := h.authenticate(r)
+		_, d := h.app.gate.Authenticate(r)
 		if d == nil {
 			d = problem.Unauthenticated()
 		}
@@ -90,7 +91,7 @@ func (h *Handler) serveRegisterRevoke(w http.ResponseWriter, r *http.Request, id
 	if d := decodeJSON(r, &req); d != nil {
 		return h.refuse(w, r, d, id, -1)
 	}
-	tok, _ := bearerToken(r) // verified above, so well-formed
+	tok, _ := gate.BearerToken(r) // verified above, so well-formed
 	want := authstore.KeyPrefix(h.app.policy.TokenPrefix, tok)
 	switch req.KeyPrefix {
 	case "":

@@ -8,6 +8,7 @@ import (
 	"github.com/gatehouse/gatehouse/authstore"
 	"github.com/gatehouse/gatehouse/config"
 	"github.com/gatehouse/gatehouse/decision"
+	"github.com/gatehouse/gatehouse/gate"
 	"github.com/gatehouse/gatehouse/requestcheck"
 	"github.com/gatehouse/gatehouse/service"
 )
@@ -44,8 +45,8 @@ func roleBenchHandler(b testing.TB) (h *Handler, all, capped string) {
 	return h, mint(nil), mint(map[string]string{"project:atlas": "edit"})
 }
 
-// BenchmarkRoleDecision measures Rules.Match plus decide (authenticate
-// with a warm cache, then the rule's requirement) for a scope rule and for
+// BenchmarkRoleDecision measures Rules.Match plus gate.Authorize
+// (authenticate with a warm cache, then the rule's requirement) for a scope rule and for
 // role rules; the difference between "scope" and the others is what a
 // role decision adds to a request.
 func BenchmarkRoleDecision(b *testing.B) {
@@ -62,7 +63,7 @@ func BenchmarkRoleDecision(b *testing.B) {
 			b.ReportAllocs()
 			for b.Loop() {
 				rule, params := h.rules.Match(req.Method, req.URL.Path)
-				if _, d := h.decide(req, rule, &params); d != nil {
+				if _, d := h.app.gate.Authorize(req, gate.Route{Rule: rule, Params: &params}); d != nil {
 					b.Fatal(d.Message)
 				}
 			}
@@ -74,11 +75,12 @@ func BenchmarkRoleDecision(b *testing.B) {
 // name rules, min(cap, membership) and the identity copy.
 func BenchmarkCheckRole(b *testing.B) {
 	h, all, _ := roleBenchHandler(b)
-	id, d := h.app.verifyPAT(all, "")
+	req := httptest.NewRequest("GET", "/api/projects/atlas/tasks/7", nil)
+	req.Header.Set("Authorization", "Bearer "+all)
+	id, d := h.app.gate.Authenticate(req)
 	if d != nil {
 		b.Fatal(d.Message)
 	}
-	req := httptest.NewRequest("GET", "/api/projects/atlas/tasks/7", nil)
 	rule, params := h.rules.Match(req.Method, req.URL.Path)
 	b.ReportAllocs()
 	for b.Loop() {

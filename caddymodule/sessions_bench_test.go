@@ -6,10 +6,11 @@ import (
 	"time"
 
 	"github.com/gatehouse/gatehouse/authstore"
+	"github.com/gatehouse/gatehouse/gate"
 	"github.com/gatehouse/gatehouse/service"
 )
 
-// BenchmarkAuthenticate measures Handler.authenticate, the proxy's hot
+// BenchmarkAuthenticate measures gate.Authenticate, the proxy's hot
 // path, for each credential: a PAT, a session JWT as a Bearer token and
 // as a cookie (warm caches), and a session JWT with nothing cached (as
 // after a restart). The design asks that a session cost no more than a
@@ -38,7 +39,7 @@ func BenchmarkAuthenticate(b *testing.B) {
 		r.Header.Set(header, value)
 		b.ReportAllocs()
 		for b.Loop() {
-			id, d := h.authenticate(r)
+			id, d := h.app.gate.Authenticate(r)
 			if d != nil || id == nil {
 				b.Fatalf("refused: %+v", d)
 			}
@@ -46,7 +47,7 @@ func BenchmarkAuthenticate(b *testing.B) {
 	}
 	b.Run("pat", func(b *testing.B) { run(b, "Authorization", "Bearer "+pat) })
 	b.Run("session_bearer", func(b *testing.B) { run(b, "Authorization", "Bearer "+jwt) })
-	b.Run("session_cookie", func(b *testing.B) { run(b, "Cookie", sessionCookie+"="+jwt) })
+	b.Run("session_cookie", func(b *testing.B) { run(b, "Cookie", gate.SessionCookie+"="+jwt) })
 	// session_new_jwt: a JWT seen for the first time (after a login or a
 	// renewal): parse and HMAC, session and user from the warm caches.
 	b.Run("session_new_jwt", func(b *testing.B) {
@@ -62,7 +63,7 @@ func BenchmarkAuthenticate(b *testing.B) {
 			}
 			r.Header.Set("Authorization", "Bearer "+fresh)
 			b.StartTimer()
-			if id, d := h.authenticate(r); d != nil || id == nil {
+			if id, d := h.app.gate.Authenticate(r); d != nil || id == nil {
 				b.Fatalf("refused: %+v", d)
 			}
 		}

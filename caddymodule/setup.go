@@ -11,6 +11,7 @@ import (
 
 	"github.com/gatehouse/gatehouse/api"
 	"github.com/gatehouse/gatehouse/authstore"
+	"github.com/gatehouse/gatehouse/gate"
 	"github.com/gatehouse/gatehouse/internal/clock"
 	"github.com/gatehouse/gatehouse/problem"
 )
@@ -88,7 +89,7 @@ func (h *Handler) serveSetup(w http.ResponseWriter, r *http.Request, id *Identit
 	if r.Method != http.MethodPost {
 		return h.render(w, r, id, page{name: "setup", title: "setup.title", narrow: true, data: data})
 	}
-	if d := crossOriginDenial(r); d != nil {
+	if d := gate.CrossOriginDenial(r); d != nil {
 		return h.refuse(w, r, d, id, -1)
 	}
 	params, d := readParams(r)
@@ -97,7 +98,7 @@ func (h *Handler) serveSetup(w http.ResponseWriter, r *http.Request, id *Identit
 	}
 	// A guess is counted before anything is checked (see backoff.begin),
 	// so a burst of guesses cannot slip past the lock.
-	ipKey := backoffKey("setup", clientKey(clientIP(r)))
+	ipKey := backoffKey("setup", gate.ClientKey(clientIP(r)))
 	at, wait := a.logins.begin(clock.Now(), allowance{ipKey, setupFreeFailures})
 	if at == nil {
 		d := throttled(wait)

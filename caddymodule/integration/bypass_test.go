@@ -183,3 +183,47 @@ func TestMethodOverrideAllowed(t *testing.T) {
 		t.Errorf("override kept for the upstream: %d", resp.StatusCode)
 	}
 }
+
+// TestHandleErrorsRestylesRefusals: with `handle_errors browsers`, a
+// browser's refusal is rendered by the site's handle_errors routes (with
+// Gatehouse's challenge and placeholders), while an API client still
+// gets the JSON body; Gatehouse's own endpoints answer themselves.
+func TestHandleErrorsRestylesRefusals(t *testing.T) {
+	g := newGateway(t, setup{
+		site: "endpoints\n" + defaultSite + "\nhandle_errors browsers",
+		directives: `handle_errors {
+		header Content-Type "text/html; charset=utf-8"
+		respond "<h1>{err.status_code}: {gatehouse.error}</h1><p>{gatehouse.error_message}</p>"
+	}`,
+	})
+	g.addUser("cy")
+	read := g.mint("cy", 30, "papers:read")
+	html := "Accept: text/html,application/xhtml+xml"
+	for _, tc := range []struct {
+		name            string
+		path            string
+		headers         []string
+		status          int
+		body, challenge string
+	}{
+		{"browser without a credential", "/api/papers/1", []string{html}, 401, "<h1>401: unauthorized</h1>", `Bearer realm="gatehouse"`},
+		{"browser lacking a scope", "/api/papers/1", []string{html, "Authorization: Bearer " + read}, 200, "", ""},
+		{"browser on a deny rule", "/admin/x", []string{html, "Authorization: Bearer " + read}, 403, "<h1>403: forbidden</h1><p>access to this route is denied</p>", ""},
+		{"API client", "/api/papers/1", []string{"Accept: application/json"}, 401, `{"error":"unauthorized"`, `Bearer realm="gatehouse"`},
+		{"endpoint", "/api/whoami", []string{html}, 401, `{"error":"unauthorized"`, `Bearer realm="gatehouse"`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			resp, body := g.get(tc.path, tc.headers...)
+			if resp.StatusCode != tc.status || !strings.HasPrefix(string(body), tc.body) {
+				t.Errorf("%d %s, want %d %s", resp.StatusCode, body, tc.status, tc.body)
+			}
+			if got := resp.Header.Get("WWW-Authenticate"); got != tc.challenge {
+				t.Errorf("challenge %q, want %q", got, tc.challenge)
+			}
+		})
+	}
+	resp, body := g.do("DELETE", "/api/papers/1", nil, html, "Authorization: Bearer "+read)
+	if resp.StatusCode != 403 || !strings.Contains(string(body), "insufficient_scope") || resp.Header.Get("Gatehouse-Accepted-Scopes") != "papers:write" {
+		t.Errorf("browser lacking a scope: %d %s %v", resp.StatusCode, body, resp.Header)
+	}
+}

@@ -172,6 +172,8 @@ type setup struct {
 	// extra is appended to the Caddyfile (more sites); {upstream} stands
 	// for the upstream's host:port.
 	extra string
+	// directives are more lines of the site block (handle_errors …).
+	directives string
 }
 
 // defaultGlobal declares the catalog most tests use.
@@ -255,8 +257,9 @@ http://127.0.0.1:%d {
 		%s
 	}
 	reverse_proxy %s
+	%s
 }
-`, adminPort, httpPort, httpsPort, g.logFile, s.servers, s.store, s.global, httpPort, g.logFile, s.site, strings.TrimPrefix(g.upstream.URL, "http://")) +
+`, adminPort, httpPort, httpsPort, g.logFile, s.servers, s.store, s.global, httpPort, g.logFile, s.site, strings.TrimPrefix(g.upstream.URL, "http://"), s.directives) +
 		strings.ReplaceAll(s.extra, "{upstream}", strings.TrimPrefix(g.upstream.URL, "http://"))
 }
 

@@ -1,28 +1,29 @@
-package caddymodule
+package gate
 
 import (
-	"context"
 	"net/http"
 	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/caddyserver/caddy/v2"
-
 	"github.com/gatehouse/gatehouse/authstore"
 	"github.com/gatehouse/gatehouse/config"
+	"github.com/gatehouse/gatehouse/problem"
 )
 
 // TestSessionJWTVariantsRefused sends a valid session JWT, and the strings
 // that differ from it only in the unused low bits of the signature's last
-// base64url character, through the middleware as a Bearer token and as the
+// base64url character, through Admit as a Bearer token and as the
 // session cookie: only the JWT the store issued gets through; every
 // variant is a 401 invalid_token, whether the genuine JWT is cached or not.
 func TestSessionJWTVariantsRefused(t *testing.T) {
-	app := newTestApp(t, config.Global{TokenPrefix: "qat_", Scopes: []string{"papers:read"}})
-	h := app.testHandler(t, config.Rule{Path: "/*", Require: config.Requirement{Access: config.AccessAuthenticated}})
-	s := app.store
+	t.Parallel()
+	g, s := testGate(t, config.Global{TokenPrefix: "qat_", Scopes: []string{"papers:read"}})
+	rules, err := g.policy.CompileRules([]config.Rule{{Path: "/*", Require: config.Requirement{Access: config.AccessAuthenticated}}}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
 	u, err := s.CreateUser(authstore.NewUser{Login: "alice", Tier: "free"}, authstore.AdminActor)
 	if err != nil {
 		t.Fatal(err)
@@ -44,11 +45,11 @@ func TestSessionJWTVariantsRefused(t *testing.T) {
 
 	serve := func(header, value string) *httptest.ResponseRecorder {
 		req := httptest.NewRequest("GET", "/api/papers/1", nil)
-		req = req.WithContext(context.WithValue(req.Context(), caddy.ReplacerCtxKey, caddy.NewReplacer()))
 		req.Header.Set(header, value)
 		w := httptest.NewRecorder()
-		if err := h.ServeHTTP(w, req, nopNext); err != nil {
-			t.Fatal(err)
+		rule, params := rules.Match(req.Method, req.URL.Path)
+		if _, d := g.Admit(w, req, Route{Rule: rule, Params: &params, Limit: rule.Limit}); d != nil {
+			problem.Write(w, g.policy.Realm, g.Refuse(w, req, d))
 		}
 		return w
 	}
@@ -58,7 +59,7 @@ func TestSessionJWTVariantsRefused(t *testing.T) {
 		value  func(jwt string) string
 	}{
 		{"bearer", "Authorization", func(jwt string) string { return "Bearer " + jwt }},
-		{"cookie", "Cookie", func(jwt string) string { return sessionCookie + "=" + jwt }},
+		{"cookie", "Cookie", func(jwt string) string { return SessionCookie + "=" + jwt }},
 	}
 	for _, c := range carriers {
 		for _, warm := range []bool{false, true} {

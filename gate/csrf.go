@@ -1,4 +1,4 @@
-package caddymodule
+package gate
 
 import (
 	"net/http"
@@ -19,17 +19,17 @@ var crossOrigin = http.NewCrossOriginProtection()
 // both Gatehouse's endpoints and the proxied routes, so the upstream gets
 // the same protection. Requests authenticated only by a Bearer header
 // cannot be forged this way and are not checked.
-func (a *App) checkCrossOrigin(r *http.Request) *problem.Problem {
-	if !hasSessionCookie(r) {
+func (g *Gate) checkCrossOrigin(r *http.Request) *problem.Problem {
+	if !HasSessionCookie(r) {
 		return nil
 	}
-	return crossOriginDenial(r)
+	return CrossOriginDenial(r)
 }
 
-// crossOriginDenial applies the check unconditionally; the login and
+// CrossOriginDenial applies the check unconditionally; the login and
 // setup forms use it too, since a forged login (into the attacker's
 // account) needs no cookie.
-func crossOriginDenial(r *http.Request) *problem.Problem {
+func CrossOriginDenial(r *http.Request) *problem.Problem {
 	if err := crossOrigin.Check(r); err != nil {
 		return problem.Forbidden("cross_origin", "cross-origin request refused")
 	}

@@ -1,4 +1,4 @@
-package caddymodule
+package gate
 
 import (
 	"net/http"
@@ -10,6 +10,7 @@ import (
 )
 
 func TestBearerToken(t *testing.T) {
+	t.Parallel()
 	cases := []struct {
 		name    string
 		headers []string
@@ -32,11 +33,12 @@ func TestBearerToken(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
 			r := httptest.NewRequest("GET", "/", nil)
 			for _, h := range tc.headers {
 				r.Header.Add("Authorization", h)
 			}
-			tok, d := bearerToken(r)
+			tok, d := BearerToken(r)
 			if tc.bad != (d != nil) {
 				t.Fatalf("denial = %v, want bad=%v", d, tc.bad)
 			}
@@ -59,7 +61,7 @@ func FuzzBearerToken(f *testing.F) {
 	f.Fuzz(func(t *testing.T, v string) {
 		r := httptest.NewRequest("GET", "/", nil)
 		r.Header["Authorization"] = []string{v}
-		tok, d := bearerToken(r)
+		tok, d := BearerToken(r)
 		if d != nil {
 			if d.Status != http.StatusBadRequest {
 				t.Fatalf("status %d for %q", d.Status, v)
@@ -73,6 +75,7 @@ func FuzzBearerToken(f *testing.F) {
 }
 
 func TestChallenge(t *testing.T) {
+	t.Parallel()
 	d := problem.InsufficientScope("papers:write", "papers:write")
 	want := `Bearer realm="gatehouse", error="insufficient_scope", error_description="insufficient scope: this token lacks papers:write", scope="papers:write"`
 	if got := problem.ChallengeFor("gatehouse", d); got != want {

@@ -1,4 +1,4 @@
-package caddymodule
+package gate
 
 import (
 	"fmt"
@@ -13,9 +13,9 @@ import (
 )
 
 // refusalOf turns a refused decision on rule into its denial; nil when
-// the decision allows. what names the thing refused in messages: "route"
-// for a site's rules, "endpoint" for Gatehouse's own endpoints.
-func (a *App) refusalOf(d *decision.Decision, rule *config.CompiledRule, what string) *problem.Problem {
+// the decision allows. endpoint says whether the thing refused is one of
+// Gatehouse's own endpoints or a site's route, for the messages.
+func (g *Gate) refusalOf(d *decision.Decision, rule *config.CompiledRule, endpoint bool) *problem.Problem {
 	switch d.Outcome {
 	case decision.Allow:
 		return nil
@@ -24,7 +24,7 @@ func (a *App) refusalOf(d *decision.Decision, rule *config.CompiledRule, what st
 	case decision.NoCredential:
 		return problem.Unauthenticated()
 	case decision.SessionRequired:
-		if what == "endpoint" {
+		if endpoint {
 			return problem.Forbidden("session_required", "this endpoint requires a browser session token")
 		}
 		return problem.Forbidden("session_required", "this route requires a browser session")
@@ -35,7 +35,7 @@ func (a *App) refusalOf(d *decision.Decision, rule *config.CompiledRule, what st
 	case decision.InsufficientRole:
 		return insufficientRole(&d.Role, d.Resource)
 	}
-	a.logger.Error("rule cannot be applied", zap.Int("rule", rule.Index+1), zap.String("path", rule.Path))
+	g.logger.Error("rule cannot be applied", zap.Int("rule", rule.Index+1), zap.String("path", rule.Path))
 	return problem.Internal()
 }
 

@@ -1,4 +1,4 @@
-package caddymodule
+package gate
 
 import (
 	"errors"
@@ -9,6 +9,7 @@ import (
 
 	"github.com/gatehouse/gatehouse/api"
 	"github.com/gatehouse/gatehouse/authstore"
+	"github.com/gatehouse/gatehouse/decision"
 	"github.com/gatehouse/gatehouse/problem"
 )
 
@@ -16,11 +17,11 @@ import (
 // refused before it is parsed.
 const maxAuthorizationLen = 4096
 
-// bearerToken extracts the Bearer credential of r. It returns "" and nil
+// BearerToken extracts the Bearer credential of r. It returns "" and nil
 // when the request carries no Authorization header, and a 400
 // invalid_request denial for a request whose header is malformed: two
 // headers, an oversized or non-ASCII value, another scheme, an empty token.
-func bearerToken(r *http.Request) (string, *problem.Problem) {
+func BearerToken(r *http.Request) (string, *problem.Problem) {
 	vals := r.Header.Values("Authorization")
 	switch len(vals) {
 	case 0:
@@ -76,38 +77,37 @@ func isToken68(s string) bool {
 	return true
 }
 
-// authenticate resolves the credential a request presents. A request that
+// Authenticate resolves the credential a request presents. A request that
 // presents none yields (nil, nil); a presented credential that does not
 // verify yields a denial and never an anonymous identity.
-func (h *Handler) authenticate(r *http.Request) (*Identity, *problem.Problem) {
-	tok, d := bearerToken(r)
+func (g *Gate) Authenticate(r *http.Request) (*Identity, *problem.Problem) {
+	tok, d := BearerToken(r)
 	if d != nil {
 		return nil, d
 	}
 	if tok == "" {
-		return h.app.sessionFromCookie(r)
+		return g.sessionFromCookie(r)
 	}
-	prefix := h.app.policy.TokenPrefix
-	if strings.HasPrefix(tok, prefix) {
-		return h.app.verifyPAT(tok, clientIP(r))
+	if strings.HasPrefix(tok, g.policy.TokenPrefix) {
+		return g.verifyPAT(tok, g.facts.ClientIP(r))
 	}
 	if strings.Count(tok, ".") == 2 {
-		return h.app.verifySessionJWT(tok, r, false)
+		return g.verifySessionJWT(tok, r, false)
 	}
 	return nil, problem.InvalidToken("malformed_token", "malformed token", "")
 }
 
 // verifyPAT checks a PAT's format, then the store, and turns the outcome
 // into an identity or an invalid_token denial.
-func (a *App) verifyPAT(tok, ip string) (*Identity, *problem.Problem) {
-	prefix := a.policy.TokenPrefix
+func (g *Gate) verifyPAT(tok, ip string) (*Identity, *problem.Problem) {
+	prefix := g.policy.TokenPrefix
 	if err := authstore.CheckToken(prefix, tok); err != nil {
 		return nil, problem.InvalidToken("malformed_token", "malformed token", "")
 	}
-	p, u, err := a.store.VerifyPAT(tok, ip)
+	p, u, err := g.store.VerifyPAT(tok, ip)
 	switch {
 	case err == nil:
-		return a.patIdentity(p, u), nil
+		return g.patIdentity(p, u), nil
 	case errors.Is(err, authstore.ErrUnknownToken):
 		return nil, problem.InvalidToken("unknown_token", "unknown token", authstore.TokenHint(prefix, tok))
 	case errors.Is(err, authstore.ErrExpired):
@@ -121,6 +121,19 @@ func (a *App) verifyPAT(tok, ip string) (*Identity, *problem.Problem) {
 	case errors.Is(err, authstore.ErrUserDisabled):
 		return nil, problem.InvalidToken("user_disabled", "user disabled", p.ID)
 	}
-	a.logger.Error("verifying token", zap.String("hint", authstore.TokenHint(prefix, tok)), zap.Error(err))
+	g.logger.Error("verifying token", zap.String("hint", authstore.TokenHint(prefix, tok)), zap.Error(err))
 	return nil, problem.Internal()
+}
+
+// patIdentity builds the identity of a verified PAT. A PAT never grants
+// more than its owner has now, so its scopes are cut to the owner's
+// current scopes and to the catalog.
+func (g *Gate) patIdentity(p *authstore.PAT, u *authstore.User) *Identity {
+	return &Identity{
+		Credential: decision.CredentialPAT,
+		User:       u,
+		PAT:        p,
+		Scopes:     decision.EffectiveScopes(p.Scopes, u, g.policy.Scopes),
+		Tier:       u.Tier,
+	}
 }
