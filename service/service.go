@@ -8,6 +8,7 @@ import (
 
 	"github.com/gatehouse/gatehouse/authstore"
 	"github.com/gatehouse/gatehouse/config"
+	"github.com/gatehouse/gatehouse/internal/clock"
 	"github.com/gatehouse/gatehouse/ratelimit"
 )
 
@@ -20,7 +21,8 @@ type Service struct {
 	// Logger gets one line per change made (token created, revoked,
 	// membership set); nil logs nothing.
 	Logger *zap.Logger
-	// Now is the clock; nil is time.Now.
+	// Now is the clock; nil is clock.Now, the one the store's credentials
+	// live by.
 	Now func() time.Time
 }
 
@@ -28,7 +30,7 @@ func (s *Service) now() time.Time {
 	if s.Now != nil {
 		return s.Now()
 	}
-	return time.Now()
+	return clock.Now()
 }
 
 func (s *Service) log() *zap.Logger {
