@@ -129,14 +129,22 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyht
 }
 
 // refuse answers a denial and logs it: every refusal of the handler and
-// its endpoints comes here. gate.Refuse charges a 401 to the client IP's
-// anonymous budget first, and makes it a 429 once that is spent.
+// its endpoints comes here (or to refuseToErrorRoutes).
 func (h *Handler) refuse(w http.ResponseWriter, r *http.Request, d *problem.Problem, id *Identity, rule int) error {
+	d = h.settle(w, r, d, id, rule)
+	problem.Write(w, h.app.policy.Realm, d)
+	return nil
+}
+
+// settle is what every refusal goes through, however it is answered:
+// gate.Refuse charges a 401 to the client IP's anonymous budget (a 429
+// once that is spent), then the denial gets its log line and its count.
+// It returns the denial to answer.
+func (h *Handler) settle(w http.ResponseWriter, r *http.Request, d *problem.Problem, id *Identity, rule int) *problem.Problem {
 	d = h.app.gate.Refuse(w, r, d)
 	logDenial(h.logger, r, d, id, rule)
 	countDecision(d)
-	problem.Write(w, h.app.policy.Realm, d)
-	return nil
+	return d
 }
 
 // Values of Handler.HandleErrors.
@@ -161,9 +169,7 @@ func (h *Handler) toErrorRoutes(r *http.Request) bool {
 // the same charge, log line, count and headers, and the body left to
 // Caddy's handle_errors.
 func (h *Handler) refuseToErrorRoutes(w http.ResponseWriter, r *http.Request, d *problem.Problem, id *Identity, rule int) error {
-	d = h.app.gate.Refuse(w, r, d)
-	logDenial(h.logger, r, d, id, rule)
-	countDecision(d)
+	d = h.settle(w, r, d, id, rule)
 	problem.SetHeaders(w.Header(), h.app.policy.Realm, d)
 	if repl, ok := r.Context().Value(caddy.ReplacerCtxKey).(*caddy.Replacer); ok {
 		repl.Set("gatehouse.error", d.Code)
