@@ -10,6 +10,7 @@ import (
 	"net/http/httptest"
 	"strings"
 	"testing"
+	"time"
 )
 
 func TestStripNamespace(t *testing.T) {
@@ -96,7 +97,12 @@ func TestTrailers(t *testing.T) {
 				announce = "Trailer: " + tc.announce + "\r\n"
 			}
 			fmt.Fprintf(conn, "POST /api/x HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n%s\r\n5\r\nhello\r\n0\r\n%s\r\n", announce, tc.trailers)
-			s := <-got
+			var s seen
+			select {
+			case s = <-got:
+			case <-time.After(10 * time.Second): // the handler failed (a panic net/http swallowed)
+				t.Fatal("the server never ran the check")
+			}
 			if resp, err := http.ReadResponse(bufio.NewReader(conn), nil); err == nil {
 				resp.Body.Close()
 			}

@@ -26,7 +26,9 @@ func Request(r *http.Request) *problem.Problem {
 	if p := checkTrailers(r); p != nil {
 		return p
 	}
-	return Path(r.URL.EscapedPath(), r.URL.Path)
+	// RawPath is the path as sent when that differs from the default
+	// encoding of Path, which is when it holds an escape such as %2F.
+	return Path(r.URL.RawPath, r.URL.Path)
 }
 
 // Method refuses a method that is not a known one spelled exactly (upper

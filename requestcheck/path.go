@@ -15,8 +15,9 @@ import (
 // another to the upstream. Rules match the decoded, cleaned path; the
 // upstream receives the path as sent and may decode it again, strip
 // parameters, trailing dots or spaces, or fold look-alike characters.
-// escaped is the path as sent (url.URL.EscapedPath), decoded its decoded
-// form (url.URL.Path). Each refusal and the server that reads it
+// escaped is the path as sent (url.URL.EscapedPath, or url.URL.RawPath,
+// which is empty when the path was sent in its default encoding and so
+// holds no %2F), decoded its decoded form (url.URL.Path). Each refusal and the server that reads it
 // differently:
 //
 //   - not canonical (dot segments, repeated slashes): /admin/../api is
@@ -40,39 +41,42 @@ func Path(escaped, decoded string) *problem.Problem {
 	if config.CleanPath(decoded) != decoded {
 		return refuse("ambiguous_path", "the path is not canonical (dot segments, repeated slashes or an empty segment); send it cleaned")
 	}
-	if strings.ContainsAny(decoded, "\\;") || hasEscape(escaped, "2f", "5c") {
-		return refuse("ambiguous_path", "the path contains a ; (path parameters), a backslash, or an encoded slash or backslash (%2F, %5C), which the upstream may read differently")
+	if hasEscape(escaped, "2f", "5c") {
+		return encodedSeparator()
 	}
-	if strings.IndexByte(decoded, '%') >= 0 {
-		return refuse("ambiguous_path", "the path contains an encoded percent sign (%25), which an upstream that decodes twice reads differently")
-	}
+	// One pass over the decoded path; it runs on every request.
 	ascii := true
 	for i := 0; i < len(decoded); i++ {
-		c := decoded[i]
-		if c < 0x20 || c == 0x7f {
+		switch c := decoded[i]; {
+		case c < 0x20 || c == 0x7f:
 			return refuse("ambiguous_path", "the path contains a control character")
-		}
-		if c >= utf8.RuneSelf {
+		case c == ';' || c == '\\':
+			return encodedSeparator()
+		case c == '%':
+			return refuse("ambiguous_path", "the path contains an encoded percent sign (%25), which an upstream that decodes twice reads differently")
+		case c >= utf8.RuneSelf:
 			ascii = false
-		}
-	}
-	if !ascii {
-		if p := unicodePath(decoded); p != nil {
-			return p
-		}
-	}
-	for seg := range strings.SplitSeq(decoded[1:], "/") {
-		if seg == "" {
-			continue
-		}
-		if last := seg[len(seg)-1]; last == '.' || last == ' ' {
-			return refuse("ambiguous_path", "a path segment ends in a dot or a space, which Windows servers strip; send it without")
-		}
-		if strings.Contains(seg, "::$") {
+		case c == '/' && i > 0 && (decoded[i-1] == '.' || decoded[i-1] == ' '):
+			return trailingDot()
+		case c == '$' && i >= 2 && decoded[i-1] == ':' && decoded[i-2] == ':':
 			return refuse("ambiguous_path", "the path names an NTFS stream (::$), which Windows servers read differently")
 		}
 	}
+	if last := decoded[len(decoded)-1]; last == '.' || last == ' ' {
+		return trailingDot()
+	}
+	if !ascii {
+		return unicodePath(decoded)
+	}
 	return nil
+}
+
+func encodedSeparator() *problem.Problem {
+	return refuse("ambiguous_path", "the path contains a ; (path parameters), a backslash, or an encoded slash or backslash (%2F, %5C), which the upstream may read differently")
+}
+
+func trailingDot() *problem.Problem {
+	return refuse("ambiguous_path", "a path segment ends in a dot or a space, which Windows servers strip; send it without")
 }
 
 // unicodePath checks the non-ASCII characters of a path: valid UTF-8, no
