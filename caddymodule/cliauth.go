@@ -27,11 +27,7 @@ func (h *Handler) serveCLISession(w http.ResponseWriter, r *http.Request, id *Id
 	if d != nil {
 		return h.refuse(w, r, d, id, -1)
 	}
-	u, d := h.checkPassword(r, params.Get("login"), params.Get("password"), params.Get("totp"))
-	if d != nil {
-		return h.refuse(w, r, d, id, -1)
-	}
-	tokens, err := h.app.svc.StartCLISession(u, clientIP(r), r.UserAgent())
+	tokens, err := h.app.svc.CLILogin(r.Context(), params.Get("login"), params.Get("password"), params.Get("totp"), clientIP(r), r.UserAgent())
 	if err != nil {
 		return h.refuse(w, r, problem.From(err, problem.API), id, -1)
 	}

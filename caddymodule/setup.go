@@ -12,7 +12,6 @@ import (
 	"github.com/gatehouse/gatehouse/api"
 	"github.com/gatehouse/gatehouse/authstore"
 	"github.com/gatehouse/gatehouse/gate"
-	"github.com/gatehouse/gatehouse/internal/clock"
 	"github.com/gatehouse/gatehouse/problem"
 )
 
@@ -96,12 +95,12 @@ func (h *Handler) serveSetup(w http.ResponseWriter, r *http.Request, id *Identit
 	if d != nil {
 		return h.refuse(w, r, d, id, -1)
 	}
-	// A guess is counted before anything is checked (see backoff.begin),
-	// so a burst of guesses cannot slip past the lock.
-	ipKey := backoffKey("setup", gate.ClientKey(clientIP(r)))
-	at, wait := a.logins.begin(clock.Now(), allowance{ipKey, setupFreeFailures})
+	// A guess is counted before anything is checked (service.BeginSetup).
+	at, d := a.svc.BeginSetup(clientIP(r))
+	if d != nil && d.Status != http.StatusTooManyRequests {
+		return h.refuse(w, r, d, id, -1)
+	}
 	if at == nil {
-		d := throttled(wait)
 		w.Header().Set("Retry-After", d.Headers.Get("Retry-After"))
 		data.Error = loginMessage(d)
 		return h.render(w, r, id, page{status: d.Status, name: "setup", title: "setup.title", narrow: true, data: data})
@@ -122,14 +121,14 @@ func (h *Handler) serveSetup(w http.ResponseWriter, r *http.Request, id *Identit
 		logDenial(h.logger, r, problem.Forbidden("setup_token", "wrong or expired setup token"), nil, -1)
 		return fail(http.StatusForbidden, msg("setup.err_token"))
 	case errors.Is(err, authstore.ErrSetupUnavailable):
-		at.refundAll()
+		at.RefundAll()
 		return done(http.StatusConflict)
 	case err != nil:
-		at.refundAll()
+		at.RefundAll()
 		h.logger.Error("checking the setup token", zap.Error(err))
 		return h.refuse(w, r, problem.Internal(), id, -1)
 	}
-	at.refundAll() // the right token: not a guess
+	at.RefundAll() // the right token: not a guess
 	normalized, err := authstore.NormalizeLogin(login)
 	if err != nil {
 		return fail(http.StatusBadRequest, msg("setup.err_login"))
