@@ -197,7 +197,7 @@ func TestNoBackoff(t *testing.T) {
 	if _, err := s.CheckPassword(context.Background(), "bob", "x", "", "192.0.2.1"); statusOf(t, err) != http.StatusInternalServerError {
 		t.Errorf("CheckPassword without a backoff: %v", err)
 	}
-	if _, p := s.BeginSetup("192.0.2.1"); p == nil || p.Status != http.StatusInternalServerError {
-		t.Errorf("BeginSetup without a backoff: %v", p)
+	if _, p := s.beginSetup("192.0.2.1"); p == nil || p.Status != http.StatusInternalServerError {
+		t.Errorf("beginSetup without a backoff: %v", p)
 	}
 }

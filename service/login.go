@@ -108,19 +108,3 @@ func throttled(wait time.Duration) *problem.Problem {
 		Reason:  "login_throttled", Headers: http.Header{"Retry-After": {strconv.Itoa(secs)}},
 	}
 }
-
-// BeginSetup counts a first-admin setup attempt from client IP ip
-// before anything is checked (see Backoff.Begin), so a burst of guesses
-// cannot slip past the lock: the attempt, to be refunded (RefundAll)
-// once the token proves right, or the 429 for an IP that is locked.
-func (s *Service) BeginSetup(ip string) (*Attempt, *problem.Problem) {
-	if s.Logins == nil {
-		s.log().Error("checking the setup token", zap.Error(errNoBackoff))
-		return nil, problem.Internal()
-	}
-	at, wait := s.Logins.Begin(s.now(), Allowance{BackoffKey("setup", ratelimit.ClientKey(ip)), setupFreeFailures})
-	if at == nil {
-		return nil, throttled(wait)
-	}
-	return at, nil
-}
