@@ -52,8 +52,8 @@ func (h *Handler) serveLogin(w http.ResponseWriter, r *http.Request, id *Identit
 		return h.refuse(w, r, d, id, -1)
 	}
 	next := h.safeNext(params.Get("next"))
-	u, d := h.checkPassword(r, params.Get("login"), params.Get("password"), params.Get("totp"))
-	if d != nil {
+	u, err := h.app.svc.CheckPassword(r.Context(), params.Get("login"), params.Get("password"), params.Get("totp"), clientIP(r))
+	if d := problem.From(err, problem.API); d != nil {
 		logDenial(h.logger, r, d, nil, -1)
 		countDecision(d)
 		for k, v := range d.Headers {
@@ -107,13 +107,6 @@ func loginMessage(d *problem.Problem) *message {
 		return msg("login.busy")
 	}
 	return msg("common.server_error")
-}
-
-// checkPassword checks a login attempt behind the store's backoff
-// (service.CheckPassword).
-func (h *Handler) checkPassword(r *http.Request, login, password, code string) (*authstore.User, *problem.Problem) {
-	u, err := h.app.svc.CheckPassword(r.Context(), login, password, code, clientIP(r))
-	return u, problem.From(err, problem.API)
 }
 
 // safeNext returns next if it is a local path (with query), else the PAT
