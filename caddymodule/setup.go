@@ -2,8 +2,6 @@ package caddymodule
 
 import (
 	"net/http"
-	"sync"
-	"time"
 
 	"go.uber.org/zap"
 
@@ -21,51 +19,11 @@ func init() {
 	})
 }
 
-// setupTTL is how long the first-admin setup token works.
-const setupTTL = time.Hour
-
-// setupOffer is the setup token this process logged for a store, kept in
-// memory so that a config reload logs the same link instead of replacing
-// it.
-type setupOffer struct {
-	mu      sync.Mutex
-	token   string
-	expires time.Time
-}
-
-// offerSetup runs when the app starts: on a store without human accounts
-// it issues a one-time setup token (1 hour, single use) and logs where to
-// use it. Registered agents do not count: open registration must not end
-// setup (authstore/setup.go). The log line necessarily holds the token: it
-// is the operator's bootstrap secret, like a first-run password. Operators
-// who prefer the command line use `caddy gatehouse user add` and `user
-// passwd` instead.
+// offerSetup runs when the app starts: on a store without human
+// accounts it offers the first-admin setup (service.OfferSetup).
 func (a *App) offerSetup() error {
-	if humans, err := a.store.HasHumans(); err != nil || humans {
-		return nil
-	}
-	o := &a.setup
-	o.mu.Lock()
-	defer o.mu.Unlock()
-	if o.token == "" || !time.Now().Before(o.expires) || !a.store.SetupPending() {
-		tok, exp, err := a.store.CreateSetupGrant(setupTTL)
-		if err != nil {
-			a.logger.Error("creating the first-admin setup token", zap.Error(err))
-			return nil
-		}
-		o.token, o.expires = tok, exp
-	}
-	a.logger.Warn("no user accounts yet: open the setup link on a site with gatehouse endpoints to create the first administrator (single use)",
-		zap.String("setup_url", "/setup#"+o.token), zap.Time("expires", o.expires),
-		zap.String("or", "caddy gatehouse user add <login> && caddy gatehouse user passwd <login>"))
+	a.svc.OfferSetup()
 	return nil
-}
-
-// forget drops the offer once setup is done.
-func (o *setupOffer) forget() {
-	o.mu.Lock()
-	o.token, o.expires = "", time.Time{}
-	o.mu.Unlock()
 }
 
 type setupData struct {
@@ -102,7 +60,6 @@ func (h *Handler) serveSetup(w http.ResponseWriter, r *http.Request, id *Identit
 	if err != nil {
 		return h.setupRefused(w, r, id, data, problem.From(err, problem.API))
 	}
-	a.setup.forget()
 	if _, err := h.startBrowserSession(w, r, u); err != nil {
 		h.logger.Error("starting session", zap.String("user", u.Login), zap.Error(err))
 		return redirect(w, r, h.Endpoints.Path("login"))

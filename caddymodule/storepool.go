@@ -33,11 +33,11 @@ type pooledStore struct {
 type perStore struct {
 	logins  *service.Backoff // failed logins and setup tokens
 	devices *service.Backoff // wrong device user codes
-	setup   setupOffer
+	setup   *service.SetupOffer
 }
 
 func newPerStore() *perStore {
-	return &perStore{logins: service.NewBackoff(), devices: service.NewBackoff()}
+	return &perStore{logins: service.NewBackoff(), devices: service.NewBackoff(), setup: new(service.SetupOffer)}
 }
 
 // Destruct closes the store when no config generation uses it any more.

@@ -26,6 +26,10 @@ type Service struct {
 	// config reload does not reset a guesser's lock; CheckPassword,
 	// CLILogin and setup need it.
 	Logins *Backoff
+	// Offer is the setup token this process logged for the store, kept
+	// as Logins is so that a reload logs the same link; nil offers a new
+	// token each time.
+	Offer *SetupOffer
 	// Now is the clock; nil is clock.Now, the one the store's credentials
 	// live by.
 	Now func() time.Time

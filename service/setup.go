@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"net/http"
+	"sync"
+	"time"
 
 	"go.uber.org/zap"
 
@@ -107,8 +109,61 @@ func (s *Service) Setup(ctx context.Context, req SetupRequest) (*authstore.User,
 		s.log().Error("first-admin setup", zap.Error(err))
 		return nil, problem.Internal()
 	}
+	s.Offer.forget()
 	s.log().Info("first administrator created", zap.String("user", u.Login), zap.String("client_ip", req.IP))
 	return u, nil
+}
+
+// SetupTTL is how long the first-admin setup token works.
+const SetupTTL = time.Hour
+
+// SetupOffer is the setup token this process logged for a store, kept in
+// memory so that a config reload logs the same link instead of replacing
+// it. The zero value offers nothing yet.
+type SetupOffer struct {
+	mu      sync.Mutex
+	token   string
+	expires time.Time
+}
+
+// OfferSetup runs when the server starts: on a store without human
+// accounts it issues a one-time setup token (SetupTTL, single use) and
+// logs where to use it. Registered agents do not count: open
+// registration must not end setup (authstore/setup.go). The log line
+// necessarily holds the token: it is the operator's bootstrap secret,
+// like a first-run password. Operators who prefer the command line use
+// `caddy gatehouse user add` and `user passwd` instead.
+func (s *Service) OfferSetup() {
+	if humans, err := s.Store.HasHumans(); err != nil || humans {
+		return
+	}
+	o := s.Offer
+	if o == nil {
+		o = new(SetupOffer)
+	}
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	if o.token == "" || !s.now().Before(o.expires) || !s.Store.SetupPending() {
+		tok, exp, err := s.Store.CreateSetupGrant(SetupTTL)
+		if err != nil {
+			s.log().Error("creating the first-admin setup token", zap.Error(err))
+			return
+		}
+		o.token, o.expires = tok, exp
+	}
+	s.log().Warn("no user accounts yet: open the setup link on a site with gatehouse endpoints to create the first administrator (single use)",
+		zap.String("setup_url", "/setup#"+o.token), zap.Time("expires", o.expires),
+		zap.String("or", "caddy gatehouse user add <login> && caddy gatehouse user passwd <login>"))
+}
+
+// forget drops the offer once setup is done.
+func (o *SetupOffer) forget() {
+	if o == nil {
+		return
+	}
+	o.mu.Lock()
+	o.token, o.expires = "", time.Time{}
+	o.mu.Unlock()
 }
 
 // beginSetup counts a setup attempt from client IP ip (see

@@ -3,11 +3,14 @@ package service
 import (
 	"context"
 	"net/http"
+	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/gatehouse/gatehouse/authstore"
+	"go.uber.org/zap"
+	"go.uber.org/zap/zaptest/observer"
 )
 
 // newSetupService is a clocked service with a backoff and a pending
@@ -139,5 +142,52 @@ func TestSetupChecksTokenFirst(t *testing.T) {
 	wg.Wait()
 	if status[http.StatusForbidden] != setupFreeFailures || status[http.StatusTooManyRequests] != 40-setupFreeFailures {
 		t.Errorf("40 concurrent wrong tokens: %v, want %d refused as wrong and the rest throttled", status, setupFreeFailures)
+	}
+}
+
+// TestOfferSetup: a store without humans gets a setup token, logged; a
+// second offer (a reload) logs the same one until it expires or is used;
+// a store with a human gets none.
+func TestOfferSetup(t *testing.T) {
+	t.Parallel()
+	s, c := newClockedService(t, testGlobal())
+	s.Logins, s.Offer = NewBackoff(), new(SetupOffer)
+	core, logs := observer.New(zap.WarnLevel)
+	s.Logger = zap.New(core)
+	offered := func() string {
+		t.Helper()
+		all := logs.TakeAll()
+		if len(all) != 1 {
+			t.Fatalf("%d log lines, want 1", len(all))
+		}
+		url, _ := all[0].ContextMap()["setup_url"].(string)
+		tok, ok := strings.CutPrefix(url, "/setup#")
+		if !ok || tok == "" {
+			t.Fatalf("setup_url %q", url)
+		}
+		return tok
+	}
+	s.OfferSetup()
+	first := offered()
+	s.OfferSetup()
+	if again := offered(); again != first {
+		t.Error("a second offer replaced the token")
+	}
+	c.Advance(SetupTTL + time.Second)
+	s.OfferSetup()
+	third := offered()
+	if third == first {
+		t.Error("an expired token was offered again")
+	}
+	const pw = "root password 1"
+	if _, err := s.Setup(context.Background(), SetupRequest{Token: third, Login: "root", Password: pw, PasswordConfirm: pw, IP: "192.0.2.1"}); err != nil {
+		t.Fatal(err)
+	}
+	if s.Offer.token != "" {
+		t.Error("a used offer was kept")
+	}
+	s.OfferSetup()
+	if n := logs.Len(); n != 0 {
+		t.Errorf("a store with an administrator was offered setup (%d lines)", n)
 	}
 }
