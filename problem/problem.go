@@ -100,20 +100,6 @@ func InsufficientScope(missing, accepted string) *Problem {
 	}
 }
 
-// NotFound is a 404 for a named thing that does not exist (or that the
-// caller may not know of).
-func NotFound(reason, msg string) *Problem {
-	return &Problem{Status: http.StatusNotFound, Code: "not_found", Message: msg, Reason: reason}
-}
-
-// MethodNotAllowed is the 405 for a method path does not accept; the
-// Allow header lists the ones it does.
-func MethodNotAllowed(path, method, allow string) *Problem {
-	return &Problem{Status: http.StatusMethodNotAllowed, Code: "method_not_allowed",
-		Message: fmt.Sprintf("%s does not accept %s", path, method), Reason: "method_not_allowed",
-		Headers: http.Header{"Allow": {allow}}}
-}
-
 // Internal is the 500 for a failure that is the server's, not the
 // caller's; what failed goes to the log, never to the client.
 func Internal() *Problem {
@@ -129,8 +115,3 @@ func Busy() *Problem {
 		Headers: http.Header{"Retry-After": {"1"}}}
 }
 
-// OAuthError is an RFC 6749 §5.2 / RFC 8628 §3.5 error of the token
-// endpoint: 400 with the code and error_description.
-func OAuthError(code, description string) *Problem {
-	return &Problem{Status: http.StatusBadRequest, Code: code, Message: description, OAuth: true, Reason: "oauth_" + code}
-}
