@@ -2,6 +2,7 @@ package service
 
 import (
 	"errors"
+	"net/http"
 	"path/filepath"
 	"sync"
 	"testing"
@@ -157,4 +158,24 @@ func TestRefresh(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestStoreFailuresAreInternal: when the store fails, CLI logins and
+// refreshes answer 500 and say nothing of why (the log does).
+func TestStoreFailuresAreInternal(t *testing.T) {
+	t.Parallel()
+	s, _ := newClockedService(t, testGlobal())
+	s.Logins = NewBackoff()
+	u := mustUser(t, s, "alice", nil, nil)
+	first, err := s.StartCLISession(u, "192.0.2.1", "cli")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Store.Close(); err != nil {
+		t.Fatal(err)
+	}
+	_, err = s.StartCLISession(u, "192.0.2.1", "cli")
+	wantProblem(t, err, http.StatusInternalServerError, "internal_error")
+	_, err = s.Refresh("", first.RefreshToken, "192.0.2.1")
+	wantProblem(t, err, http.StatusInternalServerError, "internal_error")
 }
