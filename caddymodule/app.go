@@ -123,7 +123,7 @@ func overStore(g config.Global, policy *config.Policy, store *authstore.Store, k
 // service over it.
 func (a *App) useStore(store *authstore.Store, ps *perStore, key string) {
 	a.store, a.perStore, a.storeKey = store, ps, key
-	a.svc = &service.Service{Store: store, Policy: a.policy, Logger: a.logger}
+	a.svc = &service.Service{Store: store, Policy: a.policy, Logger: a.logger, Logins: ps.logins, Offer: ps.setup}
 }
 
 // storePath resolves the configured store path ({env.*} placeholders

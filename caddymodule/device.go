@@ -11,8 +11,9 @@ import (
 
 	"github.com/gatehouse/gatehouse/api"
 	"github.com/gatehouse/gatehouse/authstore"
-	"github.com/gatehouse/gatehouse/gate"
 	"github.com/gatehouse/gatehouse/problem"
+	"github.com/gatehouse/gatehouse/ratelimit"
+	"github.com/gatehouse/gatehouse/service"
 )
 
 func init() {
@@ -26,7 +27,7 @@ func init() {
 
 // Guessing user codes: a session may enter a few wrong codes and a client
 // IP a few more (people behind one NAT) before each further wrong code
-// locks it out for longer (see backoff.go). With 20^8 codes and a 10-minute
+// locks it out for longer (see service/backoff.go). With 20^8 codes and a 10-minute
 // lifetime, that makes guessing a live code hopeless.
 const (
 	deviceSessionFreeFailures = 5
@@ -114,12 +115,13 @@ func (h *Handler) serveDevice(w http.ResponseWriter, r *http.Request, id *Identi
 // findDeviceGrant looks a typed code up, counting a wrong one against the
 // session and the client IP; a code that is unknown, expired or already
 // used says so plainly. The lookup is counted as a wrong code before it
-// is made and refunded when the code exists (see backoff.begin), so
+// is made and refunded when the code exists (see service.Backoff.Begin), so
 // concurrent guesses cannot slip past the lock.
 func (h *Handler) findDeviceGrant(r *http.Request, id *Identity, code string) (*authstore.DeviceGrant, int, *message) {
 	now := time.Now()
-	at, wait := h.app.devices.begin(now,
-		allowance{backoffKey("device-sid", id.Session.ID), deviceSessionFreeFailures}, allowance{backoffKey("device-ip", gate.ClientKey(clientIP(r))), deviceIPFreeFailures})
+	at, wait := h.app.devices.Begin(now,
+		service.Allowance{Key: service.BackoffKey("device-sid", id.Session.ID), Free: deviceSessionFreeFailures},
+		service.Allowance{Key: service.BackoffKey("device-ip", ratelimit.ClientKey(clientIP(r))), Free: deviceIPFreeFailures})
 	if at == nil {
 		return nil, http.StatusTooManyRequests, msg("device.err_throttled", int(wait.Round(time.Second)/time.Second)+1)
 	}
@@ -127,7 +129,7 @@ func (h *Handler) findDeviceGrant(r *http.Request, id *Identity, code string) (*
 	if errors.Is(err, authstore.ErrNotFound) {
 		return nil, http.StatusNotFound, msg("device.err_unknown")
 	}
-	at.refundAll() // not a wrong guess
+	at.RefundAll() // not a wrong guess
 	switch {
 	case err != nil:
 		h.logger.Error("looking up a device grant", zap.Error(err))

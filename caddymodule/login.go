@@ -1,24 +1,16 @@
 package caddymodule
 
 import (
-	"context"
-	"crypto/sha256"
-	"encoding/hex"
-	"errors"
-	"fmt"
-	"math"
 	"net/http"
 	"net/url"
 	"strconv"
 	"strings"
-	"time"
 
 	"go.uber.org/zap"
 
 	"github.com/gatehouse/gatehouse/api"
 	"github.com/gatehouse/gatehouse/authstore"
 	"github.com/gatehouse/gatehouse/gate"
-	"github.com/gatehouse/gatehouse/internal/clock"
 	"github.com/gatehouse/gatehouse/problem"
 )
 
@@ -60,8 +52,8 @@ func (h *Handler) serveLogin(w http.ResponseWriter, r *http.Request, id *Identit
 		return h.refuse(w, r, d, id, -1)
 	}
 	next := h.safeNext(params.Get("next"))
-	u, d := h.checkPassword(r, params.Get("login"), params.Get("password"), params.Get("totp"))
-	if d != nil {
+	u, err := h.app.svc.CheckPassword(r.Context(), params.Get("login"), params.Get("password"), params.Get("totp"), clientIP(r))
+	if d := problem.From(err, problem.API); d != nil {
 		logDenial(h.logger, r, d, nil, -1)
 		countDecision(d)
 		for k, v := range d.Headers {
@@ -115,73 +107,6 @@ func loginMessage(d *problem.Problem) *message {
 		return msg("login.busy")
 	}
 	return msg("common.server_error")
-}
-
-// checkPassword checks a login attempt (password form, CLI login) behind
-// the backoff: a locked key (the account from this client IP, the IP, or
-// the account from anywhere) is refused with 429 before any hashing, and
-// the attempt is counted as a failure of each before the hash (see
-// backoff.begin), so a burst of guesses cannot slip past the lock. Every
-// failure has the same message; the TOTP code is checked in the same
-// attempt, so guessing codes costs the same. A busy server (the hash
-// queue is full) answers 503 and counts nothing.
-func (h *Handler) checkPassword(r *http.Request, login, password, code string) (*authstore.User, *problem.Problem) {
-	ip := clientIP(r)
-	at, wait := h.app.logins.beginLogin(clock.Now(), newLoginKeys(login, ip))
-	if at == nil {
-		return nil, throttled(wait)
-	}
-	u, err := h.app.store.CheckLogin(r.Context(), login, password, code, ip)
-	switch {
-	case err == nil:
-		at.succeeded()
-		return u, nil
-	case errors.Is(err, authstore.ErrBadCredentials):
-		// Already counted by begin.
-		return nil, &problem.Problem{Status: http.StatusUnauthorized, Code: "invalid_credentials",
-			Message: authstore.ErrBadCredentials.Error(), Reason: "login_failed", Challenge: problem.Bare}
-	}
-	// Right credentials for a disabled account, or no check at all: not a
-	// failure to count.
-	at.refundAll()
-	switch {
-	case errors.Is(err, authstore.ErrUserDisabled):
-		return nil, &problem.Problem{Status: http.StatusForbidden, Code: "user_disabled", Message: "this account is disabled",
-			Reason: "user_disabled", Subject: u.ID}
-	case errors.Is(err, authstore.ErrBusy), errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
-		return nil, problem.Busy()
-	}
-	h.logger.Error("checking login", zap.Error(err))
-	return nil, problem.Internal()
-}
-
-// newLoginKeys are the backoff keys of a login typed as login from client IP
-// ip (Caddy's client IP, which honours trusted_proxies).
-func newLoginKeys(login, ip string) loginKeys {
-	acct := strings.ToLower(strings.TrimSpace(login))
-	ip = gate.ClientKey(ip) // an IPv6 client holds its whole /64
-	return loginKeys{
-		accountIP: backoffKey("login-ip", acct+"\x00"+ip),
-		ip:        backoffKey("ip", ip),
-		account:   backoffKey("login", acct),
-	}
-}
-
-// backoffKey names a counter of the store's backoff. The typed login is
-// hashed: people type passwords into login fields, and the counters live
-// a day.
-func backoffKey(kind, value string) string {
-	sum := sha256.Sum256([]byte(value))
-	return kind + "|" + hex.EncodeToString(sum[:12])
-}
-
-func throttled(wait time.Duration) *problem.Problem {
-	secs := int(math.Ceil(wait.Seconds()))
-	return &problem.Problem{
-		Status: http.StatusTooManyRequests, Code: "too_many_attempts",
-		Message: fmt.Sprintf("too many failed logins; try again in %d seconds", secs),
-		Reason:  "login_throttled", Headers: http.Header{"Retry-After": {strconv.Itoa(secs)}},
-	}
 }
 
 // safeNext returns next if it is a local path (with query), else the PAT

@@ -10,6 +10,7 @@ import (
 	"github.com/gatehouse/gatehouse/authstore"
 	"github.com/gatehouse/gatehouse/gate"
 	"github.com/gatehouse/gatehouse/problem"
+	"github.com/gatehouse/gatehouse/ratelimit"
 	"github.com/gatehouse/gatehouse/service"
 )
 
@@ -45,7 +46,7 @@ func (h *Handler) serveRegister(w http.ResponseWriter, r *http.Request, id *Iden
 	if reg == nil || limit == nil {
 		return h.refuse(w, r, registrationDisabled(), id, -1)
 	}
-	if d := limit.Charge(w, gate.ClientKey(clientIP(r))); d != nil {
+	if d := limit.Charge(w, ratelimit.ClientKey(clientIP(r))); d != nil {
 		return h.refuse(w, r, d, id, -1)
 	}
 	var req api.RegisterRequest

@@ -1,19 +1,15 @@
 package caddymodule
 
 import (
-	"context"
-	"errors"
 	"net/http"
-	"sync"
-	"time"
 
 	"go.uber.org/zap"
 
 	"github.com/gatehouse/gatehouse/api"
 	"github.com/gatehouse/gatehouse/authstore"
 	"github.com/gatehouse/gatehouse/gate"
-	"github.com/gatehouse/gatehouse/internal/clock"
 	"github.com/gatehouse/gatehouse/problem"
+	"github.com/gatehouse/gatehouse/service"
 )
 
 func init() {
@@ -23,51 +19,11 @@ func init() {
 	})
 }
 
-// setupTTL is how long the first-admin setup token works.
-const setupTTL = time.Hour
-
-// setupOffer is the setup token this process logged for a store, kept in
-// memory so that a config reload logs the same link instead of replacing
-// it.
-type setupOffer struct {
-	mu      sync.Mutex
-	token   string
-	expires time.Time
-}
-
-// offerSetup runs when the app starts: on a store without human accounts
-// it issues a one-time setup token (1 hour, single use) and logs where to
-// use it. Registered agents do not count: open registration must not end
-// setup (authstore/setup.go). The log line necessarily holds the token: it
-// is the operator's bootstrap secret, like a first-run password. Operators
-// who prefer the command line use `caddy gatehouse user add` and `user
-// passwd` instead.
+// offerSetup runs when the app starts: on a store without human
+// accounts it offers the first-admin setup (service.OfferSetup).
 func (a *App) offerSetup() error {
-	if humans, err := a.store.HasHumans(); err != nil || humans {
-		return nil
-	}
-	o := &a.setup
-	o.mu.Lock()
-	defer o.mu.Unlock()
-	if o.token == "" || !time.Now().Before(o.expires) || !a.store.SetupPending() {
-		tok, exp, err := a.store.CreateSetupGrant(setupTTL)
-		if err != nil {
-			a.logger.Error("creating the first-admin setup token", zap.Error(err))
-			return nil
-		}
-		o.token, o.expires = tok, exp
-	}
-	a.logger.Warn("no user accounts yet: open the setup link on a site with gatehouse endpoints to create the first administrator (single use)",
-		zap.String("setup_url", "/setup#"+o.token), zap.Time("expires", o.expires),
-		zap.String("or", "caddy gatehouse user add <login> && caddy gatehouse user passwd <login>"))
+	a.svc.OfferSetup()
 	return nil
-}
-
-// forget drops the offer once setup is done.
-func (o *setupOffer) forget() {
-	o.mu.Lock()
-	o.token, o.expires = "", time.Time{}
-	o.mu.Unlock()
 }
 
 type setupData struct {
@@ -81,7 +37,7 @@ type setupData struct {
 // URL the server sees. On success the new administrator is signed in.
 func (h *Handler) serveSetup(w http.ResponseWriter, r *http.Request, id *Identity) error {
 	a := h.app
-	if !a.store.SetupPending() {
+	if !a.svc.SetupPending() {
 		return h.render(w, r, id, page{status: http.StatusNotFound, name: "message", title: "setup.done_title", narrow: true,
 			data: messageData{Message: "setup.done", Link: h.Endpoints.Path("login"), LinkText: "setup.sign_in"}})
 	}
@@ -96,88 +52,52 @@ func (h *Handler) serveSetup(w http.ResponseWriter, r *http.Request, id *Identit
 	if d != nil {
 		return h.refuse(w, r, d, id, -1)
 	}
-	// A guess is counted before anything is checked (see backoff.begin),
-	// so a burst of guesses cannot slip past the lock.
-	ipKey := backoffKey("setup", gate.ClientKey(clientIP(r)))
-	at, wait := a.logins.begin(clock.Now(), allowance{ipKey, setupFreeFailures})
-	if at == nil {
-		d := throttled(wait)
-		w.Header().Set("Retry-After", d.Headers.Get("Retry-After"))
-		data.Error = loginMessage(d)
-		return h.render(w, r, id, page{status: d.Status, name: "setup", title: "setup.title", narrow: true, data: data})
-	}
-	fail := func(status int, m *message) error {
-		data.Error = m
-		return h.render(w, r, id, page{status: status, name: "setup", title: "setup.title", narrow: true, data: data})
-	}
-	done := func(status int) error {
-		return h.render(w, r, id, page{status: status, name: "message", title: "setup.done_title", narrow: true,
-			data: messageData{Message: "setup.done", Link: h.Endpoints.Path("login"), LinkText: "setup.sign_in"}})
-	}
-	login, pw := params.Get("login"), params.Get("password")
-	data.Login = loginEcho(login)
-	// The token first: a wrong one costs no password hash.
-	switch err := a.store.CheckSetupToken(params.Get("setup_token")); {
-	case errors.Is(err, authstore.ErrBadCredentials), errors.Is(err, authstore.ErrExpired):
-		logDenial(h.logger, r, problem.Forbidden("setup_token", "wrong or expired setup token"), nil, -1)
-		return fail(http.StatusForbidden, msg("setup.err_token"))
-	case errors.Is(err, authstore.ErrSetupUnavailable):
-		at.refundAll()
-		return done(http.StatusConflict)
-	case err != nil:
-		at.refundAll()
-		h.logger.Error("checking the setup token", zap.Error(err))
-		return h.refuse(w, r, problem.Internal(), id, -1)
-	}
-	at.refundAll() // the right token: not a guess
-	normalized, err := authstore.NormalizeLogin(login)
+	data.Login = loginEcho(params.Get("login"))
+	u, err := a.svc.Setup(r.Context(), service.SetupRequest{
+		Token: params.Get("setup_token"), Login: params.Get("login"),
+		Password: params.Get("password"), PasswordConfirm: params.Get("password_confirm"), IP: clientIP(r),
+	})
 	if err != nil {
-		return fail(http.StatusBadRequest, msg("setup.err_login"))
+		return h.setupRefused(w, r, id, data, problem.From(err, problem.API))
 	}
-	// Only an agent can hold a login while setup is pending; asking here
-	// spares a password hash, UseSetupGrant decides.
-	if _, err := a.store.UserByLogin(normalized); err == nil {
-		return fail(http.StatusConflict, msg("setup.err_taken"))
-	}
-	if authstore.CheckPasswordPolicy(pw) != nil {
-		return fail(http.StatusBadRequest, msg("setup.err_password", authstore.MinPasswordLen))
-	}
-	if pw != params.Get("password_confirm") {
-		return fail(http.StatusBadRequest, msg("setup.err_mismatch"))
-	}
-	hash, err := authstore.HashPasswordContext(r.Context(), pw)
-	switch {
-	case errors.Is(err, authstore.ErrBusy), errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
-		d := problem.Busy()
-		logDenial(h.logger, r, d, nil, -1)
-		w.Header().Set("Retry-After", d.Headers.Get("Retry-After"))
-		return fail(d.Status, msg("setup.busy"))
-	case err != nil:
-		h.logger.Error("hashing the first password", zap.Error(err))
-		return h.refuse(w, r, problem.Internal(), id, -1)
-	}
-	u, err := a.store.UseSetupGrant(params.Get("setup_token"), authstore.NewUser{Login: login, Tier: a.policy.DefaultTier}, hash,
-		authstore.Actor{Kind: authstore.ActorUser, IP: clientIP(r)})
-	switch {
-	case errors.Is(err, authstore.ErrBadCredentials), errors.Is(err, authstore.ErrExpired):
-		// Expired (or replaced) since the check above.
-		logDenial(h.logger, r, problem.Forbidden("setup_token", "wrong or expired setup token"), nil, -1)
-		return fail(http.StatusForbidden, msg("setup.err_token"))
-	case errors.Is(err, authstore.ErrSetupUnavailable):
-		return done(http.StatusConflict)
-	case errors.Is(err, authstore.ErrExists):
-		return fail(http.StatusConflict, msg("setup.err_taken"))
-	case err != nil:
-		h.logger.Error("first-admin setup", zap.Error(err))
-		return h.refuse(w, r, problem.Internal(), id, -1)
-	}
-	a.setup.forget()
-	h.logger.Info("first administrator created", zap.String("user", u.Login), zap.String("client_ip", clientIP(r)))
 	if _, err := h.startBrowserSession(w, r, u); err != nil {
 		h.logger.Error("starting session", zap.String("user", u.Login), zap.Error(err))
 		return redirect(w, r, h.Endpoints.Path("login"))
 	}
 	return redirect(w, r, h.Endpoints.Path("pat"))
+}
+
+// setupRefused shows the setup page again with what was wrong
+// (service.Setup's refusals), or the done page when there is no setup
+// to do.
+func (h *Handler) setupRefused(w http.ResponseWriter, r *http.Request, id *Identity, data setupData, d *problem.Problem) error {
+	switch d.Reason {
+	case service.SetupDone:
+		return h.render(w, r, id, page{status: http.StatusConflict, name: "message", title: "setup.done_title", narrow: true,
+			data: messageData{Message: "setup.done", Link: h.Endpoints.Path("login"), LinkText: "setup.sign_in"}})
+	case "login_throttled":
+		data.Login = "" // refused before the form was read
+		w.Header().Set("Retry-After", d.Headers.Get("Retry-After"))
+		data.Error = loginMessage(d)
+	case service.SetupBadToken:
+		logDenial(h.logger, r, d, nil, -1)
+		data.Error = msg("setup.err_token")
+	case service.SetupBadLogin:
+		data.Error = msg("setup.err_login")
+	case service.SetupTaken:
+		data.Error = msg("setup.err_taken")
+	case service.SetupBadPassword:
+		data.Error = msg("setup.err_password", authstore.MinPasswordLen)
+	case service.SetupMismatch:
+		data.Error = msg("setup.err_mismatch")
+	case "server_busy":
+		logDenial(h.logger, r, d, nil, -1)
+		w.Header().Set("Retry-After", d.Headers.Get("Retry-After"))
+		data.Error = msg("setup.busy")
+	default:
+		return h.refuse(w, r, d, id, -1)
+	}
+	return h.render(w, r, id, page{status: d.Status, name: "setup", title: "setup.title", narrow: true, data: data})
 }
 
 // messageData is the Data of the generic message page.

@@ -10,6 +10,7 @@ import (
 
 	"github.com/gatehouse/gatehouse/authstore"
 	"github.com/gatehouse/gatehouse/problem"
+	"github.com/gatehouse/gatehouse/service"
 )
 
 // stores shares open bbolt files across config generations. Caddy
@@ -30,13 +31,13 @@ type pooledStore struct {
 // device-code counters (a reload must not reset a guesser's lock) and the
 // setup link this process logged (a reload logs the same link again).
 type perStore struct {
-	logins  *backoff // failed logins and setup tokens
-	devices *backoff // wrong device user codes
-	setup   setupOffer
+	logins  *service.Backoff // failed logins and setup tokens
+	devices *service.Backoff // wrong device user codes
+	setup   *service.SetupOffer
 }
 
 func newPerStore() *perStore {
-	return &perStore{logins: newBackoff(), devices: newBackoff()}
+	return &perStore{logins: service.NewBackoff(), devices: service.NewBackoff(), setup: new(service.SetupOffer)}
 }
 
 // Destruct closes the store when no config generation uses it any more.

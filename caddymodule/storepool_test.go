@@ -111,7 +111,7 @@ func TestBackoffsBelongToTheStore(t *testing.T) {
 		}
 		t.Cleanup(func() { a.releaseStore() })
 	}
-	if first.logins != second.logins || first.devices != second.devices || &first.setup != &second.setup {
+	if first.logins != second.logins || first.devices != second.devices || first.setup != second.setup {
 		t.Error("two generations over one store keep separate counters")
 	}
 	if first.logins == other.logins || first.devices == other.devices || first.logins == first.devices {

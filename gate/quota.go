@@ -3,9 +3,7 @@ package gate
 import (
 	"fmt"
 	"net/http"
-	"net/netip"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/gatehouse/gatehouse/config"
@@ -119,7 +117,7 @@ func (g *Gate) limit(w http.ResponseWriter, r *http.Request, id *Identity, limit
 	if id != nil && id.User != nil {
 		key = id.User.ID
 	} else {
-		key = ClientKey(g.facts.ClientIP(r))
+		key = ratelimit.ClientKey(g.facts.ClientIP(r))
 	}
 	return b.Charge(w, key)
 }
@@ -131,7 +129,7 @@ func (g *Gate) chargeFailure(w http.ResponseWriter, r *http.Request, d *problem.
 	if d.Status != http.StatusUnauthorized || g.budgets.Anonymous == nil {
 		return d
 	}
-	if refused := g.budgets.Anonymous.Charge(w, ClientKey(g.facts.ClientIP(r))); refused != nil {
+	if refused := g.budgets.Anonymous.Charge(w, ratelimit.ClientKey(g.facts.ClientIP(r))); refused != nil {
 		return refused
 	}
 	return d
@@ -168,27 +166,4 @@ func (b *Budget) refusal(d ratelimit.Decision) *problem.Problem {
 			headerRateLimit:       {d.Header(p)},
 		},
 	}
-}
-
-// ClientKey is the limiter key of a client without a credential: its
-// IPv4 address, or the /64 of its IPv6 address (one subscriber's block;
-// a host that owns a /64 could otherwise use a fresh address per request).
-// IPv4-mapped IPv6 addresses count as the IPv4 address.
-func ClientKey(ip string) string {
-	if strings.IndexByte(ip, ':') < 0 {
-		return ip
-	}
-	addr, err := netip.ParseAddr(ip)
-	if err != nil {
-		return ip
-	}
-	addr = addr.WithZone("")
-	if addr.Is4In6() {
-		return addr.Unmap().String()
-	}
-	prefix, err := addr.Prefix(64)
-	if err != nil {
-		return ip
-	}
-	return prefix.String()
 }

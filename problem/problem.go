@@ -114,4 +114,3 @@ func Busy() *Problem {
 		Message: "the server is busy; try again in a moment", Reason: "server_busy",
 		Headers: http.Header{"Retry-After": {"1"}}}
 }
-

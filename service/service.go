@@ -21,6 +21,15 @@ type Service struct {
 	// Logger gets one line per change made (token created, revoked,
 	// membership set); nil logs nothing.
 	Logger *zap.Logger
+	// Logins is the store's failed-login backoff (password logins and
+	// setup tokens), kept by whoever keeps the store open so that a
+	// config reload does not reset a guesser's lock; CheckPassword,
+	// CLILogin and setup need it.
+	Logins *Backoff
+	// Offer is the setup token this process logged for the store, kept
+	// as Logins is so that a reload logs the same link; nil offers a new
+	// token each time.
+	Offer *SetupOffer
 	// Now is the clock; nil is clock.Now, the one the store's credentials
 	// live by.
 	Now func() time.Time

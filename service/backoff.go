@@ -1,4 +1,4 @@
-package caddymodule
+package service
 
 import (
 	"sync"
@@ -46,12 +46,16 @@ const (
 	backoffMaxKeys = 100_000
 )
 
-type backoff struct {
+// Backoff counts failed attempts per key and locks keys that fail too
+// often. One per store, owned by whoever keeps the store open (it must
+// outlive a config reload), handed to the Service.
+type Backoff struct {
 	mu sync.Mutex
 	m  map[string]*failures
 }
 
-func newBackoff() *backoff { return &backoff{m: map[string]*failures{}} }
+// NewBackoff is an empty backoff.
+func NewBackoff() *Backoff { return &Backoff{m: map[string]*failures{}} }
 
 type failures struct {
 	n     int
@@ -59,17 +63,17 @@ type failures struct {
 	until time.Time
 }
 
-// allowance is a key an attempt is charged to, and how many failures the key
+// Allowance is a key an attempt is charged to, and how many failures the key
 // may have before it is locked.
-type allowance struct {
-	key  string
-	free int
+type Allowance struct {
+	Key  string
+	Free int
 }
 
-// attempt is a begun attempt: until it is settled otherwise, it counts as
+// Attempt is a begun attempt: until it is settled otherwise, it counts as
 // a failure of each of its keys.
-type attempt struct {
-	b     *backoff
+type Attempt struct {
+	b     *Backoff
 	marks []mark
 }
 
@@ -83,31 +87,31 @@ type mark struct {
 	prev, set time.Time
 }
 
-// begin starts an attempt on the given keys in one step under the lock: if
+// Begin starts an attempt on the given keys in one step under the lock: if
 // any key is locked it counts nothing and reports how long the lock lasts;
 // otherwise it counts the attempt as a failure of every key (locking a key
 // whose free failures it uses up) and returns the attempt. A failed
 // attempt needs nothing more; a successful one or one that never reached
-// the check is settled with clear or refund.
-func (b *backoff) begin(now time.Time, limits ...allowance) (*attempt, time.Duration) {
+// the check is settled with clear or refund (RefundAll).
+func (b *Backoff) Begin(now time.Time, limits ...Allowance) (*Attempt, time.Duration) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	var longest time.Duration
 	for _, l := range limits {
-		if f, ok := b.m[l.key]; ok && f.until.After(now) {
+		if f, ok := b.m[l.Key]; ok && f.until.After(now) {
 			longest = max(longest, f.until.Sub(now))
 		}
 	}
 	if longest > 0 {
 		return nil, longest
 	}
-	a := &attempt{b: b, marks: make([]mark, 0, len(limits))}
+	a := &Attempt{b: b, marks: make([]mark, 0, len(limits))}
 	for _, l := range limits {
-		f := b.entry(now, l.key)
-		m := mark{key: l.key, f: f, prev: f.until}
+		f := b.entry(now, l.Key)
+		m := mark{key: l.Key, f: f, prev: f.until}
 		f.n++
 		f.last = now
-		if over := f.n - l.free; over >= 0 {
+		if over := f.n - l.Free; over >= 0 {
 			f.until = now.Add(lockFor(over))
 			m.set = f.until
 		}
@@ -127,7 +131,7 @@ func lockFor(over int) time.Duration {
 
 // entry returns key's counter, starting afresh when it was forgotten.
 // Called with mu held.
-func (b *backoff) entry(now time.Time, key string) *failures {
+func (b *Backoff) entry(now time.Time, key string) *failures {
 	f, ok := b.m[key]
 	if ok && now.Sub(f.last) <= backoffForget {
 		return f
@@ -143,7 +147,7 @@ func (b *backoff) entry(now time.Time, key string) *failures {
 // clear forgets key's failures altogether: a successful login clears its
 // account. Not for IP keys: an attacker with one valid account must not be
 // able to reset the IP's count by logging into it.
-func (a *attempt) clear(key string) {
+func (a *Attempt) clear(key string) {
 	a.b.mu.Lock()
 	defer a.b.mu.Unlock()
 	for _, m := range a.marks {
@@ -158,7 +162,7 @@ func (a *attempt) clear(key string) {
 // people behind one NAT do not use up each other's free failures), or
 // never reached the check (the server was busy). A lock the attempt
 // imposed is lifted unless a later failure has replaced it.
-func (a *attempt) refund(key string) {
+func (a *Attempt) refund(key string) {
 	a.b.mu.Lock()
 	defer a.b.mu.Unlock()
 	for i, m := range a.marks {
@@ -176,8 +180,8 @@ func (a *attempt) refund(key string) {
 	}
 }
 
-// refundAll refunds every key of the attempt.
-func (a *attempt) refundAll() {
+// RefundAll refunds every key of the attempt.
+func (a *Attempt) RefundAll() {
 	for _, m := range a.marks {
 		a.refund(m.key)
 	}
@@ -185,7 +189,7 @@ func (a *attempt) refundAll() {
 
 // evict makes room: forgotten keys first, then unlocked ones. Called with
 // mu held.
-func (b *backoff) evict(now time.Time) {
+func (b *Backoff) evict(now time.Time) {
 	for k, f := range b.m {
 		if now.Sub(f.last) > backoffForget {
 			delete(b.m, k)
@@ -207,20 +211,20 @@ type loginKeys struct {
 	accountIP, ip, account string
 }
 
-func (k loginKeys) allowances() []allowance {
-	return []allowance{{k.accountIP, accountIPFreeFailures}, {k.ip, ipFreeFailures}, {k.account, accountFreeFailures}}
+func (k loginKeys) allowances() []Allowance {
+	return []Allowance{{k.accountIP, accountIPFreeFailures}, {k.ip, ipFreeFailures}, {k.account, accountFreeFailures}}
 }
 
 // loginAttempt is a begun login. A failed one needs nothing more.
 type loginAttempt struct {
-	*attempt
+	*Attempt
 	keys loginKeys
 }
 
 // beginLogin begins a login attempt on keys (see begin): nil and the wait
 // if any of them is locked.
-func (b *backoff) beginLogin(now time.Time, keys loginKeys) (*loginAttempt, time.Duration) {
-	a, wait := b.begin(now, keys.allowances()...)
+func (b *Backoff) beginLogin(now time.Time, keys loginKeys) (*loginAttempt, time.Duration) {
+	a, wait := b.Begin(now, keys.allowances()...)
 	if a == nil {
 		return nil, wait
 	}

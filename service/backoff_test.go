@@ -1,4 +1,4 @@
-package caddymodule
+package service
 
 import (
 	"strconv"
@@ -8,13 +8,13 @@ import (
 )
 
 // fail is a whole failed attempt on one key.
-func (b *backoff) fail(now time.Time, key string, free int) time.Duration {
-	_, wait := b.begin(now, allowance{key, free})
+func (b *Backoff) fail(now time.Time, key string, free int) time.Duration {
+	_, wait := b.Begin(now, Allowance{key, free})
 	return wait
 }
 
 // lockOf reports how long key stays locked at now.
-func (b *backoff) lockOf(now time.Time, key string) time.Duration {
+func (b *Backoff) lockOf(now time.Time, key string) time.Duration {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	if f, ok := b.m[key]; ok && f.until.After(now) {
@@ -24,7 +24,8 @@ func (b *backoff) lockOf(now time.Time, key string) time.Duration {
 }
 
 func TestBackoff(t *testing.T) {
-	b := newBackoff()
+	t.Parallel()
+	b := NewBackoff()
 	now := time.Unix(1_700_000_000, 0)
 	for range 2 {
 		b.fail(now, "k", 3)
@@ -43,7 +44,7 @@ func TestBackoff(t *testing.T) {
 			t.Fatalf("lock %v, want %v", w, want)
 		}
 		// While locked, an attempt is refused and counts nothing.
-		if a, w := b.begin(at, allowance{"other", 3}, allowance{"k", 3}); a != nil || w != want {
+		if a, w := b.Begin(at, Allowance{"other", 3}, Allowance{"k", 3}); a != nil || w != want {
 			t.Fatalf("locked key: attempt %v, wait %v", a, w)
 		}
 		if _, ok := b.m["other"]; ok {
@@ -70,12 +71,13 @@ func TestBackoff(t *testing.T) {
 // key, refund takes back exactly the attempt's failure and any lock it
 // imposed, and a lock imposed by a real failure meanwhile stays.
 func TestBackoffSettle(t *testing.T) {
-	b := newBackoff()
+	t.Parallel()
+	b := NewBackoff()
 	now := time.Unix(1_700_000_000, 0)
-	acct, ip := allowance{"acct", 2}, allowance{"ip", 3}
-	b.begin(now, acct, ip) // one real failure of each
+	acct, ip := Allowance{"acct", 2}, Allowance{"ip", 3}
+	b.Begin(now, acct, ip) // one real failure of each
 
-	a, _ := b.begin(now, acct, ip)
+	a, _ := b.Begin(now, acct, ip)
 	if b.lockOf(now, "acct") == 0 {
 		t.Fatal("the provisional failure using up the free ones did not lock")
 	}
@@ -91,8 +93,8 @@ func TestBackoffSettle(t *testing.T) {
 
 	// The third IP attempt uses up the free failures; refunding it lifts
 	// the lock it set.
-	b.begin(now, ip)
-	a, _ = b.begin(now, ip)
+	b.Begin(now, ip)
+	a, _ = b.Begin(now, ip)
 	if b.lockOf(now, "ip") == 0 {
 		t.Fatal("not locked")
 	}
@@ -102,18 +104,18 @@ func TestBackoffSettle(t *testing.T) {
 	}
 
 	// A lock imposed after the attempt began is not the attempt's to lift.
-	a, _ = b.begin(now, ip)
+	a, _ = b.Begin(now, ip)
 	later := now.Add(2 * time.Second)
 	b.m["ip"].until = time.Time{}
-	b.begin(later, ip) // a real failure, locking anew
+	b.Begin(later, ip) // a real failure, locking anew
 	a.refund("ip")
 	if w := b.lockOf(later, "ip"); w == 0 {
 		t.Error("a refund lifted another failure's lock")
 	}
-	if a, w := b.begin(now, allowance{"fresh", 1}); a == nil || w != 0 {
+	if a, w := b.Begin(now, Allowance{"fresh", 1}); a == nil || w != 0 {
 		t.Fatal("a new key is refused")
 	} else {
-		a.refundAll()
+		a.RefundAll()
 		if _, ok := b.m["fresh"]; ok {
 			t.Error("a refunded first attempt left its key behind")
 		}
@@ -124,6 +126,7 @@ func TestBackoffSettle(t *testing.T) {
 // many concurrent logins, only the free ones get through, per account and
 // client IP and per account.
 func TestBackoffConcurrentAttempts(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct {
 		name     string
 		attempts int
@@ -134,7 +137,8 @@ func TestBackoffConcurrentAttempts(t *testing.T) {
 		{"one account from many IPs", 150, 150, accountFreeFailures},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			b := newBackoff()
+			t.Parallel()
+			b := NewBackoff()
 			now := time.Unix(1_700_000_000, 0)
 			var (
 				wg      sync.WaitGroup
@@ -166,7 +170,7 @@ func keysOf(login, ip string) loginKeys {
 // loginSim drives the login policy on a settable clock.
 type loginSim struct {
 	t   *testing.T
-	b   *backoff
+	b   *Backoff
 	now time.Time
 }
 
@@ -259,6 +263,7 @@ func locked(login, ip string) step {
 // is locked for everyone only after 100 consecutive failures (NIST SP
 // 800-63B §5.2.2's ceiling).
 func TestLoginBackoffPolicy(t *testing.T) {
+	t.Parallel()
 	const attacker, owner, other = "203.0.113.7", "198.51.100.9", "192.0.2.1"
 	for _, tc := range []struct {
 		name  string
@@ -301,7 +306,8 @@ func TestLoginBackoffPolicy(t *testing.T) {
 		}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			s := &loginSim{t: t, b: newBackoff(), now: time.Unix(1_700_000_000, 0)}
+			t.Parallel()
+			s := &loginSim{t: t, b: NewBackoff(), now: time.Unix(1_700_000_000, 0)}
 			for _, st := range tc.steps {
 				st(s)
 			}
@@ -310,7 +316,8 @@ func TestLoginBackoffPolicy(t *testing.T) {
 }
 
 func TestBackoffIsBounded(t *testing.T) {
-	b := newBackoff()
+	t.Parallel()
+	b := NewBackoff()
 	now := time.Unix(1_700_000_000, 0)
 	for i := range backoffMaxKeys + 1000 {
 		b.fail(now, "key"+strconv.Itoa(i), 5)
@@ -325,6 +332,7 @@ func TestBackoffIsBounded(t *testing.T) {
 // per-(account, IP) counters, on the login form, at setup and on the
 // device page alike.
 func TestBackoffKeysCoverIPv6Blocks(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct {
 		a, b string
 		same bool

@@ -1,0 +1,98 @@
+package service
+
+import (
+	"errors"
+	"net/http"
+	"strings"
+	"time"
+
+	"go.uber.org/zap"
+
+	"github.com/gatehouse/gatehouse/api"
+	"github.com/gatehouse/gatehouse/authstore"
+	"github.com/gatehouse/gatehouse/decision"
+	"github.com/gatehouse/gatehouse/problem"
+)
+
+// CLI sessions: a command-line client logs in once and then lives on a
+// short access JWT and a refresh token that rotates on every use.
+
+// StartCLISession starts a CLI session for u, whose credentials were
+// checked, from client IP ip, and issues its first tokens. A failure is
+// the server's: it is logged and answers 500 (*problem.Problem).
+func (s *Service) StartCLISession(u *authstore.User, ip, userAgent string) (api.CLITokens, error) {
+	sess, refresh, err := s.Store.CreateCLISession(authstore.NewSession{
+		UserID: u.ID, TTL: s.Policy.RefreshTTL, IP: ip, UserAgent: userAgent,
+	}, authstore.UserActor(u.ID, ip))
+	if err != nil {
+		s.log().Error("starting CLI session", zap.String("user", u.Login), zap.Error(err))
+		return api.CLITokens{}, problem.Internal()
+	}
+	s.log().Info("login", zap.String("user", u.Login), zap.String("session", sess.ID),
+		zap.String("kind", sess.Kind), zap.String("client_ip", ip))
+	return s.cliTokens(sess, u, refresh, s.now())
+}
+
+// Refresh rotates refreshToken (grantType, when sent, must be
+// refresh_token) for the client at ip: a new access JWT and the rotated
+// refresh token. Two refreshes of one token within the grace window get
+// the same answer; a refresh token used again later ends the whole
+// session. Its refusals are *problem.Problem, RFC 6749's invalid_grant
+// for a token that cannot be rotated.
+func (s *Service) Refresh(grantType, refreshToken, ip string) (api.CLITokens, error) {
+	if grantType != "" && grantType != api.RefreshGrantType {
+		return api.CLITokens{}, &problem.Problem{Status: http.StatusBadRequest, Code: "unsupported_grant_type",
+			Message: "grant_type must be refresh_token", Reason: "bad_grant_type"}
+	}
+	tok := strings.TrimSpace(refreshToken)
+	if tok == "" {
+		return api.CLITokens{}, problem.BadAuthorization("refresh_missing", "send refresh_token")
+	}
+	rot, err := s.Store.RotateRefresh(tok, authstore.DefaultRefreshGrace, authstore.Actor{Kind: authstore.ActorSystem, IP: ip})
+	if err != nil {
+		return api.CLITokens{}, s.refreshDenial(err, ip)
+	}
+	return s.cliTokens(rot.Session, rot.User, rot.RefreshToken, rot.RotatedAt)
+}
+
+// cliTokens issues the access JWT, dated from at so that answers made
+// from one rotation are identical.
+func (s *Service) cliTokens(sess *authstore.Session, u *authstore.User, refresh string, at time.Time) (api.CLITokens, error) {
+	exp := at.Add(s.Policy.AccessTTL)
+	if sess.ExpiresAt.Before(exp) {
+		exp = sess.ExpiresAt
+	}
+	access, err := s.Store.IssueSessionJWT(sess, at, exp)
+	if err != nil {
+		s.log().Error("issuing access token", zap.String("session", sess.ID), zap.Error(err))
+		return api.CLITokens{}, problem.Internal()
+	}
+	now := s.now()
+	return api.CLITokens{
+		AccessToken: access, TokenType: "Bearer", ExpiresIn: max(0, int(exp.Sub(now)/time.Second)),
+		RefreshToken: refresh, RefreshExpiresIn: max(0, int(sess.ExpiresAt.Sub(now)/time.Second)),
+		SessionID: sess.ID, Scope: strings.Join(decision.UserScopes(u, s.Policy.Scopes), " "),
+	}, nil
+}
+
+// refreshDenial maps a failed rotation to RFC 6749's invalid_grant (400).
+func (s *Service) refreshDenial(err error, ip string) *problem.Problem {
+	grant := func(reason, msg string) *problem.Problem {
+		return &problem.Problem{Status: http.StatusBadRequest, Code: "invalid_grant", Message: msg, Reason: reason}
+	}
+	switch {
+	case errors.Is(err, authstore.ErrRefreshReuse):
+		s.log().Warn("refresh token reused after rotation; session revoked", zap.String("client_ip", ip))
+		return grant("refresh_reuse", "refresh token already used; the session has been revoked, log in again")
+	case errors.Is(err, authstore.ErrRevoked):
+		return grant("session_revoked", "the session has been revoked; log in again")
+	case errors.Is(err, authstore.ErrExpired):
+		return grant("session_expired", "the session has expired; log in again")
+	case errors.Is(err, authstore.ErrUserDisabled):
+		return grant("user_disabled", "user disabled")
+	case errors.Is(err, authstore.ErrUnknownToken), errors.Is(err, authstore.ErrMalformedToken), errors.Is(err, authstore.ErrTokenChecksum):
+		return grant("refresh_unknown", "unknown refresh token")
+	}
+	s.log().Error("refreshing session", zap.Error(err))
+	return problem.Internal()
+}

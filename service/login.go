@@ -1,0 +1,110 @@
+package service
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"math"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"go.uber.org/zap"
+
+	"github.com/gatehouse/gatehouse/api"
+	"github.com/gatehouse/gatehouse/authstore"
+	"github.com/gatehouse/gatehouse/problem"
+	"github.com/gatehouse/gatehouse/ratelimit"
+)
+
+// Login attempts: a password (and TOTP code) checked behind the backoff
+// (backoff.go), for the login form and the CLI login alike.
+
+// CheckPassword checks a login attempt (password form, CLI login) from
+// client IP ip behind the backoff: a locked key (the account from this
+// client IP, the IP, or the account from anywhere) is refused with 429
+// before any hashing, and the attempt is counted as a failure of each
+// before the hash (see Backoff.Begin), so a burst of guesses cannot slip
+// past the lock. Every failure has the same message; the TOTP code is
+// checked in the same attempt, so guessing codes costs the same. A busy
+// server (the hash queue is full, or ctx is done) answers 503 and counts
+// nothing. Its refusals are *problem.Problem.
+func (s *Service) CheckPassword(ctx context.Context, login, password, code, ip string) (*authstore.User, error) {
+	if s.Logins == nil {
+		s.log().Error("checking login", zap.Error(errNoBackoff))
+		return nil, problem.Internal()
+	}
+	at, wait := s.Logins.beginLogin(s.now(), newLoginKeys(login, ip))
+	if at == nil {
+		return nil, throttled(wait)
+	}
+	u, err := s.Store.CheckLogin(ctx, login, password, code, ip)
+	switch {
+	case err == nil:
+		at.succeeded()
+		return u, nil
+	case errors.Is(err, authstore.ErrBadCredentials):
+		// Already counted by Begin.
+		return nil, &problem.Problem{Status: http.StatusUnauthorized, Code: "invalid_credentials",
+			Message: authstore.ErrBadCredentials.Error(), Reason: "login_failed", Challenge: problem.Bare}
+	}
+	// Right credentials for a disabled account, or no check at all: not a
+	// failure to count.
+	at.RefundAll()
+	switch {
+	case errors.Is(err, authstore.ErrUserDisabled):
+		return nil, &problem.Problem{Status: http.StatusForbidden, Code: "user_disabled", Message: "this account is disabled",
+			Reason: "user_disabled", Subject: u.ID}
+	case errors.Is(err, authstore.ErrBusy), errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
+		return nil, problem.Busy()
+	}
+	s.log().Error("checking login", zap.Error(err))
+	return nil, problem.Internal()
+}
+
+var errNoBackoff = errors.New("the service has no login backoff")
+
+// CLILogin is a CLI's password login from client IP ip: the password
+// check of CheckPassword, then a CLI session and its first tokens
+// (StartCLISession).
+func (s *Service) CLILogin(ctx context.Context, login, password, code, ip, userAgent string) (api.CLITokens, error) {
+	u, err := s.CheckPassword(ctx, login, password, code, ip)
+	if err != nil {
+		return api.CLITokens{}, err
+	}
+	return s.StartCLISession(u, ip, userAgent)
+}
+
+// newLoginKeys are the backoff keys of a login typed as login from client IP
+// ip (Caddy's client IP, which honours trusted_proxies).
+func newLoginKeys(login, ip string) loginKeys {
+	acct := strings.ToLower(strings.TrimSpace(login))
+	ip = ratelimit.ClientKey(ip) // an IPv6 client holds its whole /64
+	return loginKeys{
+		accountIP: BackoffKey("login-ip", acct+"\x00"+ip),
+		ip:        BackoffKey("ip", ip),
+		account:   BackoffKey("login", acct),
+	}
+}
+
+// BackoffKey names a counter of a store's backoff. The typed login is
+// hashed: people type passwords into login fields, and the counters live
+// a day.
+func BackoffKey(kind, value string) string {
+	sum := sha256.Sum256([]byte(value))
+	return kind + "|" + hex.EncodeToString(sum[:12])
+}
+
+// throttled is the 429 for an attempt on a locked key, with the wait in
+// Retry-After.
+func throttled(wait time.Duration) *problem.Problem {
+	secs := int(math.Ceil(wait.Seconds()))
+	return &problem.Problem{
+		Status: http.StatusTooManyRequests, Code: "too_many_attempts",
+		Message: fmt.Sprintf("too many failed logins; try again in %d seconds", secs),
+		Reason:  "login_throttled", Headers: http.Header{"Retry-After": {strconv.Itoa(secs)}},
+	}
+}
