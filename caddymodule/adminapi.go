@@ -18,6 +18,7 @@ const adminPrefix = api.AdminPrefix
 // paths validate and answer alike.
 func (a *App) adminHandler() http.Handler { return a.admin }
 
+// newAdminMux is the admin API's route table: every route, in one place.
 func (a *App) newAdminMux() http.Handler {
 	mux := http.NewServeMux()
 	route := func(pattern string, f func(http.ResponseWriter, *http.Request) error) {
@@ -41,19 +42,17 @@ func (a *App) newAdminMux() http.Handler {
 	// session signing keys, and must not be one SSRF'd GET away.
 	route("POST /gatehouse/store/backup", a.adminBackup)
 	route("GET /gatehouse/store/check", a.adminCheck)
-	for _, extra := range adminRoutes {
-		route(extra.pattern, extra.handler(a))
-	}
+	route("POST /gatehouse/store/rotate-key", a.adminRotateKey)
+	route("GET /gatehouse/members", a.adminListMembers)
+	route("PUT /gatehouse/members", a.adminSetMember)
+	route("DELETE /gatehouse/members", a.adminRemoveMember)
+	route("POST /gatehouse/users/{login}/password", a.adminSetPassword)
+	route("POST /gatehouse/users/{login}/totp", a.adminEnableTOTP)
+	route("DELETE /gatehouse/users/{login}/totp", a.adminDisableTOTP)
+	route("GET /gatehouse/sessions", a.adminListSessions)
+	route("DELETE /gatehouse/sessions/{id}", a.adminRevokeSession)
+	route("DELETE /gatehouse/users/{login}/sessions", a.adminRevokeUserSessions)
 	return mux
-}
-
-// adminRoutes are admin operations registered by the files that own them
-// (sessions, memberships).
-var adminRoutes []adminRoute
-
-type adminRoute struct {
-	pattern string
-	handler func(a *App) func(http.ResponseWriter, *http.Request) error
 }
 
 // writeAdminError answers a failed admin operation (problem.From, the

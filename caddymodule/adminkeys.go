@@ -10,11 +10,6 @@ import (
 	"github.com/gatehouse/gatehouse/problem"
 )
 
-func init() {
-	adminRoutes = append(adminRoutes,
-		adminRoute{"POST /gatehouse/store/rotate-key", bindAdmin((*App).adminRotateKey)})
-}
-
 // adminRotateKey makes a new session signing key current. Sessions keep
 // working: their JWTs, signed with an older key, verify until they
 // expire (the old keys stay in the store).

@@ -8,24 +8,6 @@ import (
 	"github.com/gatehouse/gatehouse/problem"
 )
 
-func init() {
-	adminRoutes = append(adminRoutes,
-		adminRoute{"POST /gatehouse/users/{login}/password", bindAdmin((*App).adminSetPassword)},
-		adminRoute{"POST /gatehouse/users/{login}/totp", bindAdmin((*App).adminEnableTOTP)},
-		adminRoute{"DELETE /gatehouse/users/{login}/totp", bindAdmin((*App).adminDisableTOTP)},
-		adminRoute{"GET /gatehouse/sessions", bindAdmin((*App).adminListSessions)},
-		adminRoute{"DELETE /gatehouse/sessions/{id}", bindAdmin((*App).adminRevokeSession)},
-		adminRoute{"DELETE /gatehouse/users/{login}/sessions", bindAdmin((*App).adminRevokeUserSessions)},
-	)
-}
-
-// bindAdmin adapts a method expression to adminRoute's handler.
-func bindAdmin(f func(*App, http.ResponseWriter, *http.Request) error) func(*App) func(http.ResponseWriter, *http.Request) error {
-	return func(a *App) func(http.ResponseWriter, *http.Request) error {
-		return func(w http.ResponseWriter, r *http.Request) error { return f(a, w, r) }
-	}
-}
-
 // adminSetPassword answers POST /gatehouse/users/{login}/password
 // (service.SetPassword).
 func (a *App) adminSetPassword(w http.ResponseWriter, r *http.Request) error {

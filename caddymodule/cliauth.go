@@ -3,20 +3,8 @@ package caddymodule
 import (
 	"net/http"
 
-	"github.com/gatehouse/gatehouse/api"
 	"github.com/gatehouse/gatehouse/problem"
 )
-
-func init() {
-	registerEndpoint(&endpoint{
-		name: "session", path: api.PathSession, methods: []string{http.MethodPost},
-		access: accessNone, serve: (*Handler).serveCLISession,
-	})
-	registerEndpoint(&endpoint{
-		name: "refresh", path: api.PathRefresh, methods: []string{http.MethodPost},
-		access: accessNone, serve: (*Handler).serveRefresh,
-	})
-}
 
 // serveCLISession answers POST /api/session: a CLI logs in with login,
 // password and, when the account has it, totp (JSON or form), and gets a

@@ -9,21 +9,11 @@ import (
 
 	"go.uber.org/zap"
 
-	"github.com/gatehouse/gatehouse/api"
 	"github.com/gatehouse/gatehouse/authstore"
 	"github.com/gatehouse/gatehouse/problem"
 	"github.com/gatehouse/gatehouse/ratelimit"
 	"github.com/gatehouse/gatehouse/service"
 )
-
-func init() {
-	registerEndpoint(&endpoint{
-		name: "device", path: api.PathDevice, methods: []string{http.MethodGet, http.MethodHead, http.MethodPost},
-		// The page checks the session itself, to send a browser without
-		// one to the login page and back rather than answer 401.
-		access: accessNone, serve: (*Handler).serveDevice,
-	})
-}
 
 // Guessing user codes: a session may enter a few wrong codes and a client
 // IP a few more (people behind one NAT) before each further wrong code

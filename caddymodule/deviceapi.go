@@ -17,17 +17,6 @@ import (
 	"github.com/gatehouse/gatehouse/problem"
 )
 
-func init() {
-	registerEndpoint(&endpoint{
-		name: "device_code", path: api.PathDeviceCode, methods: []string{http.MethodPost},
-		access: accessNone, serve: (*Handler).serveDeviceCode,
-	})
-	registerEndpoint(&endpoint{
-		name: "device_token", path: api.PathDeviceToken, methods: []string{http.MethodPost},
-		access: accessNone, serve: (*Handler).serveDeviceToken,
-	})
-}
-
 // oauthError is an RFC 6749 §5.2 error answer: 400 with `error` and
 // `error_description` (and `message`, like every Gatehouse error body).
 func oauthError(code, description string) *problem.Problem {

@@ -7,6 +7,7 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/gatehouse/gatehouse/api"
 	"github.com/gatehouse/gatehouse/config"
 	"github.com/gatehouse/gatehouse/gate"
 	"github.com/gatehouse/gatehouse/problem"
@@ -59,15 +60,90 @@ type endpoint struct {
 	serve    func(h *Handler, w http.ResponseWriter, r *http.Request, id *Identity) error
 }
 
-// endpointDefs holds every endpoint, registered by the file that
-// implements it.
-var endpointDefs = map[string]*endpoint{}
-
-func registerEndpoint(e *endpoint) {
-	if _, dup := endpointDefs[e.name]; dup {
-		panic("gatehouse: endpoint registered twice: " + e.name)
+// endpointTable is every endpoint Gatehouse serves: its name (the key in
+// a site's `endpoints` block), default path, methods, what it demands of
+// the caller, and the handler, which lives in the file of its concern.
+func endpointTable() []*endpoint {
+	return []*endpoint{
+		{
+			name: "login", path: api.PathLogin, methods: []string{http.MethodGet, http.MethodHead, http.MethodPost},
+			access: accessNone, serve: (*Handler).serveLogin,
+		},
+		{
+			name: "logout", path: api.PathLogout, methods: []string{http.MethodPost},
+			access: accessNone, serve: (*Handler).serveLogout,
+		},
+		{
+			name: "setup", path: api.PathSetup, methods: []string{http.MethodGet, http.MethodHead, http.MethodPost},
+			access: accessNone, serve: (*Handler).serveSetup,
+		},
+		{
+			name: "device", path: api.PathDevice, methods: []string{http.MethodGet, http.MethodHead, http.MethodPost},
+			// The page checks the session itself, to send a browser without
+			// one to the login page and back rather than answer 401.
+			access: accessNone, serve: (*Handler).serveDevice,
+		},
+		{
+			name: "device_code", path: api.PathDeviceCode, methods: []string{http.MethodPost},
+			access: accessNone, serve: (*Handler).serveDeviceCode,
+		},
+		{
+			name: "device_token", path: api.PathDeviceToken, methods: []string{http.MethodPost},
+			access: accessNone, serve: (*Handler).serveDeviceToken,
+		},
+		{
+			name: "session", path: api.PathSession, methods: []string{http.MethodPost},
+			access: accessNone, serve: (*Handler).serveCLISession,
+		},
+		{
+			name: "refresh", path: api.PathRefresh, methods: []string{http.MethodPost},
+			access: accessNone, serve: (*Handler).serveRefresh,
+		},
+		{
+			name: "pat", path: api.PathPAT, methods: []string{http.MethodGet, http.MethodHead, http.MethodPost},
+			// The page checks the session itself, to send a browser without
+			// one to the login page instead of answering 401.
+			access: accessNone, serve: (*Handler).servePATPage,
+		},
+		{
+			name: "pat_api", path: api.PathPATAPI, methods: []string{http.MethodGet, http.MethodHead, http.MethodPost},
+			access: accessBrowser, serve: (*Handler).servePATAPI,
+		},
+		{
+			name: "pat_api_token", path: api.PathPATAPIToken, prefix: true, methods: []string{http.MethodDelete},
+			access: accessBrowser, serve: (*Handler).servePATAPIToken,
+		},
+		{
+			name: "whoami", path: api.PathWhoami, methods: []string{http.MethodGet, http.MethodHead},
+			access: accessAny, serve: (*Handler).serveWhoami,
+		},
+		{
+			name: "revoke", path: api.PathRevoke, methods: []string{http.MethodPost},
+			access: accessAny, serve: (*Handler).serveRevoke,
+		},
+		{
+			name: "register", path: api.PathRegister, methods: []string{http.MethodPost},
+			access: accessNone, ownLimit: true, serve: (*Handler).serveRegister,
+		},
+		{
+			name: "register_revoke", path: api.PathRegisterRevoke, methods: []string{http.MethodPost},
+			access: accessNone, ownLimit: true, serve: (*Handler).serveRegisterRevoke,
+		},
 	}
-	endpointDefs[e.name] = e
+}
+
+// endpointDefs indexes endpointTable by name. It is filled in init, not
+// in its declaration, because the handlers it holds read it (Path).
+var endpointDefs map[string]*endpoint
+
+func init() {
+	endpointDefs = map[string]*endpoint{}
+	for _, e := range endpointTable() {
+		if _, dup := endpointDefs[e.name]; dup {
+			panic("gatehouse: endpoint listed twice: " + e.name)
+		}
+		endpointDefs[e.name] = e
+	}
 }
 
 // EndpointNames lists the endpoints a site can serve, for docs and errors.

@@ -14,17 +14,6 @@ import (
 	"github.com/gatehouse/gatehouse/problem"
 )
 
-func init() {
-	registerEndpoint(&endpoint{
-		name: "login", path: api.PathLogin, methods: []string{http.MethodGet, http.MethodHead, http.MethodPost},
-		access: accessNone, serve: (*Handler).serveLogin,
-	})
-	registerEndpoint(&endpoint{
-		name: "logout", path: api.PathLogout, methods: []string{http.MethodPost},
-		access: accessNone, serve: (*Handler).serveLogout,
-	})
-}
-
 // loginData is the login page's Data.
 type loginData struct {
 	Next  string

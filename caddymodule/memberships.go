@@ -8,14 +8,6 @@ import (
 	"github.com/gatehouse/gatehouse/problem"
 )
 
-func init() {
-	adminRoutes = append(adminRoutes,
-		adminRoute{"GET /gatehouse/members", func(a *App) func(http.ResponseWriter, *http.Request) error { return a.adminListMembers }},
-		adminRoute{"PUT /gatehouse/members", func(a *App) func(http.ResponseWriter, *http.Request) error { return a.adminSetMember }},
-		adminRoute{"DELETE /gatehouse/members", func(a *App) func(http.ResponseWriter, *http.Request) error { return a.adminRemoveMember }},
-	)
-}
-
 // adminListMembers answers GET /gatehouse/members[?user=<login>]: every
 // membership, by user, type and name.
 func (a *App) adminListMembers(w http.ResponseWriter, r *http.Request) error {

@@ -13,17 +13,6 @@ import (
 	"github.com/gatehouse/gatehouse/service"
 )
 
-func init() {
-	registerEndpoint(&endpoint{
-		name: "pat_api", path: api.PathPATAPI, methods: []string{http.MethodGet, http.MethodHead, http.MethodPost},
-		access: accessBrowser, serve: (*Handler).servePATAPI,
-	})
-	registerEndpoint(&endpoint{
-		name: "pat_api_token", path: api.PathPATAPIToken, prefix: true, methods: []string{http.MethodDelete},
-		access: accessBrowser, serve: (*Handler).servePATAPIToken,
-	})
-}
-
 // servePATAPI answers GET /api/pat (the caller's tokens) and POST
 // /api/pat (create one; the plaintext is in this answer only). Only a
 // browser session gets here (accessBrowser).

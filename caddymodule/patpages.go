@@ -11,15 +11,6 @@ import (
 	"github.com/gatehouse/gatehouse/problem"
 )
 
-func init() {
-	registerEndpoint(&endpoint{
-		name: "pat", path: api.PathPAT, methods: []string{http.MethodGet, http.MethodHead, http.MethodPost},
-		// The page checks the session itself, to send a browser without
-		// one to the login page instead of answering 401.
-		access: accessNone, serve: (*Handler).servePATPage,
-	})
-}
-
 // defaultPATDays is the expiry the create form suggests.
 const defaultPATDays = 90
 

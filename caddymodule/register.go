@@ -27,16 +27,6 @@ import (
 // spent its owner's budget, so it is not limited; it needs the key itself,
 // and a key that does not verify is a 401, which draws on the anonymous
 // budget like every failed authentication.
-func init() {
-	registerEndpoint(&endpoint{
-		name: "register", path: api.PathRegister, methods: []string{http.MethodPost},
-		access: accessNone, ownLimit: true, serve: (*Handler).serveRegister,
-	})
-	registerEndpoint(&endpoint{
-		name: "register_revoke", path: api.PathRegisterRevoke, methods: []string{http.MethodPost},
-		access: accessNone, ownLimit: true, serve: (*Handler).serveRegisterRevoke,
-	})
-}
 
 // serveRegister answers POST /v1/auth/register (service.Register): it
 // creates an agent user named agent_id and a PAT with the asked scopes, in

@@ -7,13 +7,6 @@ import (
 	"github.com/gatehouse/gatehouse/problem"
 )
 
-func init() {
-	registerEndpoint(&endpoint{
-		name: "revoke", path: api.PathRevoke, methods: []string{http.MethodPost},
-		access: accessAny, serve: (*Handler).serveRevoke,
-	})
-}
-
 // serveRevoke answers POST /api/auth/revoke (RFC 7009 style;
 // service.RevokeByCaller). A PAT revokes itself: with no parameters, or
 // naming itself by `token` or `token_id`. A session revokes one of its

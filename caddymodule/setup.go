@@ -5,19 +5,11 @@ import (
 
 	"go.uber.org/zap"
 
-	"github.com/gatehouse/gatehouse/api"
 	"github.com/gatehouse/gatehouse/authstore"
 	"github.com/gatehouse/gatehouse/gate"
 	"github.com/gatehouse/gatehouse/problem"
 	"github.com/gatehouse/gatehouse/service"
 )
-
-func init() {
-	registerEndpoint(&endpoint{
-		name: "setup", path: api.PathSetup, methods: []string{http.MethodGet, http.MethodHead, http.MethodPost},
-		access: accessNone, serve: (*Handler).serveSetup,
-	})
-}
 
 // offerSetup runs when the app starts: on a store without human
 // accounts it offers the first-admin setup (service.OfferSetup).

@@ -7,13 +7,6 @@ import (
 	"github.com/gatehouse/gatehouse/problem"
 )
 
-func init() {
-	registerEndpoint(&endpoint{
-		name: "whoami", path: api.PathWhoami, methods: []string{http.MethodGet, http.MethodHead},
-		access: accessAny, serve: (*Handler).serveWhoami,
-	})
-}
-
 // serveWhoami answers GET /api/whoami for any credential.
 func (h *Handler) serveWhoami(w http.ResponseWriter, _ *http.Request, id *Identity) error {
 	resp := api.Whoami{
