@@ -109,6 +109,15 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyht
 	if p != nil {
 		return h.refuse(w, r, p, nil, -1)
 	}
+	if method != r.Method {
+		// An allowed override: the rules judge the overridden method, and
+		// the request must pass the rule for its own method too, since an
+		// upstream that ignores the override acts on that one.
+		own, ownParams := h.rules.Match(r.Method, r.URL.Path)
+		if id, d := h.app.gate.Authorize(r, gate.Route{Rule: own, Params: &ownParams}); d != nil {
+			return h.refuse(w, r, d, id, own.Index)
+		}
+	}
 	rule, params := h.rules.Match(method, r.URL.Path)
 	id, d := h.app.gate.Admit(w, r, gate.Route{Rule: rule, Params: &params, Limit: rule.Limit})
 	if d != nil {
@@ -169,6 +178,12 @@ func (h *Handler) toErrorRoutes(r *http.Request) bool {
 // the same charge, log line, count and headers, and the body left to
 // Caddy's handle_errors.
 func (h *Handler) refuseToErrorRoutes(w http.ResponseWriter, r *http.Request, d *problem.Problem, id *Identity, rule int) error {
+	if !h.ForwardCredentials {
+		// The error routes may proxy (to an error page the app serves):
+		// the caller's secret goes no further there than on success.
+		gate.StripCredentials(r)
+	}
+	w.Header().Set("Cache-Control", "no-store")
 	d = h.settle(w, r, d, id, rule)
 	problem.SetHeaders(w.Header(), h.app.policy.Realm, d)
 	if repl, ok := r.Context().Value(caddy.ReplacerCtxKey).(*caddy.Replacer); ok {

@@ -269,3 +269,25 @@ func BenchmarkAdmit(b *testing.B) {
 		}
 	}
 }
+
+// TestThrottledStaleCookieIsCleared: when the anonymous budget turns a
+// stale cookie's 401 into a 429, the 429 still clears the cookie, or the
+// browser would keep sending it and stay throttled.
+func TestThrottledStaleCookieIsCleared(t *testing.T) {
+	t.Parallel()
+	anon := testBudget(t, config.Tier{Name: "anonymous", Rate: "1/1m"})
+	f := newAdmitFixture(t, Budgets{Tiers: map[string]*Budget{"anonymous": anon}, Anonymous: anon})
+	stale := httptest.NewRequest("GET", "/x", nil)
+	stale.AddCookie(&http.Cookie{Name: SessionCookie, Value: "a.b.c"})
+	for i, want := range []int{401, 429} {
+		w := httptest.NewRecorder()
+		_, d := f.g.Admit(w, stale, Route{Rule: config.AccessRule(config.AccessAuthenticated)})
+		if d == nil {
+			t.Fatal("a stale cookie was admitted")
+		}
+		d = f.g.Refuse(w, stale, d)
+		if d.Status != want || len(d.Headers["Set-Cookie"]) == 0 || !strings.Contains(d.Headers.Get("Set-Cookie"), "Max-Age=0") {
+			t.Errorf("refusal %d: %d, Set-Cookie %q", i+1, d.Status, d.Headers["Set-Cookie"])
+		}
+	}
+}

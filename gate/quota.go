@@ -130,6 +130,16 @@ func (g *Gate) chargeFailure(w http.ResponseWriter, r *http.Request, d *problem.
 		return d
 	}
 	if refused := g.budgets.Anonymous.Charge(w, ratelimit.ClientKey(g.facts.ClientIP(r))); refused != nil {
+		// A stale cookie's 401 clears it; the 429 must too, or the
+		// browser keeps sending the dead cookie and stays throttled.
+		if c := d.Headers["Set-Cookie"]; len(c) > 0 {
+			h := refused.Headers.Clone()
+			if h == nil {
+				h = http.Header{}
+			}
+			h["Set-Cookie"] = c
+			refused.Headers = h
+		}
 		return refused
 	}
 	return d

@@ -37,7 +37,8 @@ func StripNamespace(h http.Header) {
 	}
 }
 
-// dropConnectionTokens removes Gatehouse's names from the Connection
+// dropConnectionTokens removes Gatehouse's names, and the method-override
+// headers' (which the rules may have judged), from the Connection
 // header. A proxy deletes every header that Connection names (RFC 9110
 // §7.6.1), so "Connection: close, Gatehouse-User" would have Caddy's
 // proxy drop the identity Gatehouse sets, and the upstream would see an
@@ -50,7 +51,7 @@ func dropConnectionTokens(h http.Header) {
 	named := false
 	for _, v := range vals {
 		for tok := range strings.SplitSeq(v, ",") {
-			if InNamespace(strings.TrimSpace(tok)) {
+			if protected(strings.TrimSpace(tok)) {
 				named = true
 			}
 		}
@@ -61,7 +62,7 @@ func dropConnectionTokens(h http.Header) {
 	var keep []string
 	for _, v := range vals {
 		for tok := range strings.SplitSeq(v, ",") {
-			if tok = strings.TrimSpace(tok); tok != "" && !InNamespace(tok) {
+			if tok = strings.TrimSpace(tok); tok != "" && !protected(tok) {
 				keep = append(keep, tok)
 			}
 		}
@@ -72,6 +73,10 @@ func dropConnectionTokens(h http.Header) {
 	}
 	h["Connection"] = []string{strings.Join(keep, ", ")}
 }
+
+// protected reports whether a Connection token names a header the
+// upstream must receive as Gatehouse left it.
+func protected(name string) bool { return InNamespace(name) || isOverrideHeader(name) }
 
 // checkTrailers refuses a request that announces a trailer in Gatehouse's
 // namespace and, for one that may carry trailers, drops namespace keys

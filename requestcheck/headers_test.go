@@ -38,6 +38,7 @@ func TestConnectionTokens(t *testing.T) {
 		{[]string{"Gatehouse_User , gatehouse.scopes,,close"}, []string{"close"}},
 		{[]string{"close"}, []string{"close"}},
 		{[]string{"Upgrade, X-Gatehousefoo"}, []string{"Upgrade, X-Gatehousefoo"}},
+		{[]string{"close, X-HTTP-Method-Override, x_http_method"}, []string{"close"}},
 	} {
 		h := http.Header{"Connection": tc.in}
 		dropConnectionTokens(h)

@@ -5,6 +5,7 @@ import (
 	"github.com/gatehouse/gatehouse/problem"
 	"io"
 	"mime"
+	"mime/multipart"
 	"net/http"
 	"net/url"
 	"strings"
@@ -85,7 +86,10 @@ const maxFormScan = 1 << 20
 // is refused (it cannot be deleted without changing the request). With
 // allow, they reach the upstream and the overridden method, upper-cased
 // as frameworks do, is what the rules judge; overrides that disagree, or
-// name no known method, are refused. Multipart bodies are not searched.
+// name no known method, are refused. Overrides are honoured only on POST,
+// as the frameworks honour them: on any other method they are refused,
+// since the upstream would act on the real method while the rules judged
+// another.
 func SiteMethod(r *http.Request, allow bool) (string, *problem.Problem) {
 	var asked []string
 	for k, vs := range r.Header {
@@ -104,8 +108,8 @@ func SiteMethod(r *http.Request, allow bool) (string, *problem.Problem) {
 		}
 		asked = append(asked, vs...)
 	}
-	if r.Method == http.MethodPost && isForm(r.Header.Get("Content-Type")) {
-		vs, p := formMethodFields(r)
+	if ct := r.Header.Get("Content-Type"); r.Method == http.MethodPost && ct != "" {
+		vs, p := bodyMethodFields(r, ct)
 		if p != nil {
 			return "", p
 		}
@@ -119,6 +123,9 @@ func SiteMethod(r *http.Request, allow bool) (string, *problem.Problem) {
 	if len(asked) == 0 {
 		return r.Method, nil
 	}
+	if r.Method != http.MethodPost {
+		return "", refuse("method_override", "a method override is honoured only on POST")
+	}
 	m := strings.ToUpper(strings.TrimSpace(asked[0]))
 	for _, v := range asked[1:] {
 		if strings.ToUpper(strings.TrimSpace(v)) != m {
@@ -131,30 +138,71 @@ func SiteMethod(r *http.Request, allow bool) (string, *problem.Problem) {
 	return m, nil
 }
 
-func isForm(contentType string) bool {
-	if contentType == "" {
-		return false
+// mediaType is a Content-Type's media type, read as leniently as Rack
+// does (up to the first ';' or ','), so that a malformed parameter does
+// not hide a form from the search while the framework still parses it.
+func mediaType(contentType string) string {
+	if i := strings.IndexAny(contentType, ";,"); i >= 0 {
+		contentType = contentType[:i]
 	}
-	mt, _, err := mime.ParseMediaType(contentType)
-	return err == nil && mt == "application/x-www-form-urlencoded"
+	return strings.ToLower(strings.TrimSpace(contentType))
 }
 
-// formMethodFields reads an urlencoded body (up to maxFormScan) for
-// _method fields and puts the body back for the upstream.
-func formMethodFields(r *http.Request) ([]string, *problem.Problem) {
-	if r.Body == nil || r.Body == http.NoBody {
+// bodyMethodFields searches a POST form body for _method fields and puts
+// the body back for the upstream: an urlencoded body whole (up to
+// maxFormScan; a larger one is refused), a multipart body in its first
+// maxFormScan bytes (uploads may be larger; a field after that is not
+// seen, which the README says).
+func bodyMethodFields(r *http.Request, contentType string) ([]string, *problem.Problem) {
+	mt := mediaType(contentType)
+	if mt != "application/x-www-form-urlencoded" && mt != "multipart/form-data" || r.Body == nil || r.Body == http.NoBody {
 		return nil, nil
 	}
 	buf, err := io.ReadAll(io.LimitReader(r.Body, maxFormScan+1))
 	if err != nil {
 		return nil, refuse("unreadable_body", "the request body could not be read")
 	}
-	if len(buf) > maxFormScan {
+	whole := len(buf) <= maxFormScan
+	if whole {
+		r.Body = replayBody{Reader: bytes.NewReader(buf), Closer: r.Body}
+	} else {
+		r.Body = replayBody{Reader: io.MultiReader(bytes.NewReader(buf), r.Body), Closer: r.Body}
+	}
+	if mt == "multipart/form-data" {
+		return multipartMethodFields(buf, contentType), nil
+	}
+	if !whole {
 		return nil, &problem.Problem{Status: http.StatusRequestEntityTooLarge, Code: "invalid_request", Reason: "form_too_large",
 			Message: "an urlencoded form body over 1 MiB is not accepted; send large uploads as multipart/form-data"}
 	}
-	r.Body = replayBody{Reader: bytes.NewReader(buf), Closer: r.Body}
 	return methodFields(string(buf)), nil
+}
+
+// multipartMethodFields returns the values of the _method parts of a
+// multipart body (or of its first bytes, in buf).
+func multipartMethodFields(buf []byte, contentType string) []string {
+	_, params, err := mime.ParseMediaType(contentType)
+	if err != nil || params["boundary"] == "" {
+		return nil
+	}
+	var out []string
+	mr := multipart.NewReader(bytes.NewReader(buf), params["boundary"])
+	for {
+		part, err := mr.NextPart()
+		if err != nil {
+			return out
+		}
+		if isMethodKey(part.FormName()) {
+			v, _ := io.ReadAll(io.LimitReader(part, 64))
+			out = append(out, string(v))
+		}
+	}
+}
+
+// isMethodKey reports whether a decoded form key is _method, in any case
+// and with PHP's mangling undone (a leading ".", " " or "[" becomes "_").
+func isMethodKey(k string) bool {
+	return len(k) == len("_method") && strings.EqualFold(k[1:], "method") && strings.ContainsRune("_. [", rune(k[0]))
 }
 
 type replayBody struct {
@@ -177,7 +225,7 @@ func methodFields(q string) []string {
 			if dk, err := url.QueryUnescape(k); err == nil {
 				k = dk
 			}
-			if len(k) != len("_method") || !strings.EqualFold(k[1:], "method") || !strings.ContainsRune("_. [", rune(k[0])) {
+			if !isMethodKey(k) {
 				continue
 			}
 			if dv, err := url.QueryUnescape(v); err == nil {

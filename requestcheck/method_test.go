@@ -49,8 +49,14 @@ func TestSiteMethodStripsOverrides(t *testing.T) {
 	}
 }
 
+// multipartBody is a multipart/form-data body (boundary "b") of one field.
+func multipartBody(name, value string) string {
+	return "--b\r\nContent-Disposition: form-data; name=\"" + name + "\"\r\n\r\n" + value + "\r\n--b--\r\n"
+}
+
 func TestSiteMethodFields(t *testing.T) {
 	form := "application/x-www-form-urlencoded"
+	multi := "multipart/form-data; boundary=b"
 	for _, tc := range []struct {
 		name, method, target, ctype, body string
 		allow                             bool
@@ -71,6 +77,15 @@ func TestSiteMethodFields(t *testing.T) {
 		{"form encoded key", "POST", "/api/x", form, "%5fmethod=DELETE", false, "", 400},
 		{"form without override", "POST", "/api/x", form, "title=method&b=2", false, "POST", 0},
 		{"json body not searched", "POST", "/api/x", "application/json", `{"_method":"DELETE"}`, false, "POST", 0},
+		{"form type with a bad parameter", "POST", "/api/x", form + "; charset", "_method=DELETE", false, "", 400},
+		{"form type with a double semicolon", "POST", "/api/x", form + ";;", "_method=DELETE", false, "", 400},
+		{"form type in a list", "POST", "/api/x", form + ",text/plain", "_method=DELETE", false, "", 400},
+		{"form type in capitals", "POST", "/api/x", "Application/X-WWW-Form-URLEncoded", "_method=DELETE", false, "", 400},
+		{"multipart _method", "POST", "/api/x", multi, multipartBody("_method", "DELETE"), false, "", 400},
+		{"multipart PHP key", "POST", "/api/x", multi, multipartBody(".method", "DELETE"), false, "", 400},
+		{"multipart without override", "POST", "/api/x", multi, multipartBody("title", "_method"), false, "POST", 0},
+		{"multipart allowed", "POST", "/api/x", multi, multipartBody("_method", "put"), true, "PUT", 0},
+		{"large multipart passes", "POST", "/api/x", multi, multipartBody("file", strings.Repeat("x", maxFormScan)), false, "POST", 0},
 		{"form too large", "POST", "/api/x", form, "a=" + strings.Repeat("x", maxFormScan), false, "", 413},
 		{"allowed query", "POST", "/api/x?_method=delete", "", "", true, "DELETE", 0},
 		{"allowed form", "POST", "/api/x", form, "_method=PUT", true, "PUT", 0},
@@ -100,6 +115,23 @@ func TestSiteMethodFields(t *testing.T) {
 	}
 }
 
+// TestOverrideOnlyOnPost: frameworks honour overrides on POST only, so
+// on any other method an allowed override is refused rather than judged
+// while the upstream acts on the real method.
+func TestOverrideOnlyOnPost(t *testing.T) {
+	for _, target := range []string{"/api/x?_method=DELETE", "/api/x"} {
+		for _, method := range []string{"GET", "HEAD", "PUT", "DELETE"} {
+			r := httptest.NewRequest(method, target, nil)
+			if target == "/api/x" {
+				r.Header.Set("X-HTTP-Method-Override", "DELETE")
+			}
+			if m, p := SiteMethod(r, true); p == nil || p.Status != 400 {
+				t.Errorf("%s %s: %q %v, want a refusal", method, target, m, p)
+			}
+		}
+	}
+}
+
 // TestSiteMethodAllowedHeaders: with overrides allowed, the headers stay
 // and the rules judge the overridden method, upper-cased; overrides that
 // disagree or name no method are refused.
@@ -112,9 +144,9 @@ func TestSiteMethodAllowedHeaders(t *testing.T) {
 		{map[string]string{"X-HTTP-Method": "PUT", "X-Method-Override": " put "}, "PUT"},
 		{map[string]string{"X-HTTP-Method": "PUT", "X-Method-Override": "DELETE"}, ""},
 		{map[string]string{"X-HTTP-Method-Override": "NOPE"}, ""},
-		{map[string]string{}, "GET"},
+		{map[string]string{}, "POST"},
 	} {
-		r := httptest.NewRequest("GET", "/api/x", nil)
+		r := httptest.NewRequest("POST", "/api/x", nil)
 		for k, v := range tc.headers {
 			r.Header.Set(k, v)
 		}

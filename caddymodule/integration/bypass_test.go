@@ -174,13 +174,46 @@ func TestMethodOverrideAllowed(t *testing.T) {
 	g := newGateway(t, setup{site: defaultSite + "\nallow_method_override"})
 	g.addUser("bo")
 	read := g.mint("bo", 30, "papers:read")
-	resp, body := g.get("/api/papers/x", "Authorization: Bearer "+read, "X-HTTP-Method-Override: DELETE")
+	resp, body := g.do("POST", "/api/papers/x", nil, "Authorization: Bearer "+read, "X-HTTP-Method-Override: DELETE")
 	if resp.StatusCode != 403 || !strings.Contains(string(body), "papers:write") {
 		t.Errorf("overridden DELETE with a read token: %d %s", resp.StatusCode, body)
 	}
-	resp, _ = g.get("/api/papers/x", "Authorization: Bearer "+read, "X-HTTP-Method-Override: GET")
-	if resp.StatusCode != 200 || g.upstream.lastRequest().Header.Get("X-Http-Method-Override") != "GET" {
-		t.Errorf("override kept for the upstream: %d", resp.StatusCode)
+	// Overrides count only on POST, as frameworks honour them.
+	resp, body = g.get("/api/papers/x", "Authorization: Bearer "+read, "X-HTTP-Method-Override: DELETE")
+	if resp.StatusCode != 400 || !strings.Contains(string(body), "only on POST") {
+		t.Errorf("override on a GET: %d %s", resp.StatusCode, body)
+	}
+	write := g.mint("bo", 30, "papers:write")
+	resp, body = g.do("POST", "/api/papers/x", nil, "Authorization: Bearer "+read, "X-HTTP-Method-Override: GET")
+	if resp.StatusCode != 403 || !strings.Contains(string(body), "papers:write") {
+		t.Errorf("a POST overridden to GET must pass the POST rule too: %d %s", resp.StatusCode, body)
+	}
+	resp, _ = g.do("POST", "/api/papers/x", nil, "Authorization: Bearer "+write, "X-HTTP-Method-Override: DELETE", "Connection: X-HTTP-Method-Override")
+	if resp.StatusCode != 200 || g.upstream.lastRequest().Header.Get("X-Http-Method-Override") != "DELETE" {
+		t.Errorf("the override reaches the upstream, whatever Connection says: %d", resp.StatusCode)
+	}
+}
+
+// TestMultipartMethodOverride: a _method part of a multipart form is a
+// method override too (Rails, Laravel and Symfony read it).
+func TestMultipartMethodOverride(t *testing.T) {
+	g := newGateway(t, setup{})
+	g.addUser("di")
+	write := g.mint("di", 30, "papers:write")
+	body := "--b\r\nContent-Disposition: form-data; name=\"_method\"\r\n\r\nDELETE\r\n--b--\r\n"
+	before := g.upstream.hitCount()
+	for _, ct := range []string{"multipart/form-data; boundary=b", "application/x-www-form-urlencoded; charset"} {
+		b := body
+		if strings.HasPrefix(ct, "application/") {
+			b = "a=1&_method=DELETE"
+		}
+		resp, out := g.do("POST", "/api/papers/x", strings.NewReader(b), "Authorization: Bearer "+write, "Content-Type: "+ct)
+		if resp.StatusCode != 400 || !strings.Contains(string(out), "_method") {
+			t.Errorf("%s: %d %s", ct, resp.StatusCode, out)
+		}
+	}
+	if g.upstream.hitCount() != before {
+		t.Error("the upstream received an override")
 	}
 }
 
