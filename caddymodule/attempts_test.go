@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/gatehouse/gatehouse/authstore"
+	"github.com/gatehouse/gatehouse/decision"
 	"github.com/gatehouse/gatehouse/internal/clock"
 )
 
@@ -43,7 +44,7 @@ func TestLoginFormWhenBusy(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
 	w := httptest.NewRecorder()
-	h.serveLogin(w, formRequest(ctx, "/login", "198.51.100.9", url.Values{"login": {"alice"}, "password": {"x"}}), anonymous)
+	h.serveLogin(w, formRequest(ctx, "/login", "198.51.100.9", url.Values{"login": {"alice"}, "password": {"x"}}), decision.Anonymous)
 	if w.Code != http.StatusServiceUnavailable || w.Header().Get("Retry-After") != "1" || !strings.Contains(w.Body.String(), "server is busy") {
 		t.Errorf("login form when busy: %d %q", w.Code, w.Header().Get("Retry-After"))
 	}
@@ -67,12 +68,12 @@ func TestSetupChecksTokenFirst(t *testing.T) {
 
 	wrong, _ := authstore.NewToken(authstore.SetupPrefix)
 	w := httptest.NewRecorder()
-	h.serveSetup(w, formRequest(gone, "/setup", "198.51.100.1", form(wrong)), anonymous)
+	h.serveSetup(w, formRequest(gone, "/setup", "198.51.100.1", form(wrong)), decision.Anonymous)
 	if w.Code != http.StatusForbidden {
 		t.Fatalf("wrong token: %d (503 would mean the password was hashed first)", w.Code)
 	}
 	w = httptest.NewRecorder()
-	h.serveSetup(w, formRequest(gone, "/setup", "198.51.100.1", form(tok)), anonymous)
+	h.serveSetup(w, formRequest(gone, "/setup", "198.51.100.1", form(tok)), decision.Anonymous)
 	if w.Code != http.StatusServiceUnavailable || w.Header().Get("Retry-After") == "" {
 		t.Fatalf("right token, request gone: %d", w.Code)
 	}
@@ -87,7 +88,7 @@ func TestSetupChecksTokenFirst(t *testing.T) {
 			want = http.StatusTooManyRequests
 		}
 		w := httptest.NewRecorder()
-		h.serveSetup(w, formRequest(context.Background(), "/setup", "198.51.100.1", form(wrong)), anonymous)
+		h.serveSetup(w, formRequest(context.Background(), "/setup", "198.51.100.1", form(wrong)), decision.Anonymous)
 		if w.Code != want {
 			t.Errorf("wrong token %d after the refused setups: %d, want %d (setup IP count is not 1)", i+2, w.Code, want)
 		}
@@ -101,7 +102,7 @@ func TestSetupChecksTokenFirst(t *testing.T) {
 	for range 40 {
 		wg.Go(func() {
 			w := httptest.NewRecorder()
-			h.serveSetup(w, formRequest(context.Background(), "/setup", "198.51.100.2", form(wrong)), anonymous)
+			h.serveSetup(w, formRequest(context.Background(), "/setup", "198.51.100.2", form(wrong)), decision.Anonymous)
 			mu.Lock()
 			status[w.Code]++
 			mu.Unlock()
@@ -146,9 +147,9 @@ func TestLoginLockIsPerClient(t *testing.T) {
 				w := httptest.NewRecorder()
 				r := formRequest(context.Background(), tc.path, ip, url.Values{"login": {"bob"}, "password": {pw}})
 				if tc.path == "/login" {
-					h.serveLogin(w, r, anonymous)
+					h.serveLogin(w, r, decision.Anonymous)
 				} else {
-					h.serveCLISession(w, r, anonymous)
+					h.serveCLISession(w, r, decision.Anonymous)
 				}
 				return w.Code
 			}

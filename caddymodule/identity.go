@@ -5,28 +5,12 @@ import (
 
 	"github.com/caddyserver/caddy/v2"
 
-	"github.com/gatehouse/gatehouse/authstore"
 	"github.com/gatehouse/gatehouse/decision"
 	"github.com/gatehouse/gatehouse/gate"
 )
 
 // Identity is who a request acts as; see package decision.
 type Identity = decision.Identity
-
-// Credential kinds, as the upstream sees them in Gatehouse-Credential.
-const (
-	CredentialPAT       = decision.CredentialPAT
-	CredentialSession   = decision.CredentialSession
-	CredentialAnonymous = decision.CredentialAnonymous
-)
-
-// anonymous is the identity of a request without a credential.
-var anonymous = decision.Anonymous
-
-// userScopes is every scope u holds.
-func (a *App) userScopes(u *authstore.User) []string {
-	return decision.UserScopes(u, a.policy.Scopes)
-}
 
 // forward hands the identity to the upstream as headers (gate) and to
 // the rest of the Caddy route as placeholders.

@@ -10,6 +10,7 @@ import (
 
 	"github.com/gatehouse/gatehouse/authstore"
 	"github.com/gatehouse/gatehouse/config"
+	"github.com/gatehouse/gatehouse/decision"
 	"github.com/gatehouse/gatehouse/gate"
 )
 
@@ -126,12 +127,12 @@ func TestPickBudget(t *testing.T) {
 		rule string
 		want *gate.Budget
 	}{
-		{"anonymous", anonymous, config.LimitTier, l.Anonymous},
+		{"anonymous", decision.Anonymous, config.LimitTier, l.Anonymous},
 		{"user's tier", user("pro"), config.LimitTier, l.Tiers["pro"]},
 		{"undeclared tier falls back to the default", user("gold"), config.LimitTier, l.Tiers["free"]},
 		{"no_limit", user("pro"), config.LimitNone, nil},
 		{"named budget", user("pro"), "search", l.Named["search"]},
-		{"named budget, anonymous", anonymous, "search", l.Named["search"]},
+		{"named budget, anonymous", decision.Anonymous, "search", l.Named["search"]},
 	} {
 		if got := l.Pick(tc.id, tc.rule); got != tc.want {
 			t.Errorf("%s: picked %v, want %v", tc.name, got, tc.want)
@@ -141,7 +142,7 @@ func TestPickBudget(t *testing.T) {
 	if b := none.limits.Pick(user("free"), config.LimitTier); b != nil {
 		t.Error("without tiers a user was limited")
 	}
-	if b := none.limits.Pick(anonymous, config.LimitTier); b != nil {
+	if b := none.limits.Pick(decision.Anonymous, config.LimitTier); b != nil {
 		t.Error("without tiers an anonymous request was limited")
 	}
 }

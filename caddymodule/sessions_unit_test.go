@@ -12,6 +12,7 @@ import (
 	"github.com/gatehouse/gatehouse/api"
 	"github.com/gatehouse/gatehouse/authstore"
 	"github.com/gatehouse/gatehouse/config"
+	"github.com/gatehouse/gatehouse/decision"
 	"github.com/gatehouse/gatehouse/i18n"
 )
 
@@ -66,7 +67,7 @@ var testTokenForm = tokenForm{
 func TestPagesRender(t *testing.T) {
 	h := testHandler(t)
 	u := &authstore.User{ID: "usr_x", Login: "alice"}
-	id := &Identity{Credential: CredentialSession, User: u, Browser: true, Scopes: []string{"wiki:read"}}
+	id := &Identity{Credential: decision.CredentialSession, User: u, Browser: true, Scopes: []string{"wiki:read"}}
 	exp := time.Now().Add(time.Hour)
 	datas := map[string]any{
 		"login": loginData{Next: "/pat", Login: "alice", Error: msg("common.throttled", 3)},
