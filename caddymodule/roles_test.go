@@ -6,23 +6,7 @@ import (
 	"testing"
 
 	"github.com/caddyserver/caddy/v2"
-	"go.uber.org/zap"
-
-	"github.com/gatehouse/gatehouse/config"
 )
-
-func roleTestApp(t testing.TB) *App {
-	t.Helper()
-	g := config.Global{
-		Scopes:    []string{"papers:read", "papers:write"},
-		Resources: []config.ResourceType{{Name: "project", Roles: []string{"read", "edit", "manage"}}},
-	}
-	policy, err := compilePolicy(g)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return &App{Global: g, policy: policy, logger: zap.NewNop()}
-}
 
 // TestServeHTTPForwardsRole: on a role route the upstream gets the
 // resource and the effective role as headers and placeholders; on other
