@@ -25,10 +25,9 @@ type App struct {
 	config.Global
 
 	policy *config.Policy
-	// store and storeKey are set by openStore (storepool.go), in Start or
-	// by whichever request comes first; until then only claim is.
-	store    *authstore.Store
-	storeKey string
+	// store is set by openStore (storepool.go), in Start or by whichever
+	// request comes first; until then only claim is.
+	store *authstore.Store
 	// perStore is the store's in-memory state: login and device-code
 	// backoff, the setup offer. Set with store.
 	*perStore
@@ -113,16 +112,16 @@ func compilePolicy(g config.Global) (*config.Policy, error) { return service.Com
 
 // overStore is an App over a store opened directly, without a Caddy
 // server: the offline commands and unit tests.
-func overStore(g config.Global, policy *config.Policy, store *authstore.Store, key string, logger *zap.Logger) *App {
+func overStore(g config.Global, policy *config.Policy, store *authstore.Store, logger *zap.Logger) *App {
 	a := &App{Global: g, policy: policy, logger: logger}
-	a.useStore(store, newPerStore(), key)
+	a.useStore(store, newPerStore())
 	return a
 }
 
 // useStore sets the store this App works on, its in-memory state and the
 // service over it.
-func (a *App) useStore(store *authstore.Store, ps *perStore, key string) {
-	a.store, a.perStore, a.storeKey = store, ps, key
+func (a *App) useStore(store *authstore.Store, ps *perStore) {
+	a.store, a.perStore = store, ps
 	a.svc = &service.Service{Store: store, Policy: a.policy, Logger: a.logger, Logins: ps.logins, Offer: ps.setup}
 }
 

@@ -28,7 +28,7 @@ func newTestApp(tb testing.TB, g config.Global) *App {
 		tb.Fatal(err)
 	}
 	tb.Cleanup(func() { store.Close() })
-	a := overStore(g, policy, store, path, zap.NewNop())
+	a := overStore(g, policy, store, zap.NewNop())
 	a.gate = a.newGate()
 	return a
 }

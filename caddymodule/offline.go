@@ -28,7 +28,7 @@ func OpenAdmin(g config.Global) (h http.Handler, close func() error, err error) 
 	if err != nil {
 		return nil, nil, err
 	}
-	app := overStore(g, policy, store, "", zap.NewNop())
+	app := overStore(g, policy, store, zap.NewNop())
 	app.admin = app.newAdminMux()
 	return app.adminHandler(), store.Close, nil
 }

@@ -65,7 +65,7 @@ func acquireStore(path string) (pooledStore, error) {
 // request or admin call. Cleanup releases it only if it was taken.
 type storeClaim struct {
 	path string
-	held atomic.Bool // a.store and a.storeKey are set; read without mu
+	held atomic.Bool // a.store and its state are set; read without mu
 
 	mu       sync.Mutex
 	released bool // Cleanup ran: a reference taken now would leak
@@ -94,7 +94,7 @@ func (a *App) openStore() error {
 	if err != nil {
 		return err
 	}
-	a.useStore(pooled.Store, pooled.perStore, c.path)
+	a.useStore(pooled.Store, pooled.perStore)
 	c.held.Store(true)
 	return nil
 }
