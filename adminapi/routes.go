@@ -66,6 +66,7 @@ func (a *server) routes() http.Handler {
 	route("POST /gatehouse/users/{login}/disable", ok, a.setDisabled(true))
 	route("POST /gatehouse/users/{login}/enable", ok, a.setDisabled(false))
 	route("POST /gatehouse/users/{login}/tier", ok, withBody(a.setTier))
+	route("POST /gatehouse/users/{login}/admin", ok, withBody(a.setAdmin))
 	route("POST /gatehouse/users/{login}/password", ok, withBody(a.setPassword))
 	route("POST /gatehouse/users/{login}/totp", ok, a.enableTOTP)
 	route("DELETE /gatehouse/users/{login}/totp", ok, a.disableTOTP)

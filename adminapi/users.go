@@ -26,6 +26,10 @@ func (a *server) setTier(r *http.Request, req api.SetTierRequest) (any, error) {
 	return a.svc().SetTier(r.PathValue("login"), req.Tier, authstore.AdminActor)
 }
 
+func (a *server) setAdmin(r *http.Request, req api.SetAdminRequest) (any, error) {
+	return a.svc().SetAdmin(r.PathValue("login"), req.Admin, authstore.AdminActor)
+}
+
 // setPassword takes a hash, never a password: the command hashes it on
 // the operator's side, so no password crosses the admin API.
 func (a *server) setPassword(r *http.Request, req api.SetPasswordRequest) (any, error) {

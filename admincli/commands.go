@@ -18,6 +18,7 @@ func AddCommands(root *cobra.Command, open Opener) {
 	}
 	userAdd.Flags().String("tier", "", "Rate-limit tier (default: the default tier)")
 	userAdd.Flags().String("scopes", "", "Comma-separated scopes the user may hold (default: all)")
+	userAdd.Flags().Bool("admin", false, "Give the user the administrator role (the browser console)")
 	userList := &cobra.Command{
 		Use:   "list",
 		Short: "Lists users",
@@ -43,6 +44,13 @@ func AddCommands(root *cobra.Command, open Opener) {
 		Args:  cobra.ExactArgs(2),
 		RunE:  r.run(setTier),
 	}
+	userSetAdmin := &cobra.Command{
+		Use:   "set-admin <login> [--off]",
+		Short: "Gives a user the administrator role (the browser console), or takes it with --off",
+		Args:  cobra.ExactArgs(1),
+		RunE:  r.run(setAdmin),
+	}
+	userSetAdmin.Flags().Bool("off", false, "Take the administrator role away")
 	userPasswd := &cobra.Command{
 		Use:   "passwd <login> [--password-stdin]",
 		Short: "Sets a user's password and ends their sessions",
@@ -67,7 +75,7 @@ func AddCommands(root *cobra.Command, open Opener) {
 			RunE:  r.run(disableTOTP),
 		},
 	)
-	user.AddCommand(userAdd, userList, userDisable, userEnable, userSetTier, userPasswd, userTOTP)
+	user.AddCommand(userAdd, userList, userDisable, userEnable, userSetTier, userSetAdmin, userPasswd, userTOTP)
 
 	// caddy gatehouse member …
 	member := &cobra.Command{

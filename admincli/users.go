@@ -24,7 +24,8 @@ func userURI(login, op string) string {
 
 func addUser(cmd *cobra.Command, t Target, args []string) error {
 	tier, _ := cmd.Flags().GetString("tier")
-	req := api.CreateUserRequest{Login: args[0], Tier: tier}
+	admin, _ := cmd.Flags().GetBool("admin")
+	req := api.CreateUserRequest{Login: args[0], Tier: tier, Admin: admin}
 	if s, _ := cmd.Flags().GetString("scopes"); s != "" {
 		req.Scopes = config.ParseScopeList(s)
 	}
@@ -32,7 +33,26 @@ func addUser(cmd *cobra.Command, t Target, args []string) error {
 	if err := t.Call("POST", api.AdminPrefix+"users", req, &u); err != nil {
 		return err
 	}
-	fmt.Fprintf(cmd.ErrOrStderr(), "created user %s (%s), tier %s\n", u.Login, u.ID, u.Tier)
+	role := ""
+	if u.Admin {
+		role = ", administrator"
+	}
+	fmt.Fprintf(cmd.ErrOrStderr(), "created user %s (%s), tier %s%s\n", u.Login, u.ID, u.Tier, role)
+	return nil
+}
+
+// setAdmin is `user set-admin <login> [--off]`.
+func setAdmin(cmd *cobra.Command, t Target, args []string) error {
+	off, _ := cmd.Flags().GetBool("off")
+	var u api.UserInfo
+	if err := t.Call("POST", userURI(args[0], "admin"), api.SetAdminRequest{Admin: !off}, &u); err != nil {
+		return err
+	}
+	if u.Admin {
+		fmt.Fprintf(cmd.ErrOrStderr(), "user %s is now an administrator\n", u.Login)
+	} else {
+		fmt.Fprintf(cmd.ErrOrStderr(), "user %s is no longer an administrator\n", u.Login)
+	}
 	return nil
 }
 

@@ -28,6 +28,8 @@ type UserInfo struct {
 	// AllScopes is true for a user not limited to a list of scopes.
 	AllScopes bool `json:"all_scopes"`
 	Disabled  bool `json:"disabled"`
+	// Admin is the administrator role (the console).
+	Admin bool `json:"admin,omitempty"`
 	// Password and TOTP say whether the user has them.
 	Password bool `json:"password"`
 	TOTP     bool `json:"totp"`
@@ -43,6 +45,13 @@ type CreateUserRequest struct {
 	Tier  string `json:"tier,omitempty"` // empty: the default tier
 	// Scopes limits what the user may hold; nil means every scope.
 	Scopes []string `json:"scopes,omitempty"`
+	// Admin gives the new user the administrator role.
+	Admin bool `json:"admin,omitempty"`
+}
+
+// SetAdminRequest is the JSON body of POST /gatehouse/users/{login}/admin.
+type SetAdminRequest struct {
+	Admin bool `json:"admin"`
 }
 
 // SetTierRequest is the JSON body of POST /gatehouse/users/{login}/tier.

@@ -62,7 +62,7 @@ func (s *Store) SetupPending() bool {
 }
 
 // UseSetupGrant spends the setup token tok to create the first account,
-// with every scope and the given password hash, in one transaction with
+// with every scope, the administrator role and the given password hash, in one transaction with
 // the grant's deletion: the token works once. A wrong token is
 // ErrBadCredentials, an expired one ErrExpired, and a store that already
 // has a human account (or never offered setup) ErrSetupUnavailable. A
@@ -82,7 +82,8 @@ func (s *Store) UseSetupGrant(tok string, n NewUser, passwordHash string, actor 
 	if err != nil {
 		return nil, err
 	}
-	u := &User{ID: id, Login: login, Kind: KindHuman, Tier: n.Tier, CreatedAt: s.now().UTC(), PasswordHash: passwordHash}
+	// The first account is the administrator: setup exists to make one.
+	u := &User{ID: id, Login: login, Kind: KindHuman, Tier: n.Tier, Admin: true, CreatedAt: s.now().UTC(), PasswordHash: passwordHash}
 	presented := HashToken(tok)
 	err = s.update("use_setup_grant", func(tx *bolt.Tx) error {
 		if err := s.unsafeCheckSetupToken(tx, presented); err != nil {

@@ -18,12 +18,15 @@ const (
 
 // User is an account. Scopes nil means every scope the deployment declares.
 type User struct {
-	ID        string    `json:"id"`
-	Login     string    `json:"login"`
-	Kind      string    `json:"kind"`
-	Tier      string    `json:"tier"`
-	Scopes    []string  `json:"scopes,omitempty"`
-	Disabled  bool      `json:"disabled,omitempty"`
+	ID       string   `json:"id"`
+	Login    string   `json:"login"`
+	Kind     string   `json:"kind"`
+	Tier     string   `json:"tier"`
+	Scopes   []string `json:"scopes,omitempty"`
+	Disabled bool     `json:"disabled,omitempty"`
+	// Admin is the administrator role: the console is theirs. Stores
+	// written before the role existed read as false, so no migration.
+	Admin     bool      `json:"admin,omitempty"`
 	CreatedAt time.Time `json:"created_at"`
 
 	// PasswordHash is a PHC-format argon2id or bcrypt hash; empty means the
@@ -46,6 +49,7 @@ type NewUser struct {
 	Kind   string // KindHuman when empty
 	Tier   string
 	Scopes []string // nil: every scope
+	Admin  bool     // the administrator role
 }
 
 // NormalizeLogin lower-cases and checks a login: 1 to 64 of a-z 0-9 . _ - @,
@@ -98,7 +102,7 @@ func (s *Store) newUserRecord(n NewUser) (*User, error) {
 	}
 	u := &User{
 		ID: id, Login: login, Kind: n.Kind, Tier: n.Tier,
-		Scopes: n.Scopes, CreatedAt: s.now().UTC(),
+		Scopes: n.Scopes, Admin: n.Admin, CreatedAt: s.now().UTC(),
 	}
 	if u.Kind == "" {
 		u.Kind = KindHuman

@@ -459,6 +459,8 @@ func unmarshalRequirement(d *caddyfile.Dispenser, args []string) (config.Require
 			if err := setAccess(w); err != nil {
 				return req, "", err
 			}
+		case "admin":
+			req.Admin = true
 		case "scope":
 			start := i + 1
 			for i+1 < len(args) && !isRequirementKeyword(args[i+1]) {
@@ -503,7 +505,7 @@ func unmarshalRequirement(d *caddyfile.Dispenser, args []string) (config.Require
 			i++
 			limit = args[i]
 		default:
-			return req, "", d.Errf("unknown requirement '%s' (want anonymous, authenticated, session, deny, scope, role, no_limit or limit)", w)
+			return req, "", d.Errf("unknown requirement '%s' (want anonymous, authenticated, session, deny, admin, scope, role, no_limit or limit)", w)
 		}
 	}
 	return req, limit, nil
@@ -512,7 +514,7 @@ func unmarshalRequirement(d *caddyfile.Dispenser, args []string) (config.Require
 func isRequirementKeyword(w string) bool {
 	switch w {
 	case config.AccessAnonymous, config.AccessAuthenticated, config.AccessSession, config.AccessDeny,
-		"scope", "role", config.LimitNone, "limit":
+		"scope", "role", "admin", config.LimitNone, "limit":
 		return true
 	}
 	return false

@@ -46,6 +46,9 @@ type Requirement struct {
 	Scopes []string `json:"scopes,omitempty"`
 	// Role demands a minimum role on the resource named in the path.
 	Role *RoleRequirement `json:"role,omitempty"`
+	// Admin demands that the credential's user holds the administrator
+	// role (authstore.User.Admin), as Gatehouse's console does.
+	Admin bool `json:"admin,omitempty"`
 }
 
 // RoleRequirement demands at least role Min on the resource of type
@@ -152,8 +155,8 @@ func (p *Policy) CompileRule(r Rule) (*CompiledRule, error) {
 	default:
 		return nil, fmt.Errorf("unknown access %q (want anonymous, authenticated, session or deny)", req.Access)
 	}
-	if req.Access == AccessAnonymous && (len(req.Scopes) > 0 || req.Role != nil) {
-		return nil, errors.New("anonymous cannot be combined with scope or role")
+	if req.Access == AccessAnonymous && (len(req.Scopes) > 0 || req.Role != nil || req.Admin) {
+		return nil, errors.New("anonymous cannot be combined with scope, role or admin")
 	}
 	if err := p.CheckScopes(req.Scopes); err != nil {
 		return nil, err
@@ -180,6 +183,14 @@ func (p *Policy) CompileRule(r Rule) (*CompiledRule, error) {
 		}
 	}
 	return c, nil
+}
+
+// AdminRule is the requirement of Gatehouse's console: a browser
+// session of a user with the administrator role.
+func AdminRule() *CompiledRule {
+	r := AccessRule(AccessSession)
+	r.Require.Admin = true
+	return r
 }
 
 // AccessRule is a rule for every path that demands only access (one of

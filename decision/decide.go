@@ -20,6 +20,8 @@ const (
 	NoCredential
 	// SessionRequired: only a browser session passes.
 	SessionRequired
+	// AdminRequired: only a user with the administrator role passes.
+	AdminRequired
 	// MissingScope: the credential lacks Decision.Scope.
 	MissingScope
 	// InvalidResourceName: the path names no valid resource (Decision.Resource).
@@ -53,7 +55,8 @@ func (d *Decision) Allowed() bool { return d.Outcome == Allow }
 // Decide applies rule's requirement to id, the verified identity of the
 // request (nil when it presented no credential), with the path
 // placeholders the rule captured. The order answers most precisely: a
-// deny rule, a missing credential, a browser-only requirement, each
+// deny rule, a missing credential, a browser-only requirement, the
+// administrator role, each
 // scope, then the resource role.
 func Decide(id *Identity, rule *config.CompiledRule, params *config.Params) Decision {
 	req := &rule.Require
@@ -68,6 +71,9 @@ func Decide(id *Identity, rule *config.CompiledRule, params *config.Params) Deci
 	}
 	if req.Access == config.AccessSession && !id.Browser {
 		return Decision{Outcome: SessionRequired, Identity: id}
+	}
+	if req.Admin && !id.User.Admin {
+		return Decision{Outcome: AdminRequired, Identity: id}
 	}
 	for _, s := range req.Scopes {
 		if !id.HasScope(s) {

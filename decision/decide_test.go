@@ -62,6 +62,7 @@ func TestDecideMatrix(t *testing.T) {
 		S = SessionRequired
 		M = MissingScope
 		R = InsufficientRole
+		X = AdminRequired
 	)
 	role := func(min string) *config.RoleRequirement {
 		return &config.RoleRequirement{Resource: "project", Min: min}
@@ -82,6 +83,9 @@ func TestDecideMatrix(t *testing.T) {
 		{"role met", config.Requirement{Role: role("edit")}, [5]Outcome{N, N, A, A, A}},
 		{"role not met", config.Requirement{Role: role("manage")}, [5]Outcome{N, N, R, R, R}},
 		{"scope before role", config.Requirement{Scopes: []string{"papers:write"}, Role: role("manage")}, [5]Outcome{N, N, M, R, R}},
+		{"admin, alice is not one", config.Requirement{Admin: true}, [5]Outcome{N, N, X, X, X}},
+		{"session before admin", config.Requirement{Access: config.AccessSession, Admin: true}, [5]Outcome{N, N, S, S, X}},
+		{"admin before scope", config.Requirement{Admin: true, Scopes: []string{"wiki:read"}}, [5]Outcome{N, N, X, X, X}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			rule, ps := match(t, compile(t, p, "/api/projects/{project}/*", tc.req), "/api/projects/atlas/x")
@@ -161,6 +165,35 @@ func TestDecideRole(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestDecideAdmin: the administrator role passes an admin requirement
+// with every kind of credential the rule's access allows, and only the
+// user's current role counts (a PAT minted while the user was an
+// administrator stops passing when the role is taken away).
+func TestDecideAdmin(t *testing.T) {
+	t.Parallel()
+	admin := &authstore.User{ID: "usr_a", Login: "root", Admin: true}
+	former := &authstore.User{ID: "usr_b", Login: "former"}
+	for _, tc := range []struct {
+		name string
+		rule *config.CompiledRule
+		id   *Identity
+		want Outcome
+	}{
+		{"console, admin browser", config.AdminRule(), &Identity{Credential: CredentialSession, User: admin, Browser: true}, Allow},
+		{"console, admin PAT", config.AdminRule(), &Identity{Credential: CredentialPAT, User: admin, PAT: &authstore.PAT{}}, SessionRequired},
+		{"console, admin CLI session", config.AdminRule(), &Identity{Credential: CredentialSession, User: admin}, SessionRequired},
+		{"console, non-admin browser", config.AdminRule(), &Identity{Credential: CredentialSession, User: former, Browser: true}, AdminRequired},
+		{"console, nobody", config.AdminRule(), nil, NoCredential},
+		{"console, anonymous", config.AdminRule(), Anonymous, NoCredential},
+		{"admin route, admin PAT", &config.CompiledRule{Require: config.Requirement{Access: config.AccessAuthenticated, Admin: true}}, &Identity{Credential: CredentialPAT, User: admin, PAT: &authstore.PAT{}}, Allow},
+		{"admin route, former admin's PAT", &config.CompiledRule{Require: config.Requirement{Access: config.AccessAuthenticated, Admin: true}}, &Identity{Credential: CredentialPAT, User: former, PAT: &authstore.PAT{}}, AdminRequired},
+	} {
+		if d := Decide(tc.id, tc.rule, &config.Params{}); d.Outcome != tc.want {
+			t.Errorf("%s: outcome %d, want %d", tc.name, d.Outcome, tc.want)
+		}
 	}
 }
 

@@ -28,6 +28,8 @@ func (g *Gate) refusalOf(d *decision.Decision, rule *config.CompiledRule, endpoi
 			return problem.Forbidden("session_required", "this endpoint requires a browser session token")
 		}
 		return problem.Forbidden("session_required", "this route requires a browser session")
+	case decision.AdminRequired:
+		return problem.Forbidden("admin_required", "this needs an administrator")
 	case decision.MissingScope:
 		return problem.InsufficientScope(d.Scope, rule.AcceptedScopes)
 	case decision.InvalidResourceName:

@@ -38,6 +38,57 @@ func TestSetPassword(t *testing.T) {
 	}
 }
 
+// TestSetAdmin: the role is granted and taken, audited with the actor;
+// an agent cannot hold it, an administrator cannot drop their own, and
+// a missing user is not found; a refused change writes nothing.
+func TestSetAdmin(t *testing.T) {
+	t.Parallel()
+	s := newTestService(t, testGlobal())
+	root := mustUser(t, s, "root", nil, nil)
+	mustUser(t, s, "alice", nil, nil)
+	if _, err := s.Store.CreateUser(authstore.NewUser{Login: "bot", Kind: authstore.KindAgent, Tier: "free"}, authstore.AdminActor); err != nil {
+		t.Fatal(err)
+	}
+	console := authstore.Actor{Kind: authstore.ActorAdmin, UserID: root.ID, IP: "192.0.2.9"}
+	if _, err := s.SetAdmin("root", true, authstore.AdminActor); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		name  string
+		login string
+		admin bool
+		actor authstore.Actor
+		kind  problem.Kind
+		want  bool
+	}{
+		{"grant", "alice", true, console, 0, true},
+		{"revoke", "alice", false, console, 0, false},
+		{"agent", "bot", true, console, problem.KindInvalid, false},
+		{"self", "root", false, console, problem.KindInvalid, true},
+		{"self through the CLI", "root", false, authstore.AdminActor, 0, false},
+	} {
+		out, err := s.SetAdmin(tc.login, tc.admin, tc.actor)
+		wantKind(t, err, tc.kind)
+		u, _ := s.Store.UserByLogin(tc.login)
+		if u.Admin != tc.want || (err == nil && out.Admin != tc.want) {
+			t.Errorf("%s: admin %v (answer %v), want %v", tc.name, u.Admin, out.Admin, tc.want)
+		}
+	}
+	if _, err := s.SetAdmin("ghost", true, console); !errors.Is(err, authstore.ErrNotFound) {
+		t.Errorf("a missing user: %v", err)
+	}
+	events, _ := s.Store.Audit("", 0)
+	var granted bool
+	for _, e := range events {
+		if e.Detail == "admin granted" && e.Actor.UserID == root.ID && e.Actor.IP == "192.0.2.9" {
+			granted = true
+		}
+	}
+	if !granted {
+		t.Errorf("no audited grant with the administrator as actor: %+v", events)
+	}
+}
+
 func TestTOTP(t *testing.T) {
 	t.Parallel()
 	g := testGlobal()

@@ -90,7 +90,7 @@ func TestSetup(t *testing.T) {
 			if tc.status != 0 {
 				return
 			}
-			if u.Login != "root" || s.SetupPending() {
+			if u.Login != "root" || !u.Admin || s.SetupPending() {
 				t.Errorf("setup made %+v, pending %v", u, s.SetupPending())
 			}
 			if _, err := s.Store.CheckLogin(context.Background(), "root", pw, "", req.IP); err != nil {

@@ -19,7 +19,7 @@ import (
 func (s *Service) UserInfo(u *authstore.User) api.UserInfo {
 	return api.UserInfo{
 		ID: u.ID, Login: u.Login, Kind: u.Kind, Tier: u.Tier, Scopes: decision.UserScopes(u, s.Policy.Scopes),
-		AllScopes: u.Scopes == nil, Disabled: u.Disabled, Password: u.PasswordHash != "",
+		AllScopes: u.Scopes == nil, Disabled: u.Disabled, Admin: u.Admin, Password: u.PasswordHash != "",
 		TOTP: u.TOTPSecret != "", Memberships: u.Memberships, Created: u.CreatedAt,
 	}
 }
@@ -56,7 +56,7 @@ func (s *Service) CreateUser(req api.CreateUserRequest, actor authstore.Actor) (
 			return api.UserInfo{}, badInput("%v", err)
 		}
 	}
-	u, err := s.Store.CreateUser(authstore.NewUser{Login: req.Login, Tier: tier, Scopes: req.Scopes}, actor)
+	u, err := s.Store.CreateUser(authstore.NewUser{Login: req.Login, Tier: tier, Scopes: req.Scopes, Admin: req.Admin}, actor)
 	if err != nil {
 		return api.UserInfo{}, err
 	}
@@ -80,6 +80,42 @@ func (s *Service) SetDisabled(login string, disabled bool, actor authstore.Actor
 	}
 	s.log().Info("user "+detail, zap.String("user", u.Login))
 	return s.UserInfo(u), nil
+}
+
+// SetAdmin gives the user with login the administrator role, or takes
+// it away. Agents cannot hold it (they have no browser session to use
+// the console with), and an administrator cannot take it from
+// themselves through the console (actor.UserID), so a console is never
+// left without the one who was using it by a slip.
+func (s *Service) SetAdmin(login string, admin bool, actor authstore.Actor) (api.UserInfo, error) {
+	detail := "admin granted"
+	if !admin {
+		detail = "admin revoked"
+	}
+	u, err := s.Store.UpdateUser(login, actor, detail, func(u *authstore.User) error {
+		if admin && u.Kind == authstore.KindAgent {
+			return badInput("an agent account cannot be an administrator")
+		}
+		if !admin && actor.UserID != "" && actor.UserID == u.ID {
+			return badInput("you cannot take the administrator role from yourself")
+		}
+		u.Admin = admin
+		return nil
+	})
+	if err != nil {
+		return api.UserInfo{}, err
+	}
+	s.log().Info(detail, zap.String("user", u.Login), zap.String("by", actorName(actor)))
+	return s.UserInfo(u), nil
+}
+
+// actorName is who acted, for log lines: the actor kind, and the user id
+// when a signed-in administrator acted.
+func actorName(a authstore.Actor) string {
+	if a.UserID != "" {
+		return a.Kind + ":" + a.UserID
+	}
+	return a.Kind
 }
 
 // SetTier moves the user with login to a declared tier.
