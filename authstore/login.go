@@ -40,7 +40,14 @@ func (s *Store) CheckLogin(ctx context.Context, login, password, code, ip string
 	case !ok:
 		reason = "wrong password"
 	case u.TOTPSecret != "" && !s.checkTOTP(u, code, s.now()):
-		reason = "wrong one-time code"
+		// A recovery code stands in for the TOTP code, once.
+		used, err := s.useRecoveryCode(u, code)
+		if err != nil {
+			return nil, err
+		}
+		if !used {
+			reason = "wrong one-time code"
+		}
 	}
 	if reason != "" {
 		userID := ""
@@ -62,6 +69,20 @@ func (s *Store) recordLoginFailure(userID, ip, reason string) error {
 	return s.update("record_login_failure", func(tx *bolt.Tx) error {
 		return s.unsafeAudit(tx, Event{Action: ActionLoginFailed, Actor: UserActor(userID, ip), UserID: userID, Detail: reason})
 	})
+}
+
+// PasswordMatches reports whether pw is u's password (the security
+// page's "current password"), costing one hash like a login; the
+// caller puts it behind the failed-login backoff.
+func PasswordMatches(ctx context.Context, u *User, pw string) (bool, error) {
+	if u.PasswordHash == "" {
+		return false, nil
+	}
+	ok, err := verifyPassword(ctx, u.PasswordHash, pw)
+	if err != nil {
+		return false, fmt.Errorf("check password: %w", err)
+	}
+	return ok, nil
 }
 
 // SetPassword stores a password hash (from HashPassword, or an imported

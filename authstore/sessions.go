@@ -233,6 +233,12 @@ func (s *Store) unsafeRevokeSession(tx *bolt.Tx, sess *Session, actor Actor, rea
 // RevokeUserSessions ends every active session of the user ("log out
 // everywhere") and reports how many it ended.
 func (s *Store) RevokeUserSessions(userID string, actor Actor, reason string) (int, error) {
+	return s.RevokeUserSessionsExcept(userID, "", actor, reason)
+}
+
+// RevokeUserSessionsExcept ends every active session of the user but
+// keepID (the caller's own: "sign out everywhere else"); "" keeps none.
+func (s *Store) RevokeUserSessionsExcept(userID, keepID string, actor Actor, reason string) (int, error) {
 	var ended []string
 	err := s.update("revoke_user_sessions", func(tx *bolt.Tx) error {
 		ended = ended[:0]
@@ -248,7 +254,7 @@ func (s *Store) RevokeUserSessions(userID string, actor Actor, reason string) (i
 				}
 				return err
 			}
-			if sess.Status(now) != "active" {
+			if sess.Status(now) != "active" || (keepID != "" && sess.ID == keepID) {
 				continue
 			}
 			if err := s.unsafeRevokeSession(tx, &sess, actor, reason); err != nil {

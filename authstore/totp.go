@@ -48,10 +48,11 @@ func (s *Store) EnableTOTP(login, issuer string, actor Actor) (string, error) {
 	return key.URL(), nil
 }
 
-// DisableTOTP removes the user's second factor.
+// DisableTOTP removes the user's second factor, its recovery codes and
+// any enrolment in progress.
 func (s *Store) DisableTOTP(login string, actor Actor) (*User, error) {
 	return s.UpdateUser(login, actor, "totp disabled", func(u *User) error {
-		u.TOTPSecret = ""
+		u.TOTPSecret, u.TOTPPending, u.RecoveryCodes = "", "", nil
 		return nil
 	})
 }

@@ -34,6 +34,12 @@ type User struct {
 	PasswordHash string `json:"password_hash,omitempty"`
 	// TOTPSecret is the base32 TOTP seed; empty means no second factor.
 	TOTPSecret string `json:"totp_secret,omitempty"`
+	// TOTPPending is a seed being enrolled from the security page: it
+	// becomes TOTPSecret once the user types a code it generates.
+	TOTPPending string `json:"totp_pending,omitempty"`
+	// RecoveryCodes are the hex SHA-256 of the unused recovery codes;
+	// each code signs in once in place of a TOTP code.
+	RecoveryCodes []string `json:"recovery_codes,omitempty"`
 	// Memberships maps "type:name" (e.g. "project:atlas") to a role.
 	Memberships map[string]string `json:"memberships,omitempty"`
 }
