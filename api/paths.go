@@ -24,3 +24,11 @@ const (
 // AdminPrefix is where the admin API lives on Caddy's admin endpoint
 // (`/gatehouse/status`, `/gatehouse/users`, …).
 const AdminPrefix = "/gatehouse/"
+
+// Default paths of the account pages and the admin console.
+const (
+	PathAccount         = "/account/security"
+	PathAccountSessions = "/account/sessions"
+	PathSetPassword     = "/account/set-password" // the one-time link of a new account
+	PathConsole         = "/gatehouse/admin"      // and everything under it
+)

@@ -95,3 +95,46 @@ func (s *Store) Audit(userID string, limit int) ([]Event, error) {
 	}
 	return out, nil
 }
+
+// AuditQuery reads the trail newest first from before the event with
+// sequence before (0: from the newest), keeping the events match accepts,
+// up to limit of them; next is the sequence to pass as before for the
+// following page, 0 when there is none.
+func (s *Store) AuditQuery(before uint64, limit int, match func(*Event) bool) (events []Event, next uint64, err error) {
+	err = s.view("audit_query", func(tx *bolt.Tx) error {
+		b := tx.Bucket(bucketAudit)
+		c := b.Cursor()
+		var k []byte
+		if before == 0 {
+			k, _ = c.Last()
+		} else {
+			var key [8]byte
+			binary.BigEndian.PutUint64(key[:], before)
+			k, _ = c.Seek(key[:])
+			if k == nil {
+				k, _ = c.Last()
+			} else {
+				k, _ = c.Prev()
+			}
+		}
+		for ; k != nil; k, _ = c.Prev() {
+			var e Event
+			if err := getJSON(b, k, &e); err != nil {
+				return err
+			}
+			if !match(&e) {
+				continue
+			}
+			if len(events) == limit {
+				next = events[len(events)-1].Seq
+				return nil
+			}
+			events = append(events, e)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, 0, fmt.Errorf("read audit trail: %w", err)
+	}
+	return events, next, nil
+}

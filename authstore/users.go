@@ -37,6 +37,9 @@ type User struct {
 	// TOTPPending is a seed being enrolled from the security page: it
 	// becomes TOTPSecret once the user types a code it generates.
 	TOTPPending string `json:"totp_pending,omitempty"`
+	// PasswordLink is a one-time link to set the password (a new
+	// account made in the console, or a reset); only its hash is kept.
+	PasswordLink *PasswordLink `json:"password_link,omitempty"`
 	// RecoveryCodes are the hex SHA-256 of the unused recovery codes;
 	// each code signs in once in place of a TOTP code.
 	RecoveryCodes []string `json:"recovery_codes,omitempty"`

@@ -38,7 +38,16 @@ var pageCSS = func() template.CSS {
 	return template.CSS(b) // our own file, not input
 }()
 
+// statusWord is a credential's status with the page, for the shared
+// "status-word" fragment to translate.
+type statusWord struct {
+	P      *pageData
+	Status string
+}
+
 var pageFuncs = template.FuncMap{
+	"statusOf": func(p *pageData, status string) statusWord { return statusWord{p, status} },
+	"list":     func(v ...string) []string { return v },
 	// date shows a time in UTC, to the minute.
 	"date": func(t any) string {
 		switch v := t.(type) {

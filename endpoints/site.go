@@ -43,7 +43,9 @@ type Metrics interface {
 // Config is what a Site is built from.
 type Config struct {
 	// Paths moves endpoints by name, e.g. {"login": "/signin"}.
-	Paths  map[string]string
+	Paths map[string]string
+	// Off names endpoints the site does not serve (`console off`).
+	Off    []string
 	Policy *config.Policy
 	Gate   *gate.Gate
 	Facts  Facts
@@ -72,8 +74,9 @@ type Site struct {
 	logger       *zap.Logger
 
 	paths  map[string]string // by endpoint name, as configured
+	off    []string
 	exact  map[string]*endpoint
-	prefix []*endpoint
+	prefix []*endpoint // prefix and tree endpoints
 }
 
 // access is what an endpoint demands before its handler runs.
@@ -89,6 +92,8 @@ const (
 	// accessBrowser: a browser session only; a PAT is refused, so a leaked
 	// PAT cannot mint or list PATs.
 	accessBrowser
+	// accessAdmin: a browser session of an administrator (the console).
+	accessAdmin
 )
 
 // accessRules are the access levels as the requirement a route rule
@@ -97,6 +102,7 @@ var accessRules = [...]*config.CompiledRule{
 	accessNone:    config.AccessRule(config.AccessAnonymous),
 	accessAny:     config.AccessRule(config.AccessAuthenticated),
 	accessBrowser: config.AccessRule(config.AccessSession),
+	accessAdmin:   config.AdminRule(),
 }
 
 // endpoint is one served endpoint.
@@ -104,6 +110,11 @@ type endpoint struct {
 	name    string
 	path    string // default path
 	prefix  bool   // path is a prefix ("/api/pat/" + id)
+	// tree: the path and everything under it (/gatehouse/admin/…).
+	tree bool
+	// page: a browser page; a GET without a session is sent to sign in,
+	// and a refusal is a page, not JSON.
+	page bool
 	methods []string
 	access  access
 	// ownLimit: the endpoint applies its own rate limit instead of the
@@ -174,6 +185,22 @@ func endpointTable() []*endpoint {
 			access: accessAny, serve: (*Site).serveRevoke,
 		},
 		{
+			name: "account", path: api.PathAccount, methods: []string{http.MethodGet, http.MethodHead, http.MethodPost},
+			access: accessBrowser, page: true, serve: (*Site).serveAccount,
+		},
+		{
+			name: "account_sessions", path: api.PathAccountSessions, methods: []string{http.MethodGet, http.MethodHead, http.MethodPost},
+			access: accessBrowser, page: true, serve: (*Site).serveAccountSessions,
+		},
+		{
+			name: "set_password", path: api.PathSetPassword, methods: []string{http.MethodGet, http.MethodHead, http.MethodPost},
+			access: accessNone, serve: (*Site).serveSetPassword,
+		},
+		{
+			name: "console", path: api.PathConsole, tree: true, methods: []string{http.MethodGet, http.MethodHead, http.MethodPost},
+			access: accessAdmin, page: true, serve: (*Site).serveConsole,
+		},
+		{
 			name: "register", path: api.PathRegister, methods: []string{http.MethodPost},
 			access: accessNone, ownLimit: true, serve: (*Site).serveRegister,
 		},
@@ -219,7 +246,7 @@ func Known(name string) bool {
 func New(c Config) (*Site, error) {
 	s := &Site{
 		policy: c.Policy, gate: c.Gate, facts: c.Facts, svc: c.Service, registration: c.Registration,
-		metrics: c.Metrics, logger: c.Logger, paths: c.Paths,
+		metrics: c.Metrics, logger: c.Logger, paths: c.Paths, off: c.Off,
 		exact: map[string]*endpoint{},
 	}
 	if s.logger == nil {
@@ -233,8 +260,16 @@ func New(c Config) (*Site, error) {
 			return nil, fmt.Errorf("gatehouse endpoints: unknown endpoint %q (known: %s)", name, strings.Join(Names(), ", "))
 		}
 	}
+	for _, name := range c.Off {
+		if !Known(name) {
+			return nil, fmt.Errorf("gatehouse endpoints: unknown endpoint %q (known: %s)", name, strings.Join(Names(), ", "))
+		}
+	}
 	taken := map[string]string{}
 	for _, name := range Names() {
+		if slices.Contains(c.Off, name) {
+			continue
+		}
 		p := s.Path(name)
 		if !strings.HasPrefix(p, "/") || config.CleanPath(p) != p {
 			return nil, fmt.Errorf("gatehouse endpoints: %s path %q must be a clean absolute path", name, p)
@@ -246,7 +281,7 @@ func New(c Config) (*Site, error) {
 		taken[key] = name
 		ep := *endpointDefs[name]
 		ep.path = key
-		if ep.prefix {
+		if ep.prefix || ep.tree {
 			s.prefix = append(s.prefix, &ep)
 		} else {
 			s.exact[key] = &ep
@@ -255,8 +290,11 @@ func New(c Config) (*Site, error) {
 	return s, nil
 }
 
-// Path returns where the named endpoint is served.
+// Path returns where the named endpoint is served; "" when it is off.
 func (s *Site) Path(name string) string {
+	if slices.Contains(s.off, name) {
+		return ""
+	}
 	if p, ok := s.paths[name]; ok {
 		return p
 	}
@@ -273,7 +311,10 @@ func (s *Site) route(r *http.Request) *endpoint {
 		return ep
 	}
 	for _, ep := range s.prefix {
-		if strings.HasPrefix(p, ep.path) && len(p) > len(ep.path) {
+		if ep.tree && (p == ep.path || strings.HasPrefix(p, ep.path+"/")) {
+			return ep
+		}
+		if !ep.tree && strings.HasPrefix(p, ep.path) && len(p) > len(ep.path) {
 			return ep
 		}
 	}
@@ -308,6 +349,10 @@ func (s *Site) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	// out of the login page, and an OAuth client may send HTTP Basic.
 	id, d := s.gate.Admit(w, r, gate.Route{Rule: accessRules[ep.access], Endpoint: true,
 		Lenient: ep.access == accessNone, Limit: limit})
+	if d != nil && ep.page {
+		s.refusePage(w, r, d, id)
+		return
+	}
 	if d != nil {
 		s.refuse(w, r, d, id)
 		return
@@ -327,6 +372,42 @@ func (s *Site) refuse(w http.ResponseWriter, r *http.Request, d *problem.Problem
 	s.denied(r, d, id)
 	problem.Write(w, s.policy.Realm, d)
 	return nil
+}
+
+// refusePage is refuse for a browser page: a GET without a (valid)
+// session is sent to sign in and come back; any other refusal (a
+// non-administrator on the console, a PAT, a cross-origin form) is
+// charged, logged and counted as refuse does, and shown as a page with
+// the refusal's status.
+func (s *Site) refusePage(w http.ResponseWriter, r *http.Request, d *problem.Problem, id *decision.Identity) {
+	if d.Status == http.StatusUnauthorized && (r.Method == http.MethodGet || r.Method == http.MethodHead) {
+		if gate.HasSessionCookie(r) {
+			http.SetCookie(w, s.gate.ExpiredCookie(r))
+		}
+		_ = redirect(w, r, s.loginURL(r.URL.RequestURI()))
+		return
+	}
+	d = s.gate.Refuse(w, r, d)
+	s.denied(r, d, id)
+	for k, v := range d.Headers {
+		w.Header()[k] = v
+	}
+	text := "common.refused"
+	switch d.Reason {
+	case "admin_required":
+		text = "console.forbidden"
+	case "session_required":
+		text = "common.session_required"
+	case "cross_origin":
+		text = "common.cross_origin"
+	case "rate_limited":
+		text = "common.rate_limited"
+	}
+	// A refused request has no browser identity to show in the header.
+	if err := s.render(w, r, nil, page{status: d.Status, name: "message", title: "common.refused_title",
+		data: messageData{Message: text, Link: s.Path("login"), LinkText: "setup.sign_in"}}); err != nil {
+		problem.Write(w, s.policy.Realm, d)
+	}
 }
 
 // denied logs and counts a denial that a page answers itself.

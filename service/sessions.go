@@ -56,13 +56,7 @@ func (s *Service) Sessions(login string) ([]api.SessionInfo, error) {
 
 // RevokeSession is the admin's revocation of one session by id.
 func (s *Service) RevokeSession(id string) (api.SessionInfo, error) {
-	sess, err := s.Store.RevokeSession(id, authstore.AdminActor, "revoked by admin")
-	if err != nil {
-		return api.SessionInfo{}, err
-	}
-	login := s.LoginOf(sess.UserID)
-	s.log().Info("session revoked", zap.String("session", sess.ID), zap.String("user", login), zap.String("by", authstore.ActorAdmin))
-	return s.SessionInfo(sess, login), nil
+	return s.RevokeSessionAs(id, authstore.AdminActor)
 }
 
 // RevokeUserSessions is the admin's "log out everywhere" for the user

@@ -209,12 +209,7 @@ func (s *Service) Tokens(login string) ([]api.TokenInfo, error) {
 
 // RevokeToken is the admin's revocation of any token by id.
 func (s *Service) RevokeToken(id string) (api.TokenInfo, error) {
-	p, err := s.Store.RevokePAT(id, authstore.AdminActor)
-	if err != nil {
-		return api.TokenInfo{}, err
-	}
-	s.log().Info("token revoked", zap.String("token_id", p.ID), zap.String("by", authstore.ActorAdmin))
-	return s.TokenInfo(p, s.LoginOf(p.UserID)), nil
+	return s.RevokeTokenAs(id, authstore.AdminActor)
 }
 
 // RevokeOwnPAT revokes one of the caller's own tokens by id; another
