@@ -232,14 +232,14 @@ func (s *Site) passwordLinkURL(r *http.Request, l service.PasswordLink) string {
 
 type consoleUserData struct {
 	consoleData
-	User        api.UserInfo
-	Self        bool
-	Tiers       []string
-	Scopes      []scopeChoice
-	Resources   []config.ResourceType
-	Members     []api.Membership
-	Tokens      []api.TokenInfo
-	Sessions    []api.SessionInfo
+	User      api.UserInfo
+	Self      bool
+	Tiers     []string
+	Scopes    []scopeChoice
+	Resources []config.ResourceType
+	Members   []api.Membership
+	Tokens    []api.TokenInfo
+	Sessions  []api.SessionInfo
 	// Link is a password link just issued, shown this once.
 	Link   *createdUser
 	issued *service.PasswordLink

@@ -107,14 +107,14 @@ var accessRules = [...]*config.CompiledRule{
 
 // endpoint is one served endpoint.
 type endpoint struct {
-	name    string
-	path    string // default path
-	prefix  bool   // path is a prefix ("/api/pat/" + id)
+	name   string
+	path   string // default path
+	prefix bool   // path is a prefix ("/api/pat/" + id)
 	// tree: the path and everything under it (/gatehouse/admin/…).
 	tree bool
 	// page: a browser page; a GET without a session is sent to sign in,
 	// and a refusal is a page, not JSON.
-	page bool
+	page    bool
 	methods []string
 	access  access
 	// ownLimit: the endpoint applies its own rate limit instead of the
