@@ -275,7 +275,7 @@ func unmarshalRegistration(d *caddyfile.Dispenser, later func(func(*config.Polic
 //
 //	gatehouse {
 //	    endpoints [{
-//	        <endpoint-name> <path>
+//	        <endpoint-name> <path> | off
 //	    }]
 //	    rule <methods|*> <path> <requirement> [no_limit | limit <budget>]
 //	    default <requirement>
@@ -405,6 +405,10 @@ func unmarshalEndpoints(d *caddyfile.Dispenser) (*Endpoints, error) {
 		var path string
 		if !d.AllArgs(&path) {
 			return nil, d.ArgErr()
+		}
+		if path == "off" {
+			ep.Off = append(ep.Off, name)
+			continue
 		}
 		if !strings.HasPrefix(path, "/") || config.CleanPath(path) != path {
 			return nil, d.Errf("endpoint %s: path %q must be a clean absolute path", name, path)

@@ -70,6 +70,9 @@ type Endpoints struct {
 	// Paths overrides default paths by endpoint name, e.g.
 	// {"login": "/signin"}. Names: see the README's endpoint table.
 	Paths map[string]string `json:"paths,omitempty"`
+	// Off names endpoints this site does not serve, e.g. ["console"]
+	// (Caddyfile: `console off`).
+	Off []string `json:"off,omitempty"`
 }
 
 // CaddyModule returns the Caddy module information.
@@ -96,7 +99,7 @@ func (h *Handler) Provision(ctx caddy.Context) error {
 	h.rules = rules
 	if h.Endpoints != nil {
 		site, err := endpoints.New(endpoints.Config{
-			Paths: h.Endpoints.Paths, Policy: h.app.policy, Gate: h.app.gate, Facts: caddyFacts{},
+			Paths: h.Endpoints.Paths, Off: h.Endpoints.Off, Policy: h.app.policy, Gate: h.app.gate, Facts: caddyFacts{},
 			Service: h.app.service, Registration: h.app.limits.registration, Metrics: metricsSink{}, Logger: h.logger,
 		})
 		if err != nil {

@@ -66,7 +66,7 @@ func TestPagesRender(t *testing.T) {
 				{ID: "tok_2", Name: "m", Hint: "qat_efgh****", Scopes: []string{"wiki:read"}, Resources: map[string]string{"project:atlas": "read"}, Created: time.Now(), Status: "revoked"},
 			},
 			tokenForm: testTokenForm,
-			NewToken:  "qat_secret", NewTokenName: "n",
+			NewToken:  "qat_secret", NewTokenName: "n", Hidden: 2,
 			Notice: msg("pat.revoked"), Error: msg("pat.err_expires", 365), ErrorDetail: "detail",
 		},
 		"device": &devicePageData{tokenForm: testTokenForm, UserCode: "WDJB-MJHT", Confirm: true, ClientID: "cli",

@@ -27,6 +27,10 @@ type patPageData struct {
 	Notice       *message
 	Error        *message
 	ErrorDetail  string
+	// Hidden counts the revoked and expired tokens left out of Tokens
+	// unless ShowAll (?show=all).
+	Hidden  int
+	ShowAll bool
 }
 
 // servePATPage shows the signed-in user's tokens and the create form
@@ -86,7 +90,14 @@ func (s *Site) renderPATs(w http.ResponseWriter, r *http.Request, id *decision.I
 		s.logger.Error("listing tokens", zap.String("user", id.User.Login), zap.Error(err))
 		return s.refuse(w, r, problem.Internal(), id)
 	}
-	data.Tokens = tokens
+	data.ShowAll = r.URL.Query().Get("show") == "all"
+	for _, t := range tokens {
+		if data.ShowAll || t.Status == "active" {
+			data.Tokens = append(data.Tokens, t)
+		} else {
+			data.Hidden++
+		}
+	}
 	return s.render(w, r, id, page{status: status, name: "pat", title: "pat.title", data: data})
 }
 

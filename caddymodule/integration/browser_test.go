@@ -226,6 +226,13 @@ func TestBrowserPATPage(t *testing.T) {
 	if err := chromedp.Do(ctx, chromedp.Click("#revoke-"+tokID), chromedp.WaitVisible("#notice")); err != nil {
 		t.Fatalf("revoking: %v", err)
 	}
+	// Ended tokens are collapsed behind a link, not listed forever.
+	if n := run(t, ctx, chromedp.Evaluate[int](`document.querySelectorAll('#`+rowID+`').length`)); n != 0 {
+		t.Error("the revoked token is still listed by default")
+	}
+	if err := chromedp.Do(ctx, chromedp.Click("#show-all"), chromedp.WaitVisible("#"+rowID)); err != nil {
+		t.Fatalf("showing ended tokens: %v", err)
+	}
 	if status := run(t, ctx, chromedp.Text("#"+rowID+" td:nth-child(7)")); status != "Revoked" {
 		t.Errorf("status after revoke %q", status)
 	}
@@ -234,10 +241,10 @@ func TestBrowserPATPage(t *testing.T) {
 	}
 
 	// The same page in Simplified Chinese, remembered after ?lang=zh.
-	if err := chromedp.Do(ctx, chromedp.Navigate(g.base+"/pat?lang=zh"), chromedp.WaitVisible("#tokens")); err != nil {
+	if err := chromedp.Do(ctx, chromedp.Navigate(g.base+"/pat?lang=zh"), chromedp.WaitVisible("#show-all")); err != nil {
 		t.Fatal(err)
 	}
-	if err := chromedp.Do(ctx, chromedp.Navigate(g.base+"/pat"), chromedp.WaitVisible("#tokens")); err != nil {
+	if err := chromedp.Do(ctx, chromedp.Navigate(g.base+"/pat?show=all"), chromedp.WaitVisible("#tokens")); err != nil {
 		t.Fatal(err)
 	}
 	for sel, want := range map[string]string{"h1": "个人访问令牌", "#create": "创建令牌", "#logout": "退出登录", "#" + rowID + " td:nth-child(7)": "已撤销"} {

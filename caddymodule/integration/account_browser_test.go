@@ -1,0 +1,228 @@
+package integration
+
+import (
+	"context"
+	"net/http"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+	"github.com/pquerna/otp/totp"
+)
+
+// The account pages and the admin console, driven through a real
+// Chromium against the real Caddy: every step is what a person does, and
+// what the page shows is read back from the DOM.
+
+// docShot saves the page as a small JPEG in $GATEHOUSE_SCREENSHOTS, if
+// set: the README's screenshots folder is made with it.
+func docShot(t *testing.T, ctx context.Context, name string) {
+	t.Helper()
+	dir := os.Getenv("GATEHOUSE_SCREENSHOTS")
+	if dir == "" {
+		return
+	}
+	img, err := chromedp.Run(ctx, chromedp.FullScreenshot(55))
+	if err != nil {
+		t.Logf("screenshot %s: %v", name, err)
+		return
+	}
+	_ = os.WriteFile(filepath.Join(dir, name+".jpg"), img, 0o644)
+}
+
+// browserLogin signs the browser in through the login form (code is the
+// one-time or recovery code, "" for none) and waits for the page after.
+func browserLogin(t *testing.T, ctx context.Context, g *gateway, next, login, pw, code, waitFor string) {
+	t.Helper()
+	actions := []chromedp.Action[chromedp.Void]{
+		chromedp.Navigate(g.base + "/login?next=" + url.QueryEscape(next)),
+		chromedp.WaitVisible("#login"),
+		chromedp.SendKeys("#login", login),
+		chromedp.SendKeys("#password", pw),
+	}
+	if code != "" {
+		actions = append(actions, chromedp.SendKeys("#totp", code))
+	}
+	actions = append(actions, chromedp.Click("#submit"), chromedp.WaitVisible(waitFor))
+	step, cancel := context.WithTimeout(ctx, 20*time.Second)
+	defer cancel()
+	if err := chromedp.Do(step, actions...); err != nil {
+		loc, _ := chromedp.Run(ctx, chromedp.Location())
+		html, _ := chromedp.Run(ctx, chromedp.OuterHTML("main"))
+		for _, l := range g.logLines() {
+			if strings.Contains(l, "gatehouse") && !strings.Contains(l, "caddytest") {
+				t.Log(l)
+			}
+		}
+		t.Fatalf("signing in as %s: %v (at %s: %.1500s)", login, err, loc, html)
+	}
+}
+
+func signOut(t *testing.T, ctx context.Context) {
+	t.Helper()
+	if err := chromedp.Do(ctx, chromedp.Click("#logout"), chromedp.WaitVisible("#login")); err != nil {
+		t.Fatalf("signing out: %v", err)
+	}
+}
+
+// TestBrowserSecurityPage: change the password (the other session ends),
+// enrol TOTP by reading the seed off the page and typing a computed
+// code, keep the recovery codes, sign in with one of them (once), and
+// turn TOTP off with a fresh code; the page in Chinese.
+func TestBrowserSecurityPage(t *testing.T) {
+	ctx := startChromium(t)
+	g := newSessionGateway(t, "")
+	g.addUserWithPassword("alice", "alice password 1")
+	other := g.cookieClient()
+	other.mustLogin("alice", "alice password 1")
+
+	browserLogin(t, ctx, g, "/account/security", "alice", "alice password 1", "", "#password-form")
+	docShot(t, ctx, "security-en")
+
+	// Password: a wrong current password is refused on the page.
+	err := chromedp.Do(ctx,
+		chromedp.SendKeys("#current", "not my password"),
+		chromedp.SendKeys("#new", "alice password 2"),
+		chromedp.SendKeys("#confirm", "alice password 2"),
+		chromedp.Click("#change-password"),
+		chromedp.WaitVisible("#error"),
+	)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if msg := run(t, ctx, chromedp.Text("#error")); !strings.Contains(msg, "current password is not right") {
+		t.Errorf("error %q", msg)
+	}
+	err = chromedp.Do(ctx,
+		chromedp.SendKeys("#current", "alice password 1"),
+		chromedp.SendKeys("#new", "alice password 2"),
+		chromedp.SendKeys("#confirm", "alice password 2"),
+		chromedp.Click("#change-password"),
+		chromedp.WaitVisible("#notice"),
+	)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if msg := run(t, ctx, chromedp.Text("#notice")); !strings.Contains(msg, "1 other sessions were signed out") {
+		t.Errorf("notice %q", msg)
+	}
+	if resp, _ := other.do("GET", "/api/whoami", nil); resp.StatusCode != http.StatusUnauthorized {
+		t.Errorf("the other session after the change: %d", resp.StatusCode)
+	}
+
+	// TOTP: scan (read the seed), a wrong code, the right one.
+	if err := chromedp.Do(ctx, chromedp.Click("#totp-begin"), chromedp.WaitVisible("#totp-secret")); err != nil {
+		t.Fatal(err)
+	}
+	if src := run(t, ctx, chromedp.AttributeValue("#totp-qr", "src")); !strings.HasPrefix(src.Value, "data:image/png;base64,") {
+		t.Errorf("QR code src %.40q", src.Value)
+	}
+	// The image really rendered: the CSP let the data: URL load.
+	if w := run(t, ctx, chromedp.Evaluate[int](`document.getElementById("totp-qr").naturalWidth`)); w != 200 {
+		t.Errorf("QR code natural width %d", w)
+	}
+	docShot(t, ctx, "security-totp-en")
+	secret := strings.TrimSpace(run(t, ctx, chromedp.Text("#totp-secret")))
+	code, err := totp.GenerateCode(secret, time.Now())
+	if err != nil {
+		t.Fatalf("seed %q: %v", secret, err)
+	}
+	wrong := "000000"
+	if code == wrong {
+		wrong = "111111"
+	}
+	if err := chromedp.Do(ctx, chromedp.SendKeys("#totp-code", wrong), chromedp.Click("#totp-confirm"), chromedp.WaitVisible("#error")); err != nil {
+		t.Fatal(err)
+	}
+	if err := chromedp.Do(ctx, chromedp.SendKeys("#totp-code", code), chromedp.Click("#totp-confirm"), chromedp.WaitVisible("#recovery-codes")); err != nil {
+		t.Fatal(err)
+	}
+	codes := run(t, ctx, chromedp.Evaluate[[]string](`Array.from(document.querySelectorAll("#recovery-codes code")).map(c => c.textContent)`))
+	if len(codes) != 10 {
+		t.Fatalf("%d recovery codes", len(codes))
+	}
+	docShot(t, ctx, "security-recovery-en")
+	g.assertNotLogged(append([]string{secret}, codes...)...)
+
+	// Sign in again: without a code refused, with a recovery code once.
+	signOut(t, ctx)
+	browserLogin(t, ctx, g, "/account/security", "alice", "alice password 2", "", "#error")
+	browserLogin(t, ctx, g, "/account/security", "alice", "alice password 2", codes[0], "#totp-status")
+	if st := run(t, ctx, chromedp.Text("#totp-status")); !strings.Contains(st, "Recovery codes left: 9") {
+		t.Errorf("status %q", st)
+	}
+	signOut(t, ctx)
+	browserLogin(t, ctx, g, "/account/security", "alice", "alice password 2", codes[0], "#error")
+	browserLogin(t, ctx, g, "/account/security", "alice", "alice password 2", codes[1], "#totp-status")
+
+	// The page in Chinese.
+	if err := chromedp.Do(ctx, chromedp.Navigate(g.base+"/account/security?lang=zh"), chromedp.WaitVisible("#totp-status")); err != nil {
+		t.Fatal(err)
+	}
+	if h := run(t, ctx, chromedp.Text("h1")); h != "安全" {
+		t.Errorf("zh heading %q", h)
+	}
+	docShot(t, ctx, "security-zh")
+	if err := chromedp.Do(ctx, chromedp.Navigate(g.base+"/account/security?lang=en"), chromedp.WaitVisible("#totp-status")); err != nil {
+		t.Fatal(err)
+	}
+
+	// Off with a fresh code (the next step: the current one was used).
+	later, _ := totp.GenerateCode(secret, time.Now().Add(30*time.Second))
+	if err := chromedp.Do(ctx, chromedp.SendKeys("#off-code", later), chromedp.Click("#totp-off"), chromedp.WaitVisible("#notice")); err != nil {
+		t.Fatal(err)
+	}
+	if st := run(t, ctx, chromedp.Text("#totp-status")); !strings.Contains(st, "off") {
+		t.Errorf("after turning off: %q", st)
+	}
+	signOut(t, ctx)
+	browserLogin(t, ctx, g, "/account/security", "alice", "alice password 2", "", "#totp-begin")
+}
+
+// TestBrowserSessionsPage: the list shows this browser and a CLI login,
+// this one marked; "sign out everywhere else" ends the CLI's session and
+// keeps this one.
+func TestBrowserSessionsPage(t *testing.T) {
+	ctx := startChromium(t)
+	g := newSessionGateway(t, "")
+	g.addUserWithPassword("alice", "alice password 1")
+	cli := g.cookieClient()
+	cli.mustLogin("alice", "alice password 1")
+	resp, body := g.do("POST", "/api/session", strings.NewReader(`{"login":"alice","password":"alice password 1"}`), "Content-Type: application/json", "User-Agent: gatehouse-cli/1.0")
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("CLI login: %d %s", resp.StatusCode, body)
+	}
+
+	browserLogin(t, ctx, g, "/account/sessions", "alice", "alice password 1", "", "#sessions")
+	rows := run(t, ctx, chromedp.Evaluate[int](`document.querySelectorAll("#sessions tbody tr.status-active").length`))
+	if rows != 3 {
+		t.Errorf("%d active sessions listed, want 3", rows)
+	}
+	if ua := run(t, ctx, chromedp.Text("#sessions")); !strings.Contains(ua, "gatehouse-cli/1.0") || !strings.Contains(ua, "Command line") {
+		t.Errorf("the CLI session is not shown with its user agent: %q", ua)
+	}
+	if mine := run(t, ctx, chromedp.Evaluate[string](`document.querySelector("tr.current #this-session") ? document.querySelector("tr.current").querySelector("td.agent").textContent : ""`)); !strings.Contains(mine, "Chrome") {
+		t.Errorf("this session is not marked, or not Chrome's: %q", mine)
+	}
+	docShot(t, ctx, "sessions-en")
+	if err := chromedp.Do(ctx, chromedp.Click("#sign-out-others"), chromedp.WaitVisible("#notice")); err != nil {
+		t.Fatal(err)
+	}
+	if n := run(t, ctx, chromedp.Text("#notice")); !strings.Contains(n, "2 sessions signed out") {
+		t.Errorf("notice %q", n)
+	}
+	if rows := run(t, ctx, chromedp.Evaluate[int](`document.querySelectorAll("#sessions tbody tr.status-active").length`)); rows != 1 {
+		t.Errorf("%d active sessions after, want 1", rows)
+	}
+	if resp, _ := cli.do("GET", "/api/whoami", nil); resp.StatusCode != http.StatusUnauthorized {
+		t.Errorf("the other browser session: %d", resp.StatusCode)
+	}
+	if err := chromedp.Do(ctx, chromedp.Navigate(g.base+"/account/sessions?lang=zh"), chromedp.WaitVisible("#sessions")); err != nil {
+		t.Fatalf("this session ended too: %v", err)
+	}
+	docShot(t, ctx, "sessions-zh")
+}
