@@ -85,7 +85,7 @@ func (s *Site) serveAccount(w http.ResponseWriter, r *http.Request, id *decision
 		if _, err := svc.BeginTOTP(u, ip); err != nil {
 			return s.accountRefused(w, r, id, svc, u, err)
 		}
-		return redirect(w, r, s.Path("account")+"#totp")
+		return redirect(w, r, s.Path("account"))
 	case "totp_confirm":
 		codes, err := svc.ConfirmTOTP(u, params.Get("code"), ip)
 		if err != nil {

@@ -18,7 +18,7 @@ import (
 // Chromium against the real Caddy: every step is what a person does, and
 // what the page shows is read back from the DOM.
 
-// docShot saves the page as a small JPEG in $GATEHOUSE_SCREENSHOTS, if
+// docShot saves the page as a PNG in $GATEHOUSE_SCREENSHOTS, if
 // set: the README's screenshots folder is made with it.
 func docShot(t *testing.T, ctx context.Context, name string) {
 	t.Helper()
@@ -26,12 +26,12 @@ func docShot(t *testing.T, ctx context.Context, name string) {
 	if dir == "" {
 		return
 	}
-	img, err := chromedp.Run(ctx, chromedp.FullScreenshot(55))
+	img, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
 	if err != nil {
 		t.Logf("screenshot %s: %v", name, err)
 		return
 	}
-	_ = os.WriteFile(filepath.Join(dir, name+".jpg"), img, 0o644)
+	_ = os.WriteFile(filepath.Join(dir, name+".png"), img, 0o644)
 }
 
 // browserLogin signs the browser in through the login form (code is the
@@ -41,31 +41,56 @@ func browserLogin(t *testing.T, ctx context.Context, g *gateway, next, login, pw
 	actions := []chromedp.Action[chromedp.Void]{
 		chromedp.Navigate(g.base + "/login?next=" + url.QueryEscape(next)),
 		chromedp.WaitVisible("#login"),
-		chromedp.SendKeys("#login", login),
-		chromedp.SendKeys("#password", pw),
+		chromedp.SetValue("#login", login),
+		chromedp.SetValue("#password", pw),
 	}
 	if code != "" {
-		actions = append(actions, chromedp.SendKeys("#totp", code))
+		actions = append(actions, chromedp.SetValue("#totp", code))
 	}
-	actions = append(actions, chromedp.Click("#submit"), chromedp.WaitVisible(waitFor))
 	step, cancel := context.WithTimeout(ctx, 20*time.Second)
 	defer cancel()
-	if err := chromedp.Do(step, actions...); err != nil {
-		loc, _ := chromedp.Run(ctx, chromedp.Location())
-		html, _ := chromedp.Run(ctx, chromedp.OuterHTML("main"))
-		for _, l := range g.logLines() {
-			if strings.Contains(l, "gatehouse") && !strings.Contains(l, "caddytest") {
-				t.Log(l)
-			}
+	for i, a := range actions {
+		if err := chromedp.Do(step, a); err != nil {
+			t.Fatalf("signing in as %s, step %d: %v", login, i, err)
 		}
-		t.Fatalf("signing in as %s: %v (at %s: %.1500s)", login, err, loc, html)
 	}
+	submit(t, ctx, waitFor, chromedp.Click("#submit"))
 }
 
 func signOut(t *testing.T, ctx context.Context) {
 	t.Helper()
-	if err := chromedp.Do(ctx, chromedp.Click("#logout"), chromedp.WaitVisible("#login")); err != nil {
-		t.Fatalf("signing out: %v", err)
+	submit(t, ctx, "#login", chromedp.Click("#logout"))
+}
+
+// submit runs steps that end in a navigation (a form posted, a link
+// followed), waits until the old document is gone and the new one has
+// loaded, then for wait on it: a WaitVisible alone could match the page
+// before the navigation.
+func submit(t *testing.T, ctx context.Context, wait string, steps ...chromedp.Action[chromedp.Void]) {
+	t.Helper()
+	step, cancel := context.WithTimeout(ctx, 20*time.Second)
+	defer cancel()
+	err := chromedp.Do(step, append([]chromedp.Action[chromedp.Void]{chromedp.Evaluate[chromedp.Void](`window.__gatehouseOld = true`)}, steps...)...)
+	// Poll the new document (the old one's context dies on the way, so
+	// errors mean "not yet"), as chromedp's own waits poll.
+	for err == nil {
+		loaded, perr := chromedp.Run(step, chromedp.Evaluate[bool](`!window.__gatehouseOld && document.readyState === "complete"`))
+		if perr == nil && loaded {
+			break
+		}
+		if step.Err() != nil {
+			err = step.Err()
+			break
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	if err == nil {
+		err = chromedp.Do(step, chromedp.WaitVisible(wait))
+	}
+	if err != nil {
+		loc, _ := chromedp.Run(ctx, chromedp.Location())
+		html, _ := chromedp.Run(ctx, chromedp.OuterHTML("main"))
+		t.Fatalf("waiting for %s: %v (at %s: %.1500s)", wait, err, loc, html)
 	}
 }
 
@@ -84,29 +109,25 @@ func TestBrowserSecurityPage(t *testing.T) {
 	docShot(t, ctx, "security-en")
 
 	// Password: a wrong current password is refused on the page.
-	err := chromedp.Do(ctx,
-		chromedp.SendKeys("#current", "not my password"),
-		chromedp.SendKeys("#new", "alice password 2"),
-		chromedp.SendKeys("#confirm", "alice password 2"),
-		chromedp.Click("#change-password"),
-		chromedp.WaitVisible("#error"),
-	)
-	if err != nil {
+	if err := chromedp.Do(ctx,
+		chromedp.SetValue("#current", "not my password"),
+		chromedp.SetValue("#new", "alice password 2"),
+		chromedp.SetValue("#confirm", "alice password 2"),
+	); err != nil {
 		t.Fatal(err)
 	}
+	submit(t, ctx, "#error", chromedp.Click("#change-password"))
 	if msg := run(t, ctx, chromedp.Text("#error")); !strings.Contains(msg, "current password is not right") {
 		t.Errorf("error %q", msg)
 	}
-	err = chromedp.Do(ctx,
-		chromedp.SendKeys("#current", "alice password 1"),
-		chromedp.SendKeys("#new", "alice password 2"),
-		chromedp.SendKeys("#confirm", "alice password 2"),
-		chromedp.Click("#change-password"),
-		chromedp.WaitVisible("#notice"),
-	)
-	if err != nil {
+	if err := chromedp.Do(ctx,
+		chromedp.SetValue("#current", "alice password 1"),
+		chromedp.SetValue("#new", "alice password 2"),
+		chromedp.SetValue("#confirm", "alice password 2"),
+	); err != nil {
 		t.Fatal(err)
 	}
+	submit(t, ctx, "#notice", chromedp.Click("#change-password"))
 	if msg := run(t, ctx, chromedp.Text("#notice")); !strings.Contains(msg, "1 other sessions were signed out") {
 		t.Errorf("notice %q", msg)
 	}
@@ -115,9 +136,7 @@ func TestBrowserSecurityPage(t *testing.T) {
 	}
 
 	// TOTP: scan (read the seed), a wrong code, the right one.
-	if err := chromedp.Do(ctx, chromedp.Click("#totp-begin"), chromedp.WaitVisible("#totp-secret")); err != nil {
-		t.Fatal(err)
-	}
+	submit(t, ctx, "#totp-secret", chromedp.Click("#totp-begin"))
 	if src := run(t, ctx, chromedp.AttributeValue("#totp-qr", "src")); !strings.HasPrefix(src.Value, "data:image/png;base64,") {
 		t.Errorf("QR code src %.40q", src.Value)
 	}
@@ -135,12 +154,10 @@ func TestBrowserSecurityPage(t *testing.T) {
 	if code == wrong {
 		wrong = "111111"
 	}
-	if err := chromedp.Do(ctx, chromedp.SendKeys("#totp-code", wrong), chromedp.Click("#totp-confirm"), chromedp.WaitVisible("#error")); err != nil {
-		t.Fatal(err)
-	}
-	if err := chromedp.Do(ctx, chromedp.SendKeys("#totp-code", code), chromedp.Click("#totp-confirm"), chromedp.WaitVisible("#recovery-codes")); err != nil {
-		t.Fatal(err)
-	}
+	// SetValue, not SendKeys: these fields are below the fold, where
+	// typing into them with chromedp sometimes never starts.
+	submit(t, ctx, "#error", chromedp.SetValue("#totp-code", wrong), chromedp.Click("#totp-confirm"))
+	submit(t, ctx, "#recovery-codes", chromedp.SetValue("#totp-code", code), chromedp.Click("#totp-confirm"))
 	codes := run(t, ctx, chromedp.Evaluate[[]string](`Array.from(document.querySelectorAll("#recovery-codes code")).map(c => c.textContent)`))
 	if len(codes) != 10 {
 		t.Fatalf("%d recovery codes", len(codes))
@@ -173,9 +190,7 @@ func TestBrowserSecurityPage(t *testing.T) {
 
 	// Off with a fresh code (the next step: the current one was used).
 	later, _ := totp.GenerateCode(secret, time.Now().Add(30*time.Second))
-	if err := chromedp.Do(ctx, chromedp.SendKeys("#off-code", later), chromedp.Click("#totp-off"), chromedp.WaitVisible("#notice")); err != nil {
-		t.Fatal(err)
-	}
+	submit(t, ctx, "#notice", chromedp.SetValue("#off-code", later), chromedp.Click("#totp-off"))
 	if st := run(t, ctx, chromedp.Text("#totp-status")); !strings.Contains(st, "off") {
 		t.Errorf("after turning off: %q", st)
 	}
@@ -209,9 +224,7 @@ func TestBrowserSessionsPage(t *testing.T) {
 		t.Errorf("this session is not marked, or not Chrome's: %q", mine)
 	}
 	docShot(t, ctx, "sessions-en")
-	if err := chromedp.Do(ctx, chromedp.Click("#sign-out-others"), chromedp.WaitVisible("#notice")); err != nil {
-		t.Fatal(err)
-	}
+	submit(t, ctx, "#notice", chromedp.Click("#sign-out-others"))
 	if n := run(t, ctx, chromedp.Text("#notice")); !strings.Contains(n, "2 sessions signed out") {
 		t.Errorf("notice %q", n)
 	}
