@@ -115,6 +115,7 @@ func TestCompileRuleErrors(t *testing.T) {
 		{Rule{Path: "/a/[", Require: Requirement{}}, "syntax error"},
 		{Rule{Path: "/x", Require: Requirement{Access: "maybe"}}, "unknown access"},
 		{Rule{Path: "/x", Require: Requirement{Access: AccessAnonymous, Scopes: []string{"wiki:read"}}}, "anonymous cannot be combined"},
+		{Rule{Path: "/x", Require: Requirement{Access: AccessAnonymous, Admin: true}}, "anonymous cannot be combined"},
 		{Rule{Path: "/p/{project}/*", Require: Requirement{Role: &RoleRequirement{Resource: "team", Min: "edit"}}}, "unknown resource type"},
 		{Rule{Path: "/p/{project}/*", Require: Requirement{Role: &RoleRequirement{Resource: "project", Min: "owner"}}}, "unknown role"},
 		{Rule{Path: "/p/{id}/*", Require: Requirement{Role: &RoleRequirement{Resource: "project", Min: "edit"}}}, "needs the placeholder {project}"},

@@ -251,3 +251,31 @@ func TestConsoleCreateUserWithLink(t *testing.T) {
 		t.Errorf("carol: %+v", u)
 	}
 }
+
+// TestConsoleMovedAndOff: the console moves with its whole tree, and an
+// endpoint that is off is not served (the host's rules get the request)
+// nor linked from the pages.
+func TestConsoleMovedAndOff(t *testing.T) {
+	t.Parallel()
+	ts := consoleTestSite(t)
+	site, err := New(Config{Paths: map[string]string{"console": "/ops"}, Off: []string{"account_sessions"},
+		Policy: ts.policy, Gate: ts.gate, Facts: ts.facts, Service: ts.svc})
+	if err != nil {
+		t.Fatal(err)
+	}
+	moved := &testSite{Site: site, store: ts.store}
+	root := moved.signIn(t, "root", true)
+	wantStatus(t, root.get(t, "/ops/audit"), http.StatusOK, `id="audit"`)
+	page := root.get(t, "/ops").Body.String()
+	if !strings.Contains(page, `href="/ops/tokens"`) || strings.Contains(page, "/gatehouse/admin") || strings.Contains(page, "nav-sessions") {
+		t.Errorf("links on the moved console:\n%.3000s", page)
+	}
+	for _, p := range []string{"/gatehouse/admin", "/account/sessions", "/opsx"} {
+		if moved.Serves(httptest.NewRequest("GET", p, nil)) {
+			t.Errorf("%s is still served", p)
+		}
+	}
+	if _, err := New(Config{Off: []string{"consol"}, Policy: ts.policy, Gate: ts.gate, Facts: ts.facts, Service: ts.svc}); err == nil {
+		t.Error("an unknown endpoint turned off")
+	}
+}

@@ -56,6 +56,13 @@ func TestCaddyfileErrors(t *testing.T) {
 		colour blue
 	}
 }`, "unrecognized gatehouse option 'colour'", 4},
+		{"console off and moved", `:8080 {
+	gatehouse {
+		endpoints {
+			consol off
+		}
+	}
+}`, "unknown endpoint 'consol'", 4},
 		{"unknown subdirective", `:8080 {
 	gatehouse {
 		rulez GET /x anonymous
