@@ -33,6 +33,8 @@ type UserInfo struct {
 	// Password and TOTP say whether the user has them.
 	Password bool `json:"password"`
 	TOTP     bool `json:"totp"`
+	// Passkeys is how many passkeys the user has.
+	Passkeys int `json:"passkeys,omitempty"`
 	// Memberships are the user's roles by resource ("project:atlas" ->
 	// "edit").
 	Memberships map[string]string `json:"memberships,omitempty"`

@@ -30,5 +30,7 @@ const (
 	PathAccount         = "/account/security"
 	PathAccountSessions = "/account/sessions"
 	PathSetPassword     = "/account/set-password" // the one-time link of a new account
+	PathPasskeys        = "/account/passkeys"     // POST ?op=begin|finish, form action=remove
+	PathPasskeyLogin    = "/passkey/login"        // POST ?op=begin|finish
 	PathConsole         = "/gatehouse/admin"      // and everything under it
 )

@@ -57,6 +57,15 @@ func (s *Store) DisableTOTP(login string, actor Actor) (*User, error) {
 	})
 }
 
+// ResetSecondFactor removes TOTP, recovery codes and passkeys: an
+// administrator's answer to a lost phone or security key.
+func (s *Store) ResetSecondFactor(login string, actor Actor) (*User, error) {
+	return s.UpdateUser(login, actor, "second factor reset (totp, recovery codes, passkeys)", func(u *User) error {
+		u.TOTPSecret, u.TOTPPending, u.RecoveryCodes, u.Passkeys = "", "", nil, nil
+		return nil
+	})
+}
+
 // checkTOTP reports whether code is the user's current code (or the one
 // before or after, for clock drift), and refuses a code whose time step was
 // already used or precedes one that was (RFC 6238 §5.2), so a code seen

@@ -40,6 +40,8 @@ type User struct {
 	// PasswordLink is a one-time link to set the password (a new
 	// account made in the console, or a reset); only its hash is kept.
 	PasswordLink *PasswordLink `json:"password_link,omitempty"`
+	// Passkeys are the user's WebAuthn credentials (passkeys.go).
+	Passkeys []Passkey `json:"passkeys,omitempty"`
 	// RecoveryCodes are the hex SHA-256 of the unused recovery codes;
 	// each code signs in once in place of a TOTP code.
 	RecoveryCodes []string `json:"recovery_codes,omitempty"`

@@ -276,6 +276,8 @@ func unmarshalRegistration(d *caddyfile.Dispenser, later func(func(*config.Polic
 //	gatehouse {
 //	    endpoints [{
 //	        <endpoint-name> <path> | off
+//	        passkey_rp_id <domain>
+//	        passkey_origins <origin...>
 //	    }]
 //	    rule <methods|*> <path> <requirement> [no_limit | limit <budget>]
 //	    default <requirement>
@@ -399,6 +401,19 @@ func unmarshalEndpoints(d *caddyfile.Dispenser) (*Endpoints, error) {
 	}
 	for nesting := d.Nesting(); d.NextBlock(nesting); {
 		name := d.Val()
+		switch name {
+		case "passkey_rp_id":
+			if !d.AllArgs(&ep.PasskeyRPID) {
+				return nil, d.ArgErr()
+			}
+			continue
+		case "passkey_origins":
+			ep.PasskeyOrigins = d.RemainingArgs()
+			if len(ep.PasskeyOrigins) == 0 {
+				return nil, d.ArgErr()
+			}
+			continue
+		}
 		if !endpoints.Known(name) {
 			return nil, d.Errf("unknown endpoint '%s' (known: %s)", name, strings.Join(endpoints.Names(), ", "))
 		}

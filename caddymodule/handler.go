@@ -73,6 +73,20 @@ type Endpoints struct {
 	// Off names endpoints this site does not serve, e.g. ["console"]
 	// (Caddyfile: `console off`).
 	Off []string `json:"off,omitempty"`
+	// PasskeyRPID is the passkeys' relying party id (a domain), for a site
+	// whose browsers address it by another name than it sees behind a
+	// proxy; empty: the host the browser used. PasskeyOrigins are then the
+	// origins its pages are served from (default https://<PasskeyRPID>).
+	PasskeyRPID    string   `json:"passkey_rp_id,omitempty"`
+	PasskeyOrigins []string `json:"passkey_origins,omitempty"`
+}
+
+// passkeyOrigins are the configured origins, or https://<rp id>.
+func (e *Endpoints) passkeyOrigins() []string {
+	if len(e.PasskeyOrigins) > 0 || e.PasskeyRPID == "" {
+		return e.PasskeyOrigins
+	}
+	return []string{"https://" + e.PasskeyRPID}
 }
 
 // CaddyModule returns the Caddy module information.
@@ -99,7 +113,7 @@ func (h *Handler) Provision(ctx caddy.Context) error {
 	h.rules = rules
 	if h.Endpoints != nil {
 		site, err := endpoints.New(endpoints.Config{
-			Paths: h.Endpoints.Paths, Off: h.Endpoints.Off, Policy: h.app.policy, Gate: h.app.gate, Facts: caddyFacts{},
+			Paths: h.Endpoints.Paths, Off: h.Endpoints.Off, PasskeyRPID: h.Endpoints.PasskeyRPID, PasskeyOrigins: h.Endpoints.passkeyOrigins(), Policy: h.app.policy, Gate: h.app.gate, Facts: caddyFacts{},
 			Service: h.app.service, Registration: h.app.limits.registration, Metrics: metricsSink{}, Logger: h.logger,
 		})
 		if err != nil {

@@ -36,6 +36,7 @@ type securityData struct {
 	Enrol *enrolView
 	// RecoveryCodes are shown in this one response and nowhere else.
 	RecoveryCodes []string
+	Passkeys      []authstore.Passkey
 	Notice, Error *message
 }
 
@@ -62,6 +63,12 @@ func (s *Site) serveAccount(w http.ResponseWriter, r *http.Request, id *decision
 			data.Notice = msg("account.password_changed", atoiOr(r.URL.Query().Get("ended"), 0))
 		case "totp_off":
 			data.Notice = msg("account.totp_disabled")
+		case "passkey_added":
+			data.Notice = msg("account.passkey_added")
+		case "passkey_removed":
+			data.Notice = msg("account.passkey_removed")
+		case "passkey_unknown":
+			data.Error = msg("account.passkey_unknown")
 		}
 		return s.renderSecurity(w, r, id, http.StatusOK, data)
 	}
@@ -108,7 +115,7 @@ func (s *Site) serveAccount(w http.ResponseWriter, r *http.Request, id *decision
 
 func (s *Site) securityData(svc *service.Service, u *authstore.User) *securityData {
 	data := &securityData{MinPassword: authstore.MinPasswordLen, HasPassword: u.PasswordHash != "",
-		TOTP: u.TOTPSecret != "", RecoveryLeft: len(u.RecoveryCodes)}
+		TOTP: u.TOTPSecret != "", RecoveryLeft: len(u.RecoveryCodes), Passkeys: u.Passkeys}
 	if e, ok := svc.PendingTOTP(u); ok && !data.TOTP {
 		data.Enrol = enrolment(e.URL)
 	}

@@ -124,7 +124,7 @@ func TestConsoleActions(t *testing.T) {
 		{url.Values{"action": {"member_set"}, "type": {"project"}, "name": {"atlas"}, "role": {"edit"}}, "member", "project:atlas", func(u *authstore.User) bool { return u.Memberships["project:atlas"] == "edit" }},
 		{url.Values{"action": {"admin"}, "admin": {"1"}}, "admin", "admin granted", func(u *authstore.User) bool { return u.Admin }},
 		{url.Values{"action": {"admin"}, "admin": {"0"}}, "admin", "admin revoked", func(u *authstore.User) bool { return !u.Admin }},
-		{url.Values{"action": {"reset_2fa"}}, "reset_2fa", "totp disabled", func(u *authstore.User) bool { return u.TOTPSecret == "" }},
+		{url.Values{"action": {"reset_2fa"}}, "reset_2fa", "second factor reset", func(u *authstore.User) bool { return u.TOTPSecret == "" }},
 		{url.Values{"action": {"disable"}}, "disabled", "disabled", func(u *authstore.User) bool { return u.Disabled }},
 		{url.Values{"action": {"enable"}}, "enabled", "enabled", func(u *authstore.User) bool { return !u.Disabled }},
 		{url.Values{"action": {"member_remove"}, "type": {"project"}, "name": {"atlas"}}, "member_removed", "project:atlas", func(u *authstore.User) bool { return u.Memberships["project:atlas"] == "" }},

@@ -59,6 +59,11 @@ type Config struct {
 	Metrics      Metrics
 	// Logger gets the denials and the account events; nil logs nothing.
 	Logger *zap.Logger
+	// PasskeyRPID and PasskeyOrigins name the passkeys' relying party
+	// outright, for a site whose address behind a proxy is not what its
+	// browsers see; empty: the site's address (Facts.ExternalBase).
+	PasskeyRPID    string
+	PasskeyOrigins []string
 }
 
 // Site serves Gatehouse's endpoints on one site. It is an http.Handler;
@@ -75,6 +80,10 @@ type Site struct {
 
 	paths  map[string]string // by endpoint name, as configured
 	off    []string
+	// ceremonies are the passkey challenges in flight.
+	ceremonies     service.Ceremonies
+	passkeyRPID    string
+	passkeyOrigins []string
 	exact  map[string]*endpoint
 	prefix []*endpoint // prefix and tree endpoints
 }
@@ -193,6 +202,14 @@ func endpointTable() []*endpoint {
 			access: accessBrowser, page: true, serve: (*Site).serveAccountSessions,
 		},
 		{
+			name: "passkeys", path: api.PathPasskeys, methods: []string{http.MethodPost},
+			access: accessBrowser, serve: (*Site).servePasskeys,
+		},
+		{
+			name: "passkey_login", path: api.PathPasskeyLogin, methods: []string{http.MethodPost},
+			access: accessNone, serve: (*Site).servePasskeyLogin,
+		},
+		{
 			name: "set_password", path: api.PathSetPassword, methods: []string{http.MethodGet, http.MethodHead, http.MethodPost},
 			access: accessNone, serve: (*Site).serveSetPassword,
 		},
@@ -247,6 +264,7 @@ func New(c Config) (*Site, error) {
 	s := &Site{
 		policy: c.Policy, gate: c.Gate, facts: c.Facts, svc: c.Service, registration: c.Registration,
 		metrics: c.Metrics, logger: c.Logger, paths: c.Paths, off: c.Off,
+		passkeyRPID: c.PasskeyRPID, passkeyOrigins: c.PasskeyOrigins,
 		exact: map[string]*endpoint{},
 	}
 	if s.logger == nil {

@@ -126,10 +126,10 @@ func (s *Service) SetScopes(login string, all bool, scopes []string, actor auths
 	return s.UserInfo(u), nil
 }
 
-// ResetSecondFactor removes the user's TOTP, its recovery codes and any
-// enrolment, for a user who lost their authenticator.
+// ResetSecondFactor removes the user's TOTP, its recovery codes, any
+// enrolment and their passkeys, for a user who lost their authenticator.
 func (s *Service) ResetSecondFactor(login string, actor authstore.Actor) (api.UserInfo, error) {
-	u, err := s.Store.DisableTOTP(login, actor)
+	u, err := s.Store.ResetSecondFactor(login, actor)
 	if err != nil {
 		return api.UserInfo{}, err
 	}

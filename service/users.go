@@ -20,7 +20,7 @@ func (s *Service) UserInfo(u *authstore.User) api.UserInfo {
 	return api.UserInfo{
 		ID: u.ID, Login: u.Login, Kind: u.Kind, Tier: u.Tier, Scopes: decision.UserScopes(u, s.Policy.Scopes),
 		AllScopes: u.Scopes == nil, Disabled: u.Disabled, Admin: u.Admin, Password: u.PasswordHash != "",
-		TOTP: u.TOTPSecret != "", Memberships: u.Memberships, Created: u.CreatedAt,
+		TOTP: u.TOTPSecret != "", Passkeys: len(u.Passkeys), Memberships: u.Memberships, Created: u.CreatedAt,
 	}
 }
 
