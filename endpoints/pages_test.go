@@ -75,7 +75,7 @@ func TestPagesRender(t *testing.T) {
 		"message": messageData{Message: "setup.done", Link: "/login", LinkText: "setup.sign_in"},
 		"account": &securityData{MinPassword: 8, HasPassword: true, RecoveryCodes: []string{"aaaa-bbbb-cccc-dddd"},
 			Passkeys: []authstore.Passkey{{ID: "x", Name: "laptop", CreatedAt: time.Now()}, {ID: "y", Name: "key", CreatedAt: time.Now(), LastUsedAt: time.Now()}},
-			Enrol: enrolment("otpauth://totp/x:alice?secret=JBSWY3DPEHPK3PXP&issuer=x"), Notice: msg("account.totp_enabled"), Error: msg("account.err_code")},
+			Enrol:    enrolment("otpauth://totp/x:alice?secret=JBSWY3DPEHPK3PXP&issuer=x"), Notice: msg("account.totp_enabled"), Error: msg("account.err_code")},
 		"sessions": &sessionsData{Current: "ses_1", Sessions: []api.SessionInfo{
 			{ID: "ses_1", Kind: "browser", Created: time.Now(), LastSeen: &exp, IP: "192.0.2.1", LastSeenIP: "192.0.2.2", UserAgent: "Chrome", Status: "active"},
 			{ID: "ses_2", Kind: "cli", Created: time.Now(), Status: "revoked"}}, Notice: msg("sessions.ended", 2)},

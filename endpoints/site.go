@@ -78,14 +78,14 @@ type Site struct {
 	metrics      Metrics
 	logger       *zap.Logger
 
-	paths  map[string]string // by endpoint name, as configured
-	off    []string
+	paths map[string]string // by endpoint name, as configured
+	off   []string
 	// ceremonies are the passkey challenges in flight.
 	ceremonies     service.Ceremonies
 	passkeyRPID    string
 	passkeyOrigins []string
-	exact  map[string]*endpoint
-	prefix []*endpoint // prefix and tree endpoints
+	exact          map[string]*endpoint
+	prefix         []*endpoint // prefix and tree endpoints
 }
 
 // access is what an endpoint demands before its handler runs.

@@ -97,7 +97,6 @@ func TestBrowserPasskey(t *testing.T) {
 	}
 }
 
-
 // passkeyWait waits for the page a passkey ceremony leads to, or fails
 // with what the page's script reported (its error's data-detail) and
 // the server's log lines about passkeys.
