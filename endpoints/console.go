@@ -302,9 +302,6 @@ func (s *Site) consoleUser(w http.ResponseWriter, r *http.Request, id *decision.
 func (s *Site) consoleUserAction(svc *service.Service, u *authstore.User, params url.Values, actor authstore.Actor, data *consoleUserData) (string, error) {
 	switch a := params.Get("action"); a {
 	case "disable", "enable":
-		if a == "disable" && u.ID == actor.UserID {
-			return "", problem.Errorf(problem.KindInvalid, "you cannot disable yourself")
-		}
 		_, err := svc.SetDisabled(u.Login, a == "disable", actor)
 		return a + "d", err
 	case "tier":

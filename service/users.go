@@ -65,13 +65,17 @@ func (s *Service) CreateUser(req api.CreateUserRequest, actor authstore.Actor) (
 }
 
 // SetDisabled disables or enables the user with login. A disabled user's
-// credentials stop working at once; their records stay.
+// credentials stop working at once; their records stay. An administrator
+// in the console (actor.UserID) cannot disable themselves.
 func (s *Service) SetDisabled(login string, disabled bool, actor authstore.Actor) (api.UserInfo, error) {
 	detail := "enabled"
 	if disabled {
 		detail = "disabled"
 	}
 	u, err := s.Store.UpdateUser(login, actor, detail, func(u *authstore.User) error {
+		if disabled && actor.UserID != "" && actor.UserID == u.ID {
+			return badInput("you cannot disable yourself")
+		}
 		u.Disabled = disabled
 		return nil
 	})
