@@ -10,8 +10,6 @@ import (
 	"strings"
 	"sync"
 	"time"
-
-	bolt "go.etcd.io/bbolt"
 )
 
 // User codes are 8 letters from an alphabet without vowels (no words) or
@@ -127,7 +125,7 @@ func (s *Store) CreateDeviceGrant(n NewDeviceGrant) (deviceCode, userCode string
 		IP: n.IP, UserAgent: SanitizeUserAgent(n.UserAgent), CreatedAt: now, ExpiresAt: now.Add(n.TTL),
 		Interval: n.Interval, Status: DevicePending,
 	}
-	err = s.update("create_device_grant", func(tx *bolt.Tx) error {
+	err = s.update("create_device_grant", func(tx *Tx) error {
 		users := tx.Bucket(bucketDeviceUsers)
 		// 20^8 codes: a collision with a live code is rare; draw again.
 		for range 10 {
@@ -163,7 +161,7 @@ func (s *Store) DeviceGrantByUserCode(userCode string) (*DeviceGrant, error) {
 	}
 	uk := userCodeKey(code)
 	var g DeviceGrant
-	err := s.view("device_grant_by_user_code", func(tx *bolt.Tx) error {
+	err := s.view("device_grant_by_user_code", func(tx *Tx) error {
 		dk := tx.Bucket(bucketDeviceUsers).Get(uk[:])
 		if dk == nil {
 			return ErrNotFound
@@ -185,7 +183,7 @@ func (s *Store) DecideDevice(userCode, userID string, approval *NewPAT, actor Ac
 	code := NormalizeUserCode(userCode)
 	uk := userCodeKey(code)
 	var g DeviceGrant
-	err := s.update("decide_device", func(tx *bolt.Tx) error {
+	err := s.update("decide_device", func(tx *Tx) error {
 		dk := tx.Bucket(bucketDeviceUsers).Get(uk[:])
 		if dk == nil || len(code) != userCodeLen {
 			return ErrNotFound
@@ -240,7 +238,7 @@ func (s *Store) DecideDevice(userCode, userID string, approval *NewPAT, actor Ac
 func (s *Store) PollDevice(deviceCode, clientID string) (string, *PAT, *DeviceGrant, error) {
 	dk := HashToken(deviceCode)
 	var g DeviceGrant
-	err := s.view("poll_device", func(tx *bolt.Tx) error {
+	err := s.view("poll_device", func(tx *Tx) error {
 		return getJSON(tx.Bucket(bucketDevice), dk[:], &g)
 	})
 	if err == nil && g.ClientID != clientID {
@@ -277,7 +275,7 @@ func (s *Store) consumeDevice(dk TokenHash) (string, *PAT, *DeviceGrant, error) 
 		tok string
 		pat *PAT
 	)
-	err := s.update("poll_device", func(tx *bolt.Tx) error {
+	err := s.update("poll_device", func(tx *Tx) error {
 		b := tx.Bucket(bucketDevice)
 		if err := getJSON(b, dk[:], &g); err != nil {
 			return err
@@ -366,7 +364,7 @@ func (s *Store) purgeDeviceGrants() error {
 	s.polls.purge(now)
 	cutoff := now.Add(-deviceGrantRetention)
 	var grants, codes [][]byte
-	err := s.view("find_stale_device_grants", func(tx *bolt.Tx) error {
+	err := s.view("find_stale_device_grants", func(tx *Tx) error {
 		b := tx.Bucket(bucketDevice)
 		stale := map[string]bool{}
 		err := b.ForEach(func(k, v []byte) error {
@@ -389,7 +387,7 @@ func (s *Store) purgeDeviceGrants() error {
 	if err != nil || len(grants)+len(codes) == 0 {
 		return err
 	}
-	return s.update("purge_device_grants", func(tx *bolt.Tx) error {
+	return s.update("purge_device_grants", func(tx *Tx) error {
 		b, users := tx.Bucket(bucketDevice), tx.Bucket(bucketDeviceUsers)
 		for _, k := range grants {
 			if v := b.Get(k); v != nil && staleDeviceGrant(v, cutoff) {

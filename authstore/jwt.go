@@ -121,6 +121,9 @@ func (s *Store) VerifySessionJWT(tok, ip string) (*SessionToken, *Session, *User
 	if len(tok) > MaxJWTLen || !isJWTText(tok) {
 		return nil, nil, nil, ErrMalformedToken
 	}
+	if err := s.checkFresh(); err != nil {
+		return nil, nil, nil, err
+	}
 	e, err := s.jwtEntry(tok)
 	if err != nil {
 		return nil, nil, nil, err

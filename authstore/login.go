@@ -4,8 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-
-	bolt "go.etcd.io/bbolt"
 )
 
 // CheckLogin verifies a login, password and (when the account has TOTP)
@@ -59,7 +57,7 @@ func (s *Store) CheckLogin(ctx context.Context, login, password, code, ip string
 }
 
 func (s *Store) recordLoginFailure(userID, ip, reason string) error {
-	return s.update("record_login_failure", func(tx *bolt.Tx) error {
+	return s.update("record_login_failure", func(tx *Tx) error {
 		return s.unsafeAudit(tx, Event{Action: ActionLoginFailed, Actor: UserActor(userID, ip), UserID: userID, Detail: reason})
 	})
 }

@@ -8,8 +8,6 @@ import (
 	"slices"
 	"strings"
 	"time"
-
-	bolt "go.etcd.io/bbolt"
 )
 
 // Session kinds: a browser login (cookie, or its JWT as a Bearer token) or
@@ -74,7 +72,7 @@ func isSessionID(id string) bool { return strings.HasPrefix(id, "ses_") }
 // and the user's sessions that ended more than a week ago are deleted.
 func (s *Store) CreateSession(n NewSession, actor Actor) (*Session, error) {
 	var sess *Session
-	err := s.update("create_session", func(tx *bolt.Tx) error {
+	err := s.update("create_session", func(tx *Tx) error {
 		var err error
 		sess, err = s.unsafeCreateSession(tx, n, actor)
 		return err
@@ -85,7 +83,7 @@ func (s *Store) CreateSession(n NewSession, actor Actor) (*Session, error) {
 	return sess, nil
 }
 
-func (s *Store) unsafeCreateSession(tx *bolt.Tx, n NewSession, actor Actor) (*Session, error) {
+func (s *Store) unsafeCreateSession(tx *Tx, n NewSession, actor Actor) (*Session, error) {
 	if n.Kind != SessionBrowser && n.Kind != SessionCLI {
 		return nil, fmt.Errorf("session kind %q: want %s or %s", n.Kind, SessionBrowser, SessionCLI)
 	}
@@ -126,7 +124,7 @@ func (s *Store) unsafeCreateSession(tx *bolt.Tx, n NewSession, actor Actor) (*Se
 // unsafePruneSessions deletes the user's sessions (and their refresh
 // chains) that expired or were revoked more than sessionRetention ago, so
 // the store does not grow with every login.
-func (s *Store) unsafePruneSessions(tx *bolt.Tx, userID string, now time.Time) error {
+func (s *Store) unsafePruneSessions(tx *Tx, userID string, now time.Time) error {
 	cutoff := now.Add(-sessionRetention)
 	sessions, index := tx.Bucket(bucketSessions), tx.Bucket(bucketUserSessions)
 	prefix := indexKey(userID, "")
@@ -206,7 +204,7 @@ func (s *Store) forgetSession(id string) {
 // refresh token is refused. Revoking a revoked session is not an error.
 func (s *Store) RevokeSession(id string, actor Actor, reason string) (*Session, error) {
 	var sess Session
-	err := s.update("revoke_session", func(tx *bolt.Tx) error {
+	err := s.update("revoke_session", func(tx *Tx) error {
 		if err := getJSON(tx.Bucket(bucketSessions), []byte(id), &sess); err != nil {
 			return err
 		}
@@ -219,7 +217,7 @@ func (s *Store) RevokeSession(id string, actor Actor, reason string) (*Session, 
 	return &sess, nil
 }
 
-func (s *Store) unsafeRevokeSession(tx *bolt.Tx, sess *Session, actor Actor, reason string) error {
+func (s *Store) unsafeRevokeSession(tx *Tx, sess *Session, actor Actor, reason string) error {
 	if !sess.RevokedAt.IsZero() {
 		return nil
 	}
@@ -234,7 +232,7 @@ func (s *Store) unsafeRevokeSession(tx *bolt.Tx, sess *Session, actor Actor, rea
 // everywhere") and reports how many it ended.
 func (s *Store) RevokeUserSessions(userID string, actor Actor, reason string) (int, error) {
 	var ended []string
-	err := s.update("revoke_user_sessions", func(tx *bolt.Tx) error {
+	err := s.update("revoke_user_sessions", func(tx *Tx) error {
 		ended = ended[:0]
 		sessions := tx.Bucket(bucketSessions)
 		prefix := indexKey(userID, "")
@@ -271,7 +269,7 @@ func (s *Store) RevokeUserSessions(userID string, actor Actor, reason string) (i
 // empty), ended ones included until they are pruned, oldest first.
 func (s *Store) Sessions(userID string) ([]*Session, error) {
 	var out []*Session
-	err := s.view("sessions", func(tx *bolt.Tx) (err error) {
+	err := s.view("sessions", func(tx *Tx) (err error) {
 		out, err = unsafeListRecords[Session](tx, bucketSessions, bucketUserSessions, userID, func(id []byte) []byte { return id })
 		return err
 	})
@@ -285,7 +283,7 @@ func (s *Store) Sessions(userID string) ([]*Session, error) {
 }
 
 // unsafeTouchSession records a session's last sighting (toucher flush).
-func unsafeTouchSession(tx *bolt.Tx, id string, tc touch) error {
+func unsafeTouchSession(tx *Tx, id string, tc touch) error {
 	b := tx.Bucket(bucketSessions)
 	var sess Session
 	if err := getJSON(b, []byte(id), &sess); err != nil {

@@ -4,8 +4,6 @@ import (
 	"bytes"
 	"crypto/rand"
 	"fmt"
-
-	bolt "go.etcd.io/bbolt"
 )
 
 // signingKeyLen is the HMAC-SHA256 key size: the hash's block-sized
@@ -27,7 +25,7 @@ func (s *Store) currentSigningKey() (*signingKey, error) {
 		return k, nil
 	}
 	var k signingKey
-	err := s.update("signing_key", func(tx *bolt.Tx) error {
+	err := s.update("signing_key", func(tx *Tx) error {
 		meta := tx.Bucket(bucketMeta)
 		if kid := meta.Get(keySigningKey); kid != nil {
 			if key := meta.Bucket(bucketSigningKeys).Get(kid); len(key) == signingKeyLen {
@@ -59,7 +57,7 @@ const ActionSigningKeyRotated = "signing_key.rotated"
 // their refresh token, which does not depend on the key.
 func (s *Store) RotateSigningKey(actor Actor) (string, error) {
 	var k signingKey
-	err := s.update("rotate_signing_key", func(tx *bolt.Tx) error {
+	err := s.update("rotate_signing_key", func(tx *Tx) error {
 		keys := tx.Bucket(bucketMeta).Bucket(bucketSigningKeys)
 		var old [][]byte
 		if err := keys.ForEach(func(kid, _ []byte) error {
@@ -90,7 +88,7 @@ func (s *Store) RotateSigningKey(actor Actor) (string, error) {
 	return k.kid, nil
 }
 
-func unsafeAddSigningKey(tx *bolt.Tx) (signingKey, error) {
+func unsafeAddSigningKey(tx *Tx) (signingKey, error) {
 	kid, err := randomID("key_")
 	if err != nil {
 		return signingKey{}, err
@@ -128,7 +126,7 @@ func (s *Store) signingKeyByID(kid string) ([]byte, error) {
 	if kid == "" || len(kid) > 64 {
 		return nil, ErrNotFound
 	}
-	err := s.view("signing_key", func(tx *bolt.Tx) error {
+	err := s.view("signing_key", func(tx *Tx) error {
 		if v := tx.Bucket(bucketMeta).Bucket(bucketSigningKeys).Get([]byte(kid)); len(v) == signingKeyLen {
 			key = bytes.Clone(v)
 			return nil
