@@ -194,7 +194,7 @@ func openFleet(s *Store, opts *FleetOptions) (*fleet, error) {
 	go f.run()
 	wait, cancelWait := context.WithTimeout(ctx, o.DialTimeout)
 	defer cancelWait()
-	if !f.waitKnown(wait, 1) {
+	if !f.waitFresh(wait) {
 		if f.applied.Load() == 0 {
 			f.close()
 			return nil, fmt.Errorf("fleet: %w: no answer from %v within %s, and the mirror %s is empty", ErrUnavailable, o.Endpoints, o.DialTimeout, s.path)
@@ -275,6 +275,22 @@ func (f *fleet) waitKnown(ctx context.Context, rev int64) bool {
 	for {
 		ch := f.advancedCh()
 		if max(f.applied.Load(), f.known.Load()) >= rev {
+			return true
+		}
+		select {
+		case <-ch:
+		case <-ctx.Done():
+			return false
+		}
+	}
+}
+
+// waitFresh waits for the first sign that the mirror is current (a
+// resync, or a progress notification of the watch).
+func (f *fleet) waitFresh(ctx context.Context) bool {
+	for {
+		ch := f.advancedCh()
+		if f.freshAt.Load() != 0 {
 			return true
 		}
 		select {

@@ -16,7 +16,7 @@ import (
 // newer record (a last-used stamp from another edge) loses nothing, and a
 // record revoked meanwhile stays as it is.
 type outboxEntry struct {
-	Key           string    `json:"key"` // relKey
+	Key           []byte    `json:"key"` // relKey; bytes, since a token hash is not UTF-8
 	RevokedAt     time.Time `json:"revoked_at"`
 	RevokedReason string    `json:"revoked_reason,omitempty"`
 }
@@ -40,7 +40,7 @@ func (f *fleet) queueRevoke(ft *fleetTx, shared, local []*fleetWrite) error {
 			if err := json.Unmarshal(w.val, &rec); err != nil || rec.RevokedAt.IsZero() {
 				continue // not a revocation: dropped with the failed write
 			}
-			e := outboxEntry{Key: relKey(w.bucket, w.key), RevokedAt: rec.RevokedAt, RevokedReason: rec.RevokedReason}
+			e := outboxEntry{Key: []byte(relKey(w.bucket, w.key)), RevokedAt: rec.RevokedAt, RevokedReason: rec.RevokedReason}
 			seq, err := ob.bb.NextSequence()
 			if err != nil {
 				return err
@@ -98,7 +98,7 @@ func (f *fleet) reapplyOutbox(tx *Tx) error {
 		if err := json.Unmarshal(v, &e); err != nil {
 			return nil
 		}
-		path, key, ok := splitRelKey(e.Key)
+		path, key, ok := splitRelKey(string(e.Key))
 		if !ok {
 			return nil
 		}
@@ -204,7 +204,7 @@ func (f *fleet) drainOutbox() error {
 // commitRevocation merges e into etcd's record and returns a revision
 // the mirror must reach to hold it.
 func (f *fleet) commitRevocation(e outboxEntry) (int64, error) {
-	key := f.o.Prefix + e.Key
+	key := f.o.Prefix + string(e.Key)
 	for attempt := 0; attempt < maxRetries; attempt++ {
 		ctx, cancel := context.WithTimeout(f.ctx, f.o.WriteTimeout)
 		got, err := f.cli.Get(ctx, key)
