@@ -66,10 +66,13 @@ func (a *App) Provision(ctx caddy.Context) error {
 	}
 	a.gate = a.newGate()
 	path, err := storePath(a.Store)
+	if a.Etcd != nil {
+		path, err = mirrorPath(a.Etcd.Mirror)
+	}
 	if err != nil {
 		return err
 	}
-	a.claim = &storeClaim{path: path}
+	a.claim = &storeClaim{path: path, etcd: a.Etcd}
 	a.admin = adminapi.New(adminapi.Config{Service: a.service, Logger: a.logger})
 	return nil
 }

@@ -31,6 +31,21 @@ func init() {
 //
 //	gatehouse {
 //	    store <path>
+//	    store etcd {
+//	        endpoints <url...>
+//	        prefix <prefix>
+//	        mirror <path>
+//	        max_staleness <duration>
+//	        on_stale refuse|serve
+//	        edge_id <id>
+//	        username <name>
+//	        password <password>
+//	        tls {
+//	            ca <file>
+//	            cert <file>
+//	            key <file>
+//	        }
+//	    }
 //	    token_prefix <prefix>
 //	    scopes <resource:action...>
 //	    pat_max_days <days>
@@ -83,7 +98,19 @@ func unmarshalGlobal(d *caddyfile.Dispenser) (config.Global, error) {
 	for d.NextBlock(0) {
 		switch d.Val() {
 		case "store":
-			if !d.AllArgs(&g.Store) {
+			if !d.NextArg() {
+				return g, d.ArgErr()
+			}
+			if d.Val() == "etcd" {
+				e, err := unmarshalEtcd(d)
+				if err != nil {
+					return g, err
+				}
+				g.Etcd = e
+				break
+			}
+			g.Store = d.Val()
+			if d.NextArg() {
 				return g, d.ArgErr()
 			}
 		case "token_prefix":
@@ -530,6 +557,73 @@ func intArg(d *caddyfile.Dispenser, lo, hi int) (int, error) {
 		return 0, d.ArgErr()
 	}
 	return n, nil
+}
+
+// unmarshalEtcd reads the block of `store etcd { … }` (fleet mode).
+func unmarshalEtcd(d *caddyfile.Dispenser) (*config.Etcd, error) {
+	e := &config.Etcd{}
+	if d.NextArg() {
+		return nil, d.ArgErr()
+	}
+	one := func(dst *string) error {
+		if !d.AllArgs(dst) {
+			return d.ArgErr()
+		}
+		return nil
+	}
+	for nesting := d.Nesting(); d.NextBlock(nesting); {
+		var err error
+		switch d.Val() {
+		case "endpoints":
+			e.Endpoints = append(e.Endpoints, d.RemainingArgs()...)
+			if len(e.Endpoints) == 0 {
+				return nil, d.ArgErr()
+			}
+		case "prefix":
+			err = one(&e.Prefix)
+		case "mirror":
+			err = one(&e.Mirror)
+		case "max_staleness":
+			err = durationArg(d, &e.MaxStaleness)
+		case "on_stale":
+			err = one(&e.OnStale)
+		case "edge_id":
+			err = one(&e.EdgeID)
+		case "username":
+			err = one(&e.Username)
+		case "password":
+			err = one(&e.Password)
+		case "tls":
+			e.TLS = &config.EtcdTLS{}
+			if d.NextArg() {
+				return nil, d.ArgErr()
+			}
+			for tn := d.Nesting(); d.NextBlock(tn); {
+				switch d.Val() {
+				case "ca":
+					err = one(&e.TLS.CA)
+				case "cert":
+					err = one(&e.TLS.Cert)
+				case "key":
+					err = one(&e.TLS.Key)
+				default:
+					return nil, d.Errf("store etcd tls: unknown option %q", d.Val())
+				}
+				if err != nil {
+					return nil, err
+				}
+			}
+		default:
+			return nil, d.Errf("store etcd: unknown option %q", d.Val())
+		}
+		if err != nil {
+			return nil, err
+		}
+	}
+	if err := e.Validate(); err != nil {
+		return nil, d.Err(err.Error())
+	}
+	return e, nil
 }
 
 func durationArg(d *caddyfile.Dispenser, dst *config.Duration) error {

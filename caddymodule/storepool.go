@@ -9,6 +9,7 @@ import (
 	"github.com/caddyserver/caddy/v2"
 
 	"github.com/gatehouse/gatehouse/authstore"
+	"github.com/gatehouse/gatehouse/config"
 	"github.com/gatehouse/gatehouse/problem"
 	"github.com/gatehouse/gatehouse/service"
 )
@@ -43,9 +44,17 @@ func newPerStore() *perStore {
 // Destruct closes the store when no config generation uses it any more.
 func (p pooledStore) Destruct() error { return p.Close() }
 
-func acquireStore(path string) (pooledStore, error) {
+func acquireStore(path string, etcd *config.Etcd) (pooledStore, error) {
 	val, _, err := stores.LoadOrNew(path, func() (caddy.Destructor, error) {
-		s, err := authstore.Open(path, authstore.Options{Observe: observeStore})
+		o := authstore.Options{Observe: observeStore}
+		if etcd != nil {
+			f, err := fleetOptions(etcd)
+			if err != nil {
+				return nil, err
+			}
+			o.Fleet = f
+		}
+		s, err := authstore.Open(path, o)
 		if err != nil {
 			return nil, err
 		}
@@ -65,6 +74,7 @@ func acquireStore(path string) (pooledStore, error) {
 // request or admin call. Cleanup releases it only if it was taken.
 type storeClaim struct {
 	path string
+	etcd *config.Etcd // fleet mode: path is the mirror
 	held atomic.Bool // a.store and its state are set; read without mu
 
 	mu       sync.Mutex
@@ -90,7 +100,7 @@ func (a *App) openStore() error {
 	case c.released:
 		return errStoreReleased
 	}
-	pooled, err := acquireStore(c.path)
+	pooled, err := acquireStore(c.path, c.etcd)
 	if err != nil {
 		return err
 	}

@@ -29,6 +29,9 @@ type Global struct {
 	// Store is the bbolt file. Default: gatehouse/gatehouse.db under
 	// Caddy's data directory.
 	Store string `json:"store,omitempty"`
+	// Etcd, if set, is fleet mode: credentials live in etcd and Store is
+	// unused (the mirror is Etcd.Mirror).
+	Etcd *Etcd `json:"etcd,omitempty"`
 
 	// TokenPrefix starts every PAT minted here. Default: gth_
 	TokenPrefix string `json:"token_prefix,omitempty"`
@@ -152,6 +155,14 @@ func Compile(g Global, checks Checks) (*Policy, error) {
 		Realm:            cmp.Or(g.Realm, DefaultRealm),
 	}
 	var errs []error
+	if g.Etcd != nil {
+		if err := g.Etcd.Validate(); err != nil {
+			errs = append(errs, err)
+		}
+		if g.Store != "" {
+			errs = append(errs, errors.New("store: a path and etcd cannot both be set"))
+		}
+	}
 	if err := checks.Prefix(p.TokenPrefix); err != nil {
 		errs = append(errs, fmt.Errorf("token_prefix: %w", err))
 	}
