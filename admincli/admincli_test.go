@@ -350,6 +350,23 @@ func TestCommands(t *testing.T) {
 			wantErr: "/data/s.db: 2 problems",
 		},
 		{
+			name:   "store status, bbolt",
+			args:   []string{"store", "status"},
+			reply:  `{"store":"/data/s.db","engine":"bbolt"}`,
+			req:    "GET /gatehouse/status",
+			stdout: "engine  bbolt\nstore   /data/s.db\n",
+		},
+		{
+			name:  "store status, fleet",
+			args:  []string{"store", "status"},
+			reply: `{"store":"/data/m.db","engine":"etcd","fleet":{"edge_id":"a","endpoints":["http://e1:2379"],"prefix":"/gatehouse/","applied_revision":41,"known_revision":44,"staleness_ms":1500,"stale":false,"resyncs":1,"conflicts":0,"outbox":2,"edges":[{"id":"a","applied_revision":41,"started":"2026-03-04T05:00:00Z","updated":"2026-03-04T05:06:07Z"}]}}`,
+			req:   "GET /gatehouse/status",
+			stdout: "engine            etcd\nedge              a\nendpoints         [http://e1:2379]\nprefix            /gatehouse/\nmirror            /data/m.db\n" +
+				"applied revision  41\nknown revision    44\nstaleness         1.5s\nresyncs           1\nconflicts         0\noutbox            2\n" +
+				"EDGE  VERSION  APPLIED  STARTED               UPDATED\n" +
+				"a              41       2026-03-04T05:00:00Z  2026-03-04T05:06:07Z\n",
+		},
+		{
 			name:   "store rotate-key",
 			args:   []string{"store", "rotate-key"},
 			reply:  `{"key_id":"key_2"}`,
@@ -589,6 +606,7 @@ func TestTree(t *testing.T) {
 		"store backup",
 		"store check",
 		"store rotate-key",
+		"store status --json",
 		"token",
 		"token create --all-resources --expires-days --name --no-expiry --resources --scopes --user",
 		"token list --json --user",

@@ -150,6 +150,13 @@ func AddCommands(root *cobra.Command, open Opener) {
 	})
 
 	// caddy gatehouse store …
+	storeStatus := &cobra.Command{
+		Use:   "status",
+		Short: "Shows the store's engine and, in fleet mode, its mirror's revision, staleness, outbox and the live edges",
+		Args:  cobra.NoArgs,
+		RunE:  r.run(showStoreStatus),
+	}
+	storeStatus.Flags().Bool("json", false, "Print JSON")
 	store := &cobra.Command{Use: "store", Short: "Backs up and checks the store"}
 	store.AddCommand(
 		&cobra.Command{
@@ -164,6 +171,7 @@ func AddCommands(root *cobra.Command, open Opener) {
 			Args:  cobra.NoArgs,
 			RunE:  r.run(checkStore),
 		},
+		storeStatus,
 		&cobra.Command{
 			Use:   "rotate-key",
 			Short: "Replaces the session signing key; every browser logs in again",

@@ -100,3 +100,40 @@ func showStatus(cmd *cobra.Command, t Target, _ []string) error {
 	fmt.Fprintf(tw, "store\t%s\nvia\t%s\nusers\t%d\ntokens\t%d\ntoken prefix\t%s\n", st.Store, t.Where(), st.Users, st.Tokens, st.TokenPrefix)
 	return tw.Flush()
 }
+
+// showStoreStatus is `store status`: the engine and, in fleet mode, the
+// mirror's applied revision, staleness, outbox and the edge registry.
+func showStoreStatus(cmd *cobra.Command, t Target, _ []string) error {
+	var st api.Status
+	if err := t.Call("GET", api.AdminPrefix+"status", nil, &st); err != nil {
+		return err
+	}
+	if asJSON, _ := cmd.Flags().GetBool("json"); asJSON {
+		return printJSON(cmd.OutOrStdout(), st)
+	}
+	tw := table(cmd.OutOrStdout())
+	engine := st.Engine
+	if engine == "" {
+		engine = "bbolt"
+	}
+	f := st.Fleet
+	if f == nil {
+		fmt.Fprintf(tw, "engine\t%s\nstore\t%s\n", engine, st.Store)
+		return tw.Flush()
+	}
+	stale := ""
+	if f.Stale {
+		stale = " (past max_staleness)"
+	}
+	fmt.Fprintf(tw, "engine\t%s\nedge\t%s\nendpoints\t%v\nprefix\t%s\nmirror\t%s\napplied revision\t%d\nknown revision\t%d\nstaleness\t%s%s\nresyncs\t%d\nconflicts\t%d\noutbox\t%d\n",
+		engine, f.EdgeID, f.Endpoints, f.Prefix, st.Store, f.Applied, f.Known, time.Duration(f.StalenessMS)*time.Millisecond, stale, f.Resyncs, f.Conflicts, f.Outbox)
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	tw = table(cmd.OutOrStdout())
+	fmt.Fprintln(tw, "EDGE\tVERSION\tAPPLIED\tSTARTED\tUPDATED")
+	for _, e := range f.Edges {
+		fmt.Fprintf(tw, "%s\t%s\t%d\t%s\t%s\n", e.ID, e.Version, e.Applied, e.Started.Format(time.RFC3339), e.Updated.Format(time.RFC3339))
+	}
+	return tw.Flush()
+}

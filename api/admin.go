@@ -14,6 +14,36 @@ type Status struct {
 	TokenPrefix string   `json:"token_prefix"`
 	Scopes      []string `json:"scopes"` // the catalog
 	Tiers       []string `json:"tiers"`  // sorted
+	// Engine is "bbolt" (one edge, Store is its file) or "etcd" (fleet
+	// mode, Store is this edge's mirror, Fleet says how current it is).
+	Engine string       `json:"engine"`
+	Fleet  *FleetStatus `json:"fleet,omitempty"`
+}
+
+// FleetStatus is an edge's view of its fleet: its mirror's applied etcd
+// revision, how long ago it was last known current, and the live edges.
+type FleetStatus struct {
+	EdgeID    string   `json:"edge_id"`
+	Endpoints []string `json:"endpoints"`
+	Prefix    string   `json:"prefix"`
+	Applied   int64    `json:"applied_revision"`
+	Known     int64    `json:"known_revision"`
+	// StalenessMS is how long ago the mirror was last known current.
+	StalenessMS int64       `json:"staleness_ms"`
+	Stale       bool        `json:"stale"` // past max_staleness
+	Resyncs     int64       `json:"resyncs"`
+	Conflicts   int64       `json:"conflicts"`
+	Outbox      int64       `json:"outbox"` // revokes waiting for etcd
+	Edges       []FleetEdge `json:"edges"`
+}
+
+// FleetEdge is one live edge in the fleet's registry.
+type FleetEdge struct {
+	ID      string    `json:"id"`
+	Version string    `json:"version,omitempty"`
+	Applied int64     `json:"applied_revision"`
+	Started time.Time `json:"started"`
+	Updated time.Time `json:"updated"`
 }
 
 // UserInfo is a user as the admin API shows it: no password hash, no
@@ -152,6 +182,10 @@ type AuditEvent struct {
 	UserID  string     `json:"user_id,omitempty"`
 	TokenID string     `json:"token_id,omitempty"`
 	Detail  string     `json:"detail,omitempty"`
+	// Edge and Revision tag a fleet edge's records: the edge that made
+	// the change and the etcd revision its commit created.
+	Edge     string `json:"edge,omitempty"`
+	Revision int64  `json:"revision,omitempty"`
 }
 
 // AuditActor is who caused an audited change.

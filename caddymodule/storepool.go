@@ -75,7 +75,7 @@ func acquireStore(path string, etcd *config.Etcd) (pooledStore, error) {
 type storeClaim struct {
 	path string
 	etcd *config.Etcd // fleet mode: path is the mirror
-	held atomic.Bool // a.store and its state are set; read without mu
+	held atomic.Bool  // a.store and its state are set; read without mu
 
 	mu       sync.Mutex
 	released bool // Cleanup ran: a reference taken now would leak
