@@ -1,0 +1,183 @@
+package integration
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/gatehouse/gatehouse/api"
+	"github.com/gatehouse/gatehouse/internal/etcdtest"
+)
+
+// fleetEdge is one `caddy run` of the built binary in fleet mode.
+type fleetEdge struct {
+	*binServer
+	http string // base URL of its site
+}
+
+// startEdge runs an edge named id over the etcd endpoints, on ports the
+// system picked, with its mirror in a directory of its own.
+func startEdge(t *testing.T, id string, endpoints []string, upstream string) *fleetEdge {
+	t.Helper()
+	admin, site := freePort(t), freePort(t)
+	dir := t.TempDir()
+	conf := fmt.Sprintf(`{
+	admin localhost:%d
+	gatehouse {
+		store etcd {
+			endpoints %s
+			mirror %s
+			edge_id %s
+			max_staleness 10s
+		}
+		scopes docs:read
+	}
+}
+:%d {
+	gatehouse {
+		default authenticated
+	}
+	reverse_proxy %s
+}
+`, admin, strings.Join(endpoints, " "), filepath.Join(dir, "mirror.db"), id, site, upstream)
+	s := &binServer{t: t, file: filepath.Join(dir, "Caddyfile"), output: &bytes.Buffer{}, address: fmt.Sprintf("localhost:%d", admin)}
+	if err := os.WriteFile(s.file, []byte(conf), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	s.cmd = exec.Command(caddyBin, "run", "--config", s.file)
+	s.cmd.Env = append(os.Environ(), "HOME="+dir, "XDG_DATA_HOME="+dir, "XDG_CONFIG_HOME="+dir)
+	s.cmd.Stdout, s.cmd.Stderr = s.output, s.output
+	if err := s.cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	s.exited = make(chan struct{})
+	go func() { s.cmd.Wait(); close(s.exited) }()
+	t.Cleanup(s.stop)
+	deadline := time.After(2 * time.Minute)
+	for {
+		resp, err := http.Get("http://" + s.address + "/config/")
+		if err == nil {
+			resp.Body.Close()
+			break
+		}
+		select {
+		case <-s.exited:
+			t.Fatalf("edge %s exited before it served:\n%s", id, s.output)
+		case <-deadline:
+			t.Fatalf("edge %s did not start:\n%s", id, s.output)
+		case <-time.After(20 * time.Millisecond):
+		}
+	}
+	return &fleetEdge{binServer: s, http: fmt.Sprintf("http://127.0.0.1:%d", site)}
+}
+
+func freePort(t *testing.T) int {
+	t.Helper()
+	l, err := net.Listen("tcp", ":0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port
+}
+
+func (e *fleetEdge) run(args ...string) string {
+	e.t.Helper()
+	stdout, stderr, err := e.gatehouse(args...)
+	if err != nil {
+		e.t.Fatalf("caddy gatehouse %v: %v\n%s\nserver log:\n%s", args, err, stderr, e.output)
+	}
+	return stdout
+}
+
+func (e *fleetEdge) status(tok string) int {
+	e.t.Helper()
+	req, _ := http.NewRequest("GET", e.http+"/docs/1", nil)
+	req.Header.Set("Authorization", "Bearer "+tok)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	resp.Body.Close()
+	return resp.StatusCode
+}
+
+// within polls until the edge answers want for tok, up to the fleet's
+// propagation bound (1 s), and returns how long that took.
+func (e *fleetEdge) within(t *testing.T, tok string, want int) time.Duration {
+	t.Helper()
+	start := time.Now()
+	for {
+		got := e.status(tok)
+		if got == want {
+			return time.Since(start)
+		}
+		if time.Since(start) > time.Second {
+			t.Fatalf("edge answered %d, want %d, after 1s", got, want)
+		}
+		time.Sleep(time.Millisecond) // polling the outcome, not synchronising
+	}
+}
+
+// TestFleetTwoEdges runs two real Caddy edges on one embedded three-member
+// etcd cluster and drives them with `caddy gatehouse` and HTTP: a user and
+// a PAT made through edge a work on edge b, a revoke through b is refused
+// on a, and `store status` on either shows both edges in the registry.
+func TestFleetTwoEdges(t *testing.T) {
+	cluster := etcdtest.Start(t, 3)
+	up := newUpstream(t)
+	upstream := strings.TrimPrefix(up.URL, "http://")
+	a := startEdge(t, "edge-a", cluster.Endpoints(), upstream)
+	b := startEdge(t, "edge-b", cluster.Endpoints(), upstream)
+
+	a.run("user", "add", "fran")
+	tok := strings.TrimSpace(a.run("token", "create", "--user", "fran", "--scopes", "docs:read", "--expires-days", "5", "--name", "ci"))
+	if a.status(tok) != http.StatusOK {
+		t.Fatal("token refused on the edge that minted it")
+	}
+	minted := b.within(t, tok, http.StatusOK)
+
+	var list []api.TokenInfo
+	if err := json.Unmarshal([]byte(b.run("token", "list", "--user", "fran", "--json")), &list); err != nil || len(list) != 1 {
+		t.Fatalf("token list on b: %v %v", err, list)
+	}
+	b.run("token", "revoke", list[0].ID)
+	if got := b.status(tok); got != http.StatusUnauthorized {
+		t.Fatalf("revoked on b, b answers %d", got)
+	}
+	revoked := a.within(t, tok, http.StatusUnauthorized)
+	t.Logf("mint on a -> accepted on b within %v; revoke on b -> refused on a within %v", minted, revoked)
+
+	var st api.Status
+	if err := json.Unmarshal([]byte(a.run("store", "status", "--json")), &st); err != nil {
+		t.Fatal(err)
+	}
+	if st.Engine != "etcd" || st.Fleet == nil || st.Fleet.EdgeID != "edge-a" || st.Fleet.Applied == 0 {
+		t.Fatalf("store status on a: %+v", st)
+	}
+	var ids []string
+	for _, e := range st.Fleet.Edges {
+		ids = append(ids, e.ID)
+	}
+	slices.Sort(ids)
+	if !slices.Equal(ids, []string{"edge-a", "edge-b"}) {
+		t.Fatalf("registry as a sees it: %v", ids)
+	}
+	// The audit trail stays per edge: the revoke is b's, tagged with b.
+	var events []api.AuditEvent
+	if err := json.Unmarshal([]byte(b.run("audit", "--json")), &events); err != nil {
+		t.Fatal(err)
+	}
+	if len(events) == 0 || events[0].Action != "token.revoked" || events[0].Edge != "edge-b" || events[0].Revision == 0 {
+		t.Fatalf("b's audit trail: %+v", events)
+	}
+}
