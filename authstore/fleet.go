@@ -231,11 +231,15 @@ func (f *fleet) cutOff() bool {
 	return f.staleness() > 3*f.o.ProgressInterval+time.Second
 }
 
-// checkFresh is the request path's check: nil, or ErrStale once the edge
-// has been cut off past MaxStaleness (unless it serves stale).
-func (s *Store) checkFresh() error {
+// checkFreshAt is the request path's check at time now (the caller's
+// clock reading, so it costs no second one): nil, or ErrStale once the
+// edge has been cut off past MaxStaleness (unless it serves stale).
+func (s *Store) checkFreshAt(now time.Time) error {
 	f := s.fleet
-	if f == nil || f.o.ServeStale || f.staleness() <= f.o.MaxStaleness {
+	if f == nil || f.o.ServeStale {
+		return nil
+	}
+	if at := f.freshAt.Load(); at != 0 && now.UnixNano()-at <= int64(f.o.MaxStaleness) {
 		return nil
 	}
 	return ErrStale

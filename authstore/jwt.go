@@ -121,14 +121,14 @@ func (s *Store) VerifySessionJWT(tok, ip string) (*SessionToken, *Session, *User
 	if len(tok) > MaxJWTLen || !isJWTText(tok) {
 		return nil, nil, nil, ErrMalformedToken
 	}
-	if err := s.checkFresh(); err != nil {
-		return nil, nil, nil, err
-	}
 	e, err := s.jwtEntry(tok)
 	if err != nil {
 		return nil, nil, nil, err
 	}
 	now := s.now()
+	if err := s.checkFreshAt(now); err != nil {
+		return nil, nil, nil, err
+	}
 	st := e.tok
 	if now.After(st.ExpiresAt.Add(JWTLeeway)) {
 		return st, nil, nil, ErrExpired

@@ -154,9 +154,6 @@ func (s *Store) unsafeInsertPAT(tx *Tx, h TokenHash, p *PAT, actor Actor) error 
 // A successful use from ip is recorded, at most once a minute per token,
 // off the request path.
 func (s *Store) VerifyPAT(tok, ip string) (*PAT, *User, error) {
-	if err := s.checkFresh(); err != nil {
-		return nil, nil, err
-	}
 	h := HashToken(tok)
 	e, err := s.patEntry(h)
 	if err != nil {
@@ -164,6 +161,9 @@ func (s *Store) VerifyPAT(tok, ip string) (*PAT, *User, error) {
 	}
 	p := e.pat
 	now := s.now()
+	if err := s.checkFreshAt(now); err != nil {
+		return nil, nil, err
+	}
 	if !p.RevokedAt.IsZero() {
 		return p, nil, ErrRevoked
 	}
