@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 
 	"github.com/caddyserver/caddy/v2"
+	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/gatehouse/gatehouse/authstore"
 	"github.com/gatehouse/gatehouse/config"
@@ -77,4 +78,51 @@ func fleetOptions(e *config.Etcd) (*authstore.FleetOptions, error) {
 		f.TLS = cfg
 	}
 	return f, nil
+}
+
+// fleetMetrics reports, at every scrape, the state of each fleet-mode
+// store this process holds: how far its mirror lags etcd, how stale it
+// is, its resyncs, lost races and queued revokes, and the live edges.
+type fleetMetrics struct{}
+
+var (
+	fleetApplied   = prometheus.NewDesc("gatehouse_fleet_applied_revision", "The etcd revision this edge's mirror has applied.", []string{"edge"}, nil)
+	fleetLag       = prometheus.NewDesc("gatehouse_fleet_revision_lag", "Revisions etcd reported (progress) beyond the mirror's applied one.", []string{"edge"}, nil)
+	fleetStaleness = prometheus.NewDesc("gatehouse_fleet_staleness_seconds", "How long ago the mirror was last known current.", []string{"edge"}, nil)
+	fleetResyncs   = prometheus.NewDesc("gatehouse_fleet_resyncs_total", "Full resyncs of the mirror (new mirror, or its revision compacted away).", []string{"edge"}, nil)
+	fleetConflicts = prometheus.NewDesc("gatehouse_fleet_conflicts_total", "Write transactions retried after losing to another edge.", []string{"edge"}, nil)
+	fleetOutbox    = prometheus.NewDesc("gatehouse_fleet_outbox", "Revokes applied here and waiting to reach etcd.", []string{"edge"}, nil)
+	fleetEdges     = prometheus.NewDesc("gatehouse_fleet_edges", "Live edges in the fleet's registry, as this edge's mirror holds it.", []string{"edge"}, nil)
+)
+
+// Describe implements prometheus.Collector.
+func (fleetMetrics) Describe(ch chan<- *prometheus.Desc) {
+	for _, d := range []*prometheus.Desc{fleetApplied, fleetLag, fleetStaleness, fleetResyncs, fleetConflicts, fleetOutbox, fleetEdges} {
+		ch <- d
+	}
+}
+
+// Collect implements prometheus.Collector.
+func (fleetMetrics) Collect(ch chan<- prometheus.Metric) {
+	stores.Range(func(_, v any) bool {
+		p, ok := v.(pooledStore)
+		if !ok {
+			return true
+		}
+		st := p.Status()
+		if st.Engine != "etcd" {
+			return true
+		}
+		g := func(d *prometheus.Desc, kind prometheus.ValueType, v float64) {
+			ch <- prometheus.MustNewConstMetric(d, kind, v, st.EdgeID)
+		}
+		g(fleetApplied, prometheus.GaugeValue, float64(st.Applied))
+		g(fleetLag, prometheus.GaugeValue, float64(st.Known-st.Applied))
+		g(fleetStaleness, prometheus.GaugeValue, min(st.Staleness.Seconds(), 1e9))
+		g(fleetResyncs, prometheus.CounterValue, float64(st.Resyncs))
+		g(fleetConflicts, prometheus.CounterValue, float64(st.Conflicts))
+		g(fleetOutbox, prometheus.GaugeValue, float64(st.Outbox))
+		g(fleetEdges, prometheus.GaugeValue, float64(len(st.Edges)))
+		return true
+	})
 }

@@ -33,7 +33,7 @@ var (
 )
 
 func registerMetrics(reg prometheus.Registerer) error {
-	for _, c := range []prometheus.Collector{decisions, rateLimited, deviceFlow, storeLatency} {
+	for _, c := range []prometheus.Collector{decisions, rateLimited, deviceFlow, storeLatency, fleetMetrics{}} {
 		if err := reg.Register(c); err != nil {
 			var already prometheus.AlreadyRegisteredError
 			if !errors.As(err, &already) {

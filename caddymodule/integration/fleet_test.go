@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"os"
@@ -171,6 +172,17 @@ func TestFleetTwoEdges(t *testing.T) {
 	slices.Sort(ids)
 	if !slices.Equal(ids, []string{"edge-a", "edge-b"}) {
 		t.Fatalf("registry as a sees it: %v", ids)
+	}
+	resp, err := http.Get("http://" + a.address + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	metrics, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	for _, want := range []string{`gatehouse_fleet_applied_revision{edge="edge-a"}`, `gatehouse_fleet_outbox{edge="edge-a"} 0`, `gatehouse_fleet_edges{edge="edge-a"} 2`, `gatehouse_fleet_staleness_seconds{edge="edge-a"}`} {
+		if !bytes.Contains(metrics, []byte(want)) {
+			t.Errorf("/metrics lacks %s", want)
+		}
 	}
 	// The audit trail stays per edge: the revoke is b's, tagged with b.
 	var events []api.AuditEvent
