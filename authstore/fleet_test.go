@@ -10,6 +10,8 @@ import (
 	"testing"
 	"time"
 
+	clientv3 "go.etcd.io/etcd/client/v3"
+
 	"github.com/gatehouse/gatehouse/internal/etcdtest"
 )
 
@@ -407,5 +409,67 @@ func BenchmarkVerifyPATWarmEngines(b *testing.B) {
 				}
 			}
 		})
+	}
+}
+
+func TestMigrateToEtcd(t *testing.T) {
+	c := etcdtest.Start(t, 3)
+	src, path := openTest(t, Options{})
+	u := mustUser(t, src, "alice")
+	tok, _ := mustPAT(t, src, u, time.Time{}, "wiki:read")
+	sess, err := src.CreateSession(NewSession{UserID: u.ID, Kind: SessionBrowser, TTL: time.Hour}, AdminActor)
+	if err != nil {
+		t.Fatal(err)
+	}
+	jwt, err := src.IssueSessionJWT(sess, time.Now(), time.Now().Add(time.Hour))
+	if err != nil {
+		t.Fatal(err)
+	}
+	src.Close()
+
+	ctx := context.Background()
+	fo := FleetOptions{Endpoints: c.Endpoints()}
+	rep, err := MigrateToEtcd(ctx, path, fo)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rep.Keys == 0 || rep.Copied != rep.Keys || rep.Present != 0 || len(rep.Checksum) != 64 {
+		t.Fatalf("first run: %+v", rep)
+	}
+	// Rerun: nothing to copy, same checksum.
+	again, err := MigrateToEtcd(ctx, path, fo)
+	if err != nil || again.Copied != 0 || again.Present != rep.Keys || again.Checksum != rep.Checksum {
+		t.Fatalf("rerun: %+v %v", again, err)
+	}
+	// Resume: keys lost from etcd (an interrupted run) are copied again.
+	cli := c.Client()
+	if _, err := cli.Delete(ctx, "/gatehouse/pats/", clientv3.WithPrefix()); err != nil {
+		t.Fatal(err)
+	}
+	resumed, err := MigrateToEtcd(ctx, path, fo)
+	if err != nil || resumed.Copied != 1 || resumed.Present != rep.Keys-1 {
+		t.Fatalf("resume: %+v %v", resumed, err)
+	}
+	// A key etcd holds with another value is left alone and reported.
+	if _, err := cli.Put(ctx, "/gatehouse/users/"+u.ID, `{"id":"changed"}`); err != nil {
+		t.Fatal(err)
+	}
+	if rep, err := MigrateToEtcd(ctx, path, fo); err != nil || !slices.Equal(rep.Differing, []string{"users/" + u.ID}) {
+		t.Fatalf("differing: %+v %v", rep, err)
+	}
+	if _, err := cli.Delete(ctx, "/gatehouse/users/"+u.ID); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := MigrateToEtcd(ctx, path, fo); err != nil {
+		t.Fatal(err)
+	}
+
+	// An edge on the migrated prefix accepts the file's credentials.
+	e := openEdge(t, c.Endpoints(), "a", nil)
+	if _, got, err := e.VerifyPAT(tok, ""); err != nil || got.ID != u.ID {
+		t.Fatalf("migrated PAT: %v", err)
+	}
+	if _, got, _, err := e.VerifySessionJWT(jwt, ""); err != nil || got.ID != sess.ID {
+		t.Fatalf("migrated session: %v", err)
 	}
 }

@@ -23,10 +23,10 @@ func mirrorPath(configured string) (string, error) {
 	return storePath(configured)
 }
 
-// fleetOptions turns `store etcd { … }` into the store's fleet options:
+// FleetOptions turns `store etcd { … }` into the store's fleet options:
 // placeholders ({env.ETCD_PASSWORD}) replaced, TLS files read. It runs when
 // the store is opened, not in Provision, since it reads files.
-func fleetOptions(e *config.Etcd) (*authstore.FleetOptions, error) {
+func FleetOptions(e *config.Etcd) (*authstore.FleetOptions, error) {
 	repl := caddy.NewReplacer()
 	expand := func(s string) (string, error) {
 		if s == "" {

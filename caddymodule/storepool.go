@@ -48,7 +48,7 @@ func acquireStore(path string, etcd *config.Etcd) (pooledStore, error) {
 	val, _, err := stores.LoadOrNew(path, func() (caddy.Destructor, error) {
 		o := authstore.Options{Observe: observeStore}
 		if etcd != nil {
-			f, err := fleetOptions(etcd)
+			f, err := FleetOptions(etcd)
 			if err != nil {
 				return nil, err
 			}

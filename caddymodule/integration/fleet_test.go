@@ -137,8 +137,37 @@ func TestFleetTwoEdges(t *testing.T) {
 	cluster := etcdtest.Start(t, 3)
 	up := newUpstream(t)
 	upstream := strings.TrimPrefix(up.URL, "http://")
+
+	// A single-edge store, made offline, migrated into etcd first.
+	dir := t.TempDir()
+	file := filepath.Join(dir, "old.db")
+	conf := filepath.Join(dir, "Caddyfile")
+	if err := os.WriteFile(conf, []byte(fmt.Sprintf("{\n\tadmin localhost:%d\n\tgatehouse {\n\t\tstore %s\n\t\tscopes docs:read\n\t}\n}\n", freePort(t), file)), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	offline := func(args ...string) string {
+		t.Helper()
+		stdout, stderr, err := runCaddy(t, append([]string{"gatehouse", "--config", conf}, args...)...)
+		if err != nil {
+			t.Fatalf("caddy gatehouse %v: %v\n%s", args, err, stderr)
+		}
+		return stdout + stderr
+	}
+	offline("user", "add", "olga")
+	oldTok := strings.Fields(offline("token", "create", "--user", "olga", "--scopes", "docs:read", "--expires-days", "5"))[0]
+	migrate := []string{"store", "migrate", "--to", "etcd", "--from", file, "--endpoints", strings.Join(cluster.Endpoints(), ",")}
+	if out := offline(migrate...); !strings.Contains(out, "0 already present") || !strings.Contains(out, "verified") {
+		t.Fatalf("store migrate: %s", out)
+	}
+	if out := offline(migrate...); !strings.Contains(out, " 0 copied") {
+		t.Fatalf("store migrate again: %s", out)
+	}
+
 	a := startEdge(t, "edge-a", cluster.Endpoints(), upstream)
 	b := startEdge(t, "edge-b", cluster.Endpoints(), upstream)
+	if a.status(oldTok) != http.StatusOK || b.status(oldTok) != http.StatusOK {
+		t.Fatal("a token of the migrated store is refused")
+	}
 
 	a.run("user", "add", "fran")
 	tok := strings.TrimSpace(a.run("token", "create", "--user", "fran", "--scopes", "docs:read", "--expires-days", "5", "--name", "ci"))
