@@ -23,6 +23,7 @@ import (
 type fleetEdge struct {
 	*binServer
 	http string // base URL of its site
+	conf string // its Caddyfile
 }
 
 // startEdge runs an edge named id over the etcd endpoints, on ports the
@@ -78,7 +79,7 @@ func startEdge(t *testing.T, id string, endpoints []string, upstream string) *fl
 		case <-time.After(20 * time.Millisecond):
 		}
 	}
-	return &fleetEdge{binServer: s, http: fmt.Sprintf("http://127.0.0.1:%d", site)}
+	return &fleetEdge{binServer: s, http: fmt.Sprintf("http://127.0.0.1:%d", site), conf: conf}
 }
 
 func freePort(t *testing.T) int {
@@ -213,12 +214,32 @@ func TestFleetTwoEdges(t *testing.T) {
 			t.Errorf("/metrics lacks %s", want)
 		}
 	}
+	// A reload keeps the pooled store, its mirror and its watch: no
+	// second open of the mirror, no resync.
+	if out, err := a.reload(strings.Replace(a.conf, "default authenticated", "rule GET /open anonymous\n\t\tdefault authenticated", 1)); err != nil {
+		t.Fatalf("reload: %v\n%s", err, out)
+	}
+	tok2 := strings.TrimSpace(b.run("token", "create", "--user", "fran", "--scopes", "docs:read", "--expires-days", "5"))
+	a.within(t, tok2, http.StatusOK)
+	var after api.Status
+	if err := json.Unmarshal([]byte(a.run("store", "status", "--json")), &after); err != nil {
+		t.Fatal(err)
+	}
+	if after.Fleet.Resyncs != st.Fleet.Resyncs || after.Fleet.Applied <= st.Fleet.Applied {
+		t.Fatalf("after reload: %+v, before %+v", after.Fleet, st.Fleet)
+	}
+
 	// The audit trail stays per edge: the revoke is b's, tagged with b.
 	var events []api.AuditEvent
 	if err := json.Unmarshal([]byte(b.run("audit", "--json")), &events); err != nil {
 		t.Fatal(err)
 	}
-	if len(events) == 0 || events[0].Action != "token.revoked" || events[0].Edge != "edge-b" || events[0].Revision == 0 {
+	for _, e := range events {
+		if e.Edge != "edge-b" || e.Revision == 0 {
+			t.Fatalf("b's audit trail holds an untagged or foreign record: %+v", e)
+		}
+	}
+	if len(events) != 2 || events[1].Action != "token.revoked" {
 		t.Fatalf("b's audit trail: %+v", events)
 	}
 }
