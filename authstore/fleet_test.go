@@ -473,3 +473,47 @@ func TestMigrateToEtcd(t *testing.T) {
 		t.Fatalf("migrated session: %v", err)
 	}
 }
+
+// TestFleetManySessions: a user with more sessions than one etcd
+// transaction may touch (128 operations by default) can still log in,
+// log out everywhere, and have ended sessions pruned, in chunks.
+func TestFleetManySessions(t *testing.T) {
+	c := etcdtest.Start(t, 3)
+	clk := &testClock{now: time.Now()}
+	a := openEdge(t, c.Endpoints(), "a", func(o *Options) { o.Now = clk.Now })
+	u := mustUser(t, a, "alice")
+	const n = 150
+	for i := range n {
+		if _, err := a.CreateSession(NewSession{UserID: u.ID, Kind: SessionBrowser, TTL: time.Hour}, AdminActor); err != nil {
+			t.Fatalf("login %d: %v", i, err)
+		}
+	}
+	ended, err := a.RevokeUserSessions(u.ID, AdminActor, "admin")
+	if err != nil || ended != n {
+		t.Fatalf("log out everywhere: %d, %v", ended, err)
+	}
+	clk.Advance(8 * 24 * time.Hour)
+	// The clock jumped: the edge is cut off by its own reckoning until
+	// the next progress notification.
+	deadline := time.Now().Add(5 * time.Second)
+	for a.fleet.cutOff() {
+		if time.Now().After(deadline) {
+			t.Fatal("no progress notification after the clock moved")
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	for range 3 {
+		if _, err := a.CreateSession(NewSession{UserID: u.ID, Kind: SessionBrowser, TTL: time.Hour}, AdminActor); err != nil {
+			t.Fatal(err)
+		}
+	}
+	left, err := a.Sessions(u.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Each login pruned up to pruneBudget keys (a session and its index
+	// entry each): 3 logins, 32 sessions each at most.
+	if want := n - 3*pruneBudget/2 + 3; len(left) != want {
+		t.Fatalf("%d sessions left after 3 pruning logins, want %d", len(left), want)
+	}
+}

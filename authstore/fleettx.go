@@ -28,6 +28,10 @@ type fleetTx struct {
 	order   []string // write keys in first-written order
 	cursors []*Cursor
 	events  []Event // audit events, written locally after the commit
+	// blind, while set, keeps reads out of the commit's compares: for
+	// scans whose outcome stays right on a slightly old mirror (pruning
+	// what ended long ago).
+	blind bool
 }
 
 type fleetWrite struct {
@@ -51,7 +55,7 @@ func newFleetTx(tx *Tx) *fleetTx {
 // read records that the transaction read k of bucket b (local buckets are
 // not compared: they are this edge's alone).
 func (f *fleetTx) read(b *Bucket, k string) {
-	if !mirrored(b.path) {
+	if f.blind || !mirrored(b.path) {
 		return
 	}
 	if _, ok := f.reads[k]; ok {

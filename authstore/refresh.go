@@ -282,25 +282,36 @@ func (s *Store) findSealedSuccessors() error {
 	return nil
 }
 
-// unsafeDeleteRefreshChain deletes a session's refresh records, newest
-// (head, a hex hash) to oldest.
-func unsafeDeleteRefreshChain(tx *Tx, head string) error {
+// unsafeDeleteRefreshChain deletes a session's refresh records, at most
+// budget of them (negative: all), oldest first, so a chain cut short by
+// the budget is still a chain from its head; it reports how many it
+// deleted and whether the chain is gone.
+func unsafeDeleteRefreshChain(tx *Tx, head string, budget int) (int, bool, error) {
 	b := tx.Bucket(bucketRefresh)
+	var keys [][]byte
 	for hop := 0; head != "" && hop < 1_000_000; hop++ {
 		key, err := hex.DecodeString(head)
 		if err != nil {
-			return nil
+			break
 		}
 		var rec RefreshToken
 		if getJSON(b, key, &rec) != nil {
-			return nil
+			break
 		}
-		if err := b.Delete(key); err != nil {
-			return err
-		}
+		keys = append(keys, key)
 		head = rec.Prev
 	}
-	return nil
+	n := 0
+	for i := len(keys) - 1; i >= 0; i-- {
+		if budget >= 0 && n >= budget {
+			return n, false, nil
+		}
+		if err := b.Delete(keys[i]); err != nil {
+			return n, false, err
+		}
+		n++
+	}
+	return n, true, nil
 }
 
 // successorAEAD is AES-256-GCM under SHA-256(domain || old token): a key

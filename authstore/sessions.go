@@ -124,17 +124,29 @@ func (s *Store) unsafeCreateSession(tx *Tx, n NewSession, actor Actor) (*Session
 // unsafePruneSessions deletes the user's sessions (and their refresh
 // chains) that expired or were revoked more than sessionRetention ago, so
 // the store does not grow with every login.
+//
+// In fleet mode the scan's reads are not compared at commit (an ended
+// session stays ended, so deleting one read from a slightly old mirror is
+// safe) and at most pruneBudget keys go per login, since etcd bounds a
+// transaction's operations: the rest go with later logins.
 func (s *Store) unsafePruneSessions(tx *Tx, userID string, now time.Time) error {
+	budget := -1
+	if tx.f != nil {
+		budget = pruneBudget
+		tx.f.blind = true
+		defer func() { tx.f.blind = false }()
+	}
 	cutoff := now.Add(-sessionRetention)
 	sessions, index := tx.Bucket(bucketSessions), tx.Bucket(bucketUserSessions)
 	prefix := indexKey(userID, "")
 	var stale [][]byte
 	c := index.Cursor()
-	for k, _ := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, _ = c.Next() {
+	for k, _ := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix) && budget != 0; k, _ = c.Next() {
 		var old Session
 		if err := getJSON(sessions, k[len(prefix):], &old); err != nil {
 			if errors.Is(err, ErrNotFound) {
 				stale = append(stale, bytes.Clone(k))
+				budget--
 				continue
 			}
 			return err
@@ -144,13 +156,27 @@ func (s *Store) unsafePruneSessions(tx *Tx, userID string, now time.Time) error 
 			ended = old.RevokedAt
 		}
 		if ended.Before(cutoff) {
-			if err := unsafeDeleteRefreshChain(tx, old.Refresh); err != nil {
+			chain := -1 // unlimited
+			if budget >= 0 {
+				chain = max(budget-2, 0) // room for the session and its index entry
+			}
+			n, gone, err := unsafeDeleteRefreshChain(tx, old.Refresh, chain)
+			if err != nil {
 				return err
+			}
+			if budget > 0 {
+				budget -= n
+			}
+			if !gone {
+				break
 			}
 			if err := sessions.Delete([]byte(old.ID)); err != nil {
 				return err
 			}
 			stale = append(stale, bytes.Clone(k))
+			if budget > 0 {
+				budget = max(budget-2, 0)
+			}
 		}
 	}
 	for _, k := range stale {
@@ -160,6 +186,10 @@ func (s *Store) unsafePruneSessions(tx *Tx, userID string, now time.Time) error 
 	}
 	return nil
 }
+
+// pruneBudget is how many keys one fleet-mode login deletes at most while
+// pruning ended sessions (etcd's default --max-txn-ops is 128).
+const pruneBudget = 64
 
 // Session returns the session with the given id, from cache when warm.
 func (s *Store) Session(id string) (*Session, error) {
@@ -231,39 +261,72 @@ func (s *Store) unsafeRevokeSession(tx *Tx, sess *Session, actor Actor, reason s
 // RevokeUserSessions ends every active session of the user ("log out
 // everywhere") and reports how many it ended.
 func (s *Store) RevokeUserSessions(userID string, actor Actor, reason string) (int, error) {
-	var ended []string
-	err := s.update("revoke_user_sessions", func(tx *Tx) error {
-		ended = ended[:0]
-		sessions := tx.Bucket(bucketSessions)
-		prefix := indexKey(userID, "")
-		c := tx.Bucket(bucketUserSessions).Cursor()
-		now := s.now()
-		for k, _ := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, _ = c.Next() {
-			var sess Session
-			if err := getJSON(sessions, k[len(prefix):], &sess); err != nil {
-				if errors.Is(err, ErrNotFound) {
+	var all []string
+	for {
+		var ended []string
+		more := false
+		err := s.update("revoke_user_sessions", func(tx *Tx) error {
+			ended, more = ended[:0], false
+			// In fleet mode the scan is blind and each revoked session is
+			// read again, compared: a user with many ended sessions must
+			// not exceed etcd's transaction bound, and a long list is
+			// revoked in chunks.
+			limit := -1
+			if tx.f != nil {
+				limit = revokeChunk
+				tx.f.blind = true
+				defer func() { tx.f.blind = false }()
+			}
+			sessions := tx.Bucket(bucketSessions)
+			prefix := indexKey(userID, "")
+			c := tx.Bucket(bucketUserSessions).Cursor()
+			now := s.now()
+			for k, _ := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, _ = c.Next() {
+				var sess Session
+				if err := getJSON(sessions, k[len(prefix):], &sess); err != nil {
+					if errors.Is(err, ErrNotFound) {
+						continue
+					}
+					return err
+				}
+				if sess.Status(now) != "active" {
 					continue
 				}
-				return err
+				if len(ended) == limit {
+					more = true
+					break
+				}
+				if tx.f != nil {
+					tx.f.blind = false
+					err := getJSON(sessions, k[len(prefix):], &sess)
+					tx.f.blind = true
+					if err != nil {
+						return err
+					}
+				}
+				if err := s.unsafeRevokeSession(tx, &sess, actor, reason); err != nil {
+					return err
+				}
+				ended = append(ended, sess.ID)
 			}
-			if sess.Status(now) != "active" {
-				continue
-			}
-			if err := s.unsafeRevokeSession(tx, &sess, actor, reason); err != nil {
-				return err
-			}
-			ended = append(ended, sess.ID)
+			return nil
+		})
+		if err != nil {
+			return len(all), fmt.Errorf("revoke sessions of %s: %w", userID, err)
 		}
-		return nil
-	})
-	if err != nil {
-		return 0, fmt.Errorf("revoke sessions of %s: %w", userID, err)
+		for _, id := range ended {
+			s.forgetSession(id)
+		}
+		all = append(all, ended...)
+		if !more {
+			return len(all), nil
+		}
 	}
-	for _, id := range ended {
-		s.forgetSession(id)
-	}
-	return len(ended), nil
 }
+
+// revokeChunk is how many sessions one fleet-mode transaction of
+// RevokeUserSessions revokes.
+const revokeChunk = 40
 
 // Sessions lists the sessions of userID (every session when userID is
 // empty), ended ones included until they are pruned, oldest first.

@@ -156,7 +156,9 @@ func (b *Bucket) Cursor() *Cursor {
 	c := &Cursor{c: b.bb.Cursor(), b: b}
 	if f := b.tx.f; f != nil {
 		c.ov = f.overlay(b.path)
-		f.cursors = append(f.cursors, c)
+		if !f.blind {
+			f.cursors = append(f.cursors, c)
+		}
 	}
 	return c
 }
