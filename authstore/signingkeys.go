@@ -17,9 +17,10 @@ type signingKey struct {
 }
 
 // currentSigningKey returns the key new session JWTs are signed with,
-// creating this edge's first key on first use. Keys live in the store, so
-// sessions survive restarts and reloads; they never leave it, so a JWT from
-// another edge does not verify here.
+// creating the store's first key on first use. Keys live in the store, so
+// sessions survive restarts and reloads; they never leave it: a JWT from
+// another edge's bbolt store does not verify here, while in fleet mode the
+// keys are etcd's and every edge of the fleet shares them.
 func (s *Store) currentSigningKey() (*signingKey, error) {
 	if k := s.sess.current.Load(); k != nil {
 		return k, nil
