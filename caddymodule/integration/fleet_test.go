@@ -30,6 +30,11 @@ type fleetEdge struct {
 // system picked, with its mirror in a directory of its own.
 func startEdge(t *testing.T, id string, endpoints []string, upstream string) *fleetEdge {
 	t.Helper()
+	return startEdgeWith(t, id, endpoints, upstream, "10s")
+}
+
+func startEdgeWith(t *testing.T, id string, endpoints []string, upstream, maxStaleness string) *fleetEdge {
+	t.Helper()
 	admin, site := freePort(t), freePort(t)
 	dir := t.TempDir()
 	conf := fmt.Sprintf(`{
@@ -39,7 +44,7 @@ func startEdge(t *testing.T, id string, endpoints []string, upstream string) *fl
 			endpoints %s
 			mirror %s
 			edge_id %s
-			max_staleness 10s
+			max_staleness %s
 		}
 		scopes docs:read
 	}
@@ -50,7 +55,7 @@ func startEdge(t *testing.T, id string, endpoints []string, upstream string) *fl
 	}
 	reverse_proxy %s
 }
-`, admin, strings.Join(endpoints, " "), filepath.Join(dir, "mirror.db"), id, site, upstream)
+`, admin, strings.Join(endpoints, " "), filepath.Join(dir, "mirror.db"), id, maxStaleness, site, upstream)
 	s := &binServer{t: t, file: filepath.Join(dir, "Caddyfile"), output: &bytes.Buffer{}, address: fmt.Sprintf("localhost:%d", admin)}
 	if err := os.WriteFile(s.file, []byte(conf), 0o600); err != nil {
 		t.Fatal(err)
@@ -241,5 +246,91 @@ func TestFleetTwoEdges(t *testing.T) {
 	}
 	if len(events) != 2 || events[1].Action != "token.revoked" {
 		t.Fatalf("b's audit trail: %+v", events)
+	}
+}
+
+// TestFleetEdgeCutOff cuts one real edge off the cluster (a TCP proxy
+// between it and every member drops its connections): it keeps accepting
+// tokens from its mirror until max_staleness, then answers 503; writes
+// through it answer 503 at once; a revoke through it holds there at once
+// and reaches the other edge once the cut is mended.
+func TestFleetEdgeCutOff(t *testing.T) {
+	cluster := etcdtest.Start(t, 3)
+	proxy := cluster.Proxy(t)
+	up := newUpstream(t)
+	upstream := strings.TrimPrefix(up.URL, "http://")
+	a := startEdge(t, "edge-a", cluster.Endpoints(), upstream)
+	b := startEdgeWith(t, "edge-b", proxy.Endpoints(), upstream, "2s")
+	a.run("user", "add", "gus")
+	tok := strings.TrimSpace(a.run("token", "create", "--user", "gus", "--scopes", "docs:read", "--expires-days", "5"))
+	tok2 := strings.TrimSpace(a.run("token", "create", "--user", "gus", "--scopes", "docs:read", "--expires-days", "5"))
+	b.within(t, tok, http.StatusOK)
+	b.within(t, tok2, http.StatusOK)
+	var list []api.TokenInfo
+	if err := json.Unmarshal([]byte(a.run("token", "list", "--user", "gus", "--json")), &list); err != nil || len(list) != 2 {
+		t.Fatalf("token list: %v %v", err, list)
+	}
+	id := list[0].ID
+	if list[0].Hint[:8] != tok[:8] {
+		id = list[1].ID
+	}
+
+	proxy.Cut()
+	cut := time.Now()
+	if got := b.status(tok); got != http.StatusOK {
+		t.Fatalf("cut off within max_staleness: %d", got)
+	}
+	// Writes fail closed, with a clear message.
+	_, stderr, err := b.gatehouse("user", "add", "hal")
+	if err == nil || !strings.Contains(stderr, "cannot take changes") {
+		t.Fatalf("write on a cut-off edge: %v %s", err, stderr)
+	}
+	// A revoke holds on this edge at once and is queued.
+	b.run("token", "revoke", id)
+	var after []api.TokenInfo
+	if err := json.Unmarshal([]byte(b.run("token", "list", "--user", "gus", "--json")), &after); err != nil {
+		t.Fatal(err)
+	}
+	for _, ti := range after {
+		if ti.ID == id && ti.Status != "revoked" {
+			t.Fatalf("revoked on the cut-off edge: %+v", ti)
+		}
+	}
+	if got := b.status(tok); got != http.StatusUnauthorized && got != http.StatusServiceUnavailable {
+		t.Fatalf("revoked token on the cut-off edge: %d", got)
+	}
+	// Past max_staleness: 503, not a stale yes.
+	for {
+		got := b.status(tok2)
+		if got == http.StatusServiceUnavailable {
+			break
+		}
+		if got != http.StatusOK || time.Since(cut) > 10*time.Second {
+			t.Fatalf("cut off %v: %d, want 200 then 503", time.Since(cut), got)
+		}
+		time.Sleep(20 * time.Millisecond) // polling the outcome
+	}
+	if since := time.Since(cut); since < 2*time.Second {
+		t.Fatalf("503 after %v, before max_staleness", since)
+	}
+
+	proxy.Restore()
+	a.withinLong(t, tok, http.StatusUnauthorized, 15*time.Second) // the outbox drained
+	b.withinLong(t, tok2, http.StatusOK, 15*time.Second)          // fresh again
+}
+
+// withinLong is within with a longer bound, for reconnection.
+func (e *fleetEdge) withinLong(t *testing.T, tok string, want int, bound time.Duration) {
+	t.Helper()
+	start := time.Now()
+	for {
+		got := e.status(tok)
+		if got == want {
+			return
+		}
+		if time.Since(start) > bound {
+			t.Fatalf("edge answered %d, want %d, after %v", got, want, bound)
+		}
+		time.Sleep(10 * time.Millisecond) // polling the outcome
 	}
 }
