@@ -40,11 +40,14 @@ var (
 //	fleet_revs/    : relKey -> uint64 mod revision of the mirrored value
 //	fleet_outbox/  : uint64 sequence -> queued revoke JSON (outbox.go)
 //	edges/         : edge id -> EdgeInfo JSON (mirrored, under leases)
+//	totp_steps/    : user id -> uint64 last TOTP step used (mirrored; a
+//	                 single edge keeps them in memory)
 var (
 	bucketFleet       = []byte("fleet")
 	bucketFleetRevs   = []byte("fleet_revs")
 	bucketFleetOutbox = []byte("fleet_outbox")
 	bucketEdges       = []byte("edges")
+	bucketTOTPSteps   = []byte("totp_steps")
 
 	keyApplied = []byte("applied")
 	keyCluster = []byte("cluster")
@@ -55,7 +58,7 @@ var (
 // when it opens (fleet write transactions cannot create buckets).
 var mirrorBuckets = []string{
 	"meta", "meta/signing_keys", "users", "logins", "agent_logins", "pats", "pat_ids",
-	"user_pats", "sessions", "user_sessions", "refresh", "device", "device_users", "edges",
+	"user_pats", "sessions", "user_sessions", "refresh", "device", "device_users", "edges", "totp_steps",
 }
 
 // FleetOptions configure fleet mode: etcd is the source of truth and the

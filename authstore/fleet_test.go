@@ -4,12 +4,14 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/url"
 	"path/filepath"
 	"slices"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/pquerna/otp/totp"
 	clientv3 "go.etcd.io/etcd/client/v3"
 
 	"github.com/gatehouse/gatehouse/internal/etcdtest"
@@ -515,5 +517,35 @@ func TestFleetManySessions(t *testing.T) {
 	// entry each): 3 logins, 32 sessions each at most.
 	if want := n - 3*pruneBudget/2 + 3; len(left) != want {
 		t.Fatalf("%d sessions left after 3 pruning logins, want %d", len(left), want)
+	}
+}
+
+// TestFleetTOTPReplayAcrossEdges: a TOTP code used on one edge is refused
+// on another (the used step is shared through etcd).
+func TestFleetTOTPReplayAcrossEdges(t *testing.T) {
+	c := etcdtest.Start(t, 3)
+	a := openEdge(t, c.Endpoints(), "a", nil)
+	b := openEdge(t, c.Endpoints(), "b", nil)
+	mustUser(t, a, "alice")
+	h, _ := HashPassword("alice's password")
+	if _, err := a.SetPassword("alice", h, AdminActor); err != nil {
+		t.Fatal(err)
+	}
+	raw, err := a.EnableTOTP("alice", "Gatehouse", AdminActor)
+	if err != nil {
+		t.Fatal(err)
+	}
+	u, _ := url.Parse(raw)
+	code, err := totp.GenerateCode(u.Query().Get("secret"), time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	caughtUp(t, a, b)
+	if _, err := a.CheckLogin(context.Background(), "alice", "alice's password", code, ""); err != nil {
+		t.Fatalf("first use on a: %v", err)
+	}
+	caughtUp(t, a, b)
+	if _, err := b.CheckLogin(context.Background(), "alice", "alice's password", code, ""); !errors.Is(err, ErrBadCredentials) {
+		t.Fatalf("the same code replayed on b: %v, want ErrBadCredentials", err)
 	}
 }
