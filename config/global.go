@@ -132,8 +132,9 @@ type Policy struct {
 	Realm            string
 	// IdentityProviders are validated, with their defaults filled.
 	IdentityProviders []IdentityProvider
-	// LocalLogin is whether passwords sign in (default true).
-	LocalLogin bool
+	// LocalLoginOff is local_login off: passwords do not sign in (the
+	// zero value, a policy built by hand, keeps them on).
+	LocalLoginOff bool
 }
 
 // Checks are the validators Compile borrows from the packages that own the
@@ -161,7 +162,7 @@ func Compile(g Global, checks Checks) (*Policy, error) {
 		DeviceInterval:   g.DeviceInterval.Or(DefaultDeviceInterval),
 		Registration:     g.Registration,
 		Realm:            cmp.Or(g.Realm, DefaultRealm),
-		LocalLogin:       g.LocalLogin == nil || *g.LocalLogin,
+		LocalLoginOff:    g.LocalLogin != nil && !*g.LocalLogin,
 	}
 	var errs []error
 	if err := checks.Prefix(p.TokenPrefix); err != nil {
@@ -227,7 +228,7 @@ func Compile(g Global, checks Checks) (*Policy, error) {
 		errs = append(errs, p.validateRegistration(r, checks.Rate)...)
 	}
 	errs = append(errs, p.validateIdentityProviders(g.IdentityProviders)...)
-	if !p.LocalLogin && len(g.IdentityProviders) == 0 {
+	if p.LocalLoginOff && len(g.IdentityProviders) == 0 {
 		errs = append(errs, errors.New("local_login off: declare an identity_provider, or nobody can sign in"))
 	}
 	if err := errors.Join(errs...); err != nil {

@@ -7,7 +7,7 @@ import (
 )
 
 // Reasons a sign-in is refused, as logs, metrics and the audit trail
-// name them; each has a page text "idp.<reason>" in i18n.
+// name them; the pages that show them translate each (endpoints).
 const (
 	ReasonProviderError   = "provider_error"       // the provider answered error=… (access_denied)
 	ReasonStateInvalid    = "state_invalid"        // no flow cookie, a tampered one, or a state that does not match
@@ -45,9 +45,6 @@ func (r *Refusal) Error() string {
 	}
 	return fmt.Sprintf("sign-in with %s refused: %s", r.Provider, r.Reason)
 }
-
-// MessageKey is the i18n key of the refusal's page text.
-func (r *Refusal) MessageKey() string { return "idp." + r.Reason }
 
 func refuse(reason string, status int, detail string, args ...any) *Refusal {
 	if len(args) > 0 {

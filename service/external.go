@@ -52,15 +52,21 @@ func (s *Service) SignInExternal(in ExternalSignIn) (*authstore.User, error) {
 		}
 	}
 	if err != nil {
-		if u != nil && errors.Is(err, authstore.ErrUserDisabled) {
-			_ = s.Store.RecordExternalRefusal(u.ID, in.Provider, "account disabled", in.IP)
-		}
 		return u, err
 	}
 	if err := s.Store.RecordExternalLogin(u.ID, in.Provider, in.IP); err != nil {
 		return nil, err
 	}
 	return u, nil
+}
+
+// ExternalRefused records a refused sign-in through provider in the
+// audit trail (userID "" when no account was reached). A store that
+// cannot write it is logged, not fatal: the browser is refused anyway.
+func (s *Service) ExternalRefused(provider, reason, userID, ip string) {
+	if err := s.Store.RecordExternalRefusal(userID, provider, reason, ip); err != nil {
+		s.log().Error("recording a refused sign-in", zap.String("provider", provider), zap.Error(err))
+	}
 }
 
 func (s *Service) identityProvider(name string) (config.IdentityProvider, bool) {
