@@ -1,0 +1,30 @@
+package caddymodule
+
+import (
+	"github.com/caddyserver/caddy/v2"
+
+	"github.com/gatehouse/gatehouse/config"
+	"github.com/gatehouse/gatehouse/idp"
+)
+
+// idpFlows seals identity providers' flow cookies for the whole
+// process: every config generation shares it, so a reload neither breaks
+// a sign-in under way nor forgets which flows were used.
+var idpFlows = idp.NewFlows()
+
+// buildProviders builds the policy's identity providers, resolving
+// `{env.*}` (and other global placeholders) in their client secrets
+// with Caddy's replacer. The provider is not contacted: one that is down
+// does not stop Caddy from starting.
+func buildProviders(policy *config.Policy) ([]*idp.Provider, error) {
+	repl := caddy.NewReplacer()
+	var out []*idp.Provider
+	for _, c := range policy.IdentityProviders {
+		p, err := idp.New(c, idp.Options{ResolveSecret: func(s string) (string, error) { return repl.ReplaceOrErr(s, true, true) }})
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, p)
+	}
+	return out, nil
+}
