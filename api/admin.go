@@ -163,3 +163,21 @@ type AuditActor struct {
 	UserID string `json:"user_id,omitempty"`
 	IP     string `json:"ip,omitempty"`
 }
+
+// IdentityLink is one external identity linked to an account, as GET
+// /gatehouse/identities lists it: the account signs in through Provider
+// when the provider says Subject.
+type IdentityLink struct {
+	User     string    `json:"user"`
+	Provider string    `json:"provider"`
+	Subject  string    `json:"subject"`
+	Linked   time.Time `json:"linked"`
+}
+
+// IdentityLinkRequest is the JSON body of PUT (link) and DELETE (unlink)
+// /gatehouse/identities; User is ignored by DELETE.
+type IdentityLinkRequest struct {
+	User     string `json:"user,omitempty"`
+	Provider string `json:"provider"`
+	Subject  string `json:"subject"`
+}

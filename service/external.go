@@ -7,6 +7,7 @@ import (
 
 	"go.uber.org/zap"
 
+	"github.com/gatehouse/gatehouse/api"
 	"github.com/gatehouse/gatehouse/authstore"
 	"github.com/gatehouse/gatehouse/config"
 )
@@ -107,27 +108,51 @@ func DeriveLogin(username string) string {
 
 // LinkIdentity links (provider, subject) to the account with login: how
 // an operator lets an existing local account sign in through a provider.
-func (s *Service) LinkIdentity(login, provider, subject string) (*authstore.Identity, error) {
-	if _, ok := s.identityProvider(provider); !ok {
-		return nil, badInput("identity provider %q is not configured", provider)
-	}
-	rec, err := s.Store.LinkIdentity(login, provider, subject, authstore.AdminActor)
+// The provider need not be configured yet (a link may be made before the
+// provider is turned on); its name must be valid.
+func (s *Service) LinkIdentity(req api.IdentityLinkRequest) (api.IdentityLink, error) {
+	rec, err := s.Store.LinkIdentity(req.User, req.Provider, req.Subject, authstore.AdminActor)
 	if errors.Is(err, authstore.ErrBadIdentity) {
-		return nil, badInput("%v", err)
+		return api.IdentityLink{}, badInput("%v", err)
 	}
 	if err != nil {
-		return nil, err
+		return api.IdentityLink{}, err
 	}
-	s.log().Info("identity linked", zap.String("user", login), zap.String("provider", provider), zap.String("by", authstore.ActorAdmin))
-	return rec, nil
+	s.log().Info("identity linked", zap.String("user", req.User), zap.String("provider", req.Provider), zap.String("by", authstore.ActorAdmin))
+	return s.identityLink(*rec), nil
+}
+
+// UnlinkIdentity removes the link of (provider, subject); the account
+// stays, and the next sign-in with that subject creates a new one.
+func (s *Service) UnlinkIdentity(req api.IdentityLinkRequest) error {
+	err := s.Store.UnlinkIdentity(req.Provider, req.Subject, authstore.AdminActor)
+	if errors.Is(err, authstore.ErrBadIdentity) {
+		return badInput("%v", err)
+	}
+	if err == nil {
+		s.log().Info("identity unlinked", zap.String("provider", req.Provider), zap.String("by", authstore.ActorAdmin))
+	}
+	return err
 }
 
 // Identities lists the links of the account with login, or every link
 // for "".
-func (s *Service) Identities(login string) ([]authstore.Identity, error) {
+func (s *Service) Identities(login string) ([]api.IdentityLink, error) {
 	userID, err := s.UserID(login)
 	if err != nil {
 		return nil, err
 	}
-	return s.Store.Identities(userID)
+	recs, err := s.Store.Identities(userID)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]api.IdentityLink, 0, len(recs))
+	for _, rec := range recs {
+		out = append(out, s.identityLink(rec))
+	}
+	return out, nil
+}
+
+func (s *Service) identityLink(rec authstore.Identity) api.IdentityLink {
+	return api.IdentityLink{User: s.LoginOf(rec.UserID), Provider: rec.Provider, Subject: rec.Subject, Linked: rec.LinkedAt}
 }

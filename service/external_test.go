@@ -5,6 +5,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/gatehouse/gatehouse/api"
 	"github.com/gatehouse/gatehouse/authstore"
 	"github.com/gatehouse/gatehouse/config"
 	"github.com/gatehouse/gatehouse/problem"
@@ -57,18 +58,25 @@ func TestSignInExternal(t *testing.T) {
 	}
 
 	// The operator links the local account; then it signs in.
-	if _, err := s.LinkIdentity("jane", "corp", "s-2"); err != nil {
+	if _, err := s.LinkIdentity(api.IdentityLinkRequest{User: "jane", Provider: "corp", Subject: "s-2"}); err != nil {
 		t.Fatal(err)
 	}
 	if got, err := s.SignInExternal(ExternalSignIn{Provider: "corp", Subject: "s-2"}); err != nil || got.ID != local.ID {
 		t.Fatalf("linked account: %+v, %v", got, err)
 	}
-	if _, err := s.LinkIdentity("jane", "nope", "s-3"); problem.From(err, problem.Admin) == nil || problem.From(err, problem.Admin).Status != 400 {
-		t.Errorf("link to an unconfigured provider: %v", err)
+	if _, err := s.LinkIdentity(api.IdentityLinkRequest{User: "jane", Provider: "a|b", Subject: "s-3"}); problem.From(err, problem.Admin) == nil || problem.From(err, problem.Admin).Status != 400 {
+		t.Errorf("link with a bad provider name: %v", err)
 	}
 	links, err := s.Identities("jane")
-	if err != nil || len(links) != 1 || links[0].Subject != "s-2" {
+	if err != nil || len(links) != 1 || links[0].Subject != "s-2" || links[0].User != "jane" {
 		t.Fatalf("links of jane: %+v, %v", links, err)
+	}
+
+	if err := s.UnlinkIdentity(api.IdentityLinkRequest{Provider: "corp", Subject: "s-2"}); err != nil {
+		t.Fatal(err)
+	}
+	if all, _ := s.Identities(""); len(all) != 1 {
+		t.Errorf("after unlink: %+v", all)
 	}
 
 	// Disabled stays out.

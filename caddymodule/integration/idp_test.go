@@ -213,3 +213,39 @@ func TestLocalLoginOff(t *testing.T) {
 		t.Errorf("CLI password login with local_login off: %d", code)
 	}
 }
+
+// TestIdentityProviderExplicitLink: a local account with the same email
+// is not taken over by a sign-in; once the operator links it with `caddy
+// gatehouse user link`, the provider's subject signs in to it.
+func TestIdentityProviderExplicitLink(t *testing.T) {
+	m := startOIDCProvider(t)
+	g := newGateway(t, setup{global: idpGlobal(t, m, ""), site: sessionSite})
+	g.dumpLogOnFailure()
+	g.addUser("pia")
+	pia := &mockoidc.MockUser{Subject: "corp-9", PreferredUsername: "pia", Email: "pia@example.com", EmailVerified: true}
+
+	m.QueueUser(pia)
+	_, resp, page := g.cookieClient().followTo("/login/corp?next=/api/whoami")
+	who := decodeInto[api.Whoami](t, page)
+	if resp.StatusCode != 200 || who.Login != "pia-2" {
+		t.Fatalf("unlinked sign-in: %d %s; want a new account pia-2", resp.StatusCode, page)
+	}
+	if _, stderr, err := g.caddy("gatehouse", "user", "unlink", "corp", "corp-9"); err != nil {
+		t.Fatalf("unlink: %v %s", err, stderr)
+	}
+	if _, stderr, err := g.caddy("gatehouse", "user", "link", "pia", "corp", "corp-9"); err != nil || !strings.Contains(stderr, "pia signs in through corp as subject corp-9") {
+		t.Fatalf("link: %v %s", err, stderr)
+	}
+	if stdout, _, err := g.caddy("gatehouse", "user", "links", "pia"); err != nil || !strings.Contains(stdout, "corp-9") {
+		t.Fatalf("links: %v %s", err, stdout)
+	}
+	m.QueueUser(pia)
+	_, resp, page = g.cookieClient().followTo("/login/corp?next=/api/whoami")
+	if who := decodeInto[api.Whoami](t, page); resp.StatusCode != 200 || who.Login != "pia" {
+		t.Fatalf("linked sign-in: %d %s; want pia", resp.StatusCode, page)
+	}
+	// A subject already linked elsewhere is refused.
+	if _, stderr, err := g.caddy("gatehouse", "user", "link", "pia-2", "corp", "corp-9"); err == nil || !strings.Contains(stderr, "linked to another account") {
+		t.Errorf("stealing a link: %v %s", err, stderr)
+	}
+}
