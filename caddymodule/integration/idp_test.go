@@ -249,3 +249,43 @@ func TestIdentityProviderExplicitLink(t *testing.T) {
 		t.Errorf("stealing a link: %v %s", err, stderr)
 	}
 }
+
+// TestIdentityProviderSecretFromEnv: `caddy validate` resolves the
+// client secret; an unset variable fails naming the variable, and a set
+// one never shows in the output.
+func TestIdentityProviderSecretFromEnv(t *testing.T) {
+	file := filepath.Join(t.TempDir(), "Caddyfile")
+	body := `{
+	gatehouse {
+		store ` + filepath.Join(t.TempDir(), "gh.db") + `
+		identity_provider corp oidc {
+			issuer https://id.example.com
+			client_id gatehouse
+			client_secret {env.GATEHOUSE_TEST_IDP_SECRET}
+		}
+	}
+}
+:0 {
+	gatehouse {
+		endpoints
+	}
+	respond ok
+}`
+	if err := os.WriteFile(file, []byte(body), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	os.Unsetenv("GATEHOUSE_TEST_IDP_SECRET")
+	_, stderr, err := runCaddy(t, "validate", "--config", file)
+	if err == nil || !strings.Contains(stderr, "GATEHOUSE_TEST_IDP_SECRET") {
+		t.Fatalf("unset secret: %v\n%s", err, stderr)
+	}
+	cmd := []string{"validate", "--config", file}
+	t.Setenv("GATEHOUSE_TEST_IDP_SECRET", "very-secret-value")
+	stdout, stderr, err := runCaddy(t, cmd...)
+	if err != nil {
+		t.Fatalf("set secret: %v\n%s", err, stderr)
+	}
+	if strings.Contains(stdout+stderr, "very-secret-value") {
+		t.Error("the secret was printed")
+	}
+}
