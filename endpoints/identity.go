@@ -48,10 +48,11 @@ func (s *Site) idpEnv(id *decision.Identity) *idp.Env {
 			_ = s.render(w, r, id, page{status: rf.Status, name: "signin_refused", title: "idp.title", narrow: true,
 				data: refusalData{Error: refusalMessage(rf), Retry: s.Path("login")}})
 		},
-		ClientIP: s.facts.ClientIP,
-		Secure:   s.facts.IsHTTPS,
-		Observe:  s.metrics.IdentityLogin,
-		Logger:   s.logger,
+		ClientIP:     s.facts.ClientIP,
+		Secure:       s.facts.IsHTTPS,
+		ExternalBase: s.facts.ExternalBase,
+		Observe:      s.metrics.IdentityLogin,
+		Logger:       s.logger,
 	}
 }
 

@@ -39,9 +39,13 @@ type Env struct {
 	Refuse func(w http.ResponseWriter, r *http.Request, rf *Refusal)
 	// ClientIP is the request's client IP (trusted_proxies honoured).
 	ClientIP func(r *http.Request) string
-	// Secure reports whether the browser reached us over TLS (cookie
-	// Secure flag, default redirect URL scheme).
+	// Secure reports whether the browser reached us over TLS (the flow
+	// cookie's Secure flag).
 	Secure func(r *http.Request) bool
+	// ExternalBase is scheme://host as the browser addressed the site
+	// (through a trusted proxy), the origin of the default redirect URL;
+	// nil derives it from Secure and the Host header.
+	ExternalBase func(r *http.Request) string
 	// Observe counts a sign-in by provider and outcome ("success" or a
 	// Reason); nil counts nothing.
 	Observe func(provider, outcome string)
@@ -76,6 +80,9 @@ func cookieName(provider string) string { return "gatehouse_idp_" + provider }
 func (e *Env) redirectURL(r *http.Request, p *Provider) string {
 	if p.cfg.RedirectURL != "" {
 		return p.cfg.RedirectURL
+	}
+	if e.ExternalBase != nil {
+		return e.ExternalBase(r) + e.CallbackPath(p.cfg.Name)
 	}
 	scheme := "http"
 	if e.Secure(r) {

@@ -111,6 +111,11 @@ func DeriveLogin(username string) string {
 // The provider need not be configured yet (a link may be made before the
 // provider is turned on); its name must be valid.
 func (s *Service) LinkIdentity(req api.IdentityLinkRequest) (api.IdentityLink, error) {
+	// Only people sign in through a provider: an agent account linked to
+	// one would let whoever holds the subject act as the agent in a browser.
+	if u, err := s.Store.UserByLogin(req.User); err == nil && u.Kind == authstore.KindAgent {
+		return api.IdentityLink{}, badInput("%s is an agent account; only human accounts sign in through a provider", u.Login)
+	}
 	rec, err := s.Store.LinkIdentity(req.User, req.Provider, req.Subject, authstore.AdminActor)
 	if errors.Is(err, authstore.ErrBadIdentity) {
 		return api.IdentityLink{}, badInput("%v", err)

@@ -67,6 +67,12 @@ func TestSignInExternal(t *testing.T) {
 	if _, err := s.LinkIdentity(api.IdentityLinkRequest{User: "jane", Provider: "a|b", Subject: "s-3"}); problem.From(err, problem.Admin) == nil || problem.From(err, problem.Admin).Status != 400 {
 		t.Errorf("link with a bad provider name: %v", err)
 	}
+	if _, err := s.Store.CreateUser(authstore.NewUser{Login: "bot-1", Kind: authstore.KindAgent, Tier: "free"}, authstore.AdminActor); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.LinkIdentity(api.IdentityLinkRequest{User: "bot-1", Provider: "corp", Subject: "s-4"}); problem.From(err, problem.Admin) == nil || problem.From(err, problem.Admin).Status != 400 {
+		t.Errorf("linking an agent account: %v", err)
+	}
 	links, err := s.Identities("jane")
 	if err != nil || len(links) != 1 || links[0].Subject != "s-2" || links[0].User != "jane" {
 		t.Fatalf("links of jane: %+v, %v", links, err)

@@ -149,6 +149,13 @@ func TestIdentityProviderDeviceApproval(t *testing.T) {
 	if actions := g.auditActions("wren"); countOf(actions, "login.external") != 1 || countOf(actions, "identity.linked") != 1 {
 		t.Errorf("audit: %v", actions)
 	}
+
+	// next is checked at the start as the login form checks it: a
+	// foreign URL ends on the PAT page.
+	m.QueueUser(&mockoidc.MockUser{Subject: "corp-7", PreferredUsername: "Wren", Email: "wren@example.com", EmailVerified: true})
+	if last, resp, _ := g.cookieClient().followTo("/login/corp?next=" + url.QueryEscape("https://evil.example/")); resp.StatusCode != 200 || last != g.base+"/pat" {
+		t.Errorf("next=https://evil.example/ ended at %s (%d)", last, resp.StatusCode)
+	}
 	g.assertNotLogged(m.ClientSecret)
 }
 
@@ -181,6 +188,15 @@ func TestIdentityProviderRefusals(t *testing.T) {
 	}
 	if !found {
 		t.Errorf("no audit event for the refusal: %+v", events)
+	}
+
+	// Counted by provider and outcome in Caddy's registry.
+	resp, err := http.Get(fmt.Sprintf("http://localhost:%d/metrics", adminPort))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if metrics := readBody(resp); !strings.Contains(metrics, `gatehouse_identity_logins_total{outcome="email_domain",provider="corp"}`) {
+		t.Errorf("/metrics lacks the refusal:\n%s", metrics)
 	}
 
 	// Unknown provider: a page, not a stack trace.
