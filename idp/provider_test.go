@@ -98,3 +98,21 @@ func TestFlowSealing(t *testing.T) {
 		t.Errorf("prune left %d used flows", len(fs.consumed))
 	}
 }
+
+// FuzzOpenFlow: whatever a browser sends as the flow cookie, open
+// returns a sealed flow or an error, never panics, and only what this
+// Flows sealed for this provider opens.
+func FuzzOpenFlow(f *testing.F) {
+	fs := NewFlows()
+	now := time.Unix(1_000_000, 0)
+	sealed, _ := fs.seal(&flow{Provider: "corp", State: "s", Verifier: "v", Next: "/pat", Expires: now.Add(FlowTTL).Unix()})
+	f.Add(sealed)
+	f.Add("")
+	f.Add("AAAA")
+	f.Fuzz(func(t *testing.T, value string) {
+		got, err := fs.open(value, "corp", now)
+		if err == nil && (value != sealed || got.State != "s") {
+			t.Fatalf("opened a cookie this Flows did not seal: %q", value)
+		}
+	})
+}

@@ -93,3 +93,17 @@ func TestSignInExternal(t *testing.T) {
 		t.Fatalf("disabled: %v", err)
 	}
 }
+
+// FuzzDeriveLogin: whatever username a provider sends, the login derived
+// from it is valid.
+func FuzzDeriveLogin(f *testing.F) {
+	for _, s := range []string{"octocat", "Zoë", "", "--", "a\u202eb", "李雷", strings.Repeat("x", 100)} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, username string) {
+		l := DeriveLogin(username)
+		if _, err := authstore.NormalizeLogin(l); err != nil || len(l) > 60 {
+			t.Fatalf("DeriveLogin(%q) = %q: %v", username, l, err)
+		}
+	})
+}
