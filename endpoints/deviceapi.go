@@ -15,6 +15,7 @@ import (
 	"github.com/gatehouse/gatehouse/authstore"
 	"github.com/gatehouse/gatehouse/config"
 	"github.com/gatehouse/gatehouse/decision"
+	"github.com/gatehouse/gatehouse/internal/clock"
 	"github.com/gatehouse/gatehouse/internal/reqbody"
 	"github.com/gatehouse/gatehouse/problem"
 )
@@ -127,7 +128,8 @@ func (s *Site) serveDeviceToken(w http.ResponseWriter, r *http.Request, id *deci
 	s.logger.Info("device token issued", zap.String("token_id", pat.ID), zap.String("hint", pat.Hint), zap.String("client_id", clientID))
 	resp := api.DeviceTokenResponse{AccessToken: tok, TokenType: "Bearer", Scope: strings.Join(pat.Scopes, " ")}
 	if !pat.ExpiresAt.IsZero() {
-		resp.ExpiresIn = int64(time.Until(pat.ExpiresAt) / time.Second)
+		// On the clock the store set the expiry by, not the wall clock.
+		resp.ExpiresIn = int64(pat.ExpiresAt.Sub(clock.Now()) / time.Second)
 	}
 	problem.WriteJSON(w, http.StatusOK, resp)
 	return nil
