@@ -96,7 +96,7 @@ func TestDeviceCode(t *testing.T) {
 	r := postForm(code, url.Values{})
 	r.SetBasicAuth(url.QueryEscape("basic cli"), "")
 	r.Header.Set("Authorization", r.Header.Get("Authorization")) // one header, of scheme Basic
-	wantOAuth(t, s, r, "invalid_request", "printable ASCII") // "basic cli" has a space
+	wantOAuth(t, s, r, "invalid_request", "printable ASCII")     // "basic cli" has a space
 	r = postForm(code, url.Values{})
 	r.SetBasicAuth("basic-cli", "secret")
 	basic := decodeAs[api.DeviceCodeResponse](t, s.mustServe(t, 200, r))
