@@ -503,3 +503,27 @@ func TestServiceLookedUpPerRequest(t *testing.T) {
 		t.Errorf("status through a late service: %d %s", w.Code, w.Body)
 	}
 }
+
+// TestUserWithoutScopes: a user created with "scopes": [] holds no scope,
+// as the answer to the creation says, also once read back from the store
+// (an empty list once read back as absent, which means every scope).
+func TestUserWithoutScopes(t *testing.T) {
+	t.Parallel()
+	a := newTestAPI(t)
+	created := decodeAs[api.UserInfo](t, a.mustDo(t, 201, "POST", "/gatehouse/users", `{"login":"bot","scopes":[]}`))
+	if created.AllScopes || len(created.Scopes) != 0 {
+		t.Fatalf("created %+v, want no scopes", created)
+	}
+	for _, u := range decodeAs[[]api.UserInfo](t, a.mustDo(t, 200, "GET", "/gatehouse/users", "")) {
+		if u.AllScopes || len(u.Scopes) != 0 {
+			t.Errorf("listed %+v, want no scopes", u)
+		}
+	}
+	stored, err := a.svc.Store.UserByLogin("bot")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if stored.HasScope("wiki:read") {
+		t.Errorf("the stored user holds wiki:read (scopes %#v)", stored.Scopes)
+	}
+}
