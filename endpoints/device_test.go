@@ -95,7 +95,7 @@ func TestDeviceCode(t *testing.T) {
 	// (RFC 6749 §2.3.1: form-encoded first).
 	r := postForm(code, url.Values{})
 	r.SetBasicAuth(url.QueryEscape("basic cli"), "")
-	wantOAuth(t, s, r, "invalid_request", "printable ASCII")     // "basic cli" has a space
+	wantOAuth(t, s, r, "invalid_request", "printable ASCII") // "basic cli" has a space
 	r = postForm(code, url.Values{})
 	r.SetBasicAuth("basic-cli", "secret")
 	basic := decodeAs[api.DeviceCodeResponse](t, s.mustServe(t, 200, r))

@@ -318,10 +318,14 @@ func TestWhoami(t *testing.T) {
 	}
 
 	for name, r := range map[string]*http.Request{
-		"unknown PAT":   withBearer(newRequest("GET", "/api/whoami", "", ""), "qat_"+strings.Repeat("a", 36)),
-		"malformed":     withBearer(newRequest("GET", "/api/whoami", "", ""), "abc"),
-		"stale cookie":  withCookie(newRequest("GET", "/api/whoami", "", ""), &http.Cookie{Name: "gatehouse_session", Value: "a.b.c"}),
-		"other scheme?": func() *http.Request { r := newRequest("GET", "/api/whoami", "", ""); r.SetBasicAuth("a", "b"); return r }(),
+		"unknown PAT":  withBearer(newRequest("GET", "/api/whoami", "", ""), "qat_"+strings.Repeat("a", 36)),
+		"malformed":    withBearer(newRequest("GET", "/api/whoami", "", ""), "abc"),
+		"stale cookie": withCookie(newRequest("GET", "/api/whoami", "", ""), &http.Cookie{Name: "gatehouse_session", Value: "a.b.c"}),
+		"other scheme?": func() *http.Request {
+			r := newRequest("GET", "/api/whoami", "", "")
+			r.SetBasicAuth("a", "b")
+			return r
+		}(),
 	} {
 		t.Run(name, func(t *testing.T) {
 			w := s.serve(r)
