@@ -5,6 +5,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/gatehouse/gatehouse/api"
 	"github.com/gatehouse/gatehouse/config"
 	"github.com/gatehouse/gatehouse/gate"
 	"github.com/gatehouse/gatehouse/service"
@@ -157,5 +158,31 @@ func TestNamesAndKnown(t *testing.T) {
 	}
 	if Known("nope") || Known("") {
 		t.Error("Known accepts a name no endpoint has")
+	}
+}
+
+// TestMovedPrefixPath: a prefix endpoint (DELETE /api/pat/{id}) moved to
+// a path without its trailing slash would serve /api/tokens/tok_1 as the
+// id "/tok_1" (never found) and /api/tokensfoo as the id "foo": New
+// refuses it.
+func TestMovedPrefixPath(t *testing.T) {
+	t.Parallel()
+	policy, err := service.CompilePolicy(config.Global{TokenPrefix: "qat_"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	g := gate.New(gate.Config{Policy: policy, Facts: testFacts{}})
+	_, err = New(Config{Paths: map[string]string{"pat_api_token": "/api/tokens"}, Policy: policy, Gate: g, Facts: testFacts{}})
+	if err == nil || !strings.Contains(err.Error(), `pat_api_token path "/api/tokens" must end in /`) {
+		t.Errorf("New with a prefix path without its slash: %v", err)
+	}
+	// Moved with its slash, the id is what follows it.
+	s := newTestSite(t, config.Global{TokenPrefix: "qat_", Scopes: []string{"wiki:read"}}, map[string]string{"pat_api_token": "/api/tokens/"})
+	alice := s.user(t, "alice", testPassword, nil)
+	_, p := s.pat(t, alice, "wiki:read")
+	c := s.signIn(t, "alice")
+	s.mustServe(t, 404, withCookie(newRequest("DELETE", "/api/tokensx", "", ""), c))
+	if got := decodeAs[api.TokenInfo](t, s.mustServe(t, 200, withCookie(newRequest("DELETE", "/api/tokens/"+p.ID, "", ""), c))); got.Status != "revoked" {
+		t.Errorf("revoked at the moved path: %+v", got)
 	}
 }
