@@ -186,3 +186,19 @@ func TestMovedPrefixPath(t *testing.T) {
 		t.Errorf("revoked at the moved path: %+v", got)
 	}
 }
+
+// TestRefusalsCounted: each refusal ServeHTTP answers is counted once,
+// with its reason.
+func TestRefusalsCounted(t *testing.T) {
+	t.Parallel()
+	s := defaultTestSite(t)
+	m := s.withMetrics()
+	s.serve(newRequest("GET", "/nope", "", ""))
+	s.serve(newRequest("PUT", "/login", "", ""))
+	s.serve(newRequest("GET", "/api/whoami", "", ""))
+	s.serve(withBearer(newRequest("GET", "/api/whoami", "", ""), "qat_"+strings.Repeat("a", 36)))
+	s.serve(crossSite(postForm("/login", nil)))
+	if got, want := m.denied(), "not_found method_not_allowed no_credential malformed_token cross_origin"; got != want {
+		t.Errorf("denials %q, want %q", got, want)
+	}
+}
