@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -156,8 +157,17 @@ func TestPATPage(t *testing.T) {
 	if created.Name != "laptop" || strings.Join(created.Scopes, " ") != "wiki:read" || created.CreatedVia != authstore.ViaWeb {
 		t.Errorf("created %+v", created)
 	}
-	if !strings.Contains(body, created.Hint[:8]) {
-		t.Errorf("the page does not show the new token")
+	// The page shows the new token's plaintext, once: a token that
+	// verifies as the one created.
+	shown := regexp.MustCompile(`qat_[A-Za-z0-9]{36}`).FindAllString(body, -1)
+	if len(shown) != 1 {
+		t.Fatalf("the page shows %d plaintext tokens, want 1", len(shown))
+	}
+	if p, _, err := s.store.VerifyPAT(shown[0], testIP); err != nil || p.ID != created.ID {
+		t.Errorf("the token shown does not verify as the one created: %v", err)
+	}
+	if again := s.serve(get("")).Body.String(); strings.Contains(again, shown[0]) {
+		t.Error("the page shows the plaintext again")
 	}
 
 	wantRedirect(t, s.serve(post(url.Values{"action": {"revoke"}, "token_id": {created.ID}})), "/pat?done=revoked")
@@ -321,7 +331,7 @@ func TestWhoami(t *testing.T) {
 		"unknown PAT":  withBearer(newRequest("GET", "/api/whoami", "", ""), "qat_"+strings.Repeat("a", 36)),
 		"malformed":    withBearer(newRequest("GET", "/api/whoami", "", ""), "abc"),
 		"stale cookie": withCookie(newRequest("GET", "/api/whoami", "", ""), &http.Cookie{Name: "gatehouse_session", Value: "a.b.c"}),
-		"other scheme?": func() *http.Request {
+		"Basic": func() *http.Request {
 			r := newRequest("GET", "/api/whoami", "", "")
 			r.SetBasicAuth("a", "b")
 			return r
@@ -366,8 +376,7 @@ func TestRevoke(t *testing.T) {
 	// A PAT revokes itself, and only itself.
 	self, selfPAT := s.pat(t, alice, "wiki:read")
 	_, other := s.pat(t, alice, "wiki:read")
-	e := wantError(t, s.serve(withBearer(revoke(url.Values{"token_id": {other.ID}}), self)), 403, "forbidden", "only itself")
-	_ = e
+	wantError(t, s.serve(withBearer(revoke(url.Values{"token_id": {other.ID}}), self)), 403, "forbidden", "only itself")
 	if revoked(other.ID) || revoked(selfPAT.ID) {
 		t.Fatal("a refused revocation revoked a token")
 	}
