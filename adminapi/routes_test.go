@@ -119,6 +119,7 @@ func TestRefusals(t *testing.T) {
 		{"create user: unknown field", "POST", "/gatehouse/users", "application/json", `{"login":"bob","teir":"pro"}`, 400, "invalid_request", `unknown field "teir"`},
 		{"create user: wrong type", "POST", "/gatehouse/users", "application/json", `{"login":7}`, 400, "invalid_request", "login has the wrong type"},
 		{"create user: trailing data", "POST", "/gatehouse/users", "application/json", `{"login":"bob"}{}`, 400, "invalid_request", "nothing after it"},
+		{"create user: null", "POST", "/gatehouse/users", "application/json", `null`, 400, "invalid_request", "must be a JSON object"},
 		{"create user: non-UTF-8", "POST", "/gatehouse/users", "application/json", "{\"login\":\"b\xffb\"}", 400, "invalid_request", "UTF-8"},
 		{"create user: bad login", "POST", "/gatehouse/users", "application/json", `{"login":"no spaces allowed"}`, 400, "invalid_request", ""},
 		{"create user: unknown tier", "POST", "/gatehouse/users", "application/json", `{"login":"bob","tier":"gold"}`, 400, "invalid_request", "gold"},

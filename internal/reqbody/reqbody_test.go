@@ -181,6 +181,10 @@ func TestDecodeJSON(t *testing.T) {
 		{name: "wrong nested type", ct: JSONType, body: `{"nested":{"on":1}}`, wantStatus: 400, wantCode: "invalid_request", wantMsg: "nested.on has the wrong type (number)"},
 		{name: "array", ct: JSONType, body: `["a"]`, wantStatus: 400, wantCode: "invalid_request", wantMsg: "must be a JSON object"},
 		{name: "string", ct: JSONType, body: `"a"`, wantStatus: 400, wantCode: "invalid_request", wantMsg: "must be a JSON object"},
+		// null decodes into a struct as nothing at all: a silent default.
+		{name: "null", ct: JSONType, body: `null`, wantStatus: 400, wantCode: "invalid_request", wantMsg: "must be a JSON object"},
+		{name: "null after whitespace", ct: JSONType, body: " \n null", wantStatus: 400, wantCode: "invalid_request", wantMsg: "must be a JSON object"},
+		{name: "number", ct: JSONType, body: `7`, wantStatus: 400, wantCode: "invalid_request", wantMsg: "must be a JSON object"},
 		{name: "empty", ct: JSONType, body: ``, wantStatus: 400, wantCode: "invalid_request", wantMsg: "the body is empty"},
 		{name: "only whitespace", ct: JSONType, body: "  \n", wantStatus: 400, wantCode: "invalid_request", wantMsg: "the body is empty"},
 		{name: "malformed", ct: JSONType, body: `{"name":`, wantStatus: 400, wantCode: "invalid_request", wantMsg: "the JSON body is malformed"},
