@@ -199,8 +199,8 @@ func mustHash(t *testing.T, password string) string {
 }
 
 // TestRoutesOutsideTheTable: a path no route names is a 404, a known path
-// with another method a 405 naming the methods it takes (ServeMux's
-// answers).
+// with another method a 405 naming the methods it takes, each with the
+// JSON error body.
 func TestRoutesOutsideTheTable(t *testing.T) {
 	t.Parallel()
 	a := newTestAPI(t)
@@ -219,6 +219,10 @@ func TestRoutesOutsideTheTable(t *testing.T) {
 		w := a.do(tc.method, tc.path, "")
 		if w.Code != tc.status || w.Header().Get("Allow") != tc.allow {
 			t.Errorf("%s %s: %d Allow %q, want %d Allow %q", tc.method, tc.path, w.Code, w.Header().Get("Allow"), tc.status, tc.allow)
+		}
+		var body api.Error
+		if err := json.Unmarshal(w.Body.Bytes(), &body); err != nil || body.Error == "" || !strings.Contains(body.Message, tc.path) {
+			t.Errorf("%s %s: body %q is not the JSON error", tc.method, tc.path, w.Body)
 		}
 	}
 }
