@@ -4,45 +4,23 @@ import (
 	"net/http"
 
 	"github.com/gatehouse/gatehouse/api"
-	"github.com/gatehouse/gatehouse/problem"
 )
 
-// adminListIdentities answers GET /gatehouse/identities[?user=<login>]:
-// the external identities linked to accounts.
-func (a *server) adminListIdentities(w http.ResponseWriter, r *http.Request) error {
-	out, err := a.svc().Identities(r.URL.Query().Get("user"))
-	if err != nil {
-		return err
-	}
-	problem.WriteJSON(w, http.StatusOK, out)
-	return nil
+// Identity provider links: the operator's explicit link of an account to
+// a provider's subject (service.LinkIdentity), and their list.
+
+// identities lists every link, or one user's (?user=<login>).
+func (a *server) identities(r *http.Request) (any, error) {
+	return a.svc().Identities(r.URL.Query().Get("user"))
 }
 
-// adminLinkIdentity answers PUT /gatehouse/identities
-// (service.LinkIdentity): the operator's explicit link of an account.
-func (a *server) adminLinkIdentity(w http.ResponseWriter, r *http.Request) error {
-	var req api.IdentityLinkRequest
-	if err := decode(r, &req); err != nil {
-		return err
-	}
-	link, err := a.svc().LinkIdentity(req)
-	if err != nil {
-		return err
-	}
-	problem.WriteJSON(w, http.StatusOK, link)
-	return nil
+func (a *server) linkIdentity(_ *http.Request, req api.IdentityLinkRequest) (any, error) {
+	return a.svc().LinkIdentity(req)
 }
 
-// adminUnlinkIdentity answers DELETE /gatehouse/identities
-// (service.UnlinkIdentity).
-func (a *server) adminUnlinkIdentity(w http.ResponseWriter, r *http.Request) error {
-	var req api.IdentityLinkRequest
-	if err := decode(r, &req); err != nil {
-		return err
-	}
+func (a *server) unlinkIdentity(_ *http.Request, req api.IdentityLinkRequest) (any, error) {
 	if err := a.svc().UnlinkIdentity(req); err != nil {
-		return err
+		return nil, err
 	}
-	problem.WriteJSON(w, http.StatusOK, map[string]bool{"unlinked": true})
-	return nil
+	return map[string]bool{"unlinked": true}, nil
 }
