@@ -20,7 +20,9 @@ func buildProviders(policy *config.Policy) ([]*idp.Provider, error) {
 	repl := caddy.NewReplacer()
 	var out []*idp.Provider
 	for _, c := range policy.IdentityProviders {
-		p, err := idp.New(c, idp.Options{ResolveSecret: func(s string) (string, error) { return repl.ReplaceOrErr(s, true, true) }})
+		// Unknown placeholders are kept, not reported: the error would
+		// print them, and a literal secret may hold braces.
+		p, err := idp.New(c, idp.Options{ResolveSecret: func(s string) (string, error) { return repl.ReplaceOrErr(s, true, false) }})
 		if err != nil {
 			return nil, err
 		}
