@@ -5,6 +5,7 @@ import (
 
 	"github.com/gatehouse/gatehouse/config"
 	"github.com/gatehouse/gatehouse/idp"
+	"github.com/gatehouse/gatehouse/internal/clock"
 )
 
 // idpFlows seals identity providers' flow cookies for the whole
@@ -22,7 +23,10 @@ func buildProviders(policy *config.Policy) ([]*idp.Provider, error) {
 	for _, c := range policy.IdentityProviders {
 		// Unknown placeholders are kept, not reported: the error would
 		// print them, and a literal secret may hold braces.
-		p, err := idp.New(c, idp.Options{ResolveSecret: func(s string) (string, error) { return repl.ReplaceOrErr(s, true, false) }})
+		p, err := idp.New(c, idp.Options{
+			ResolveSecret: func(s string) (string, error) { return repl.ReplaceOrErr(s, true, false) },
+			Now:           clock.Now, // ID token expiry on the clock the store's credentials live by
+		})
 		if err != nil {
 			return nil, err
 		}

@@ -9,6 +9,7 @@ import (
 	"github.com/gatehouse/gatehouse/authstore"
 	"github.com/gatehouse/gatehouse/decision"
 	"github.com/gatehouse/gatehouse/idp"
+	"github.com/gatehouse/gatehouse/internal/clock"
 	"github.com/gatehouse/gatehouse/service"
 )
 
@@ -53,6 +54,7 @@ func (s *Site) idpEnv(id *decision.Identity) *idp.Env {
 		ExternalBase: s.facts.ExternalBase,
 		Observe:      s.metrics.IdentityLogin,
 		Logger:       s.logger,
+		Now:          clock.Now,
 	}
 }
 
