@@ -87,6 +87,7 @@ type oidcClaims struct {
 	EmailVerified     json.RawMessage `json:"email_verified"`
 	PreferredUsername string          `json:"preferred_username"`
 	Name              string          `json:"name"`
+	AuthorizedParty   string          `json:"azp"`
 }
 
 func (o *oidcProvider) exchange(ctx context.Context, redirect, code string, f *flow) (*Identity, error) {
@@ -119,6 +120,12 @@ func (o *oidcProvider) exchange(ctx context.Context, redirect, code string, f *f
 	}
 	if err := idt.Claims(&all); err != nil {
 		return nil, refuse(ReasonTokenInvalid, http.StatusForbidden, "claims: %v", err)
+	}
+	// With several audiences, the token must say it was issued to us
+	// (OpenID Connect Core 3.1.3.7, items 4 and 5); go-oidc checks only
+	// that we are among them.
+	if len(idt.Audience) > 1 && c.AuthorizedParty != o.p.cfg.ClientID {
+		return nil, refuse(ReasonTokenInvalid, http.StatusForbidden, "the ID token has several audiences and azp %q is not this client", printable(c.AuthorizedParty))
 	}
 	id := &Identity{Provider: o.p.cfg.Name, Subject: idt.Subject, Username: c.PreferredUsername}
 	if id.Username == "" {

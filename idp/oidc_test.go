@@ -194,6 +194,9 @@ func TestOIDCRefusals(t *testing.T) {
 			http.StatusForbidden, idp.ReasonTokenInvalid},
 		{"wrong audience", nil, callback(withClaims(jane(), func(c *mockoidc.IDTokenClaims) { c.Audience = jwt.ClaimStrings{"another-client"} }), nil),
 			http.StatusForbidden, idp.ReasonTokenInvalid},
+		{"another audience beside ours, no azp", nil, callback(withClaims(jane(), func(c *mockoidc.IDTokenClaims) {
+			c.Audience = append(c.Audience, "another-client")
+		}), nil), http.StatusForbidden, idp.ReasonTokenInvalid},
 		{"wrong issuer", nil, callback(withClaims(jane(), func(c *mockoidc.IDTokenClaims) { c.Issuer = "https://evil.example" }), nil),
 			http.StatusForbidden, idp.ReasonTokenInvalid},
 		{"expired ID token", nil, callback(withClaims(jane(), func(c *mockoidc.IDTokenClaims) {
