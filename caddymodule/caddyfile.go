@@ -31,7 +31,7 @@ func init() {
 //	gatehouse {
 //	    store <path>
 //	    token_prefix <prefix>
-//	    scopes <resource:action...>
+//	    scopes <scope...>  (RFC 6749 scope tokens: read, papers:write)
 //	    pat_max_days <days>
 //	    pat_allow_no_expiry
 //	    tier <name> <count>/<window> [burst <n>]
@@ -284,7 +284,15 @@ func unmarshalRegistration(d *caddyfile.Dispenser, later func(func(*config.Polic
 //	}
 //
 // where <requirement> is anonymous, authenticated, session or deny, and/or
-// `scope <scope...>` and `role <type> [{placeholder}] <min-role>`.
+// `scope <scope...>`, `role <type> [{placeholder}] <min-role>` and
+// `self {placeholder}`. A rule may offer alternatives, any one of which
+// passes, on one line or as a block with one alternative per line:
+//
+//	rule GET /v1/export/{agent} self {agent} or scope admin
+//	rule DELETE /v1/knowledge/* [<requirement all demand>] any {
+//	    scope admin
+//	    scope write
+//	}
 //
 // Rules are validated against the global `gatehouse` option here, so an
 // unknown scope, tier, budget or role fails with its file and line.
@@ -336,13 +344,15 @@ func (h *Handler) unmarshal(d *caddyfile.Dispenser, policy *config.Policy) error
 			}
 			h.Endpoints = ep
 		case "rule":
+			line := d.Line()
 			r, err := unmarshalRule(d)
 			if err != nil {
 				return err
 			}
 			if policy != nil {
 				if _, err := policy.CompileRule(r); err != nil {
-					return d.Err(err.Error())
+					// A rule with an any block ends on a later line: point at its own.
+					return fmt.Errorf("%s:%d - Error during parsing: %w", d.File(), line, err)
 				}
 			}
 			h.Rules = append(h.Rules, r)
@@ -350,7 +360,8 @@ func (h *Handler) unmarshal(d *caddyfile.Dispenser, policy *config.Policy) error
 			if h.Default != nil {
 				return d.Err("default given twice")
 			}
-			req, limit, err := unmarshalRequirement(d, d.RemainingArgs())
+			line := d.Line()
+			req, limit, err := unmarshalRuleRequirement(d, d.RemainingArgs())
 			if err != nil {
 				return err
 			}
@@ -359,7 +370,7 @@ func (h *Handler) unmarshal(d *caddyfile.Dispenser, policy *config.Policy) error
 			}
 			if policy != nil {
 				if _, err := policy.CompileRule(config.Rule{Path: "*", Require: req}); err != nil {
-					return d.Err(err.Error())
+					return fmt.Errorf("%s:%d - Error during parsing: %w", d.File(), line, err)
 				}
 			}
 			h.Default = &req
@@ -426,12 +437,87 @@ func unmarshalRule(d *caddyfile.Dispenser) (config.Rule, error) {
 	if args[0] != "*" {
 		r.Methods = strings.Split(args[0], ",")
 	}
-	req, limit, err := unmarshalRequirement(d, args[2:])
+	req, limit, err := unmarshalRuleRequirement(d, args[2:])
 	if err != nil {
 		return r, err
 	}
 	r.Require, r.Limit = req, limit
 	return r, nil
+}
+
+// unmarshalRuleRequirement reads a rule's requirement with its
+// alternatives: `<req> or <req>…` on the line, or `[<req>] any` followed
+// by a block of one alternative per line.
+func unmarshalRuleRequirement(d *caddyfile.Dispenser, args []string) (config.Requirement, string, error) {
+	if n := len(args); n > 0 && args[n-1] == "any" {
+		req, limit := config.Requirement{}, ""
+		if n > 1 {
+			var err error
+			if req, limit, err = unmarshalRequirement(d, args[:n-1]); err != nil {
+				return req, "", err
+			}
+		}
+		alts := []config.Requirement{}
+		for nesting := d.Nesting(); d.NextBlock(nesting); {
+			line := append([]string{d.Val()}, d.RemainingArgs()...)
+			alt, altLimit, err := unmarshalRequirement(d, line)
+			if err != nil {
+				return req, "", err
+			}
+			if altLimit != "" {
+				return req, "", d.Err("put no_limit or limit on the rule's line, not on an alternative")
+			}
+			if alt.Any != nil {
+				return req, "", d.Err("alternatives cannot hold alternatives of their own")
+			}
+			alts = append(alts, alt)
+		}
+		if len(alts) == 0 {
+			return req, "", d.Err("any needs a block with at least one alternative, one per line")
+		}
+		req.Any = alts
+		return req, limit, nil
+	}
+	if !slices.Contains(args, "or") {
+		return unmarshalRequirement(d, args)
+	}
+	var (
+		req   config.Requirement
+		limit string
+	)
+	for part := range splitWords(args, "or") {
+		if len(part) == 0 {
+			return req, "", d.Err("'or' needs a requirement on each side: self {agent} or scope admin")
+		}
+		alt, l, err := unmarshalRequirement(d, part)
+		if err != nil {
+			return req, "", err
+		}
+		if l != "" {
+			if limit != "" {
+				return req, "", d.Err("give at most one of no_limit and limit")
+			}
+			limit = l
+		}
+		req.Any = append(req.Any, alt)
+	}
+	return req, limit, nil
+}
+
+// splitWords yields the runs of words between each sep.
+func splitWords(words []string, sep string) func(func([]string) bool) {
+	return func(yield func([]string) bool) {
+		start := 0
+		for i, w := range words {
+			if w == sep {
+				if !yield(words[start:i]) {
+					return
+				}
+				start = i + 1
+			}
+		}
+		yield(words[start:])
+	}
 }
 
 // unmarshalRequirement reads the words after a rule's path (or after
@@ -490,6 +576,17 @@ func unmarshalRequirement(d *caddyfile.Dispenser, args []string) (config.Require
 			}
 			req.Role = role
 			i += n
+		case "self":
+			if i+1 >= len(args) || !strings.HasPrefix(args[i+1], "{") || !strings.HasSuffix(args[i+1], "}") || len(args[i+1]) < 3 {
+				return req, "", d.Err("self needs a path placeholder: self {agent}")
+			}
+			if req.Self != "" {
+				return req, "", d.Err("only one self per requirement")
+			}
+			i++
+			req.Self = strings.Trim(args[i], "{}")
+		case "any", "or":
+			return req, "", d.Errf("'%s' goes on its own: `rule … self {agent} or scope admin`, or `rule … any {` with one alternative per line", w)
 		case config.LimitNone:
 			if limit != "" {
 				return req, "", d.Err("give at most one of no_limit and limit")
@@ -502,7 +599,7 @@ func unmarshalRequirement(d *caddyfile.Dispenser, args []string) (config.Require
 			i++
 			limit = args[i]
 		default:
-			return req, "", d.Errf("unknown requirement '%s' (want anonymous, authenticated, session, deny, scope, role, no_limit or limit)", w)
+			return req, "", d.Errf("unknown requirement '%s' (want anonymous, authenticated, session, deny, scope, role, self, or, any, no_limit or limit)", w)
 		}
 	}
 	return req, limit, nil
@@ -511,7 +608,7 @@ func unmarshalRequirement(d *caddyfile.Dispenser, args []string) (config.Require
 func isRequirementKeyword(w string) bool {
 	switch w {
 	case config.AccessAnonymous, config.AccessAuthenticated, config.AccessSession, config.AccessDeny,
-		"scope", "role", config.LimitNone, "limit":
+		"scope", "role", "self", "or", "any", config.LimitNone, "limit":
 		return true
 	}
 	return false
