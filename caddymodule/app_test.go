@@ -12,6 +12,7 @@ import (
 
 	"github.com/gatehouse/gatehouse/authstore"
 	"github.com/gatehouse/gatehouse/config"
+	"github.com/gatehouse/gatehouse/gate"
 )
 
 // newTestApp is an App over a fresh store without a Caddy server, for
@@ -36,7 +37,7 @@ func newTestApp(tb testing.TB, g config.Global) *App {
 // testHandler is a handler over a with the given rules compiled.
 func (a *App) testHandler(tb testing.TB, rules ...config.Rule) *Handler {
 	tb.Helper()
-	h := &Handler{Rules: rules, app: a, logger: zap.NewNop()}
+	h := &Handler{Rules: rules, app: a, logger: zap.NewNop(), upstream: gate.DefaultUpstreamHeaders}
 	var err error
 	if h.rules, err = a.policy.CompileRules(rules, nil); err != nil {
 		tb.Fatal(err)

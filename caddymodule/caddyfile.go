@@ -15,6 +15,7 @@ import (
 
 	"github.com/gatehouse/gatehouse/authstore"
 	"github.com/gatehouse/gatehouse/config"
+	"github.com/gatehouse/gatehouse/gate"
 	"github.com/gatehouse/gatehouse/ratelimit"
 )
 
@@ -281,6 +282,8 @@ func unmarshalRegistration(d *caddyfile.Dispenser, later func(func(*config.Polic
 //	    forward_credentials
 //	    allow_method_override
 //	    handle_errors [all|browsers]
+//	    headers <field...>|none
+//	    header <field> <Header-Name>
 //	}
 //
 // where <requirement> is anonymous, authenticated, session or deny, and/or
@@ -393,6 +396,32 @@ func (h *Handler) unmarshal(d *caddyfile.Dispenser, policy *config.Policy) error
 				return d.ArgErr()
 			}
 			if err := h.Validate(); err != nil {
+				return d.Err(err.Error())
+			}
+		case "headers":
+			if h.Headers != nil {
+				return d.Err("headers given twice")
+			}
+			h.Headers = d.RemainingArgs()
+			if len(h.Headers) == 0 {
+				return d.Errf("headers needs the identity fields to send (%s) or none", strings.Join(gate.FieldNames(), " "))
+			}
+			if _, err := gate.NewUpstreamHeaders(h.Headers, nil); err != nil {
+				return d.Err(err.Error())
+			}
+		case "header":
+			var field, name string
+			if !d.AllArgs(&field, &name) {
+				return d.Err("header needs an identity field and the header name to send it as: header login X-Remote-User")
+			}
+			if _, dup := h.HeaderNames[field]; dup {
+				return d.Errf("header %s given twice", field)
+			}
+			if h.HeaderNames == nil {
+				h.HeaderNames = map[string]string{}
+			}
+			h.HeaderNames[field] = name
+			if _, err := gate.NewUpstreamHeaders(h.Headers, h.HeaderNames); err != nil {
 				return d.Err(err.Error())
 			}
 		default:

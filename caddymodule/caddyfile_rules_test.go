@@ -142,3 +142,28 @@ func TestCaddyfileRequirementErrors(t *testing.T) {
 }
 
 func itoa(n int) string { return strconv.Itoa(n) }
+
+// TestCaddyfileHeaders: `headers` and `header` fill the handler's JSON;
+// mistakes fail with their line.
+func TestCaddyfileHeaders(t *testing.T) {
+	t.Parallel()
+	h, err := adaptSite(t, ":8080 {\n\tgatehouse {\n\t\theaders user_id login scopes\n\t\theader login X-Remote-User\n\t}\n}\n")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(h.Headers, []string{"user_id", "login", "scopes"}) || !reflect.DeepEqual(h.HeaderNames, map[string]string{"login": "X-Remote-User"}) {
+		t.Errorf("headers %v, names %v", h.Headers, h.HeaderNames)
+	}
+	for _, tc := range []struct{ site, want string }{
+		{"headers", "headers needs the identity fields"},
+		{"headers email", `unknown identity header "email"`},
+		{"header login", "header needs an identity field and the header name"},
+		{"header login Cookie", "belongs to the request"},
+		{"header login X-A\n\t\theader login X-B", "header login given twice"},
+	} {
+		_, err := adaptSite(t, ":8080 {\n\tgatehouse {\n\t\t"+tc.site+"\n\t}\n}\n")
+		if err == nil || !strings.Contains(err.Error(), tc.want) || !strings.Contains(err.Error(), "Caddyfile:") {
+			t.Errorf("%q: %v, want %q", tc.site, err, tc.want)
+		}
+	}
+}

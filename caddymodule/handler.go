@@ -56,7 +56,21 @@ type Handler struct {
 	// own endpoints always answer themselves. Default: off, the JSON body.
 	HandleErrors string `json:"handle_errors,omitempty"`
 
-	app    *App
+	// Headers are the identity fields sent to the upstream as headers:
+	// user_id, login, tier, scopes, credential, token_id, resource, role,
+	// or ["none"]. Default: all of them. Fewer headers cost less per
+	// request.
+	Headers []string `json:"headers,omitempty"`
+
+	// HeaderNames renames identity headers, by field: {"login":
+	// "X-Remote-User"} for an app that expects that name. A renamed
+	// field is sent even if Headers omits it, and a client's copy of the
+	// header, in any spelling a CGI-style upstream folds together, is
+	// deleted from every request.
+	HeaderNames map[string]string `json:"header_names,omitempty"`
+
+	app      *App
+	upstream *gate.UpstreamHeaders
 	rules  *config.Rules
 	logger *zap.Logger
 }
@@ -83,6 +97,9 @@ func (h *Handler) Provision(ctx caddy.Context) error {
 		return fmt.Errorf("gatehouse rules: %w", err)
 	}
 	h.rules = rules
+	if h.upstream, err = gate.NewUpstreamHeaders(h.Headers, h.HeaderNames); err != nil {
+		return fmt.Errorf("gatehouse headers: %w", err)
+	}
 	if h.Endpoints != nil {
 		if err := h.Endpoints.provision(); err != nil {
 			return err
@@ -100,6 +117,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyht
 	if p := requestcheck.Request(r); p != nil {
 		return h.refuse(w, r, p, nil, -1)
 	}
+	h.upstream.Strip(r.Header)
 	if h.Endpoints != nil {
 		if ep := h.Endpoints.route(r); ep != nil {
 			return h.serveEndpoint(w, r, ep)
@@ -127,7 +145,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyht
 		return h.refuse(w, r, d, id, rule.Index)
 	}
 	repl := r.Context().Value(caddy.ReplacerCtxKey).(*caddy.Replacer)
-	forward(r, repl, id)
+	forward(r, repl, h.upstream, id)
 	if !h.ForwardCredentials {
 		// Whether or not it verified: a cookie of the other name, say,
 		// leaves the request anonymous but is still a credential.
