@@ -71,8 +71,8 @@ type Handler struct {
 
 	app      *App
 	upstream *gate.UpstreamHeaders
-	rules  *config.Rules
-	logger *zap.Logger
+	rules    *config.Rules
+	logger   *zap.Logger
 }
 
 // CaddyModule returns the Caddy module information.
