@@ -111,10 +111,11 @@ func TestBackoffsBelongToTheStore(t *testing.T) {
 		}
 		t.Cleanup(func() { a.releaseStore() })
 	}
-	if first.logins != second.logins || first.devices != second.devices || first.setup != second.setup {
+	f, s2, o := first.svc, second.svc, other.svc
+	if f.Logins != s2.Logins || f.Devices != s2.Devices || f.Offer != s2.Offer {
 		t.Error("two generations over one store keep separate counters")
 	}
-	if first.logins == other.logins || first.devices == other.devices || first.logins == first.devices {
+	if f.Logins == o.Logins || f.Devices == o.Devices || f.Logins == f.Devices {
 		t.Error("counters are shared beyond their store and kind")
 	}
 }

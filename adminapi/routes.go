@@ -1,30 +1,56 @@
-package caddymodule
+// Package adminapi is the admin REST API behind `caddy gatehouse …`: plain
+// Go over package service, served on Caddy's admin endpoint by the
+// adapter and in process by the offline commands.
+package adminapi
 
 import (
 	"net/http"
 	"strconv"
 
+	"go.uber.org/zap"
+
 	"github.com/gatehouse/gatehouse/api"
 	"github.com/gatehouse/gatehouse/authstore"
+	"github.com/gatehouse/gatehouse/internal/reqbody"
 	"github.com/gatehouse/gatehouse/problem"
+	"github.com/gatehouse/gatehouse/service"
 )
 
-// adminPrefix is where the admin API lives on Caddy's admin endpoint.
-const adminPrefix = api.AdminPrefix
+// Config is what the admin API works with.
+type Config struct {
+	// Service returns the shared operations over the open store. It is
+	// called per request: the adapter opens the store after the handler
+	// is built.
+	Service func() *service.Service
+	// Logger gets a line per key rotation; nil logs nothing.
+	Logger *zap.Logger
+}
 
-// adminHandler serves the operations behind `caddy gatehouse …`. The same
-// handler serves the running server's admin API and, in process, the
-// commands that open the store directly when no server runs, so both
-// paths validate and answer alike.
-func (a *App) adminHandler() http.Handler { return a.admin }
+// server is the admin API over one Config.
+type server struct {
+	svc    func() *service.Service
+	logger *zap.Logger
+}
 
-// newAdminMux is the admin API's route table: every route, in one place.
-func (a *App) newAdminMux() http.Handler {
+// New returns the admin API: the operations behind `caddy gatehouse …`,
+// under api.AdminPrefix. The same handler serves the running server's
+// admin endpoint and, in process, the commands that open the store
+// directly when no server runs, so both paths validate and answer alike.
+func New(c Config) http.Handler {
+	a := &server{svc: c.Service, logger: c.Logger}
+	if a.logger == nil {
+		a.logger = zap.NewNop()
+	}
+	return a.routes()
+}
+
+// routes is the admin API's route table: every route, in one place.
+func (a *server) routes() http.Handler {
 	mux := http.NewServeMux()
 	route := func(pattern string, f func(http.ResponseWriter, *http.Request) error) {
 		mux.HandleFunc(pattern, func(w http.ResponseWriter, r *http.Request) {
 			if err := f(w, r); err != nil {
-				writeAdminError(w, err)
+				writeError(w, err)
 			}
 		})
 	}
@@ -55,23 +81,23 @@ func (a *App) newAdminMux() http.Handler {
 	return mux
 }
 
-// writeAdminError answers a failed admin operation (problem.From, the
-// Admin surface: the message is the error itself).
-func writeAdminError(w http.ResponseWriter, err error) {
+// writeError answers a failed admin operation (problem.From, the Admin
+// surface: the message is the error itself).
+func writeError(w http.ResponseWriter, err error) {
 	problem.Write(w, "", problem.From(err, problem.Admin))
 }
 
-// decodeBody reads an admin request's JSON body (see decodeJSON) into v;
+// decode reads an admin request's JSON body (reqbody.DecodeJSON) into v;
 // the error is the *problem.Problem that says what is wrong.
-func decodeBody(r *http.Request, v any) error {
-	if d := decodeJSON(r, v); d != nil {
+func decode(r *http.Request, v any) error {
+	if d := reqbody.DecodeJSON(r, v); d != nil {
 		return d
 	}
 	return nil
 }
 
-func (a *App) adminStatus(w http.ResponseWriter, _ *http.Request) error {
-	st, err := a.svc.Status()
+func (a *server) adminStatus(w http.ResponseWriter, _ *http.Request) error {
+	st, err := a.svc().Status()
 	if err != nil {
 		return err
 	}
@@ -79,8 +105,8 @@ func (a *App) adminStatus(w http.ResponseWriter, _ *http.Request) error {
 	return nil
 }
 
-func (a *App) adminListUsers(w http.ResponseWriter, _ *http.Request) error {
-	out, err := a.svc.Users()
+func (a *server) adminListUsers(w http.ResponseWriter, _ *http.Request) error {
+	out, err := a.svc().Users()
 	if err != nil {
 		return err
 	}
@@ -88,12 +114,12 @@ func (a *App) adminListUsers(w http.ResponseWriter, _ *http.Request) error {
 	return nil
 }
 
-func (a *App) adminCreateUser(w http.ResponseWriter, r *http.Request) error {
+func (a *server) adminCreateUser(w http.ResponseWriter, r *http.Request) error {
 	var req api.CreateUserRequest
-	if err := decodeBody(r, &req); err != nil {
+	if err := decode(r, &req); err != nil {
 		return err
 	}
-	u, err := a.svc.CreateUser(req, authstore.AdminActor)
+	u, err := a.svc().CreateUser(req, authstore.AdminActor)
 	if err != nil {
 		return err
 	}
@@ -101,9 +127,9 @@ func (a *App) adminCreateUser(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
-func (a *App) adminSetDisabled(disabled bool) func(http.ResponseWriter, *http.Request) error {
+func (a *server) adminSetDisabled(disabled bool) func(http.ResponseWriter, *http.Request) error {
 	return func(w http.ResponseWriter, r *http.Request) error {
-		u, err := a.svc.SetDisabled(r.PathValue("login"), disabled, authstore.AdminActor)
+		u, err := a.svc().SetDisabled(r.PathValue("login"), disabled, authstore.AdminActor)
 		if err != nil {
 			return err
 		}
@@ -112,12 +138,12 @@ func (a *App) adminSetDisabled(disabled bool) func(http.ResponseWriter, *http.Re
 	}
 }
 
-func (a *App) adminSetTier(w http.ResponseWriter, r *http.Request) error {
+func (a *server) adminSetTier(w http.ResponseWriter, r *http.Request) error {
 	var req api.SetTierRequest
-	if err := decodeBody(r, &req); err != nil {
+	if err := decode(r, &req); err != nil {
 		return err
 	}
-	u, err := a.svc.SetTier(r.PathValue("login"), req.Tier, authstore.AdminActor)
+	u, err := a.svc().SetTier(r.PathValue("login"), req.Tier, authstore.AdminActor)
 	if err != nil {
 		return err
 	}
@@ -125,8 +151,8 @@ func (a *App) adminSetTier(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
-func (a *App) adminListTokens(w http.ResponseWriter, r *http.Request) error {
-	out, err := a.svc.Tokens(r.URL.Query().Get("user"))
+func (a *server) adminListTokens(w http.ResponseWriter, r *http.Request) error {
+	out, err := a.svc().Tokens(r.URL.Query().Get("user"))
 	if err != nil {
 		return err
 	}
@@ -134,12 +160,12 @@ func (a *App) adminListTokens(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
-func (a *App) adminCreateToken(w http.ResponseWriter, r *http.Request) error {
+func (a *server) adminCreateToken(w http.ResponseWriter, r *http.Request) error {
 	var req api.CreateTokenRequest
-	if err := decodeBody(r, &req); err != nil {
+	if err := decode(r, &req); err != nil {
 		return err
 	}
-	created, err := a.svc.CreateToken(req)
+	created, err := a.svc().CreateToken(req)
 	if err != nil {
 		return err
 	}
@@ -147,8 +173,8 @@ func (a *App) adminCreateToken(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
-func (a *App) adminRevokeToken(w http.ResponseWriter, r *http.Request) error {
-	info, err := a.svc.RevokeToken(r.PathValue("id"))
+func (a *server) adminRevokeToken(w http.ResponseWriter, r *http.Request) error {
+	info, err := a.svc().RevokeToken(r.PathValue("id"))
 	if err != nil {
 		return err
 	}
@@ -156,7 +182,7 @@ func (a *App) adminRevokeToken(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
-func (a *App) adminAudit(w http.ResponseWriter, r *http.Request) error {
+func (a *server) adminAudit(w http.ResponseWriter, r *http.Request) error {
 	limit := 100
 	if s := r.URL.Query().Get("limit"); s != "" {
 		n, err := strconv.Atoi(s)
@@ -165,7 +191,7 @@ func (a *App) adminAudit(w http.ResponseWriter, r *http.Request) error {
 		}
 		limit = n
 	}
-	out, err := a.svc.Audit(r.URL.Query().Get("user"), limit)
+	out, err := a.svc().Audit(r.URL.Query().Get("user"), limit)
 	if err != nil {
 		return err
 	}
@@ -173,14 +199,14 @@ func (a *App) adminAudit(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
-func (a *App) adminBackup(w http.ResponseWriter, _ *http.Request) error {
+func (a *server) adminBackup(w http.ResponseWriter, _ *http.Request) error {
 	w.Header().Set("Content-Type", "application/octet-stream")
-	_, err := a.store.Backup(w)
+	_, err := a.svc().Store.Backup(w)
 	return err
 }
 
-func (a *App) adminCheck(w http.ResponseWriter, _ *http.Request) error {
-	out, err := a.svc.CheckStore()
+func (a *server) adminCheck(w http.ResponseWriter, _ *http.Request) error {
+	out, err := a.svc().CheckStore()
 	if err != nil {
 		return err
 	}

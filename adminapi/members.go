@@ -1,4 +1,4 @@
-package caddymodule
+package adminapi
 
 import (
 	"net/http"
@@ -10,8 +10,8 @@ import (
 
 // adminListMembers answers GET /gatehouse/members[?user=<login>]: every
 // membership, by user, type and name.
-func (a *App) adminListMembers(w http.ResponseWriter, r *http.Request) error {
-	out, err := a.svc.Members(r.URL.Query().Get("user"))
+func (a *server) adminListMembers(w http.ResponseWriter, r *http.Request) error {
+	out, err := a.svc().Members(r.URL.Query().Get("user"))
 	if err != nil {
 		return err
 	}
@@ -20,12 +20,12 @@ func (a *App) adminListMembers(w http.ResponseWriter, r *http.Request) error {
 }
 
 // adminSetMember answers PUT /gatehouse/members (service.SetMembership).
-func (a *App) adminSetMember(w http.ResponseWriter, r *http.Request) error {
+func (a *server) adminSetMember(w http.ResponseWriter, r *http.Request) error {
 	var req api.MembershipRequest
-	if err := decodeBody(r, &req); err != nil {
+	if err := decode(r, &req); err != nil {
 		return err
 	}
-	change, err := a.svc.SetMembership(req, authstore.AdminActor)
+	change, err := a.svc().SetMembership(req, authstore.AdminActor)
 	if err != nil {
 		return err
 	}
@@ -35,12 +35,12 @@ func (a *App) adminSetMember(w http.ResponseWriter, r *http.Request) error {
 
 // adminRemoveMember answers DELETE /gatehouse/members
 // (service.RemoveMembership).
-func (a *App) adminRemoveMember(w http.ResponseWriter, r *http.Request) error {
+func (a *server) adminRemoveMember(w http.ResponseWriter, r *http.Request) error {
 	var req api.MembershipRequest
-	if err := decodeBody(r, &req); err != nil {
+	if err := decode(r, &req); err != nil {
 		return err
 	}
-	change, err := a.svc.RemoveMembership(req, authstore.AdminActor)
+	change, err := a.svc().RemoveMembership(req, authstore.AdminActor)
 	if err != nil {
 		return err
 	}

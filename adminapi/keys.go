@@ -1,4 +1,4 @@
-package caddymodule
+package adminapi
 
 import (
 	"net/http"
@@ -13,8 +13,8 @@ import (
 // adminRotateKey makes a new session signing key current. Sessions keep
 // working: their JWTs, signed with an older key, verify until they
 // expire (the old keys stay in the store).
-func (a *App) adminRotateKey(w http.ResponseWriter, _ *http.Request) error {
-	kid, err := a.store.RotateSigningKey(authstore.AdminActor)
+func (a *server) adminRotateKey(w http.ResponseWriter, _ *http.Request) error {
+	kid, err := a.svc().Store.RotateSigningKey(authstore.AdminActor)
 	if err != nil {
 		return err
 	}
