@@ -7,6 +7,8 @@ package authstore
 //	  schema_version   : uint64 big-endian
 //	  signing_keys/    : kid -> 32-byte HMAC key (session JWTs)
 //	  signing_key      : kid of the key new session JWTs are signed with
+//	  assertion_keys/  : kid -> AssertionKey JSON (identity assertions;
+//	                     created on first use, so no schema change)
 //	  setup            : JSON first-admin setup grant (hash, expiry)
 //	users/             : user id -> User JSON
 //	logins/            : normalised login -> user id, human accounts
@@ -23,20 +25,21 @@ package authstore
 //	device_users/      : SHA-256(normalised user code) -> SHA-256(device code)
 //	audit/             : uint64 big-endian sequence -> Event JSON
 var (
-	bucketMeta         = []byte("meta")
-	bucketSigningKeys  = []byte("signing_keys") // nested in meta
-	bucketUsers        = []byte("users")
-	bucketLogins       = []byte("logins")
-	bucketAgentLogins  = []byte("agent_logins")
-	bucketPATs         = []byte("pats")
-	bucketPATIDs       = []byte("pat_ids")
-	bucketUserPATs     = []byte("user_pats")
-	bucketSessions     = []byte("sessions")
-	bucketUserSessions = []byte("user_sessions")
-	bucketRefresh      = []byte("refresh")
-	bucketDevice       = []byte("device")
-	bucketDeviceUsers  = []byte("device_users")
-	bucketAudit        = []byte("audit")
+	bucketMeta          = []byte("meta")
+	bucketSigningKeys   = []byte("signing_keys")   // nested in meta
+	bucketAssertionKeys = []byte("assertion_keys") // nested in meta
+	bucketUsers         = []byte("users")
+	bucketLogins        = []byte("logins")
+	bucketAgentLogins   = []byte("agent_logins")
+	bucketPATs          = []byte("pats")
+	bucketPATIDs        = []byte("pat_ids")
+	bucketUserPATs      = []byte("user_pats")
+	bucketSessions      = []byte("sessions")
+	bucketUserSessions  = []byte("user_sessions")
+	bucketRefresh       = []byte("refresh")
+	bucketDevice        = []byte("device")
+	bucketDeviceUsers   = []byte("device_users")
+	bucketAudit         = []byte("audit")
 
 	keySchemaVersion = []byte("schema_version")
 	keySetup         = []byte("setup")
