@@ -69,6 +69,8 @@ func (a *server) routes() http.Handler {
 	route("POST /gatehouse/store/backup", a.adminBackup)
 	route("GET /gatehouse/store/check", a.adminCheck)
 	route("POST /gatehouse/store/rotate-key", a.adminRotateKey)
+	route("POST /gatehouse/store/rotate-key/assertion", a.adminRotateAssertionKey)
+	route("GET /gatehouse/keys", a.adminListKeys)
 	route("GET /gatehouse/members", a.adminListMembers)
 	route("PUT /gatehouse/members", a.adminSetMember)
 	route("DELETE /gatehouse/members", a.adminRemoveMember)

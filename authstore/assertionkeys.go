@@ -12,6 +12,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -270,6 +271,19 @@ func readAssertionKeys(keys *bolt.Bucket) ([]AssertionKey, error) {
 		all = append(all, k)
 		return nil
 	})
-	slices.SortFunc(all, func(a, b AssertionKey) int { return a.CreatedAt.Compare(b.CreatedAt) })
+	// Oldest first; a key created in the same instant as the one that
+	// replaced it still sorts before it.
+	slices.SortFunc(all, func(a, b AssertionKey) int {
+		if c := a.CreatedAt.Compare(b.CreatedAt); c != 0 {
+			return c
+		}
+		if ar, br := !a.RetiredAt.IsZero(), !b.RetiredAt.IsZero(); ar != br {
+			if ar {
+				return -1
+			}
+			return 1
+		}
+		return strings.Compare(a.ID, b.ID)
+	})
 	return all, err
 }
