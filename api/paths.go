@@ -19,6 +19,9 @@ const (
 	PathRevoke         = "/api/auth/revoke"
 	PathRegister       = "/v1/auth/register"
 	PathRegisterRevoke = "/v1/auth/revoke"
+	// PathJWKS publishes the public keys of the identity assertions
+	// (Gatehouse-Assertion) for upstreams to verify them.
+	PathJWKS = "/.well-known/gatehouse/jwks.json"
 )
 
 // AdminPrefix is where the admin API lives on Caddy's admin endpoint

@@ -7,12 +7,15 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 
+	"github.com/caddyserver/caddy/v2"
 	"github.com/caddyserver/caddy/v2/caddyconfig"
 	"github.com/caddyserver/caddy/v2/caddyconfig/caddyfile"
 	"github.com/caddyserver/caddy/v2/caddyconfig/httpcaddyfile"
 	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
 
+	"github.com/gatehouse/gatehouse/assertion"
 	"github.com/gatehouse/gatehouse/authstore"
 	"github.com/gatehouse/gatehouse/config"
 	"github.com/gatehouse/gatehouse/endpoints"
@@ -285,6 +288,12 @@ func unmarshalRegistration(d *caddyfile.Dispenser, later func(func(*config.Polic
 //	    handle_errors [all|browsers]
 //	    headers <field...>|none
 //	    header <field> <Header-Name>
+//	    assertion [{
+//	        audience <aud>
+//	        issuer <iss>
+//	        alg EdDSA|ES256
+//	        ttl <duration ≤ 1m>
+//	    }]
 //	}
 //
 // where <requirement> is anonymous, authenticated, session or deny, and/or
@@ -399,6 +408,15 @@ func (h *Handler) unmarshal(d *caddyfile.Dispenser, policy *config.Policy) error
 			if err := h.Validate(); err != nil {
 				return d.Err(err.Error())
 			}
+		case "assertion":
+			if h.Assertion != nil {
+				return d.Err("assertion given twice")
+			}
+			o, err := unmarshalAssertion(d)
+			if err != nil {
+				return err
+			}
+			h.Assertion = o
 		case "headers":
 			if h.Headers != nil {
 				return d.Err("headers given twice")
@@ -455,6 +473,41 @@ func unmarshalEndpoints(d *caddyfile.Dispenser) (*Endpoints, error) {
 		ep.Paths[name] = path
 	}
 	return ep, nil
+}
+
+// unmarshalAssertion reads `assertion [{ audience … issuer … alg … ttl … }]`.
+func unmarshalAssertion(d *caddyfile.Dispenser) (*AssertionOptions, error) {
+	o := &AssertionOptions{}
+	if d.NextArg() {
+		return nil, d.ArgErr()
+	}
+	for nesting := d.Nesting(); d.NextBlock(nesting); {
+		opt := d.Val()
+		var v string
+		if !d.AllArgs(&v) {
+			return nil, d.ArgErr()
+		}
+		switch opt {
+		case "audience":
+			o.Audience = v
+		case "issuer":
+			o.Issuer = v
+		case "alg":
+			if err := authstore.ValidateAssertionAlg(v); err != nil {
+				return nil, d.Err(err.Error())
+			}
+			o.Alg = v
+		case "ttl":
+			ttl, err := caddy.ParseDuration(v)
+			if err != nil || ttl < time.Second || ttl > assertion.MaxTTL {
+				return nil, d.Errf("assertion ttl %s: want a duration from 1s to %s", v, assertion.MaxTTL)
+			}
+			o.TTL = caddy.Duration(ttl)
+		default:
+			return nil, d.Errf("unrecognized assertion option '%s' (want audience, issuer, alg or ttl)", opt)
+		}
+	}
+	return o, nil
 }
 
 // unmarshalRule reads `rule <methods> <path> <requirement...>`.

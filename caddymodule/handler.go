@@ -8,6 +8,7 @@ import (
 	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
 	"go.uber.org/zap"
 
+	"github.com/gatehouse/gatehouse/assertion"
 	"github.com/gatehouse/gatehouse/config"
 	"github.com/gatehouse/gatehouse/endpoints"
 	"github.com/gatehouse/gatehouse/gate"
@@ -70,8 +71,14 @@ type Handler struct {
 	// deleted from every request.
 	HeaderNames map[string]string `json:"header_names,omitempty"`
 
+	// Assertion, when set, adds a signed identity assertion
+	// (Gatehouse-Assertion, a JWT) to every request let through, so the
+	// upstream can verify who it serves instead of trusting headers.
+	Assertion *AssertionOptions `json:"assertion,omitempty"`
+
 	app      *App
 	upstream *gate.UpstreamHeaders
+	signer   *assertion.Signer // nil without Assertion
 	rules    *config.Rules
 	site     *endpoints.Site // nil without Endpoints
 	logger   *zap.Logger
@@ -110,6 +117,9 @@ func (h *Handler) Provision(ctx caddy.Context) error {
 	h.rules = rules
 	if h.upstream, err = gate.NewUpstreamHeaders(h.Headers, h.HeaderNames); err != nil {
 		return fmt.Errorf("gatehouse headers: %w", err)
+	}
+	if err := h.provisionAssertion(); err != nil {
+		return err
 	}
 	if h.Endpoints != nil {
 		site, err := endpoints.New(endpoints.Config{
@@ -161,6 +171,14 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyht
 	}
 	repl := r.Context().Value(caddy.ReplacerCtxKey).(*caddy.Replacer)
 	forward(r, repl, h.upstream, id)
+	if h.signer != nil {
+		if err := h.assert(r, id); err != nil {
+			// Fail closed: an upstream that verifies would refuse the
+			// request anyway, and one that does not must not get less.
+			h.logger.Error("signing the identity assertion", zap.Error(err))
+			return h.refuse(w, r, problem.Internal(), id, rule)
+		}
+	}
 	if !h.ForwardCredentials {
 		// Whether or not it verified: a cookie of the other name, say,
 		// leaves the request anonymous but is still a credential.

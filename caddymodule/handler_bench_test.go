@@ -7,6 +7,7 @@ import (
 
 	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
 
+	"github.com/gatehouse/gatehouse/assertion"
 	"github.com/gatehouse/gatehouse/authstore"
 	"github.com/gatehouse/gatehouse/config"
 	"github.com/gatehouse/gatehouse/gate"
@@ -71,6 +72,31 @@ func BenchmarkServeHTTPHeaders(b *testing.B) {
 			}
 			if n != tc.want {
 				b.Fatalf("%d identity headers, want %d: %v", n, tc.want, req.Header)
+			}
+		})
+	}
+}
+
+// BenchmarkServeHTTPAssertion compares the proxy path with the signed
+// identity assertion on (a warm cache: the same PAT and audience) and
+// off, in the same run.
+func BenchmarkServeHTTPAssertion(b *testing.B) {
+	for _, on := range []bool{false, true} {
+		name := "off"
+		if on {
+			name = "on"
+		}
+		b.Run(name, func(b *testing.B) {
+			h, tok := benchHandler(b)
+			if on {
+				h.Assertion = &AssertionOptions{Audience: "api.test"}
+				if err := h.provisionAssertion(); err != nil {
+					b.Fatal(err)
+				}
+			}
+			req, _ := benchServe(b, h, "GET", "/api/papers/42", http.Header{"Authorization": {"Bearer " + tok}})
+			if got := req.Header.Get(assertion.Header) != ""; got != on {
+				b.Fatalf("assertion present %v, want %v", got, on)
 			}
 		})
 	}

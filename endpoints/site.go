@@ -178,6 +178,10 @@ func endpointTable() []*endpoint {
 			access: accessNone, ownLimit: true, serve: (*Site).serveRegister,
 		},
 		{
+			name: "jwks", path: api.PathJWKS, methods: []string{http.MethodGet, http.MethodHead},
+			access: accessNone, serve: (*Site).serveJWKS,
+		},
+		{
 			name: "register_revoke", path: api.PathRegisterRevoke, methods: []string{http.MethodPost},
 			access: accessNone, ownLimit: true, serve: (*Site).serveRegisterRevoke,
 		},
