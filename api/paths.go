@@ -22,6 +22,9 @@ const (
 	// PathJWKS publishes the public keys of the identity assertions
 	// (Gatehouse-Assertion) for upstreams to verify them.
 	PathJWKS = "/.well-known/gatehouse/jwks.json"
+	// PathForwardAuth answers nginx's auth_request and Traefik's or
+	// Caddy's forward_auth subrequests (forward-auth mode).
+	PathForwardAuth = "/gatehouse/auth"
 )
 
 // AdminPrefix is where the admin API lives on Caddy's admin endpoint

@@ -50,16 +50,21 @@ func (h *Handler) provisionAssertion() error {
 
 // assert adds the signed assertion of id to the request for the upstream.
 func (h *Handler) assert(r *http.Request, id *Identity) error {
-	aud := h.Assertion.Audience
-	if aud == "" {
-		aud = requestHost(r)
-	}
-	tok, err := h.signer.Assertion(id, aud)
+	tok, err := h.signer.Assertion(id, h.audience(r))
 	if err != nil {
 		return err
 	}
 	r.Header[assertion.Header] = []string{tok}
 	return nil
+}
+
+// audience is the aud of r's assertion: the configured one, or the
+// host the client addressed.
+func (h *Handler) audience(r *http.Request) string {
+	if h.Assertion.Audience != "" {
+		return h.Assertion.Audience
+	}
+	return requestHost(r)
 }
 
 // requestHost is the host the client addressed, lower case, without the

@@ -288,6 +288,7 @@ func unmarshalRegistration(d *caddyfile.Dispenser, later func(func(*config.Polic
 //	    handle_errors [all|browsers]
 //	    headers <field...>|none
 //	    header <field> <Header-Name>
+//	    forward_auth
 //	    assertion [{
 //	        audience <aud>
 //	        issuer <iss>
@@ -392,6 +393,11 @@ func (h *Handler) unmarshal(d *caddyfile.Dispenser, policy *config.Policy) error
 				return d.ArgErr()
 			}
 			h.ForwardCredentials = true
+		case "forward_auth":
+			if d.NextArg() {
+				return d.ArgErr()
+			}
+			h.ForwardAuth = true
 		case "allow_method_override":
 			if d.NextArg() {
 				return d.ArgErr()

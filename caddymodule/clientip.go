@@ -19,3 +19,4 @@ func clientIP(r *http.Request) string {
 	}
 	return host
 }
+

@@ -76,6 +76,13 @@ type Handler struct {
 	// upstream can verify who it serves instead of trusting headers.
 	Assertion *AssertionOptions `json:"assertion,omitempty"`
 
+	// ForwardAuth turns on forward-auth mode: the forward_auth endpoint
+	// (/gatehouse/auth) judges, with this site's rules, the original
+	// request a trusted proxy in front (nginx auth_request, Traefik or
+	// Caddy forward_auth) asks about, and answers 200 with the identity
+	// headers or the refusal. Needs Endpoints.
+	ForwardAuth bool `json:"forward_auth,omitempty"`
+
 	app      *App
 	upstream *gate.UpstreamHeaders
 	signer   *assertion.Signer // nil without Assertion
@@ -125,6 +132,7 @@ func (h *Handler) Provision(ctx caddy.Context) error {
 		site, err := endpoints.New(endpoints.Config{
 			Paths: h.Endpoints.Paths, Policy: h.app.policy, Gate: h.app.gate, Facts: caddyFacts{},
 			Service: h.app.service, Registration: h.app.limits.registration, Metrics: metricsSink{}, Logger: h.logger,
+			ForwardAuth: h.forwardAuth(),
 		})
 		if err != nil {
 			return err
@@ -249,8 +257,25 @@ func (h *Handler) refuseToErrorRoutes(w http.ResponseWriter, r *http.Request, d 
 	return caddyhttp.Error(d.Status, d)
 }
 
+// forwardAuth is what the forward_auth endpoint judges with, or nil.
+func (h *Handler) forwardAuth() *endpoints.ForwardAuth {
+	if !h.ForwardAuth {
+		return nil
+	}
+	fa := &endpoints.ForwardAuth{Rules: h.rules, Trust: caddyFacts{}, Headers: h.upstream}
+	if h.signer != nil {
+		fa.Assert = func(orig *http.Request, id *Identity) (string, error) {
+			return h.signer.Assertion(id, h.audience(orig))
+		}
+	}
+	return fa
+}
+
 // Validate checks the handler's options.
 func (h *Handler) Validate() error {
+	if h.ForwardAuth && h.Endpoints == nil {
+		return fmt.Errorf("gatehouse: forward_auth needs endpoints: the forward_auth endpoint is one of them")
+	}
 	switch h.HandleErrors {
 	case "", handleErrorsAll, handleErrorsBrowsers:
 		return nil

@@ -57,6 +57,9 @@ type Config struct {
 	Metrics      Metrics
 	// Logger gets the denials and the account events; nil logs nothing.
 	Logger *zap.Logger
+	// ForwardAuth turns on forward-auth mode (PathForwardAuth); nil
+	// answers it 404.
+	ForwardAuth *ForwardAuth
 }
 
 // Site serves Gatehouse's endpoints on one site. It is an http.Handler;
@@ -70,6 +73,7 @@ type Site struct {
 	registration *gate.Budget
 	metrics      Metrics
 	logger       *zap.Logger
+	forward      *ForwardAuth
 
 	paths  map[string]string // by endpoint name, as configured
 	exact  map[string]*endpoint
@@ -109,6 +113,10 @@ type endpoint struct {
 	// ownLimit: the endpoint applies its own rate limit instead of the
 	// caller's tier budget (registration).
 	ownLimit bool
+	// ownAdmission: the handler admits the request itself, against
+	// another rule than the endpoint's (forward-auth judges the original
+	// request by the site's rules); access is not applied.
+	ownAdmission bool
 	serve    func(s *Site, w http.ResponseWriter, r *http.Request, id *decision.Identity) error
 }
 
@@ -178,6 +186,11 @@ func endpointTable() []*endpoint {
 			access: accessNone, ownLimit: true, serve: (*Site).serveRegister,
 		},
 		{
+			// Any method: Traefik and nginx send the original one, Caddy GET.
+			name: "forward_auth", path: api.PathForwardAuth, methods: nil,
+			ownAdmission: true, serve: (*Site).serveForwardAuth,
+		},
+		{
 			name: "jwks", path: api.PathJWKS, methods: []string{http.MethodGet, http.MethodHead},
 			access: accessNone, serve: (*Site).serveJWKS,
 		},
@@ -223,7 +236,7 @@ func Known(name string) bool {
 func New(c Config) (*Site, error) {
 	s := &Site{
 		policy: c.Policy, gate: c.Gate, facts: c.Facts, svc: c.Service, registration: c.Registration,
-		metrics: c.Metrics, logger: c.Logger, paths: c.Paths,
+		metrics: c.Metrics, logger: c.Logger, paths: c.Paths, forward: c.ForwardAuth,
 		exact: map[string]*endpoint{},
 	}
 	if s.logger == nil {
@@ -298,10 +311,17 @@ func (s *Site) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		s.refuse(w, r, problem.New(http.StatusNotFound, "not_found", "not_found", "no such endpoint"), nil)
 		return
 	}
-	if !slices.Contains(ep.methods, r.Method) {
+	if ep.methods != nil && !slices.Contains(ep.methods, r.Method) {
 		w.Header().Set("Allow", strings.Join(ep.methods, ", "))
 		s.refuse(w, r, &problem.Problem{Status: http.StatusMethodNotAllowed, Code: "method_not_allowed",
 			Message: fmt.Sprintf("%s does not accept %s", r.URL.Path, r.Method), Reason: "method_not_allowed"}, nil)
+		return
+	}
+	if ep.ownAdmission {
+		if err := ep.serve(s, w, r, nil); err != nil {
+			s.logger.Error("serving "+ep.name, zap.Error(err))
+			s.refuse(w, r, problem.Internal(), nil)
+		}
 		return
 	}
 	limit := config.LimitTier
