@@ -19,4 +19,3 @@ func clientIP(r *http.Request) string {
 	}
 	return host
 }
-

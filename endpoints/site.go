@@ -117,7 +117,7 @@ type endpoint struct {
 	// another rule than the endpoint's (forward-auth judges the original
 	// request by the site's rules); access is not applied.
 	ownAdmission bool
-	serve    func(s *Site, w http.ResponseWriter, r *http.Request, id *decision.Identity) error
+	serve        func(s *Site, w http.ResponseWriter, r *http.Request, id *decision.Identity) error
 }
 
 // endpointTable is every endpoint Gatehouse serves: its name (the key in
