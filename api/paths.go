@@ -25,6 +25,9 @@ const (
 	// PathForwardAuth answers nginx's auth_request and Traefik's or
 	// Caddy's forward_auth subrequests (forward-auth mode).
 	PathForwardAuth = "/gatehouse/auth"
+	// PathCredentialsRevoke takes leaked-credential reports from secret
+	// scanners (GitHub's credential revocation model).
+	PathCredentialsRevoke = "/api/credentials/revoke"
 )
 
 // AdminPrefix is where the admin API lives on Caddy's admin endpoint

@@ -98,8 +98,7 @@ func TestAssertionVerifies(t *testing.T) {
 				t.Errorf("alg %v", parsed.Header["alg"])
 			}
 			// The wrong audience and a tampered payload are refused.
-			other := *f.verify
-			other.Audience = "https://other.test"
+			other := &Verifier{JWKSURL: f.verify.JWKSURL, Issuer: f.verify.Issuer, Audience: "https://other.test", Client: f.verify.Client, Now: f.clock.Now}
 			if _, err := other.Verify(tok); err == nil {
 				t.Error("accepted for another audience")
 			}

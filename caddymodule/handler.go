@@ -132,7 +132,7 @@ func (h *Handler) Provision(ctx caddy.Context) error {
 		site, err := endpoints.New(endpoints.Config{
 			Paths: h.Endpoints.Paths, Policy: h.app.policy, Gate: h.app.gate, Facts: caddyFacts{},
 			Service: h.app.service, Registration: h.app.limits.registration, Metrics: metricsSink{}, Logger: h.logger,
-			ForwardAuth: h.forwardAuth(),
+			ForwardAuth: h.forwardAuth(), Scanner: h.app.limits.scanner,
 		})
 		if err != nil {
 			return err

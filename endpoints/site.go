@@ -60,6 +60,9 @@ type Config struct {
 	// ForwardAuth turns on forward-auth mode (PathForwardAuth); nil
 	// answers it 404.
 	ForwardAuth *ForwardAuth
+	// Scanner is the per-IP limit of leaked-credential reports; nil
+	// leaves them unlimited.
+	Scanner *gate.Budget
 }
 
 // Site serves Gatehouse's endpoints on one site. It is an http.Handler;
@@ -74,6 +77,7 @@ type Site struct {
 	metrics      Metrics
 	logger       *zap.Logger
 	forward      *ForwardAuth
+	scanner      *gate.Budget
 
 	paths  map[string]string // by endpoint name, as configured
 	exact  map[string]*endpoint
@@ -191,6 +195,10 @@ func endpointTable() []*endpoint {
 			ownAdmission: true, serve: (*Site).serveForwardAuth,
 		},
 		{
+			name: "credentials_revoke", path: api.PathCredentialsRevoke, methods: []string{http.MethodPost},
+			access: accessNone, ownLimit: true, serve: (*Site).serveCredentialsRevoke,
+		},
+		{
 			name: "jwks", path: api.PathJWKS, methods: []string{http.MethodGet, http.MethodHead},
 			access: accessNone, serve: (*Site).serveJWKS,
 		},
@@ -236,7 +244,7 @@ func Known(name string) bool {
 func New(c Config) (*Site, error) {
 	s := &Site{
 		policy: c.Policy, gate: c.Gate, facts: c.Facts, svc: c.Service, registration: c.Registration,
-		metrics: c.Metrics, logger: c.Logger, paths: c.Paths, forward: c.ForwardAuth,
+		metrics: c.Metrics, logger: c.Logger, paths: c.Paths, forward: c.ForwardAuth, scanner: c.Scanner,
 		exact: map[string]*endpoint{},
 	}
 	if s.logger == nil {
