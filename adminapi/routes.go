@@ -4,13 +4,11 @@
 package adminapi
 
 import (
+	"fmt"
 	"net/http"
-	"strconv"
 
 	"go.uber.org/zap"
 
-	"github.com/gatehouse/gatehouse/api"
-	"github.com/gatehouse/gatehouse/authstore"
 	"github.com/gatehouse/gatehouse/internal/reqbody"
 	"github.com/gatehouse/gatehouse/problem"
 	"github.com/gatehouse/gatehouse/service"
@@ -44,174 +42,98 @@ func New(c Config) http.Handler {
 	return a.routes()
 }
 
-// routes is the admin API's route table: every route, in one place.
+// operation is one admin route's work: its answer, written as JSON, or
+// the error problem.From turns into one.
+type operation func(r *http.Request) (any, error)
+
+// routes is the admin API's route table: every route, in one place, with
+// the status of its success.
 func (a *server) routes() http.Handler {
 	mux := http.NewServeMux()
-	route := func(pattern string, f func(http.ResponseWriter, *http.Request) error) {
+	route := func(pattern string, status int, op operation) {
 		mux.HandleFunc(pattern, func(w http.ResponseWriter, r *http.Request) {
-			if err := f(w, r); err != nil {
-				writeError(w, err)
+			out, err := op(r)
+			if err != nil {
+				problem.Write(w, "", problem.From(err, problem.Admin))
+				return
 			}
+			problem.WriteJSON(w, status, out)
 		})
 	}
-	route("GET /gatehouse/status", a.adminStatus)
-	route("GET /gatehouse/users", a.adminListUsers)
-	route("POST /gatehouse/users", a.adminCreateUser)
-	route("POST /gatehouse/users/{login}/disable", a.adminSetDisabled(true))
-	route("POST /gatehouse/users/{login}/enable", a.adminSetDisabled(false))
-	route("POST /gatehouse/users/{login}/tier", a.adminSetTier)
-	route("GET /gatehouse/tokens", a.adminListTokens)
-	route("POST /gatehouse/tokens", a.adminCreateToken)
-	route("DELETE /gatehouse/tokens/{id}", a.adminRevokeToken)
-	route("GET /gatehouse/audit", a.adminAudit)
+	ok, created := http.StatusOK, http.StatusCreated
+	route("GET /gatehouse/status", ok, a.status)
+	route("GET /gatehouse/users", ok, a.users)
+	route("POST /gatehouse/users", created, withBody(a.createUser))
+	route("POST /gatehouse/users/{login}/disable", ok, a.setDisabled(true))
+	route("POST /gatehouse/users/{login}/enable", ok, a.setDisabled(false))
+	route("POST /gatehouse/users/{login}/tier", ok, withBody(a.setTier))
+	route("POST /gatehouse/users/{login}/password", ok, withBody(a.setPassword))
+	route("POST /gatehouse/users/{login}/totp", ok, a.enableTOTP)
+	route("DELETE /gatehouse/users/{login}/totp", ok, a.disableTOTP)
+	route("DELETE /gatehouse/users/{login}/sessions", ok, a.revokeUserSessions)
+	route("GET /gatehouse/tokens", ok, a.tokens)
+	route("POST /gatehouse/tokens", created, withBody(a.createToken))
+	route("DELETE /gatehouse/tokens/{id}", ok, a.revokeToken)
+	route("GET /gatehouse/sessions", ok, a.sessions)
+	route("DELETE /gatehouse/sessions/{id}", ok, a.revokeSession)
+	route("GET /gatehouse/members", ok, a.members)
+	route("PUT /gatehouse/members", ok, withBody(a.setMember))
+	route("DELETE /gatehouse/members", ok, withBody(a.removeMember))
+	route("GET /gatehouse/audit", ok, a.audit)
+	route("GET /gatehouse/store/check", ok, a.checkStore)
+	route("POST /gatehouse/store/rotate-key", ok, a.rotateKey)
+	route("POST /gatehouse/store/rotate-key/assertion", ok, a.rotateAssertionKey)
+	route("GET /gatehouse/keys", ok, a.assertionKeys)
 	// POST, not GET: the backup holds password hashes, TOTP seeds and
-	// session signing keys, and must not be one SSRF'd GET away.
-	route("POST /gatehouse/store/backup", a.adminBackup)
-	route("GET /gatehouse/store/check", a.adminCheck)
-	route("POST /gatehouse/store/rotate-key", a.adminRotateKey)
-	route("POST /gatehouse/store/rotate-key/assertion", a.adminRotateAssertionKey)
-	route("GET /gatehouse/keys", a.adminListKeys)
-	route("GET /gatehouse/members", a.adminListMembers)
-	route("PUT /gatehouse/members", a.adminSetMember)
-	route("DELETE /gatehouse/members", a.adminRemoveMember)
-	route("POST /gatehouse/users/{login}/password", a.adminSetPassword)
-	route("POST /gatehouse/users/{login}/totp", a.adminEnableTOTP)
-	route("DELETE /gatehouse/users/{login}/totp", a.adminDisableTOTP)
-	route("GET /gatehouse/sessions", a.adminListSessions)
-	route("DELETE /gatehouse/sessions/{id}", a.adminRevokeSession)
-	route("DELETE /gatehouse/users/{login}/sessions", a.adminRevokeUserSessions)
-	return mux
+	// session signing keys, and must not be one SSRF'd GET away. It is a
+	// stream, not a JSON answer.
+	mux.HandleFunc("POST /gatehouse/store/backup", a.backup)
+	return unmatched{mux}
 }
 
-// writeError answers a failed admin operation (problem.From, the Admin
-// surface: the message is the error itself).
-func writeError(w http.ResponseWriter, err error) {
-	problem.Write(w, "", problem.From(err, problem.Admin))
-}
+// unmatched answers a request no route takes as every admin error is
+// answered, with the JSON body, where ServeMux would write plain text: a
+// 404, or a 405 with the methods the path takes.
+type unmatched struct{ mux *http.ServeMux }
 
-// decode reads an admin request's JSON body (reqbody.DecodeJSON) into v;
-// the error is the *problem.Problem that says what is wrong.
-func decode(r *http.Request, v any) error {
-	if d := reqbody.DecodeJSON(r, v); d != nil {
-		return d
+func (u unmatched) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	h, pattern := u.mux.Handler(r)
+	if pattern != "" {
+		u.mux.ServeHTTP(w, r) // which sets the path values h reads
+		return
 	}
-	return nil
+	probe := &statusOnly{header: http.Header{}}
+	h.ServeHTTP(probe, r)
+	if allow := probe.header.Get("Allow"); allow != "" {
+		w.Header().Set("Allow", allow)
+	}
+	status, code := http.StatusNotFound, "not_found"
+	if probe.status == http.StatusMethodNotAllowed {
+		status, code = http.StatusMethodNotAllowed, "method_not_allowed"
+	}
+	problem.Write(w, "", problem.New(status, code, code, fmt.Sprintf("no admin route %s %s", r.Method, r.URL.Path)))
 }
 
-func (a *server) adminStatus(w http.ResponseWriter, _ *http.Request) error {
-	st, err := a.svc().Status()
-	if err != nil {
-		return err
-	}
-	problem.WriteJSON(w, http.StatusOK, st)
-	return nil
+// statusOnly keeps what ServeMux's own answer to an unmatched request
+// says (status, Allow) and drops its plain-text body.
+type statusOnly struct {
+	header http.Header
+	status int
 }
 
-func (a *server) adminListUsers(w http.ResponseWriter, _ *http.Request) error {
-	out, err := a.svc().Users()
-	if err != nil {
-		return err
-	}
-	problem.WriteJSON(w, http.StatusOK, out)
-	return nil
-}
+func (s *statusOnly) Header() http.Header         { return s.header }
+func (s *statusOnly) Write(b []byte) (int, error) { return len(b), nil }
+func (s *statusOnly) WriteHeader(status int)      { s.status = status }
 
-func (a *server) adminCreateUser(w http.ResponseWriter, r *http.Request) error {
-	var req api.CreateUserRequest
-	if err := decode(r, &req); err != nil {
-		return err
-	}
-	u, err := a.svc().CreateUser(req, authstore.AdminActor)
-	if err != nil {
-		return err
-	}
-	problem.WriteJSON(w, http.StatusCreated, u)
-	return nil
-}
-
-func (a *server) adminSetDisabled(disabled bool) func(http.ResponseWriter, *http.Request) error {
-	return func(w http.ResponseWriter, r *http.Request) error {
-		u, err := a.svc().SetDisabled(r.PathValue("login"), disabled, authstore.AdminActor)
-		if err != nil {
-			return err
+// withBody is an operation on a JSON request body of type T
+// (reqbody.DecodeJSON: a body that does not decode is refused, with what
+// is wrong, before op runs).
+func withBody[T any](op func(r *http.Request, req T) (any, error)) operation {
+	return func(r *http.Request) (any, error) {
+		var req T
+		if d := reqbody.DecodeJSON(r, &req); d != nil {
+			return nil, d
 		}
-		problem.WriteJSON(w, http.StatusOK, u)
-		return nil
+		return op(r, req)
 	}
-}
-
-func (a *server) adminSetTier(w http.ResponseWriter, r *http.Request) error {
-	var req api.SetTierRequest
-	if err := decode(r, &req); err != nil {
-		return err
-	}
-	u, err := a.svc().SetTier(r.PathValue("login"), req.Tier, authstore.AdminActor)
-	if err != nil {
-		return err
-	}
-	problem.WriteJSON(w, http.StatusOK, u)
-	return nil
-}
-
-func (a *server) adminListTokens(w http.ResponseWriter, r *http.Request) error {
-	out, err := a.svc().Tokens(r.URL.Query().Get("user"))
-	if err != nil {
-		return err
-	}
-	problem.WriteJSON(w, http.StatusOK, out)
-	return nil
-}
-
-func (a *server) adminCreateToken(w http.ResponseWriter, r *http.Request) error {
-	var req api.CreateTokenRequest
-	if err := decode(r, &req); err != nil {
-		return err
-	}
-	created, err := a.svc().CreateToken(req)
-	if err != nil {
-		return err
-	}
-	problem.WriteJSON(w, http.StatusCreated, created)
-	return nil
-}
-
-func (a *server) adminRevokeToken(w http.ResponseWriter, r *http.Request) error {
-	info, err := a.svc().RevokeToken(r.PathValue("id"))
-	if err != nil {
-		return err
-	}
-	problem.WriteJSON(w, http.StatusOK, info)
-	return nil
-}
-
-func (a *server) adminAudit(w http.ResponseWriter, r *http.Request) error {
-	limit := 100
-	if s := r.URL.Query().Get("limit"); s != "" {
-		n, err := strconv.Atoi(s)
-		if err != nil || n < 1 {
-			return problem.Errorf(problem.KindInvalid, "limit %q: want a positive number", s)
-		}
-		limit = n
-	}
-	out, err := a.svc().Audit(r.URL.Query().Get("user"), limit)
-	if err != nil {
-		return err
-	}
-	problem.WriteJSON(w, http.StatusOK, out)
-	return nil
-}
-
-func (a *server) adminBackup(w http.ResponseWriter, _ *http.Request) error {
-	w.Header().Set("Content-Type", "application/octet-stream")
-	_, err := a.svc().Store.Backup(w)
-	return err
-}
-
-func (a *server) adminCheck(w http.ResponseWriter, _ *http.Request) error {
-	out, err := a.svc().CheckStore()
-	if err != nil {
-		return err
-	}
-	problem.WriteJSON(w, http.StatusOK, out)
-	return nil
 }

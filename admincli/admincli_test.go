@@ -117,6 +117,14 @@ func TestCommands(t *testing.T) {
 			stderr: "created user ann (usr_1), tier pro\n",
 		},
 		{
+			name:   "user add without scopes",
+			args:   []string{"user", "add", "bot", "--scopes", "none"},
+			reply:  `{"id":"usr_3","login":"bot","tier":"free"}`,
+			req:    "POST /gatehouse/users",
+			body:   `{"login":"bot","scopes":[]}`,
+			stderr: "created user bot (usr_3), tier free\n",
+		},
+		{
 			name:   "user add with defaults",
 			args:   []string{"user", "add", "bob"},
 			reply:  `{"id":"usr_2","login":"bob","tier":"free"}`,

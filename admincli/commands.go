@@ -17,7 +17,7 @@ func AddCommands(root *cobra.Command, open Opener) {
 		RunE:  r.run(addUser),
 	}
 	userAdd.Flags().String("tier", "", "Rate-limit tier (default: the default tier)")
-	userAdd.Flags().String("scopes", "", "Comma-separated scopes the user may hold (default: all)")
+	userAdd.Flags().String("scopes", "", "Comma-separated scopes the user may hold, or none (default: all)")
 	userList := &cobra.Command{
 		Use:   "list",
 		Short: "Lists users",

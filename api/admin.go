@@ -41,8 +41,11 @@ type UserInfo struct {
 type CreateUserRequest struct {
 	Login string `json:"login"`
 	Tier  string `json:"tier,omitempty"` // empty: the default tier
-	// Scopes limits what the user may hold; nil means every scope.
-	Scopes []string `json:"scopes,omitempty"`
+	// Scopes limits what the user may hold; nil (null or absent) means
+	// every scope, an empty list none. omitzero, not omitempty: that
+	// would send an empty list as absent, a user with no scopes as one
+	// with all.
+	Scopes []string `json:"scopes,omitzero"`
 }
 
 // SetTierRequest is the JSON body of POST /gatehouse/users/{login}/tier.

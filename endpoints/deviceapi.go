@@ -15,6 +15,7 @@ import (
 	"github.com/gatehouse/gatehouse/authstore"
 	"github.com/gatehouse/gatehouse/config"
 	"github.com/gatehouse/gatehouse/decision"
+	"github.com/gatehouse/gatehouse/internal/clock"
 	"github.com/gatehouse/gatehouse/internal/reqbody"
 	"github.com/gatehouse/gatehouse/problem"
 )
@@ -102,32 +103,25 @@ func (s *Site) serveDeviceToken(w http.ResponseWriter, r *http.Request, id *deci
 		return s.refuse(w, r, oauthError("invalid_request", "device_code is required"), id)
 	}
 	tok, pat, g, err := s.svc().Store.PollDevice(deviceCode, clientID)
-	switch {
-	case err == nil:
-	case errors.Is(err, authstore.ErrAuthorizationPending):
-		return s.refuse(w, r, oauthError("authorization_pending", "the user has not yet approved this request"), id)
-	case errors.Is(err, authstore.ErrSlowDown):
-		return s.refuse(w, r, oauthError("slow_down", fmt.Sprintf("polling too fast; wait %d seconds between polls", int(g.Interval/time.Second))), id)
-	case errors.Is(err, authstore.ErrAccessDenied), errors.Is(err, authstore.ErrUserDisabled):
-		// A user disabled between approval and poll denies it too.
-		s.metrics.DeviceFlow("denied_polled")
-		return s.refuse(w, r, oauthError("access_denied", "the user denied this request"), id)
-	case errors.Is(err, authstore.ErrExpired):
-		s.metrics.DeviceFlow("expired")
-		return s.refuse(w, r, oauthError("expired_token", "the device code expired; start again"), id)
-	case errors.Is(err, authstore.ErrDeviceCodeUsed):
-		return s.refuse(w, r, oauthError("invalid_grant", "the device code was already used"), id)
-	case errors.Is(err, authstore.ErrNotFound):
-		return s.refuse(w, r, oauthError("invalid_grant", "unknown device code"), id)
-	default:
-		s.logger.Error("polling device grant", zap.Error(err))
-		return s.refuse(w, r, problem.Internal(), id)
+	if err != nil {
+		d := problem.From(err, problem.DevicePoll)
+		switch d.Code {
+		case "slow_down":
+			d.Message = fmt.Sprintf("polling too fast; wait %d seconds between polls", int(g.Interval/time.Second))
+		case "access_denied":
+			s.metrics.DeviceFlow("denied_polled")
+		case "expired_token":
+			s.metrics.DeviceFlow("expired")
+		case "server_error":
+			s.logger.Error("polling device grant", zap.Error(err))
+		}
+		return s.refuse(w, r, d, id)
 	}
 	s.metrics.DeviceFlow("token_issued")
 	s.logger.Info("device token issued", zap.String("token_id", pat.ID), zap.String("hint", pat.Hint), zap.String("client_id", clientID))
 	resp := api.DeviceTokenResponse{AccessToken: tok, TokenType: "Bearer", Scope: strings.Join(pat.Scopes, " ")}
 	if !pat.ExpiresAt.IsZero() {
-		resp.ExpiresIn = int64(time.Until(pat.ExpiresAt) / time.Second)
+		resp.ExpiresIn = int64(pat.ExpiresAt.Sub(clock.Now()) / time.Second)
 	}
 	problem.WriteJSON(w, http.StatusOK, resp)
 	return nil

@@ -240,7 +240,8 @@ func Known(name string) bool {
 }
 
 // New builds the Site, checking the configured paths: known names,
-// clean absolute paths, no two endpoints on one path.
+// clean absolute paths, a trailing slash on a prefix (pat_api_token), no
+// two endpoints on one path.
 func New(c Config) (*Site, error) {
 	s := &Site{
 		policy: c.Policy, gate: c.Gate, facts: c.Facts, svc: c.Service, registration: c.Registration,
@@ -263,6 +264,11 @@ func New(c Config) (*Site, error) {
 		p := s.Path(name)
 		if !strings.HasPrefix(p, "/") || config.CleanPath(p) != p {
 			return nil, fmt.Errorf("gatehouse endpoints: %s path %q must be a clean absolute path", name, p)
+		}
+		if endpointDefs[name].prefix && !strings.HasSuffix(p, "/") {
+			// The id is what follows the path: without the slash,
+			// /api/tokens/tok_1 would be the id "/tok_1".
+			return nil, fmt.Errorf("gatehouse endpoints: %s path %q must end in /, as %s does", name, p, endpointDefs[name].path)
 		}
 		key := strings.ToLower(p)
 		if other, dup := taken[key]; dup {
