@@ -276,6 +276,10 @@ func New(c Config) (*Site, error) {
 		}
 		taken[key] = name
 		ep := *endpointDefs[name]
+		if ep.name == "forward_auth" && c.ForwardAuth == nil {
+			// Off: the path is the upstream's like any other.
+			continue
+		}
 		ep.path = key
 		if ep.prefix {
 			s.prefix = append(s.prefix, &ep)

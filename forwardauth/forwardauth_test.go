@@ -3,6 +3,7 @@ package forwardauth
 import (
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"testing"
 )
 
@@ -65,4 +66,32 @@ func TestOriginal(t *testing.T) {
 			}
 		})
 	}
+}
+
+// FuzzOriginal: whatever the proxy's headers say, Original either
+// refuses or rebuilds a request whose method is a known one and whose
+// path is absolute, and never changes the subrequest.
+func FuzzOriginal(f *testing.F) {
+	f.Add("GET", "/a?b=c", "")
+	f.Add("DELETE", "/v1/knowledge/%2e%2e/x", "api.test")
+	f.Add("POST", "/a;b", "x,y")
+	f.Fuzz(func(t *testing.T, method, uri, host string) {
+		r := httptest.NewRequest("GET", "http://gw.test/gatehouse/auth", nil)
+		r.Header.Set("X-Original-Method", method)
+		r.Header.Set("X-Original-URI", uri)
+		r.Header.Set("X-Forwarded-Host", host)
+		orig, p := Original(r, trust(true))
+		if r.Method != "GET" || r.URL.Path != "/gatehouse/auth" {
+			t.Fatal("the subrequest changed")
+		}
+		if p != nil {
+			if p.Status < 400 || p.Status > 499 {
+				t.Fatalf("status %d", p.Status)
+			}
+			return
+		}
+		if orig.Method != method || !strings.HasPrefix(orig.URL.Path, "/") {
+			t.Fatalf("rebuilt %q %q", orig.Method, orig.URL.Path)
+		}
+	})
 }
