@@ -2,13 +2,17 @@ package caddymodule
 
 import (
 	"encoding/json"
+	"maps"
+	"os"
 	"reflect"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
 
 	"github.com/caddyserver/caddy/v2/caddyconfig/caddyfile"
 	"github.com/caddyserver/caddy/v2/caddyconfig/httpcaddyfile"
+	_ "github.com/caddyserver/caddy/v2/modules/caddyhttp/reverseproxy" // the README's Caddyfiles proxy
 
 	"github.com/gatehouse/gatehouse/config"
 )
@@ -21,42 +25,43 @@ func adaptSite(t *testing.T, body string) (*Handler, error) {
 	if err != nil {
 		return nil, err
 	}
-	var cfg struct {
-		Apps struct {
-			HTTP struct {
-				Servers map[string]struct {
-					Routes []struct {
-						Handle []json.RawMessage `json:"handle"`
-					} `json:"routes"`
-				} `json:"servers"`
-			} `json:"http"`
-		} `json:"apps"`
-	}
+	var cfg any
 	if err := json.Unmarshal(out, &cfg); err != nil {
 		t.Fatal(err)
 	}
-	for _, srv := range cfg.Apps.HTTP.Servers {
-		for _, r := range srv.Routes {
-			for _, raw := range r.Handle {
-				var name struct {
-					Handler string `json:"handler"`
-				}
-				if err := json.Unmarshal(raw, &name); err != nil {
-					t.Fatal(err)
-				}
-				if name.Handler != "gatehouse" {
-					continue
-				}
-				h := new(Handler)
-				if err := json.Unmarshal(raw, h); err != nil {
-					t.Fatal(err)
-				}
-				return h, nil
-			}
+	if raw := findHandler(cfg); raw != nil {
+		h := new(Handler)
+		b, _ := json.Marshal(raw)
+		if err := json.Unmarshal(b, h); err != nil {
+			t.Fatal(err)
 		}
+		return h, nil
 	}
 	t.Fatalf("no gatehouse handler in %s", out)
 	return nil, nil
+}
+
+// findHandler is the first gatehouse handler anywhere in an adapted
+// config (a host-matched site nests it in a subroute).
+func findHandler(v any) map[string]any {
+	switch v := v.(type) {
+	case map[string]any:
+		if v["handler"] == "gatehouse" {
+			return v
+		}
+		for _, k := range slices.Sorted(maps.Keys(v)) {
+			if h := findHandler(v[k]); h != nil {
+				return h
+			}
+		}
+	case []any:
+		for _, e := range v {
+			if h := findHandler(e); h != nil {
+				return h
+			}
+		}
+	}
+	return nil
 }
 
 const registryGlobal = `{
@@ -165,5 +170,46 @@ func TestCaddyfileHeaders(t *testing.T) {
 		if err == nil || !strings.Contains(err.Error(), tc.want) || !strings.Contains(err.Error(), "Caddyfile:") {
 			t.Errorf("%q: %v, want %q", tc.site, err, tc.want)
 		}
+	}
+}
+
+// TestReadmeCaddyfiles adapts every complete Caddyfile of the README's
+// forward-auth and reference-API sections, so the documented forms stay
+// valid.
+func TestReadmeCaddyfiles(t *testing.T) {
+	t.Parallel()
+	raw, err := os.ReadFile("../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	readme := string(raw)
+	n := 0
+	for _, section := range []string{"## Forward-auth mode", "## Reference APIs as Caddyfiles"} {
+		start := strings.Index(readme, section)
+		if start < 0 {
+			t.Fatalf("README has no section %q", section)
+		}
+		body := readme[start+len(section):]
+		if end := strings.Index(body, "\n## "); end >= 0 {
+			body = body[:end]
+		}
+		for _, block := range strings.Split(body, "```caddyfile\n")[1:] {
+			block, _, _ = strings.Cut(block, "```")
+			if !strings.HasPrefix(block, "{") {
+				continue // a fragment for another proxy's site, not a whole config
+			}
+			n++
+			h, err := adaptSite(t, block)
+			if err != nil {
+				t.Errorf("%s, Caddyfile %d: %v", section, n, err)
+				continue
+			}
+			if len(h.Rules) == 0 {
+				t.Errorf("%s, Caddyfile %d: no rules", section, n)
+			}
+		}
+	}
+	if n != 3 {
+		t.Errorf("%d whole Caddyfiles checked, want 3", n)
 	}
 }
