@@ -366,7 +366,7 @@ func (h *Handler) unmarshal(d *caddyfile.Dispenser, policy *config.Policy) error
 			if policy != nil {
 				if _, err := policy.CompileRule(r); err != nil {
 					// A rule with an any block ends on a later line: point at its own.
-					return fmt.Errorf("%s:%d - Error during parsing: %w", d.File(), line, err)
+					return fmt.Errorf("%w, at %s:%d", err, d.File(), line)
 				}
 			}
 			h.Rules = append(h.Rules, r)
@@ -384,7 +384,7 @@ func (h *Handler) unmarshal(d *caddyfile.Dispenser, policy *config.Policy) error
 			}
 			if policy != nil {
 				if _, err := policy.CompileRule(config.Rule{Path: "*", Require: req}); err != nil {
-					return fmt.Errorf("%s:%d - Error during parsing: %w", d.File(), line, err)
+					return fmt.Errorf("%w, at %s:%d", err, d.File(), line)
 				}
 			}
 			h.Default = &req
