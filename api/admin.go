@@ -71,8 +71,11 @@ type UserInfo struct {
 type CreateUserRequest struct {
 	Login string `json:"login"`
 	Tier  string `json:"tier,omitempty"` // empty: the default tier
-	// Scopes limits what the user may hold; nil means every scope.
-	Scopes []string `json:"scopes,omitempty"`
+	// Scopes limits what the user may hold; nil (null or absent) means
+	// every scope, an empty list none. omitzero, not omitempty: that
+	// would send an empty list as absent, a user with no scopes as one
+	// with all.
+	Scopes []string `json:"scopes,omitzero"`
 }
 
 // SetTierRequest is the JSON body of POST /gatehouse/users/{login}/tier.
@@ -196,4 +199,46 @@ type AuditActor struct {
 	Kind   string `json:"kind"`
 	UserID string `json:"user_id,omitempty"`
 	IP     string `json:"ip,omitempty"`
+}
+
+// IdentityLink is one external identity linked to an account, as GET
+// /gatehouse/identities lists it: the account signs in through Provider
+// when the provider says Subject.
+type IdentityLink struct {
+	User     string    `json:"user"`
+	Provider string    `json:"provider"`
+	Subject  string    `json:"subject"`
+	Linked   time.Time `json:"linked"`
+}
+
+// IdentityLinkRequest is the JSON body of PUT (link) and DELETE (unlink)
+// /gatehouse/identities; User is ignored by DELETE.
+type IdentityLinkRequest struct {
+	User     string `json:"user,omitempty"`
+	Provider string `json:"provider"`
+	Subject  string `json:"subject"`
+}
+
+// AssertionKey is one identity-assertion signing key as GET
+// /gatehouse/keys lists it: never the private half.
+type AssertionKey struct {
+	KeyID     string    `json:"key_id"`
+	Alg       string    `json:"alg"`
+	CreatedAt time.Time `json:"created_at"`
+	// RetiredAt is when a newer key replaced it; absent while current.
+	RetiredAt *time.Time `json:"retired_at,omitempty"`
+	// PublishUntil is when a retired key leaves the JWKS.
+	PublishUntil *time.Time `json:"publish_until,omitempty"`
+	// Published says whether the JWKS lists it now.
+	Published bool `json:"published"`
+}
+
+// RotateAssertionKeyRequest is the body of POST
+// /gatehouse/store/rotate-key/assertion.
+type RotateAssertionKeyRequest struct {
+	// Alg is EdDSA (default) or ES256.
+	Alg string `json:"alg,omitempty"`
+	// Overlap is how long the replaced key stays published, as a Go
+	// duration ("24h"). Default: 24h.
+	Overlap string `json:"overlap,omitempty"`
 }

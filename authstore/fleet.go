@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -57,8 +58,9 @@ var (
 // mirrorBuckets are the mirrored bucket paths, created in the mirror file
 // when it opens (fleet write transactions cannot create buckets).
 var mirrorBuckets = []string{
-	"meta", "meta/signing_keys", "users", "logins", "agent_logins", "pats", "pat_ids",
-	"user_pats", "sessions", "user_sessions", "refresh", "device", "device_users", "edges", "totp_steps",
+	"meta", "meta/signing_keys", "meta/assertion_keys", "users", "logins", "agent_logins", "pats", "pat_ids",
+	"user_pats", "sessions", "user_sessions", "refresh", "device", "device_users", "identities",
+	"user_identities", "edges", "totp_steps",
 }
 
 // FleetOptions configure fleet mode: etcd is the source of truth and the
@@ -445,8 +447,11 @@ func mirrorBucket(tx *Tx, path string) *Bucket {
 }
 
 func splitPath(path string) []string {
-	if path == "meta/signing_keys" {
-		return []string{"meta", "signing_keys"}
+	if nested, ok := strings.CutPrefix(path, "meta/"); ok {
+		return []string{"meta", nested}
 	}
 	return []string{path}
 }
+
+// nestedMeta are the buckets nested in meta.
+var nestedMeta = []string{"meta/signing_keys", "meta/assertion_keys"}

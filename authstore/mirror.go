@@ -224,7 +224,7 @@ func (f *fleet) resync() error {
 	}
 	err := f.s.db.Update(func(btx *bolt.Tx) error {
 		for _, path := range append([]string{string(bucketFleetRevs)}, mirrorBuckets...) {
-			if path == "meta/signing_keys" {
+			if strings.HasPrefix(path, "meta/") {
 				continue // emptied with meta
 			}
 			if err := btx.DeleteBucket([]byte(path)); err != nil && err != bolt.ErrBucketNotFound {
@@ -288,8 +288,10 @@ func (f *fleet) resync() error {
 
 // splitRelKey splits "users/<id>" into its bucket path and key.
 func splitRelKey(rel string) (path string, key []byte, ok bool) {
-	if k, ok := strings.CutPrefix(rel, "meta/signing_keys/"); ok {
-		return "meta/signing_keys", []byte(k), k != ""
+	for _, nested := range nestedMeta {
+		if k, ok := strings.CutPrefix(rel, nested+"/"); ok {
+			return nested, []byte(k), k != ""
+		}
 	}
 	path, k, ok := strings.Cut(rel, "/")
 	return path, []byte(k), ok && k != ""
@@ -309,6 +311,8 @@ func (s *Store) forgetMirrored(path string, key []byte) {
 		s.forgetSession(string(key))
 	case "meta/signing_keys":
 		s.forgetSigningKeys()
+	case "meta/assertion_keys":
+		s.forgetAssertionKeys()
 	case string(bucketMeta):
 		if string(key) == string(keySigningKey) {
 			s.forgetSigningKeys()
@@ -323,6 +327,22 @@ func (s *Store) forgetAll() {
 	s.sessions.clear()
 	s.sess.epoch.Add(1)
 	s.forgetSigningKeys()
+	s.forgetAssertionKeys()
+}
+
+// forgetAssertionKeys drops the current assertion keys read so far:
+// another edge created or rotated one. It runs apart from the watch: a
+// local CurrentAssertionKey holds st.mu while its write waits for the
+// watch to apply it. Any fill after the mirror's commit reads the new keys,
+// and a fill under way holds st.mu until it is done, so clearing later is
+// still right.
+func (s *Store) forgetAssertionKeys() {
+	go func() {
+		st := &s.assertionKeys
+		st.mu.Lock()
+		st.current = nil
+		st.mu.Unlock()
+	}()
 }
 
 // forgetSigningKeys drops the signing keys read so far and every verified

@@ -17,7 +17,7 @@ import (
 )
 
 // schemaVersion is the layout this binary writes (see buckets.go).
-const schemaVersion = 2
+const schemaVersion = 3
 
 // Outcomes callers branch on.
 var (
@@ -75,6 +75,8 @@ type Store struct {
 	polls    *pollTracker
 	sess     sessionState // sessions.go, jwt.go, signingkeys.go
 	fleet    *fleet       // nil: the bbolt engine
+
+	assertionKeys assertionKeyState // assertionkeys.go
 
 	closeOnce sync.Once
 }
@@ -184,6 +186,7 @@ var migrations = []func(tx *Tx) error{
 		return err
 	},
 	migrateAgentLogins, // logins.go
+	migrateIdentities,  // identities.go
 }
 
 func (s *Store) migrate() error {
