@@ -549,3 +549,39 @@ func TestFleetTOTPReplayAcrossEdges(t *testing.T) {
 		t.Fatalf("the same code replayed on b: %v, want ErrBadCredentials", err)
 	}
 }
+
+// TestFleetAssertionKeysShared: the identity-assertion key is the fleet's,
+// and a rotation on one edge is what the others sign with next.
+func TestFleetAssertionKeysShared(t *testing.T) {
+	c := etcdtest.Start(t, 3)
+	a := openEdge(t, c.Endpoints(), "a", nil)
+	b := openEdge(t, c.Endpoints(), "b", nil)
+	ka, err := a.CurrentAssertionKey(AlgEdDSA)
+	if err != nil {
+		t.Fatal(err)
+	}
+	caughtUp(t, a, b)
+	kb, err := b.CurrentAssertionKey(AlgEdDSA)
+	if err != nil || kb.ID != ka.ID {
+		t.Fatalf("b signs with %v (%v), a with %s", kb, err, ka.ID)
+	}
+	rotated, err := b.RotateAssertionKey(AlgEdDSA, time.Hour, AdminActor)
+	if err != nil {
+		t.Fatal(err)
+	}
+	caughtUp(t, b, a)
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		k, err := a.CurrentAssertionKey(AlgEdDSA)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if k.ID == rotated.ID {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("a still signs with %s after b rotated to %s", k.ID, rotated.ID)
+		}
+		time.Sleep(5 * time.Millisecond) // the cache is dropped off the watch's goroutine
+	}
+}
