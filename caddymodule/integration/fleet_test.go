@@ -334,3 +334,59 @@ func (e *fleetEdge) withinLong(t *testing.T, tok string, want int, bound time.Du
 		time.Sleep(10 * time.Millisecond) // polling the outcome
 	}
 }
+
+// TestFleetRevokePropagationHTTP measures, through two real Caddy edges,
+// how long after edge A's admin API answered a revoke edge B refuses the
+// token, over 50 revokes, and prints p50/p99/max (bench/fleet.sh runs it).
+// The bound is the guarantee: p99 within 1 s.
+func TestFleetRevokePropagationHTTP(t *testing.T) {
+	cluster := etcdtest.Start(t, 3)
+	up := newUpstream(t)
+	upstream := strings.TrimPrefix(up.URL, "http://")
+	a := startEdge(t, "edge-a", cluster.Endpoints(), upstream)
+	b := startEdge(t, "edge-b", cluster.Endpoints(), upstream)
+	a.run("user", "add", "ivy")
+	admin := func(e *fleetEdge, method, path string, body, out any) {
+		t.Helper()
+		var rd io.Reader
+		if body != nil {
+			raw, _ := json.Marshal(body)
+			rd = bytes.NewReader(raw)
+		}
+		req, _ := http.NewRequest(method, "http://"+e.address+path, rd)
+		req.Header.Set("Content-Type", "application/json")
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		if resp.StatusCode/100 != 2 {
+			raw, _ := io.ReadAll(resp.Body)
+			t.Fatalf("%s %s: %d %s", method, path, resp.StatusCode, raw)
+		}
+		if out != nil {
+			if err := json.NewDecoder(resp.Body).Decode(out); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	const n = 50
+	toks := make([]api.CreateTokenResponse, n)
+	for i := range toks {
+		admin(a, "POST", "/gatehouse/tokens", api.CreateTokenRequest{User: "ivy", Name: fmt.Sprintf("t%d", i), Scopes: []string{"docs:read"}, ExpiresDays: 1}, &toks[i])
+	}
+	for _, tk := range toks {
+		b.within(t, tk.Token, http.StatusOK) // warm b's cache
+	}
+	lat := make([]time.Duration, n)
+	for i, tk := range toks {
+		admin(a, "DELETE", "/gatehouse/tokens/"+tk.Info.ID, nil, nil)
+		lat[i] = b.within(t, tk.Token, http.StatusUnauthorized)
+	}
+	slices.Sort(lat)
+	p50, p99, mx := lat[n/2], lat[min(n-1, n*99/100)], lat[n-1]
+	t.Logf("revoke on edge A (admin API answered) -> refused on edge B over HTTP, %d revokes: p50 %v  p99 %v  max %v", n, p50, p99, mx)
+	if p99 > time.Second {
+		t.Fatalf("p99 %v exceeds 1s", p99)
+	}
+}
