@@ -78,7 +78,7 @@ func (s *Service) cliTokens(sess *authstore.Session, u *authstore.User, refresh 
 // refreshDenial maps a failed rotation to RFC 6749's invalid_grant (400).
 func (s *Service) refreshDenial(err error, ip string) *problem.Problem {
 	grant := func(reason, msg string) *problem.Problem {
-		return &problem.Problem{Status: http.StatusBadRequest, Code: "invalid_grant", Message: msg, Reason: reason}
+		return &problem.Problem{Status: http.StatusBadRequest, Code: api.ErrorInvalidGrant, Message: msg, Reason: reason}
 	}
 	switch {
 	case errors.Is(err, authstore.ErrRefreshReuse):
