@@ -89,6 +89,9 @@ func (c *Client) Do(ctx context.Context, r *Request) (*http.Response, error) {
 		}
 	}
 	resp, err := c.sendRetrying(ctx, method, r, token)
+	if inv, ok := c.Credentials.(Invalidator); ok && (errors.Is(err, ErrTokenRevoked) || errors.Is(err, ErrTokenInvalid)) {
+		inv.Invalidate(ctx, token, err)
+	}
 	if err == nil || renewed || c.Credentials == nil || r.Stream != nil || !errors.Is(err, ErrTokenExpired) {
 		return resp, err
 	}

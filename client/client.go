@@ -111,6 +111,14 @@ type Credentials interface {
 	Renew(ctx context.Context, stale string) (token string, expiresAt time.Time, err error)
 }
 
+// Invalidator is implemented by Credentials that record a session the
+// server refused for good (revoked, unknown), so that later requests fail
+// at once instead of sending a dead token.
+type Invalidator interface {
+	// Invalidate records that the server refused token for reason.
+	Invalidate(ctx context.Context, token string, reason error)
+}
+
 // ErrCannotRenew is wrapped by [Credentials.Renew] for a credential that
 // cannot be renewed.
 var ErrCannotRenew = errors.New("this credential cannot be renewed")

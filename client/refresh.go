@@ -163,6 +163,27 @@ func (s *StoredCredentials) Renew(ctx context.Context, stale string) (string, ti
 	return next.Token, next.ExpiresAt, nil
 }
 
+// Invalidate implements Invalidator: a session whose access token the
+// server refused as revoked or unknown is marked invalidated, as a
+// refused refresh would (the refresh token is as dead). A PAT is left
+// as it is: auth status reports it as the server sees it.
+func (s *StoredCredentials) Invalidate(ctx context.Context, token string, reason error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.cur == nil || !s.cur.IsSession() || s.cur.Token != token {
+		return
+	}
+	s.cur.State = StateInvalidated
+	_ = s.Store.Update(ctx, func(f *HostsFile) error {
+		f.UpdateAccount(s.Host, s.User, func(a *Host) {
+			if a.Token == token {
+				a.State = StateInvalidated
+			}
+		})
+		return nil
+	})
+}
+
 // reload reads the account from the store; the caller holds mu.
 func (s *StoredCredentials) reload() error {
 	f, err := s.Store.Load()
