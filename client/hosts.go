@@ -132,6 +132,15 @@ func (h *Host) IsSession() bool { return h != nil && h.Kind == KindSession }
 // live in the file.
 func (h *Host) SecretError() error { return h.secretErr }
 
+// Credential is a copy of the account's credential alone, without the
+// server's other accounts and settings; nil for nil.
+func (h *Host) Credential() *Host {
+	if h == nil {
+		return nil
+	}
+	return h.credential()
+}
+
 // credential is a copy of the account's credential alone, without the
 // server's other accounts and settings.
 func (h *Host) credential() *Host {
