@@ -63,6 +63,8 @@ type testEnv struct {
 	mu       sync.Mutex
 	opened   []string
 	failOpen bool
+	// keyring, if set, is the keychain the runs use.
+	keyring client.Keyring
 }
 
 func newEnv(t *testing.T) *testEnv {
@@ -86,6 +88,7 @@ func (e *testEnv) run(stdin string, args ...string) result {
 	a.hostsPath = e.hostsPath()
 	a.goos = "linux"
 	a.getenv = func(k string) string { return e.env[k] }
+	a.keyring = e.keyring
 	a.openBrowser = func(u string) error {
 		e.mu.Lock()
 		defer e.mu.Unlock()
