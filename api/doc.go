@@ -7,7 +7,7 @@
 // type, the layout of the token expiry header and the form parameter
 // names.
 //
-// The server (package caddymodule), the Go client (package client), its
+// The server (packages endpoints and adminapi), the Go client (package client), its
 // fake (package client/gatehousetest) and the tests all use these
 // declarations, so the contract is written down once; golden_test.go
 // freezes the JSON of every shape, and a change to it fails that test.

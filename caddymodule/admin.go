@@ -5,6 +5,7 @@ import (
 	"net/http"
 
 	"github.com/caddyserver/caddy/v2"
+	"github.com/gatehouse/gatehouse/api"
 )
 
 func init() {
@@ -37,7 +38,7 @@ func (a *adminAPI) Provision(ctx caddy.Context) error {
 
 // Routes returns the admin routes.
 func (a *adminAPI) Routes() []caddy.AdminRoute {
-	return []caddy.AdminRoute{{Pattern: adminPrefix, Handler: caddy.AdminHandlerFunc(a.serve)}}
+	return []caddy.AdminRoute{{Pattern: api.AdminPrefix, Handler: caddy.AdminHandlerFunc(a.serve)}}
 }
 
 func (a *adminAPI) serve(w http.ResponseWriter, r *http.Request) error {
@@ -48,7 +49,7 @@ func (a *adminAPI) serve(w http.ResponseWriter, r *http.Request) error {
 	if err := app.(*App).openStore(); err != nil {
 		return caddy.APIError{HTTPStatus: http.StatusServiceUnavailable, Err: fmt.Errorf("opening the gatehouse store: %w", err)}
 	}
-	app.(*App).adminHandler().ServeHTTP(w, r)
+	app.(*App).admin.ServeHTTP(w, r)
 	return nil
 }
 

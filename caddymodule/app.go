@@ -8,6 +8,7 @@ import (
 	"github.com/caddyserver/caddy/v2"
 	"go.uber.org/zap"
 
+	"github.com/gatehouse/gatehouse/adminapi"
 	"github.com/gatehouse/gatehouse/authstore"
 	"github.com/gatehouse/gatehouse/config"
 	"github.com/gatehouse/gatehouse/gate"
@@ -28,9 +29,6 @@ type App struct {
 	// store is set by openStore (storepool.go), in Start or by whichever
 	// request comes first; until then only claim is.
 	store *authstore.Store
-	// perStore is the store's in-memory state: login and device-code
-	// backoff, the setup offer. Set with store.
-	*perStore
 	claim *storeClaim
 	// svc is the shared operations over store (package service), set
 	// with it (useStore).
@@ -72,17 +70,22 @@ func (a *App) Provision(ctx caddy.Context) error {
 		return err
 	}
 	a.claim = &storeClaim{path: path}
-	a.admin = a.newAdminMux()
+	a.admin = adminapi.New(adminapi.Config{Service: a.service, Logger: a.logger})
 	return nil
 }
 
 // Start implements caddy.App: it opens the store, unless a request that
-// arrived first already did, and offers the first-admin setup.
+// arrived first already did, and offers the first-admin setup on a store
+// without human accounts (service.OfferSetup). It also computes the fake
+// password hash that unknown logins are checked against, so the first
+// such login is not faster than later ones.
 func (a *App) Start() error {
 	if err := a.openStore(); err != nil {
 		return err
 	}
-	return a.startSessions()
+	go authstore.WarmPasswordCheck()
+	a.svc.OfferSetup()
+	return nil
 }
 
 // Stop implements caddy.App. The store stays open: the next config
@@ -118,12 +121,16 @@ func overStore(g config.Global, policy *config.Policy, store *authstore.Store, l
 	return a
 }
 
-// useStore sets the store this App works on, its in-memory state and the
-// service over it.
+// useStore sets the store this App works on and the service over it and
+// the store's in-memory state.
 func (a *App) useStore(store *authstore.Store, ps *perStore) {
-	a.store, a.perStore = store, ps
-	a.svc = &service.Service{Store: store, Policy: a.policy, Logger: a.logger, Logins: ps.logins, Offer: ps.setup}
+	a.store = store
+	a.svc = &service.Service{Store: store, Policy: a.policy, Logger: a.logger, Logins: ps.logins, Devices: ps.devices, Offer: ps.setup}
 }
+
+// service is the shared operations over the open store; callers have
+// called openStore.
+func (a *App) service() *service.Service { return a.svc }
 
 // storePath resolves the configured store path ({env.*} placeholders
 // allowed) or the default under Caddy's data directory.

@@ -15,6 +15,7 @@ import (
 
 	"github.com/gatehouse/gatehouse/authstore"
 	"github.com/gatehouse/gatehouse/config"
+	"github.com/gatehouse/gatehouse/endpoints"
 	"github.com/gatehouse/gatehouse/ratelimit"
 )
 
@@ -398,8 +399,8 @@ func unmarshalEndpoints(d *caddyfile.Dispenser) (*Endpoints, error) {
 	}
 	for nesting := d.Nesting(); d.NextBlock(nesting); {
 		name := d.Val()
-		if _, ok := endpointDefs[name]; !ok {
-			return nil, d.Errf("unknown endpoint '%s' (known: %s)", name, strings.Join(EndpointNames(), ", "))
+		if !endpoints.Known(name) {
+			return nil, d.Errf("unknown endpoint '%s' (known: %s)", name, strings.Join(endpoints.Names(), ", "))
 		}
 		var path string
 		if !d.AllArgs(&path) {

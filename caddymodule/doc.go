@@ -1,16 +1,15 @@
-// Package caddymodule is the Caddy glue of Gatehouse: the `gatehouse` app,
-// which owns the store and the compiled policy; the
-// `http.handlers.gatehouse` middleware, which authenticates requests,
-// applies a site's rules and serves Gatehouse's own endpoints; the
-// Caddyfile adapter; and the `admin.api.gatehouse` admin endpoints, which
-// the `caddy gatehouse …` commands (package admincli, registered with
-// Caddy by caddymodule/gatehousecmd) call. OpenAdmin serves the same
-// endpoints in process, over a store no server holds.
+// Package caddymodule is the Caddy adapter of Gatehouse and the only
+// package (with its subpackages, cmd/caddy and the root plugin.go) that
+// imports Caddy: the `gatehouse` app, which compiles the policy and keeps
+// what outlives a config generation (the open store, the rate limiters,
+// the backoffs, the setup offer) in caddy.UsagePools; the
+// `http.handlers.gatehouse` middleware, which runs the request checks,
+// admits requests through package gate and hands the upstream the
+// identity, and passes a site's endpoint requests to an endpoints.Site;
+// the Caddyfile syntax; the `admin.api.gatehouse` module, which serves
+// package adminapi; metrics; and the request facts only Caddy knows
+// (client IP and scheme under trusted_proxies, placeholders).
 //
-// What does not need Caddy lives elsewhere (ARCHITECTURE.md): the request
-// checks in requestcheck, authentication and admission in gate, the one
-// decision in decision, the error model in problem, the shared operations
-// in service, the wire shapes in api, the store in authstore, the policy
-// in config, the limiter in ratelimit. Gatehouse's own endpoints and pages
-// are the last part still here; they move to a plain http.Handler next.
+// Everything else is plain Go (ARCHITECTURE.md). OpenAdmin serves the
+// admin API in process, over a store no server holds.
 package caddymodule

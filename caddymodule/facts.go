@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/gatehouse/gatehouse/authstore"
+	"github.com/gatehouse/gatehouse/endpoints"
 	"github.com/gatehouse/gatehouse/gate"
 )
 
@@ -14,6 +15,9 @@ type caddyFacts struct{}
 
 func (caddyFacts) ClientIP(r *http.Request) string { return clientIP(r) }
 func (caddyFacts) IsHTTPS(r *http.Request) bool    { return isHTTPS(r) }
+func (caddyFacts) ExternalBase(r *http.Request) string {
+	return externalBase(r)
+}
 
 // storeRef is the App's store as gate reads it. The store is opened after
 // Provision, in Start or by the first request (storepool.go), and every
@@ -34,6 +38,6 @@ func (s storeRef) IssueSessionJWT(sess *authstore.Session, iat, exp time.Time) (
 
 // Interface guards
 var (
-	_ gate.Facts = caddyFacts{}
-	_ gate.Store = storeRef{}
+	_ endpoints.Facts = caddyFacts{}
+	_ gate.Store      = storeRef{}
 )

@@ -9,6 +9,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/gatehouse/gatehouse/config"
+	"github.com/gatehouse/gatehouse/endpoints"
 	"github.com/gatehouse/gatehouse/gate"
 	"github.com/gatehouse/gatehouse/problem"
 	"github.com/gatehouse/gatehouse/requestcheck"
@@ -58,7 +59,17 @@ type Handler struct {
 
 	app    *App
 	rules  *config.Rules
+	site   *endpoints.Site // nil without Endpoints
 	logger *zap.Logger
+}
+
+// Endpoints turns on Gatehouse's own endpoints on a site (package
+// endpoints). Each endpoint has a name and a default path; Paths moves
+// any of them.
+type Endpoints struct {
+	// Paths overrides default paths by endpoint name, e.g.
+	// {"login": "/signin"}. Names: see the README's endpoint table.
+	Paths map[string]string `json:"paths,omitempty"`
 }
 
 // CaddyModule returns the Caddy module information.
@@ -84,9 +95,14 @@ func (h *Handler) Provision(ctx caddy.Context) error {
 	}
 	h.rules = rules
 	if h.Endpoints != nil {
-		if err := h.Endpoints.provision(); err != nil {
+		site, err := endpoints.New(endpoints.Config{
+			Paths: h.Endpoints.Paths, Policy: h.app.policy, Gate: h.app.gate, Facts: caddyFacts{},
+			Service: h.app.service, Registration: h.app.limits.registration, Metrics: metricsSink{}, Logger: h.logger,
+		})
+		if err != nil {
 			return err
 		}
+		h.site = site
 	}
 	return nil
 }
@@ -95,19 +111,18 @@ func (h *Handler) Provision(ctx caddy.Context) error {
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyhttp.Handler) error {
 	if err := h.app.openStore(); err != nil {
 		h.logger.Error("opening the gatehouse store", zap.Error(err))
-		return h.refuse(w, r, storeUnavailable(), nil, -1)
+		return h.refuse(w, r, storeUnavailable(), nil, nil)
 	}
 	if p := requestcheck.Request(r); p != nil {
-		return h.refuse(w, r, p, nil, -1)
+		return h.refuse(w, r, p, nil, nil)
 	}
-	if h.Endpoints != nil {
-		if ep := h.Endpoints.route(r); ep != nil {
-			return h.serveEndpoint(w, r, ep)
-		}
+	if h.site != nil && h.site.Serves(r) {
+		h.site.ServeHTTP(w, r)
+		return nil
 	}
 	method, p := requestcheck.SiteMethod(r, h.AllowMethodOverride)
 	if p != nil {
-		return h.refuse(w, r, p, nil, -1)
+		return h.refuse(w, r, p, nil, nil)
 	}
 	if method != r.Method {
 		// An allowed override: the rules judge the overridden method, and
@@ -115,16 +130,16 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyht
 		// upstream that ignores the override acts on that one.
 		own, ownParams := h.rules.Match(r.Method, r.URL.Path)
 		if id, d := h.app.gate.Authorize(r, gate.Route{Rule: own, Params: &ownParams}); d != nil {
-			return h.refuse(w, r, d, id, own.Index)
+			return h.refuse(w, r, d, id, own)
 		}
 	}
 	rule, params := h.rules.Match(method, r.URL.Path)
 	id, d := h.app.gate.Admit(w, r, gate.Route{Rule: rule, Params: &params, Limit: rule.Limit})
 	if d != nil {
 		if h.toErrorRoutes(r) {
-			return h.refuseToErrorRoutes(w, r, d, id, rule.Index)
+			return h.refuseToErrorRoutes(w, r, d, id, rule)
 		}
-		return h.refuse(w, r, d, id, rule.Index)
+		return h.refuse(w, r, d, id, rule)
 	}
 	repl := r.Context().Value(caddy.ReplacerCtxKey).(*caddy.Replacer)
 	forward(r, repl, id)
@@ -137,9 +152,10 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyht
 	return next.ServeHTTP(w, r)
 }
 
-// refuse answers a denial and logs it: every refusal of the handler and
-// its endpoints comes here (or to refuseToErrorRoutes).
-func (h *Handler) refuse(w http.ResponseWriter, r *http.Request, d *problem.Problem, id *Identity, rule int) error {
+// refuse answers a denial and logs it: every refusal of the handler comes
+// here (or to refuseToErrorRoutes; the endpoints have their own, alike).
+// rule is the site rule that refused, nil before any rule applied.
+func (h *Handler) refuse(w http.ResponseWriter, r *http.Request, d *problem.Problem, id *Identity, rule *config.CompiledRule) error {
 	d = h.settle(w, r, d, id, rule)
 	problem.Write(w, h.app.policy.Realm, d)
 	return nil
@@ -149,9 +165,13 @@ func (h *Handler) refuse(w http.ResponseWriter, r *http.Request, d *problem.Prob
 // gate.Refuse charges a 401 to the client IP's anonymous budget (a 429
 // once that is spent), then the denial gets its log line and its count.
 // It returns the denial to answer.
-func (h *Handler) settle(w http.ResponseWriter, r *http.Request, d *problem.Problem, id *Identity, rule int) *problem.Problem {
+func (h *Handler) settle(w http.ResponseWriter, r *http.Request, d *problem.Problem, id *Identity, rule *config.CompiledRule) *problem.Problem {
 	d = h.app.gate.Refuse(w, r, d)
-	logDenial(h.logger, r, d, id, rule)
+	var which []zap.Field
+	if rule != nil && rule.Index >= 0 {
+		which = append(which, zap.Int("rule", rule.Index+1))
+	}
+	gate.LogDenial(h.logger, r, d, id, clientIP(r), which...)
 	countDecision(d)
 	return d
 }
@@ -169,7 +189,7 @@ func (h *Handler) toErrorRoutes(r *http.Request) bool {
 	case handleErrorsAll:
 		return true
 	case handleErrorsBrowsers:
-		return acceptsHTML(r)
+		return endpoints.AcceptsHTML(r)
 	}
 	return false
 }
@@ -177,7 +197,7 @@ func (h *Handler) toErrorRoutes(r *http.Request) bool {
 // refuseToErrorRoutes is refuse for a site that restyles its refusals:
 // the same charge, log line, count and headers, and the body left to
 // Caddy's handle_errors.
-func (h *Handler) refuseToErrorRoutes(w http.ResponseWriter, r *http.Request, d *problem.Problem, id *Identity, rule int) error {
+func (h *Handler) refuseToErrorRoutes(w http.ResponseWriter, r *http.Request, d *problem.Problem, id *Identity, rule *config.CompiledRule) error {
 	if !h.ForwardCredentials {
 		// The error routes may proxy (to an error page the app serves):
 		// the caller's secret goes no further there than on success.

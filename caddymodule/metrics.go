@@ -55,6 +55,12 @@ func countDecision(d *problem.Problem) {
 	decisions.WithLabelValues("deny", d.Reason).Inc()
 }
 
+// metricsSink counts the endpoints' answers in the collectors above.
+type metricsSink struct{}
+
+func (metricsSink) Decision(d *problem.Problem) { countDecision(d) }
+func (metricsSink) DeviceFlow(event string)     { deviceFlow.WithLabelValues(event).Inc() }
+
 // observeStore feeds the store's transaction latencies to storeLatency.
 func observeStore(op string, d time.Duration) {
 	storeLatency.WithLabelValues(op).Observe(d.Seconds())

@@ -5,6 +5,7 @@ import (
 
 	"go.uber.org/zap"
 
+	"github.com/gatehouse/gatehouse/adminapi"
 	"github.com/gatehouse/gatehouse/authstore"
 	"github.com/gatehouse/gatehouse/config"
 )
@@ -29,6 +30,5 @@ func OpenAdmin(g config.Global) (h http.Handler, close func() error, err error) 
 		return nil, nil, err
 	}
 	app := overStore(g, policy, store, zap.NewNop())
-	app.admin = app.newAdminMux()
-	return app.adminHandler(), store.Close, nil
+	return adminapi.New(adminapi.Config{Service: app.service}), store.Close, nil
 }

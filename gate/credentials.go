@@ -105,24 +105,24 @@ func (g *Gate) verifyPAT(tok, ip string) (*Identity, *problem.Problem) {
 		return nil, problem.InvalidToken("malformed_token", "malformed token", "")
 	}
 	p, u, err := g.store.VerifyPAT(tok, ip)
-	switch {
-	case err == nil:
+	if err == nil {
 		return g.patIdentity(p, u), nil
-	case errors.Is(err, authstore.ErrUnknownToken):
-		return nil, problem.InvalidToken("unknown_token", "unknown token", authstore.TokenHint(prefix, tok))
-	case errors.Is(err, authstore.ErrExpired):
-		// The expiry tells the client when its token lapsed, so it can say
-		// "expired on …" rather than guess.
-		d := problem.InvalidToken("token_expired", "token expired", p.ID)
-		d.Headers = http.Header{api.HeaderTokenExpiration: {api.FormatExpiration(p.ExpiresAt)}}
-		return nil, d
-	case errors.Is(err, authstore.ErrRevoked):
-		return nil, problem.InvalidToken("token_revoked", "token revoked", p.ID)
-	case errors.Is(err, authstore.ErrUserDisabled):
-		return nil, problem.InvalidToken("user_disabled", "user disabled", p.ID)
 	}
-	g.logger.Error("verifying token", zap.String("hint", authstore.TokenHint(prefix, tok)), zap.Error(err))
-	return nil, problem.Internal()
+	d := problem.From(err, problem.PAT)
+	switch {
+	case d.Status >= http.StatusInternalServerError:
+		g.logger.Error("verifying token", zap.String("hint", authstore.TokenHint(prefix, tok)), zap.Error(err))
+	case errors.Is(err, authstore.ErrUnknownToken):
+		d.Subject = authstore.TokenHint(prefix, tok)
+	default:
+		d.Subject = p.ID
+		if errors.Is(err, authstore.ErrExpired) {
+			// The expiry tells the client when its token lapsed, so it
+			// can say "expired on …" rather than guess.
+			d.Headers = http.Header{api.HeaderTokenExpiration: {api.FormatExpiration(p.ExpiresAt)}}
+		}
+	}
+	return nil, d
 }
 
 // patIdentity builds the identity of a verified PAT. A PAT never grants

@@ -89,24 +89,14 @@ func (g *Gate) verifySessionJWT(tok string, r *http.Request, fromCookie bool) (*
 	return id, nil
 }
 
+// sessionDenial answers a session that does not verify (problem.From,
+// Session); a known session is named in the log by its id.
 func sessionDenial(sess *authstore.Session, err error) *problem.Problem {
-	subject := ""
-	if sess != nil {
-		subject = sess.ID
+	d := problem.From(err, problem.Session)
+	if sess != nil && !errors.Is(err, authstore.ErrUnknownToken) && !errors.Is(err, authstore.ErrMalformedToken) {
+		d.Subject = sess.ID
 	}
-	switch {
-	case errors.Is(err, authstore.ErrExpired):
-		return problem.InvalidToken("session_expired", "session expired", subject)
-	case errors.Is(err, authstore.ErrRevoked):
-		return problem.InvalidToken("session_revoked", "session revoked", subject)
-	case errors.Is(err, authstore.ErrUserDisabled):
-		return problem.InvalidToken("user_disabled", "user disabled", subject)
-	case errors.Is(err, authstore.ErrUnknownToken):
-		return problem.InvalidToken("session_unknown", "unknown session", "")
-	case errors.Is(err, authstore.ErrMalformedToken):
-		return problem.InvalidToken("malformed_token", "malformed token", "")
-	}
-	return problem.Internal()
+	return d
 }
 
 // SetSessionCookie sets the session cookie holding jwt until exp.

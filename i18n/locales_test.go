@@ -20,7 +20,7 @@ import (
 // pageDirs are the packages whose templates (templates/*.html) and Go
 // code name message ids, relative to this one. Pages that move take
 // their entry with them.
-var pageDirs = []string{"../caddymodule"}
+var pageDirs = []string{"../endpoints"}
 
 // builtIDs are the ids templates build with print, by prefix, and every
 // value the rest can take: pat.html prints "pat.status_" with a token's

@@ -26,36 +26,90 @@ const (
 	// itself, which names what failed and never holds a secret, even on
 	// a 500.
 	Admin
+	// PAT is verifying a personal access token sent as Bearer: RFC 6750
+	// invalid_token answers.
+	PAT
+	// Session is verifying a session JWT, sent as Bearer or as the
+	// cookie: RFC 6750 invalid_token answers.
+	Session
+	// Refresh is the token endpoint's refresh grant: RFC 6749 §5.2
+	// invalid_grant answers.
+	Refresh
+	// DevicePoll is the device flow's token endpoint: RFC 8628 §3.5
+	// answers.
+	DevicePoll
 )
 
-// answer is one cell of the table; a zero answer is the surface's
-// default (a 500).
+// style is how an answer is shaped beyond status, code and message.
+type style uint8
+
+const (
+	plain        style = iota
+	invalidToken       // RFC 6750 invalid_token: 401 with the challenge
+	oauth              // RFC 6749 §5.2: error_description in the body
+)
+
+// answer is one cell of the table.
 type answer struct {
 	status       int
 	code, reason string
 	message      string // "" is the error's own text
+	style        style
+}
+
+func token(reason, msg string) answer {
+	return answer{http.StatusUnauthorized, "invalid_token", reason, msg, invalidToken}
+}
+
+func grant(code, reason, msg string) answer {
+	return answer{http.StatusBadRequest, code, reason, msg, oauth}
 }
 
 // table is THE mapping from store errors to answers, by surface, first
-// match wins (errors.Is). Refusals (*Error) and problems come before it
-// (see From).
+// match wins (errors.Is); Bearer reads API's rows. Refusals (*Error) and
+// problems come before it (see From). An error without a row on a
+// surface is the server's: a 500.
 var table = []struct {
-	err        error
-	api, admin answer
+	err error
+	on  Surface
+	answer
 }{
 	// The store's own name check (CreatePAT, a device approval).
-	{authstore.ErrInvalidName,
-		answer{http.StatusBadRequest, "invalid_request", "pat_invalid", ""},
-		answer{http.StatusBadRequest, "invalid_request", "invalid_name", ""}},
-	{authstore.ErrUserDisabled,
-		answer{http.StatusConflict, "user_disabled", "user_disabled", "user disabled"},
-		answer{http.StatusConflict, "user_disabled", "user_disabled", ""}},
-	{authstore.ErrNotFound,
-		answer{},
-		answer{http.StatusNotFound, "not_found", "not_found", ""}},
-	{authstore.ErrExists,
-		answer{},
-		answer{http.StatusConflict, "conflict", "exists", ""}},
+	{authstore.ErrInvalidName, API, answer{http.StatusBadRequest, "invalid_request", "pat_invalid", "", plain}},
+	{authstore.ErrInvalidName, Admin, answer{http.StatusBadRequest, "invalid_request", "invalid_name", "", plain}},
+	{authstore.ErrUserDisabled, API, answer{http.StatusConflict, "user_disabled", "user_disabled", "user disabled", plain}},
+	{authstore.ErrUserDisabled, Admin, answer{http.StatusConflict, "user_disabled", "user_disabled", "", plain}},
+	{authstore.ErrNotFound, Admin, answer{http.StatusNotFound, "not_found", "not_found", "", plain}},
+	{authstore.ErrExists, Admin, answer{http.StatusConflict, "conflict", "exists", "", plain}},
+
+	{authstore.ErrUnknownToken, PAT, token("unknown_token", "unknown token")},
+	{authstore.ErrMalformedToken, PAT, token("malformed_token", "malformed token")},
+	{authstore.ErrExpired, PAT, token("token_expired", "token expired")},
+	{authstore.ErrRevoked, PAT, token("token_revoked", "token revoked")},
+	{authstore.ErrUserDisabled, PAT, token("user_disabled", "user disabled")},
+
+	{authstore.ErrExpired, Session, token("session_expired", "session expired")},
+	{authstore.ErrRevoked, Session, token("session_revoked", "session revoked")},
+	{authstore.ErrUserDisabled, Session, token("user_disabled", "user disabled")},
+	{authstore.ErrUnknownToken, Session, token("session_unknown", "unknown session")},
+	{authstore.ErrMalformedToken, Session, token("malformed_token", "malformed token")},
+
+	{authstore.ErrRefreshReuse, Refresh, grant("invalid_grant", "refresh_reuse", "refresh token already used; the session has been revoked, log in again")},
+	{authstore.ErrRevoked, Refresh, grant("invalid_grant", "session_revoked", "the session has been revoked; log in again")},
+	{authstore.ErrExpired, Refresh, grant("invalid_grant", "session_expired", "the session has expired; log in again")},
+	{authstore.ErrUserDisabled, Refresh, grant("invalid_grant", "user_disabled", "user disabled")},
+	{authstore.ErrUnknownToken, Refresh, grant("invalid_grant", "refresh_unknown", "unknown refresh token")},
+	{authstore.ErrMalformedToken, Refresh, grant("invalid_grant", "refresh_unknown", "unknown refresh token")},
+	{authstore.ErrTokenChecksum, Refresh, grant("invalid_grant", "refresh_unknown", "unknown refresh token")},
+
+	{authstore.ErrAuthorizationPending, DevicePoll, grant("authorization_pending", "device_authorization_pending", "the user has not yet approved this request")},
+	{authstore.ErrSlowDown, DevicePoll, grant("slow_down", "device_slow_down", "polling too fast")},
+	// A user disabled between approval and poll denies it too.
+	{authstore.ErrAccessDenied, DevicePoll, grant("access_denied", "device_access_denied", "the user denied this request")},
+	{authstore.ErrUserDisabled, DevicePoll, grant("access_denied", "device_access_denied", "the user denied this request")},
+	{authstore.ErrExpired, DevicePoll, grant("expired_token", "device_expired_token", "the device code expired; start again")},
+	{authstore.ErrDeviceCodeUsed, DevicePoll, grant("invalid_grant", "device_invalid_grant", "the device code was already used")},
+	{authstore.ErrNotFound, DevicePoll, grant("invalid_grant", "device_invalid_grant", "unknown device code")},
 }
 
 // From is the one function that turns an operation's error into the
@@ -97,22 +151,26 @@ func From(err error, s Surface) *Problem {
 		}
 		return pr
 	}
+	rows := s
+	if s == Bearer {
+		rows = API
+	}
 	for _, row := range table {
-		if !errors.Is(err, row.err) {
+		if row.on != rows || !errors.Is(err, row.err) {
 			continue
 		}
-		a := row.api
-		if s == Admin {
-			a = row.admin
-		}
-		if a.status == 0 {
-			break
-		}
-		msg := a.message
+		msg := row.message
 		if msg == "" {
 			msg = err.Error()
 		}
-		return &Problem{Status: a.status, Code: a.code, Message: msg, Reason: a.reason}
+		p := &Problem{Status: row.status, Code: row.code, Message: msg, Reason: row.reason}
+		switch row.style {
+		case invalidToken:
+			p.Challenge = WithCode
+		case oauth:
+			p.OAuth = true
+		}
+		return p
 	}
 	if s == Admin {
 		return &Problem{Status: http.StatusInternalServerError, Code: "server_error", Message: err.Error(), Reason: "internal_error"}

@@ -52,6 +52,25 @@ func TestFrom(t *testing.T) {
 		{"exists on the admin API", authstore.ErrExists, Admin, want{409, "conflict", "already exists", "exists", NoChallenge}},
 		{"anything else on the API", errors.New("disk full"), API, want{500, "server_error", "internal error", "internal_error", NoChallenge}},
 		{"anything else on the admin API", errors.New("disk full"), Admin, want{500, "server_error", "disk full", "internal_error", NoChallenge}},
+		{"unknown PAT", authstore.ErrUnknownToken, PAT, want{401, "invalid_token", "unknown token", "unknown_token", WithCode}},
+		{"expired PAT", wrapped(authstore.ErrExpired), PAT, want{401, "invalid_token", "token expired", "token_expired", WithCode}},
+		{"revoked PAT", authstore.ErrRevoked, PAT, want{401, "invalid_token", "token revoked", "token_revoked", WithCode}},
+		{"PAT of a disabled user", authstore.ErrUserDisabled, PAT, want{401, "invalid_token", "user disabled", "user_disabled", WithCode}},
+		{"PAT store failure", errors.New("disk full"), PAT, want{500, "server_error", "internal error", "internal_error", NoChallenge}},
+		{"expired session", authstore.ErrExpired, Session, want{401, "invalid_token", "session expired", "session_expired", WithCode}},
+		{"revoked session", authstore.ErrRevoked, Session, want{401, "invalid_token", "session revoked", "session_revoked", WithCode}},
+		{"unknown session", authstore.ErrUnknownToken, Session, want{401, "invalid_token", "unknown session", "session_unknown", WithCode}},
+		{"malformed session", authstore.ErrMalformedToken, Session, want{401, "invalid_token", "malformed token", "malformed_token", WithCode}},
+		{"session not found is the server's", authstore.ErrNotFound, Session, want{500, "server_error", "internal error", "internal_error", NoChallenge}},
+		{"refresh reused", authstore.ErrRefreshReuse, Refresh, want{400, "invalid_grant", "refresh token already used; the session has been revoked, log in again", "refresh_reuse", NoChallenge}},
+		{"refresh of an expired session", authstore.ErrExpired, Refresh, want{400, "invalid_grant", "the session has expired; log in again", "session_expired", NoChallenge}},
+		{"refresh with a bad checksum", authstore.ErrTokenChecksum, Refresh, want{400, "invalid_grant", "unknown refresh token", "refresh_unknown", NoChallenge}},
+		{"device pending", authstore.ErrAuthorizationPending, DevicePoll, want{400, "authorization_pending", "the user has not yet approved this request", "device_authorization_pending", NoChallenge}},
+		{"device denied", authstore.ErrAccessDenied, DevicePoll, want{400, "access_denied", "the user denied this request", "device_access_denied", NoChallenge}},
+		{"device user disabled is a denial", authstore.ErrUserDisabled, DevicePoll, want{400, "access_denied", "the user denied this request", "device_access_denied", NoChallenge}},
+		{"device code expired", authstore.ErrExpired, DevicePoll, want{400, "expired_token", "the device code expired; start again", "device_expired_token", NoChallenge}},
+		{"device code used", authstore.ErrDeviceCodeUsed, DevicePoll, want{400, "invalid_grant", "the device code was already used", "device_invalid_grant", NoChallenge}},
+		{"device code unknown", authstore.ErrNotFound, DevicePoll, want{400, "invalid_grant", "unknown device code", "device_invalid_grant", NoChallenge}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
@@ -59,6 +78,9 @@ func TestFrom(t *testing.T) {
 			got := want{p.Status, p.Code, p.Message, p.Reason, p.Challenge}
 			if got != tc.want {
 				t.Errorf("From:\n got %+v\nwant %+v", got, tc.want)
+			}
+			if oauth := tc.s == Refresh || tc.s == DevicePoll; p.OAuth != (oauth && p.Status < 500) {
+				t.Errorf("OAuth body %v on surface %d", p.OAuth, tc.s)
 			}
 		})
 	}

@@ -118,24 +118,15 @@ func (s *Service) cliTokens(sess *authstore.Session, u *authstore.User, refresh 
 	}, nil
 }
 
-// refreshDenial maps a failed rotation to RFC 6749's invalid_grant (400).
+// refreshDenial answers a failed rotation (problem.From, Refresh: RFC
+// 6749's invalid_grant) and logs what the operator should see.
 func (s *Service) refreshDenial(err error, ip string) *problem.Problem {
-	grant := func(reason, msg string) *problem.Problem {
-		return &problem.Problem{Status: http.StatusBadRequest, Code: api.ErrorInvalidGrant, Message: msg, Reason: reason}
-	}
+	d := problem.From(err, problem.Refresh)
 	switch {
 	case errors.Is(err, authstore.ErrRefreshReuse):
 		s.log().Warn("refresh token reused after rotation; session revoked", zap.String("client_ip", ip))
-		return grant("refresh_reuse", "refresh token already used; the session has been revoked, log in again")
-	case errors.Is(err, authstore.ErrRevoked):
-		return grant("session_revoked", "the session has been revoked; log in again")
-	case errors.Is(err, authstore.ErrExpired):
-		return grant("session_expired", "the session has expired; log in again")
-	case errors.Is(err, authstore.ErrUserDisabled):
-		return grant("user_disabled", "user disabled")
-	case errors.Is(err, authstore.ErrUnknownToken), errors.Is(err, authstore.ErrMalformedToken), errors.Is(err, authstore.ErrTokenChecksum):
-		return grant("refresh_unknown", "unknown refresh token")
+	case d.Status >= http.StatusInternalServerError:
+		s.log().Error("refreshing session", zap.Error(err))
 	}
-	s.log().Error("refreshing session", zap.Error(err))
-	return problem.Internal()
+	return d
 }

@@ -26,6 +26,9 @@ type Service struct {
 	// config reload does not reset a guesser's lock; CheckPassword,
 	// CLILogin and setup need it.
 	Logins *Backoff
+	// Devices is the store's wrong-user-code backoff (device approval),
+	// kept as Logins is; FindDeviceGrant needs it.
+	Devices *Backoff
 	// Offer is the setup token this process logged for the store, kept
 	// as Logins is so that a reload logs the same link; nil offers a new
 	// token each time.

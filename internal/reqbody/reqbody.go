@@ -1,4 +1,6 @@
-package caddymodule
+// Package reqbody reads the request bodies Gatehouse reads itself (its
+// endpoints, the admin API): one size bound, one set of answers.
+package reqbody
 
 import (
 	"bytes"
@@ -15,57 +17,56 @@ import (
 	"github.com/gatehouse/gatehouse/problem"
 )
 
-// Every request body Gatehouse reads itself (its endpoints, the admin
-// API) goes through this file: one size bound, one set of answers.
-
-// maxBody bounds the bodies of Gatehouse's own endpoints; a larger body
+// MaxBody bounds the bodies of Gatehouse's own endpoints; a larger body
 // is refused, never truncated.
-const maxBody = 64 << 10
+const MaxBody = 64 << 10
 
+// Media types Gatehouse reads.
 const (
-	formType = "application/x-www-form-urlencoded"
-	jsonType = "application/json"
+	FormType = "application/x-www-form-urlencoded"
+	JSONType = "application/json"
 )
 
-func mediaType(r *http.Request) string {
+// MediaType is the request's media type without parameters.
+func MediaType(r *http.Request) string {
 	ct, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
 	return ct
 }
 
-// readBody reads the whole bounded body.
-func readBody(r *http.Request) ([]byte, *problem.Problem) {
+// Read reads the whole bounded body.
+func Read(r *http.Request) ([]byte, *problem.Problem) {
 	if r.Body == nil {
 		return nil, nil
 	}
-	body, err := io.ReadAll(io.LimitReader(r.Body, maxBody+1))
+	body, err := io.ReadAll(io.LimitReader(r.Body, MaxBody+1))
 	if err != nil {
 		return nil, problem.Invalid("bad_body", "could not read the request body")
 	}
-	if len(body) > maxBody {
-		return nil, problem.Invalid("bad_body", fmt.Sprintf("the request body is larger than %d KiB", maxBody>>10))
+	if len(body) > MaxBody {
+		return nil, problem.Invalid("bad_body", fmt.Sprintf("the request body is larger than %d KiB", MaxBody>>10))
 	}
 	return body, nil
 }
 
-// readParams reads an endpoint's parameters from a form or a flat JSON
+// Params reads an endpoint's parameters from a form or a flat JSON
 // object of strings; a bodiless request has none (pages read their query
 // themselves).
-func readParams(r *http.Request) (url.Values, *problem.Problem) {
-	body, d := readBody(r)
+func Params(r *http.Request) (url.Values, *problem.Problem) {
+	body, d := Read(r)
 	if d != nil {
 		return nil, d
 	}
 	if len(bytes.TrimSpace(body)) == 0 {
 		return url.Values{}, nil
 	}
-	switch mediaType(r) {
-	case formType:
+	switch MediaType(r) {
+	case FormType:
 		v, err := url.ParseQuery(string(body))
 		if err != nil {
 			return nil, problem.Invalid("bad_body", "the form body is malformed")
 		}
 		return v, nil
-	case jsonType:
+	case JSONType:
 		if !utf8.Valid(body) {
 			return nil, problem.Invalid("bad_body", jsonNotUTF8)
 		}
@@ -83,7 +84,7 @@ func readParams(r *http.Request) (url.Values, *problem.Problem) {
 		}
 		return v, nil
 	}
-	return nil, problem.Invalid("bad_body", "send "+formType+" or "+jsonType)
+	return nil, problem.Invalid("bad_body", "send "+FormType+" or "+JSONType)
 }
 
 // jsonNotUTF8 refuses a JSON body that is not UTF-8 (RFC 8259 §8.1).
@@ -91,16 +92,16 @@ func readParams(r *http.Request) (url.Values, *problem.Problem) {
 // something other than what was sent.
 const jsonNotUTF8 = "the JSON body must be valid UTF-8"
 
-// decodeJSON reads one JSON object into v: the media type must be JSON
+// DecodeJSON reads one JSON object into v: the media type must be JSON
 // (415 otherwise), the body UTF-8, and unknown fields, wrong types and
 // trailing data are 400s that say what is wrong, so a typo is an error
 // rather than a silent default.
-func decodeJSON(r *http.Request, v any) *problem.Problem {
-	if mediaType(r) != jsonType {
+func DecodeJSON(r *http.Request, v any) *problem.Problem {
+	if MediaType(r) != JSONType {
 		return &problem.Problem{Status: http.StatusUnsupportedMediaType, Code: "unsupported_media_type", Reason: "bad_body",
-			Message: "send a JSON object with Content-Type: " + jsonType}
+			Message: "send a JSON object with Content-Type: " + JSONType}
 	}
-	body, d := readBody(r)
+	body, d := Read(r)
 	if d != nil {
 		return d
 	}

@@ -1,4 +1,4 @@
-package caddymodule
+package endpoints
 
 import (
 	"errors"
@@ -30,8 +30,8 @@ var badNames = map[string]string{
 // and every minting path (service.CheckPATRequest: API, admin, device approval)
 // refuse a bad name with a 400, and the form shows back only plain text.
 func TestTokenNamesRefused(t *testing.T) {
-	app := newTestApp(t, config.Global{TokenPrefix: "qat_", Scopes: []string{"papers:read"}})
-	u, err := app.store.CreateUser(authstore.NewUser{Login: "alice", Tier: "free"}, authstore.AdminActor)
+	s := newTestSite(t, config.Global{TokenPrefix: "qat_", Scopes: []string{"papers:read"}}, nil)
+	u, err := s.store.CreateUser(authstore.NewUser{Login: "alice", Tier: "free"}, authstore.AdminActor)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -45,7 +45,7 @@ func TestTokenNamesRefused(t *testing.T) {
 			if !utf8.ValidString(f.Name) || strings.ContainsFunc(f.Name, func(r rune) bool { return r < 0x20 || r == 0x7f || r == '\u202e' }) {
 				t.Errorf("the form shows back %q", f.Name)
 			}
-			_, err := app.svc.CheckPATRequest(u, service.PATRequest{Name: bad, Scopes: []string{"papers:read"}, ExpiresDays: 7, Via: authstore.ViaWeb})
+			_, err := s.svc().CheckPATRequest(u, service.PATRequest{Name: bad, Scopes: []string{"papers:read"}, ExpiresDays: 7, Via: authstore.ViaWeb})
 			var re *problem.Error
 			if !errors.As(err, &re) || re.Kind.Status() != http.StatusBadRequest || !errors.Is(err, authstore.ErrInvalidName) {
 				t.Errorf("CheckPATRequest: %v", err)
@@ -55,7 +55,7 @@ func TestTokenNamesRefused(t *testing.T) {
 			}
 		})
 	}
-	if pats, _ := app.store.PATs(u.ID); len(pats) != 0 {
+	if pats, _ := s.store.PATs(u.ID); len(pats) != 0 {
 		t.Errorf("%d tokens stored", len(pats))
 	}
 }

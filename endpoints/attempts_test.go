@@ -1,4 +1,4 @@
-package caddymodule
+package endpoints
 
 import (
 	"context"
@@ -35,16 +35,16 @@ func formRequest(ctx context.Context, path, ip string, form url.Values) *http.Re
 // Retry-After (service.CheckPassword counts nothing for it; see its
 // tests).
 func TestLoginFormWhenBusy(t *testing.T) {
-	h := testHandler(t)
-	if _, err := h.app.store.CreateUser(authstore.NewUser{Login: "alice", Tier: "free"}, authstore.AdminActor); err != nil {
+	s := defaultTestSite(t)
+	if _, err := s.store.CreateUser(authstore.NewUser{Login: "alice", Tier: "free"}, authstore.AdminActor); err != nil {
 		t.Fatal(err)
 	}
 	hash, _ := authstore.HashPassword("alice password 1")
-	h.app.store.SetPassword("alice", hash, authstore.AdminActor)
+	s.store.SetPassword("alice", hash, authstore.AdminActor)
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
 	w := httptest.NewRecorder()
-	h.serveLogin(w, formRequest(ctx, "/login", "198.51.100.9", url.Values{"login": {"alice"}, "password": {"x"}}), decision.Anonymous)
+	s.serveLogin(w, formRequest(ctx, "/login", "198.51.100.9", url.Values{"login": {"alice"}, "password": {"x"}}), decision.Anonymous)
 	if w.Code != http.StatusServiceUnavailable || w.Header().Get("Retry-After") != "1" || !strings.Contains(w.Body.String(), "server is busy") {
 		t.Errorf("login form when busy: %d %q", w.Code, w.Header().Get("Retry-After"))
 	}
@@ -55,8 +55,8 @@ func TestLoginFormWhenBusy(t *testing.T) {
 // would fail with 503: a wrong token must get its 403 without one.
 // Concurrent wrong tokens get through only as many as are free.
 func TestSetupChecksTokenFirst(t *testing.T) {
-	h := testHandler(t)
-	tok, _, err := h.app.store.CreateSetupGrant(time.Hour)
+	s := defaultTestSite(t)
+	tok, _, err := s.store.CreateSetupGrant(time.Hour)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -68,16 +68,16 @@ func TestSetupChecksTokenFirst(t *testing.T) {
 
 	wrong, _ := authstore.NewToken(authstore.SetupPrefix)
 	w := httptest.NewRecorder()
-	h.serveSetup(w, formRequest(gone, "/setup", "198.51.100.1", form(wrong)), decision.Anonymous)
+	s.serveSetup(w, formRequest(gone, "/setup", "198.51.100.1", form(wrong)), decision.Anonymous)
 	if w.Code != http.StatusForbidden {
 		t.Fatalf("wrong token: %d (503 would mean the password was hashed first)", w.Code)
 	}
 	w = httptest.NewRecorder()
-	h.serveSetup(w, formRequest(gone, "/setup", "198.51.100.1", form(tok)), decision.Anonymous)
+	s.serveSetup(w, formRequest(gone, "/setup", "198.51.100.1", form(tok)), decision.Anonymous)
 	if w.Code != http.StatusServiceUnavailable || w.Header().Get("Retry-After") == "" {
 		t.Fatalf("right token, request gone: %d", w.Code)
 	}
-	if n, _ := h.app.store.CountUsers(); n != 0 {
+	if n, _ := s.store.CountUsers(); n != 0 {
 		t.Fatalf("%d users after refused setups", n)
 	}
 	// The wrong token only was counted: the address has the rest of its
@@ -88,7 +88,7 @@ func TestSetupChecksTokenFirst(t *testing.T) {
 			want = http.StatusTooManyRequests
 		}
 		w := httptest.NewRecorder()
-		h.serveSetup(w, formRequest(context.Background(), "/setup", "198.51.100.1", form(wrong)), decision.Anonymous)
+		s.serveSetup(w, formRequest(context.Background(), "/setup", "198.51.100.1", form(wrong)), decision.Anonymous)
 		if w.Code != want {
 			t.Errorf("wrong token %d after the refused setups: %d, want %d (setup IP count is not 1)", i+2, w.Code, want)
 		}
@@ -102,7 +102,7 @@ func TestSetupChecksTokenFirst(t *testing.T) {
 	for range 40 {
 		wg.Go(func() {
 			w := httptest.NewRecorder()
-			h.serveSetup(w, formRequest(context.Background(), "/setup", "198.51.100.2", form(wrong)), decision.Anonymous)
+			s.serveSetup(w, formRequest(context.Background(), "/setup", "198.51.100.2", form(wrong)), decision.Anonymous)
 			mu.Lock()
 			status[w.Code]++
 			mu.Unlock()
@@ -130,10 +130,10 @@ func TestLoginLockIsPerClient(t *testing.T) {
 		{"CLI login", "/api/session", false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			h := testHandler(t)
+			s := defaultTestSite(t)
 			now := time.Unix(1_700_000_000, 0)
 			t.Cleanup(clock.Stop(now))
-			store := h.app.store
+			store := s.store
 			if _, err := store.CreateUser(authstore.NewUser{Login: "bob", Tier: "free"}, authstore.AdminActor); err != nil {
 				t.Fatal(err)
 			}
@@ -147,9 +147,9 @@ func TestLoginLockIsPerClient(t *testing.T) {
 				w := httptest.NewRecorder()
 				r := formRequest(context.Background(), tc.path, ip, url.Values{"login": {"bob"}, "password": {pw}})
 				if tc.path == "/login" {
-					h.serveLogin(w, r, decision.Anonymous)
+					s.serveLogin(w, r, decision.Anonymous)
 				} else {
-					h.serveCLISession(w, r, decision.Anonymous)
+					s.serveCLISession(w, r, decision.Anonymous)
 				}
 				return w.Code
 			}

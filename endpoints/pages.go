@@ -1,4 +1,4 @@
-package caddymodule
+package endpoints
 
 import (
 	"bytes"
@@ -16,6 +16,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/gatehouse/gatehouse/authstore"
+	"github.com/gatehouse/gatehouse/decision"
 	"github.com/gatehouse/gatehouse/i18n"
 	"github.com/gatehouse/gatehouse/problem"
 )
@@ -110,7 +111,7 @@ type page struct {
 // inline style and script run (a fresh CSP nonce per response). id is the
 // caller's identity: a browser session shows who is signed in and the
 // logout button. Other features' pages (the device flow) call it too.
-func (h *Handler) render(w http.ResponseWriter, r *http.Request, id *Identity, p page) error {
+func (s *Site) render(w http.ResponseWriter, r *http.Request, id *decision.Identity, p page) error {
 	t, ok := pages[p.name]
 	if !ok {
 		return fmt.Errorf("gatehouse: no page template %q", p.name)
@@ -119,10 +120,10 @@ func (h *Handler) render(w http.ResponseWriter, r *http.Request, id *Identity, p
 	if err != nil {
 		return err
 	}
-	lang := i18n.Pick(w, r, isHTTPS(r))
+	lang := i18n.Pick(w, r, s.facts.IsHTTPS(r))
 	data := &pageData{
-		Lang: lang, HTMLLang: i18n.HTMLLang(lang), Title: p.title, Realm: h.app.policy.Realm,
-		Nonce: nonce, CSS: pageCSS, Paths: h.endpointPaths(), LangLinks: i18n.Links(r, lang),
+		Lang: lang, HTMLLang: i18n.HTMLLang(lang), Title: p.title, Realm: s.policy.Realm,
+		Nonce: nonce, CSS: pageCSS, Paths: s.endpointPaths(), LangLinks: i18n.Links(r, lang),
 		Narrow: p.narrow, Data: p.data,
 	}
 	if id != nil && id.Browser {
@@ -130,8 +131,8 @@ func (h *Handler) render(w http.ResponseWriter, r *http.Request, id *Identity, p
 	}
 	var buf bytes.Buffer
 	if err := t.ExecuteTemplate(&buf, "layout", data); err != nil {
-		h.logger.Error("rendering page", zap.String("page", p.name), zap.Error(err))
-		return h.refuse(w, r, problem.Internal(), id, -1)
+		s.logger.Error("rendering page", zap.String("page", p.name), zap.Error(err))
+		return s.refuse(w, r, problem.Internal(), id)
 	}
 	hd := w.Header()
 	hd.Set("Content-Type", "text/html; charset=utf-8")
@@ -152,10 +153,10 @@ func (h *Handler) render(w http.ResponseWriter, r *http.Request, id *Identity, p
 
 // endpointPaths maps endpoint names to where this site serves them, so
 // pages link to moved endpoints correctly.
-func (h *Handler) endpointPaths() map[string]string {
+func (s *Site) endpointPaths() map[string]string {
 	out := make(map[string]string, len(endpointDefs))
 	for name := range endpointDefs {
-		out[name] = h.Endpoints.Path(name)
+		out[name] = s.Path(name)
 	}
 	return out
 }
@@ -178,6 +179,6 @@ func redirect(w http.ResponseWriter, r *http.Request, to string) error {
 // loginURL is where a browser without a session is sent to sign in
 // before coming back to next (a local path with its query, as
 // /device?user_code=…).
-func (h *Handler) loginURL(next string) string {
-	return h.Endpoints.Path("login") + "?next=" + url.QueryEscape(next)
+func (s *Site) loginURL(next string) string {
+	return s.Path("login") + "?next=" + url.QueryEscape(next)
 }

@@ -1,4 +1,4 @@
-package caddymodule
+package endpoints
 
 import (
 	"net/http"
@@ -8,6 +8,8 @@ import (
 
 	"github.com/gatehouse/gatehouse/api"
 	"github.com/gatehouse/gatehouse/authstore"
+	"github.com/gatehouse/gatehouse/decision"
+	"github.com/gatehouse/gatehouse/internal/reqbody"
 	"github.com/gatehouse/gatehouse/problem"
 )
 
@@ -31,85 +33,85 @@ type patPageData struct {
 // (GET) and creates or revokes a token (POST, action=create|revoke). A
 // browser without a session is sent to log in; any other credential is
 // refused, as on /api/pat, so a leaked PAT cannot mint more.
-func (h *Handler) servePATPage(w http.ResponseWriter, r *http.Request, id *Identity) error {
+func (s *Site) servePATPage(w http.ResponseWriter, r *http.Request, id *decision.Identity) error {
 	if !id.Browser {
 		if id.User == nil && r.Method != http.MethodPost {
-			return redirect(w, r, h.loginURL(r.URL.RequestURI()))
+			return redirect(w, r, s.loginURL(r.URL.RequestURI()))
 		}
 		if id.User == nil {
-			return h.refuse(w, r, problem.Unauthenticated(), id, -1)
+			return s.refuse(w, r, problem.Unauthenticated(), id)
 		}
-		return h.refuse(w, r, problem.Forbidden("session_required", "this endpoint requires a browser session token"), id, -1)
+		return s.refuse(w, r, problem.Forbidden("session_required", "this endpoint requires a browser session token"), id)
 	}
 	if r.Method != http.MethodPost {
-		data := h.patForm(id)
+		data := s.patForm(id)
 		if r.URL.Query().Get("done") == "revoked" {
 			data.Notice = msg("pat.revoked")
 		}
-		return h.renderPATs(w, r, id, http.StatusOK, data)
+		return s.renderPATs(w, r, id, http.StatusOK, data)
 	}
-	params, d := readParams(r)
+	params, d := reqbody.Params(r)
 	if d != nil {
-		return h.refuse(w, r, d, id, -1)
+		return s.refuse(w, r, d, id)
 	}
 	switch params.Get("action") {
 	case "create":
-		return h.createFromPage(w, r, id, params)
+		return s.createFromPage(w, r, id, params)
 	case "revoke":
 		tokID := params.Get("token_id")
-		if _, err := h.app.svc.RevokeOwnPAT(caller(r, id), tokID); err != nil {
+		if _, err := s.svc().RevokeOwnPAT(s.caller(r, id), tokID); err != nil {
 			d := problem.From(err, problem.API)
-			data := h.patForm(id)
+			data := s.patForm(id)
 			data.Error = msg("pat.err_revoke")
-			logDenial(h.logger, r, d, id, -1)
-			return h.renderPATs(w, r, id, d.Status, data)
+			s.denied(r, d, id)
+			return s.renderPATs(w, r, id, d.Status, data)
 		}
 		// Post/redirect/get: a reload does not post the form again.
-		return redirect(w, r, h.Endpoints.Path("pat")+"?done=revoked")
+		return redirect(w, r, s.Path("pat")+"?done=revoked")
 	}
-	data := h.patForm(id)
+	data := s.patForm(id)
 	data.Error = msg("pat.err_action")
-	return h.renderPATs(w, r, id, http.StatusBadRequest, data)
+	return s.renderPATs(w, r, id, http.StatusBadRequest, data)
 }
 
 // patForm is the page with the create form at its defaults: every scope
 // the user holds ticked, 90 days (or the maximum, if lower).
-func (h *Handler) patForm(id *Identity) *patPageData {
-	return &patPageData{tokenForm: h.newTokenForm(id, "name", func(string) bool { return true }, 0)}
+func (s *Site) patForm(id *decision.Identity) *patPageData {
+	return &patPageData{tokenForm: s.newTokenForm(id, "name", func(string) bool { return true }, 0)}
 }
 
-func (h *Handler) renderPATs(w http.ResponseWriter, r *http.Request, id *Identity, status int, data *patPageData) error {
-	tokens, err := h.app.svc.UserTokens(id.User)
+func (s *Site) renderPATs(w http.ResponseWriter, r *http.Request, id *decision.Identity, status int, data *patPageData) error {
+	tokens, err := s.svc().UserTokens(id.User)
 	if err != nil {
-		h.logger.Error("listing tokens", zap.String("user", id.User.Login), zap.Error(err))
-		return h.refuse(w, r, problem.Internal(), id, -1)
+		s.logger.Error("listing tokens", zap.String("user", id.User.Login), zap.Error(err))
+		return s.refuse(w, r, problem.Internal(), id)
 	}
 	data.Tokens = tokens
-	return h.render(w, r, id, page{status: status, name: "pat", title: "pat.title", data: data})
+	return s.render(w, r, id, page{status: status, name: "pat", title: "pat.title", data: data})
 }
 
 // createFromPage creates a token from the form (see tokenForm.read).
-func (h *Handler) createFromPage(w http.ResponseWriter, r *http.Request, id *Identity, params url.Values) error {
-	data := h.patForm(id)
+func (s *Site) createFromPage(w http.ResponseWriter, r *http.Request, id *decision.Identity, params url.Values) error {
+	data := s.patForm(id)
 	req, bad := data.read(params)
 	if bad == nil {
-		if err := h.app.svc.SelfServiceCaps(id.User, req.Resources); err != nil {
+		if err := s.svc().SelfServiceCaps(id.User, req.Resources); err != nil {
 			bad, data.ErrorDetail = msg("pat.err_create"), err.Error()
 		}
 	}
 	if bad != nil {
 		data.Error = bad
-		return h.renderPATs(w, r, id, http.StatusBadRequest, data)
+		return s.renderPATs(w, r, id, http.StatusBadRequest, data)
 	}
 	req.Via = authstore.ViaWeb
-	tok, p, err := h.app.svc.MintPAT(id.User, req, caller(r, id).Actor())
+	tok, p, err := s.svc().MintPAT(id.User, req, s.caller(r, id).Actor())
 	if err != nil {
 		d := problem.From(err, problem.API)
-		logDenial(h.logger, r, d, id, -1)
+		s.denied(r, d, id)
 		data.Error, data.ErrorDetail = msg("pat.err_create"), d.Message
-		return h.renderPATs(w, r, id, d.Status, data)
+		return s.renderPATs(w, r, id, d.Status, data)
 	}
-	fresh := h.patForm(id)
+	fresh := s.patForm(id)
 	fresh.NewToken, fresh.NewTokenName = tok, p.Name
-	return h.renderPATs(w, r, id, http.StatusCreated, fresh)
+	return s.renderPATs(w, r, id, http.StatusCreated, fresh)
 }

@@ -1,4 +1,4 @@
-package caddymodule
+package endpoints
 
 import (
 	"bytes"
@@ -11,26 +11,12 @@ import (
 
 	"github.com/gatehouse/gatehouse/api"
 	"github.com/gatehouse/gatehouse/authstore"
-	"github.com/gatehouse/gatehouse/config"
 	"github.com/gatehouse/gatehouse/decision"
 	"github.com/gatehouse/gatehouse/i18n"
 )
 
-// testHandler builds a handler with endpoints over a fresh store, without
-// Caddy, for unit tests and benchmarks.
-func testHandler(tb testing.TB) *Handler {
-	tb.Helper()
-	app := newTestApp(tb, config.Global{TokenPrefix: "qat_", Scopes: []string{"wiki:read", "papers:read", "papers:write"}})
-	h := app.testHandler(tb)
-	h.Endpoints = &Endpoints{}
-	if err := h.Endpoints.provision(); err != nil {
-		tb.Fatal(err)
-	}
-	return h
-}
-
 func TestSafeNext(t *testing.T) {
-	h := testHandler(t)
+	s := defaultTestSite(t)
 	for next, want := range map[string]string{
 		"":                              "/pat",
 		"/api/x?y=1":                    "/api/x?y=1",
@@ -48,7 +34,7 @@ func TestSafeNext(t *testing.T) {
 		"relative":                      "/pat",
 		"/" + strings.Repeat("a", 3000): "/pat",
 	} {
-		if got := h.safeNext(next); got != want {
+		if got := s.safeNext(next); got != want {
 			t.Errorf("safeNext(%q) = %q, want %q", next, got, want)
 		}
 	}
@@ -65,9 +51,9 @@ var testTokenForm = tokenForm{
 }
 
 func TestPagesRender(t *testing.T) {
-	h := testHandler(t)
+	s := defaultTestSite(t)
 	u := &authstore.User{ID: "usr_x", Login: "alice"}
-	id := &Identity{Credential: decision.CredentialSession, User: u, Browser: true, Scopes: []string{"wiki:read"}}
+	id := &decision.Identity{Credential: decision.CredentialSession, User: u, Browser: true, Scopes: []string{"wiki:read"}}
 	exp := time.Now().Add(time.Hour)
 	datas := map[string]any{
 		"login": loginData{Next: "/pat", Login: "alice", Error: msg("common.throttled", 3)},
@@ -94,7 +80,7 @@ func TestPagesRender(t *testing.T) {
 		for _, lang := range i18n.Langs() {
 			r := httptest.NewRequest("GET", "/x?lang="+lang.Code, nil)
 			w := httptest.NewRecorder()
-			if err := h.render(w, r, id, page{name: name, title: "login.title", data: data}); err != nil || w.Code != 200 {
+			if err := s.render(w, r, id, page{name: name, title: "login.title", data: data}); err != nil || w.Code != 200 {
 				t.Fatalf("%s/%s: %v %d %s", name, lang.Code, err, w.Code, w.Body)
 			}
 			body := w.Body.String()
@@ -130,7 +116,7 @@ func stripAttrs(html string) string {
 }
 
 func TestEndpointsRegistered(t *testing.T) {
-	names := EndpointNames()
+	names := Names()
 	for _, want := range []string{"login", "logout", "session", "refresh", "pat", "pat_api", "pat_api_token", "setup"} {
 		if !slices.Contains(names, want) {
 			t.Errorf("endpoint %s is not registered", want)

@@ -1,9 +1,11 @@
-package caddymodule
+package endpoints
 
 import (
 	"net/http"
 
 	"github.com/gatehouse/gatehouse/api"
+	"github.com/gatehouse/gatehouse/decision"
+	"github.com/gatehouse/gatehouse/internal/reqbody"
 	"github.com/gatehouse/gatehouse/problem"
 )
 
@@ -11,14 +13,14 @@ import (
 // service.RevokeByCaller). A PAT revokes itself: with no parameters, or
 // naming itself by `token` or `token_id`. A session revokes one of its
 // user's PATs by `token_id` or `token`.
-func (h *Handler) serveRevoke(w http.ResponseWriter, r *http.Request, id *Identity) error {
-	params, d := readParams(r)
+func (s *Site) serveRevoke(w http.ResponseWriter, r *http.Request, id *decision.Identity) error {
+	params, d := reqbody.Params(r)
 	if d != nil {
-		return h.refuse(w, r, d, id, -1)
+		return s.refuse(w, r, d, id)
 	}
-	p, err := h.app.svc.RevokeByCaller(caller(r, id), params.Get("token_id"), params.Get("token"))
+	p, err := s.svc().RevokeByCaller(s.caller(r, id), params.Get("token_id"), params.Get("token"))
 	if err != nil {
-		return h.refuse(w, r, problem.From(err, problem.Bearer), id, -1)
+		return s.refuse(w, r, problem.From(err, problem.Bearer), id)
 	}
 	problem.WriteJSON(w, http.StatusOK, api.RevokeResponse{Revoked: true, TokenID: p.ID})
 	return nil

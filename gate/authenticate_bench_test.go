@@ -1,4 +1,4 @@
-package caddymodule
+package gate
 
 import (
 	"net/http/httptest"
@@ -6,8 +6,7 @@ import (
 	"time"
 
 	"github.com/gatehouse/gatehouse/authstore"
-	"github.com/gatehouse/gatehouse/gate"
-	"github.com/gatehouse/gatehouse/service"
+	"github.com/gatehouse/gatehouse/config"
 )
 
 // BenchmarkAuthenticate measures gate.Authenticate, the proxy's hot
@@ -16,16 +15,12 @@ import (
 // after a restart). The design asks that a session cost no more than a
 // PAT.
 func BenchmarkAuthenticate(b *testing.B) {
-	h := testHandler(b)
-	s := h.app.store
+	g, s := testGate(b, config.Global{TokenPrefix: "qat_", Scopes: []string{"papers:read"}})
 	u, err := s.CreateUser(authstore.NewUser{Login: "alice", Tier: "free"}, authstore.AdminActor)
 	if err != nil {
 		b.Fatal(err)
 	}
-	pat, _, err := h.app.svc.MintPAT(u, service.PATRequest{Name: "bench", Scopes: []string{"papers:read"}, ExpiresDays: 30, Via: authstore.ViaAdmin}, authstore.AdminActor)
-	if err != nil {
-		b.Fatal(err)
-	}
+	pat := mintPAT(b, g, s, u, []string{"papers:read"})
 	sess, err := s.CreateSession(authstore.NewSession{UserID: u.ID, Kind: authstore.SessionBrowser, TTL: time.Hour}, authstore.AdminActor)
 	if err != nil {
 		b.Fatal(err)
@@ -39,7 +34,7 @@ func BenchmarkAuthenticate(b *testing.B) {
 		r.Header.Set(header, value)
 		b.ReportAllocs()
 		for b.Loop() {
-			id, d := h.app.gate.Authenticate(r)
+			id, d := g.Authenticate(r)
 			if d != nil || id == nil {
 				b.Fatalf("refused: %+v", d)
 			}
@@ -47,7 +42,7 @@ func BenchmarkAuthenticate(b *testing.B) {
 	}
 	b.Run("pat", func(b *testing.B) { run(b, "Authorization", "Bearer "+pat) })
 	b.Run("session_bearer", func(b *testing.B) { run(b, "Authorization", "Bearer "+jwt) })
-	b.Run("session_cookie", func(b *testing.B) { run(b, "Cookie", gate.SessionCookie+"="+jwt) })
+	b.Run("session_cookie", func(b *testing.B) { run(b, "Cookie", SessionCookie+"="+jwt) })
 	// session_new_jwt: a JWT seen for the first time (after a login or a
 	// renewal): parse and HMAC, session and user from the warm caches.
 	b.Run("session_new_jwt", func(b *testing.B) {
@@ -63,7 +58,7 @@ func BenchmarkAuthenticate(b *testing.B) {
 			}
 			r.Header.Set("Authorization", "Bearer "+fresh)
 			b.StartTimer()
-			if id, d := h.app.gate.Authenticate(r); d != nil || id == nil {
+			if id, d := g.Authenticate(r); d != nil || id == nil {
 				b.Fatalf("refused: %+v", d)
 			}
 		}

@@ -1,14 +1,15 @@
-package caddymodule
+package endpoints
 
 import (
 	"net/http"
 
 	"github.com/gatehouse/gatehouse/api"
+	"github.com/gatehouse/gatehouse/decision"
 	"github.com/gatehouse/gatehouse/problem"
 )
 
 // serveWhoami answers GET /api/whoami for any credential.
-func (h *Handler) serveWhoami(w http.ResponseWriter, _ *http.Request, id *Identity) error {
+func (s *Site) serveWhoami(w http.ResponseWriter, _ *http.Request, id *decision.Identity) error {
 	resp := api.Whoami{
 		UserID: id.User.ID, Login: id.User.Login, Tier: id.Tier,
 		Credential: id.Credential, Scopes: id.Scopes,

@@ -1,4 +1,4 @@
-package caddymodule
+package endpoints
 
 import (
 	"errors"
@@ -14,6 +14,9 @@ import (
 	"github.com/gatehouse/gatehouse/api"
 	"github.com/gatehouse/gatehouse/authstore"
 	"github.com/gatehouse/gatehouse/config"
+	"github.com/gatehouse/gatehouse/decision"
+	"github.com/gatehouse/gatehouse/internal/clock"
+	"github.com/gatehouse/gatehouse/internal/reqbody"
 	"github.com/gatehouse/gatehouse/problem"
 )
 
@@ -26,18 +29,18 @@ func oauthError(code, description string) *problem.Problem {
 // serveDeviceCode answers POST /api/oauth/device/code (RFC 8628 §3.1–3.2).
 // The client may pre-fill scope, token_name and expires_days; the person
 // approving decides.
-func (h *Handler) serveDeviceCode(w http.ResponseWriter, r *http.Request, id *Identity) error {
+func (s *Site) serveDeviceCode(w http.ResponseWriter, r *http.Request, id *decision.Identity) error {
 	form, d := readOAuthForm(r)
 	if d != nil {
-		return h.refuse(w, r, d, id, -1)
+		return s.refuse(w, r, d, id)
 	}
 	clientID := oauthClientID(r, form)
 	if d := checkClientID(clientID); d != nil {
-		return h.refuse(w, r, d, id, -1)
+		return s.refuse(w, r, d, id)
 	}
 	scopes := config.ParseScopeList(form.Get("scope"))
-	if err := h.app.policy.CheckScopes(scopes); err != nil {
-		return h.refuse(w, r, oauthError("invalid_scope", err.Error()), id, -1)
+	if err := s.policy.CheckScopes(scopes); err != nil {
+		return s.refuse(w, r, oauthError("invalid_scope", err.Error()), id)
 	}
 	// token_name is optional (absent or empty: a default name is offered);
 	// one that is sent must be a valid token name.
@@ -45,33 +48,33 @@ func (h *Handler) serveDeviceCode(w http.ResponseWriter, r *http.Request, id *Id
 	if name != "" {
 		var err error
 		if name, err = authstore.CheckTokenName(name); err != nil {
-			return h.refuse(w, r, oauthError("invalid_request", err.Error()), id, -1)
+			return s.refuse(w, r, oauthError("invalid_request", err.Error()), id)
 		}
 	}
 	days := 0
-	if s := form.Get("expires_days"); s != "" {
-		n, err := strconv.Atoi(s)
-		if err != nil || n < 1 || n > h.app.policy.PATMaxDays {
-			return h.refuse(w, r, oauthError("invalid_request", fmt.Sprintf("expires_days: must be 1 to %d", h.app.policy.PATMaxDays)), id, -1)
+	if v := form.Get("expires_days"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 || n > s.policy.PATMaxDays {
+			return s.refuse(w, r, oauthError("invalid_request", fmt.Sprintf("expires_days: must be 1 to %d", s.policy.PATMaxDays)), id)
 		}
 		days = n
 	}
-	p := h.app.policy
-	deviceCode, userCode, err := h.app.store.CreateDeviceGrant(authstore.NewDeviceGrant{
+	p := s.policy
+	deviceCode, userCode, err := s.svc().Store.CreateDeviceGrant(authstore.NewDeviceGrant{
 		ClientID: clientID, Scopes: scopes, TokenName: name, ExpiresDays: days,
-		IP: clientIP(r), UserAgent: r.UserAgent(), // sanitised by the store
+		IP: s.facts.ClientIP(r), UserAgent: r.UserAgent(), // sanitised by the store
 		TTL: p.DeviceCodeTTL, Interval: p.DeviceInterval,
 	})
 	if errors.Is(err, authstore.ErrInvalidName) {
-		return h.refuse(w, r, oauthError("invalid_request", err.Error()), id, -1)
+		return s.refuse(w, r, oauthError("invalid_request", err.Error()), id)
 	}
 	if err != nil {
-		h.logger.Error("creating device grant", zap.Error(err))
-		return h.refuse(w, r, problem.Internal(), id, -1)
+		s.logger.Error("creating device grant", zap.Error(err))
+		return s.refuse(w, r, problem.Internal(), id)
 	}
-	deviceFlow.WithLabelValues("issued").Inc()
+	s.metrics.DeviceFlow("issued")
 	shown := authstore.FormatUserCode(userCode)
-	verify := externalBase(r) + h.Endpoints.Path("device")
+	verify := s.facts.ExternalBase(r) + s.Path("device")
 	problem.WriteJSON(w, http.StatusOK, api.DeviceCodeResponse{
 		DeviceCode: deviceCode, UserCode: shown,
 		VerificationURI: verify, VerificationURIComplete: verify + "?user_code=" + url.QueryEscape(shown),
@@ -81,51 +84,44 @@ func (h *Handler) serveDeviceCode(w http.ResponseWriter, r *http.Request, id *Id
 }
 
 // serveDeviceToken answers the client's polls (RFC 8628 §3.4–3.5).
-func (h *Handler) serveDeviceToken(w http.ResponseWriter, r *http.Request, id *Identity) error {
+func (s *Site) serveDeviceToken(w http.ResponseWriter, r *http.Request, id *decision.Identity) error {
 	form, d := readOAuthForm(r)
 	if d != nil {
-		return h.refuse(w, r, d, id, -1)
+		return s.refuse(w, r, d, id)
 	}
 	switch gt := form.Get("grant_type"); {
 	case gt == "":
-		return h.refuse(w, r, oauthError("invalid_request", "grant_type is required"), id, -1)
+		return s.refuse(w, r, oauthError("invalid_request", "grant_type is required"), id)
 	case gt != api.DeviceGrantType:
-		return h.refuse(w, r, oauthError("unsupported_grant_type", "this endpoint serves grant_type "+api.DeviceGrantType), id, -1)
+		return s.refuse(w, r, oauthError("unsupported_grant_type", "this endpoint serves grant_type "+api.DeviceGrantType), id)
 	}
 	clientID, deviceCode := oauthClientID(r, form), form.Get("device_code")
 	if d := checkClientID(clientID); d != nil {
-		return h.refuse(w, r, d, id, -1)
+		return s.refuse(w, r, d, id)
 	}
 	if deviceCode == "" || len(deviceCode) > 128 {
-		return h.refuse(w, r, oauthError("invalid_request", "device_code is required"), id, -1)
+		return s.refuse(w, r, oauthError("invalid_request", "device_code is required"), id)
 	}
-	tok, pat, g, err := h.app.store.PollDevice(deviceCode, clientID)
-	switch {
-	case err == nil:
-	case errors.Is(err, authstore.ErrAuthorizationPending):
-		return h.refuse(w, r, oauthError("authorization_pending", "the user has not yet approved this request"), id, -1)
-	case errors.Is(err, authstore.ErrSlowDown):
-		return h.refuse(w, r, oauthError("slow_down", fmt.Sprintf("polling too fast; wait %d seconds between polls", int(g.Interval/time.Second))), id, -1)
-	case errors.Is(err, authstore.ErrAccessDenied), errors.Is(err, authstore.ErrUserDisabled):
-		// A user disabled between approval and poll denies it too.
-		deviceFlow.WithLabelValues("denied_polled").Inc()
-		return h.refuse(w, r, oauthError("access_denied", "the user denied this request"), id, -1)
-	case errors.Is(err, authstore.ErrExpired):
-		deviceFlow.WithLabelValues("expired").Inc()
-		return h.refuse(w, r, oauthError("expired_token", "the device code expired; start again"), id, -1)
-	case errors.Is(err, authstore.ErrDeviceCodeUsed):
-		return h.refuse(w, r, oauthError("invalid_grant", "the device code was already used"), id, -1)
-	case errors.Is(err, authstore.ErrNotFound):
-		return h.refuse(w, r, oauthError("invalid_grant", "unknown device code"), id, -1)
-	default:
-		h.logger.Error("polling device grant", zap.Error(err))
-		return h.refuse(w, r, problem.Internal(), id, -1)
+	tok, pat, g, err := s.svc().Store.PollDevice(deviceCode, clientID)
+	if err != nil {
+		d := problem.From(err, problem.DevicePoll)
+		switch d.Code {
+		case "slow_down":
+			d.Message = fmt.Sprintf("polling too fast; wait %d seconds between polls", int(g.Interval/time.Second))
+		case "access_denied":
+			s.metrics.DeviceFlow("denied_polled")
+		case "expired_token":
+			s.metrics.DeviceFlow("expired")
+		case "server_error":
+			s.logger.Error("polling device grant", zap.Error(err))
+		}
+		return s.refuse(w, r, d, id)
 	}
-	deviceFlow.WithLabelValues("token_issued").Inc()
-	h.logger.Info("device token issued", zap.String("token_id", pat.ID), zap.String("hint", pat.Hint), zap.String("client_id", clientID))
+	s.metrics.DeviceFlow("token_issued")
+	s.logger.Info("device token issued", zap.String("token_id", pat.ID), zap.String("hint", pat.Hint), zap.String("client_id", clientID))
 	resp := api.DeviceTokenResponse{AccessToken: tok, TokenType: "Bearer", Scope: strings.Join(pat.Scopes, " ")}
 	if !pat.ExpiresAt.IsZero() {
-		resp.ExpiresIn = int64(time.Until(pat.ExpiresAt) / time.Second)
+		resp.ExpiresIn = int64(pat.ExpiresAt.Sub(clock.Now()) / time.Second)
 	}
 	problem.WriteJSON(w, http.StatusOK, resp)
 	return nil
@@ -134,10 +130,10 @@ func (h *Handler) serveDeviceToken(w http.ResponseWriter, r *http.Request, id *I
 // readOAuthForm reads an OAuth request body, which RFC 6749 requires to
 // be application/x-www-form-urlencoded; anything else is invalid_request.
 func readOAuthForm(r *http.Request) (url.Values, *problem.Problem) {
-	if mediaType(r) != formType {
+	if reqbody.MediaType(r) != reqbody.FormType {
 		return nil, oauthError("invalid_request", "send the parameters as application/x-www-form-urlencoded")
 	}
-	form, d := readParams(r)
+	form, d := reqbody.Params(r)
 	if d != nil {
 		return nil, oauthError("invalid_request", d.Message)
 	}

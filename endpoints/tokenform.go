@@ -1,4 +1,4 @@
-package caddymodule
+package endpoints
 
 import (
 	"net/url"
@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/gatehouse/gatehouse/authstore"
+	"github.com/gatehouse/gatehouse/decision"
 	"github.com/gatehouse/gatehouse/service"
 )
 
@@ -46,8 +47,8 @@ type scopeChoice struct {
 
 // newTokenForm is the form at its defaults: the user's scopes, ticked
 // where checked says so; days (or 90 when 0), capped at the maximum.
-func (h *Handler) newTokenForm(id *Identity, nameField string, checked func(scope string) bool, days int) tokenForm {
-	maxDays := h.app.policy.PATMaxDays
+func (s *Site) newTokenForm(id *decision.Identity, nameField string, checked func(scope string) bool, days int) tokenForm {
+	maxDays := s.policy.PATMaxDays
 	if days == 0 {
 		days = defaultPATDays
 	}
@@ -55,7 +56,7 @@ func (h *Handler) newTokenForm(id *Identity, nameField string, checked func(scop
 	for _, s := range id.Scopes {
 		f.Scopes = append(f.Scopes, scopeChoice{Name: s, Checked: checked(s)})
 	}
-	for _, c := range h.app.svc.ResourceChoices(id.User) {
+	for _, c := range s.svc().ResourceChoices(id.User) {
 		f.Resources = append(f.Resources, resourceRow{resourceChoice: c})
 	}
 	return f

@@ -1,8 +1,9 @@
-package caddymodule
+package endpoints
 
 import (
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -10,7 +11,9 @@ import (
 
 	"github.com/gatehouse/gatehouse/api"
 	"github.com/gatehouse/gatehouse/authstore"
+	"github.com/gatehouse/gatehouse/decision"
 	"github.com/gatehouse/gatehouse/gate"
+	"github.com/gatehouse/gatehouse/internal/reqbody"
 	"github.com/gatehouse/gatehouse/problem"
 )
 
@@ -25,26 +28,25 @@ type loginData struct {
 // on success a new session, its cookie, and a 303 to `next` (a local path
 // only: anything else goes to the PAT page, so the form cannot be used as
 // an open redirect).
-func (h *Handler) serveLogin(w http.ResponseWriter, r *http.Request, id *Identity) error {
+func (s *Site) serveLogin(w http.ResponseWriter, r *http.Request, id *decision.Identity) error {
 	if r.Method != http.MethodPost {
-		next := h.safeNext(r.URL.Query().Get("next"))
+		next := s.safeNext(r.URL.Query().Get("next"))
 		if id.Browser {
 			return redirect(w, r, next)
 		}
-		return h.render(w, r, id, page{name: "login", title: "login.title", narrow: true, data: loginData{Next: next}})
+		return s.render(w, r, id, page{name: "login", title: "login.title", narrow: true, data: loginData{Next: next}})
 	}
 	if d := gate.CrossOriginDenial(r); d != nil {
-		return h.refuse(w, r, d, id, -1)
+		return s.refuse(w, r, d, id)
 	}
-	params, d := readParams(r)
+	params, d := reqbody.Params(r)
 	if d != nil {
-		return h.refuse(w, r, d, id, -1)
+		return s.refuse(w, r, d, id)
 	}
-	next := h.safeNext(params.Get("next"))
-	u, err := h.app.svc.CheckPassword(r.Context(), params.Get("login"), params.Get("password"), params.Get("totp"), clientIP(r))
+	next := s.safeNext(params.Get("next"))
+	u, err := s.svc().CheckPassword(r.Context(), params.Get("login"), params.Get("password"), params.Get("totp"), s.facts.ClientIP(r))
 	if d := problem.From(err, problem.API); d != nil {
-		logDenial(h.logger, r, d, nil, -1)
-		countDecision(d)
+		s.denied(r, d, nil)
 		for k, v := range d.Headers {
 			w.Header()[k] = v
 		}
@@ -54,22 +56,22 @@ func (h *Handler) serveLogin(w http.ResponseWriter, r *http.Request, id *Identit
 			// to send, so not a 401.
 			status = http.StatusForbidden
 		}
-		return h.render(w, r, id, page{status: status, name: "login", title: "login.title", narrow: true,
+		return s.render(w, r, id, page{status: status, name: "login", title: "login.title", narrow: true,
 			data: loginData{Next: next, Login: loginEcho(params.Get("login")), Error: loginMessage(d)}})
 	}
 	if id.Session != nil && id.Browser {
 		// The browser had a session already: end it rather than leave it
 		// valid behind the new one.
-		_, _ = h.app.store.RevokeSession(id.Session.ID, authstore.UserActor(id.User.ID, clientIP(r)), "replaced by a new login")
+		s.svc().ReplaceSession(id.User.ID, id.Session.ID, s.facts.ClientIP(r))
 	}
 	w.Header().Del("Set-Cookie")
-	sess, err := h.startBrowserSession(w, r, u)
+	sess, err := s.startBrowserSession(w, r, u)
 	if err != nil {
-		h.logger.Error("starting session", zap.String("user", u.Login), zap.Error(err))
-		return h.refuse(w, r, problem.Internal(), id, -1)
+		s.logger.Error("starting session", zap.String("user", u.Login), zap.Error(err))
+		return s.refuse(w, r, problem.Internal(), id)
 	}
-	h.logger.Info("login", zap.String("user", u.Login), zap.String("session", sess.ID),
-		zap.String("kind", sess.Kind), zap.String("client_ip", clientIP(r)))
+	s.logger.Info("login", zap.String("user", u.Login), zap.String("session", sess.ID),
+		zap.String("kind", sess.Kind), zap.String("client_ip", s.facts.ClientIP(r)))
 	return redirect(w, r, next)
 }
 
@@ -101,8 +103,8 @@ func loginMessage(d *problem.Problem) *message {
 // safeNext returns next if it is a local path (with query), else the PAT
 // page: no scheme, no host, no protocol-relative or backslash tricks, no
 // control characters.
-func (h *Handler) safeNext(next string) string {
-	fallback := h.Endpoints.Path("pat")
+func (s *Site) safeNext(next string) string {
+	fallback := s.Path("pat")
 	if next == "" || len(next) > 2048 || next[0] != '/' || strings.HasPrefix(next, "//") ||
 		strings.ContainsAny(next, "\\\x00\r\n\t") {
 		return fallback
@@ -116,7 +118,7 @@ func (h *Handler) safeNext(next string) string {
 	if err != nil || u.Scheme != "" || u.Host != "" || u.User != nil || u.Opaque != "" {
 		return fallback
 	}
-	if strings.EqualFold(u.Path, h.Endpoints.Path("login")) || strings.EqualFold(u.Path, h.Endpoints.Path("logout")) {
+	if strings.EqualFold(u.Path, s.Path("login")) || strings.EqualFold(u.Path, s.Path("logout")) {
 		return fallback
 	}
 	return next
@@ -125,32 +127,25 @@ func (h *Handler) safeNext(next string) string {
 // serveLogout ends the caller's session at once and clears the cookie;
 // with all=1 it ends every session of the user ("log out everywhere").
 // A browser form gets a 303 to the login page, a script JSON.
-func (h *Handler) serveLogout(w http.ResponseWriter, r *http.Request, id *Identity) error {
-	params, d := readParams(r)
+func (s *Site) serveLogout(w http.ResponseWriter, r *http.Request, id *decision.Identity) error {
+	params, d := reqbody.Params(r)
 	if d != nil {
-		return h.refuse(w, r, d, id, -1)
+		return s.refuse(w, r, d, id)
 	}
 	n := 0
 	if id.Session != nil {
-		actor := authstore.UserActor(id.User.ID, clientIP(r))
+		everywhere := slices.Contains([]string{"1", "true", "on"}, params.Get("all"))
 		var err error
-		switch params.Get("all") {
-		case "1", "true", "on":
-			n, err = h.app.store.RevokeUserSessions(id.User.ID, actor, "log out everywhere")
-		default:
-			_, err = h.app.store.RevokeSession(id.Session.ID, actor, "logout")
-			n = 1
+		if n, err = s.svc().EndSessions(id.User.ID, id.Session.ID, s.facts.ClientIP(r), everywhere); err != nil {
+			s.logger.Error("logging out", zap.String("session", id.Session.ID), zap.Error(err))
+			return s.refuse(w, r, problem.Internal(), id)
 		}
-		if err != nil {
-			h.logger.Error("logging out", zap.String("session", id.Session.ID), zap.Error(err))
-			return h.refuse(w, r, problem.Internal(), id, -1)
-		}
-		h.logger.Info("logout", zap.String("user", id.User.Login), zap.String("session", id.Session.ID), zap.Int("sessions_revoked", n))
+		s.logger.Info("logout", zap.String("user", id.User.Login), zap.String("session", id.Session.ID), zap.Int("sessions_revoked", n))
 	}
 	w.Header().Del("Set-Cookie")
-	http.SetCookie(w, h.app.gate.ExpiredCookie(r))
-	if acceptsHTML(r) {
-		return redirect(w, r, h.Endpoints.Path("login"))
+	http.SetCookie(w, s.gate.ExpiredCookie(r))
+	if AcceptsHTML(r) {
+		return redirect(w, r, s.Path("login"))
 	}
 	problem.WriteJSON(w, http.StatusOK, api.LogoutResponse{LoggedOut: true, SessionsRevoked: n})
 	return nil

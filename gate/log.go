@@ -1,4 +1,4 @@
-package caddymodule
+package gate
 
 import (
 	"net/http"
@@ -9,9 +9,10 @@ import (
 	"github.com/gatehouse/gatehouse/problem"
 )
 
-// logDenial writes the one log line a denial gets: reason, rule, user and
-// token id or hint; never a token, cookie or password.
-func logDenial(logger *zap.Logger, r *http.Request, d *problem.Problem, id *Identity, rule int) {
+// LogDenial writes the one log line a denial gets: reason, user and token
+// id or hint, the client address ip, and what the caller adds (the rule
+// that refused); never a token, cookie or password.
+func LogDenial(logger *zap.Logger, r *http.Request, d *problem.Problem, id *Identity, ip string, extra ...zap.Field) {
 	level := zapcore.InfoLevel
 	if d.Status >= 500 {
 		level = zapcore.ErrorLevel
@@ -20,16 +21,13 @@ func logDenial(logger *zap.Logger, r *http.Request, d *problem.Problem, id *Iden
 	if ce == nil {
 		return
 	}
-	fields := []zap.Field{
+	fields := append([]zap.Field{
 		zap.Int("status", d.Status),
 		zap.String("reason", d.Reason),
 		zap.String("method", r.Method),
 		zap.String("path", r.URL.Path),
-		zap.String("client_ip", clientIP(r)),
-	}
-	if rule >= 0 {
-		fields = append(fields, zap.Int("rule", rule+1))
-	}
+		zap.String("client_ip", ip),
+	}, extra...)
 	if id != nil && id.User != nil {
 		fields = append(fields, zap.String("user", id.User.Login))
 		if id.PAT != nil {

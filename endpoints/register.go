@@ -1,14 +1,14 @@
-package caddymodule
+package endpoints
 
 import (
 	"fmt"
 	"net/http"
 
-	"go.uber.org/zap"
-
 	"github.com/gatehouse/gatehouse/api"
 	"github.com/gatehouse/gatehouse/authstore"
+	"github.com/gatehouse/gatehouse/decision"
 	"github.com/gatehouse/gatehouse/gate"
+	"github.com/gatehouse/gatehouse/internal/reqbody"
 	"github.com/gatehouse/gatehouse/problem"
 	"github.com/gatehouse/gatehouse/ratelimit"
 	"github.com/gatehouse/gatehouse/service"
@@ -31,75 +31,73 @@ import (
 // serveRegister answers POST /v1/auth/register (service.Register): it
 // creates an agent user named agent_id and a PAT with the asked scopes, in
 // one transaction.
-func (h *Handler) serveRegister(w http.ResponseWriter, r *http.Request, id *Identity) error {
-	reg, limit := h.app.policy.Registration, h.app.limits.registration
+func (s *Site) serveRegister(w http.ResponseWriter, r *http.Request, id *decision.Identity) error {
+	reg, limit := s.policy.Registration, s.registration
 	if reg == nil || limit == nil {
-		return h.refuse(w, r, registrationDisabled(), id, -1)
+		return s.refuse(w, r, registrationDisabled(), id)
 	}
-	if d := limit.Charge(w, ratelimit.ClientKey(clientIP(r))); d != nil {
-		return h.refuse(w, r, d, id, -1)
+	if d := limit.Charge(w, ratelimit.ClientKey(s.facts.ClientIP(r))); d != nil {
+		return s.refuse(w, r, d, id)
 	}
 	var req api.RegisterRequest
-	if d := decodeJSON(r, &req); d != nil {
-		return h.refuse(w, r, d, id, -1)
+	if d := reqbody.DecodeJSON(r, &req); d != nil {
+		return s.refuse(w, r, d, id)
 	}
-	out, err := h.app.svc.Register(req, clientIP(r))
+	out, err := s.svc().Register(req, s.facts.ClientIP(r))
 	if err != nil {
-		return h.refuse(w, r, problem.From(err, problem.API), id, -1)
+		return s.refuse(w, r, problem.From(err, problem.API), id)
 	}
 	problem.WriteJSON(w, http.StatusCreated, api.RegisterResponse{
 		Data: api.RegisteredKey{
-			APIKey: out.Key, KeyPrefix: authstore.KeyPrefix(h.app.policy.TokenPrefix, out.Key),
+			APIKey: out.Key, KeyPrefix: authstore.KeyPrefix(s.policy.TokenPrefix, out.Key),
 			Scopes: out.PAT.Scopes, Tier: out.Tier, CreatedAt: out.PAT.CreatedAt,
 		},
 		Message: fmt.Sprintf("agent %s registered. Store api_key now: it is shown only once. Send it as Authorization: Bearer <api_key>; revoke it with POST %s.",
-			out.Agent.Login, h.Endpoints.Path("register_revoke")),
+			out.Agent.Login, s.Path("register_revoke")),
 	})
 	return nil
 }
 
 // serveRegisterRevoke answers POST /v1/auth/revoke: the key sent as Bearer
 // revokes itself, once key_prefix in the body confirms which key it is.
-func (h *Handler) serveRegisterRevoke(w http.ResponseWriter, r *http.Request, id *Identity) error {
-	if h.app.policy.Registration == nil {
-		return h.refuse(w, r, registrationDisabled(), id, -1)
+func (s *Site) serveRegisterRevoke(w http.ResponseWriter, r *http.Request, id *decision.Identity) error {
+	if s.policy.Registration == nil {
+		return s.refuse(w, r, registrationDisabled(), id)
 	}
 	if id.PAT == nil {
 		// The endpoint is served to anyone, so that it can answer 404
 		// where registration is off; a missing or failed credential gets
 		// its precise 401 here.
 		if id.User != nil {
-			return h.refuse(w, r, problem.New(http.StatusBadRequest, "invalid_request", "key_required",
-				"send the key to revoke as Authorization: Bearer <api_key>"), id, -1)
+			return s.refuse(w, r, problem.New(http.StatusBadRequest, "invalid_request", "key_required",
+				"send the key to revoke as Authorization: Bearer <api_key>"), id)
 		}
-		_, d := h.app.gate.Authenticate(r)
+		_, d := s.gate.Authenticate(r)
 		if d == nil {
 			d = problem.Unauthenticated()
 		}
-		return h.refuse(w, r, d, nil, -1)
+		return s.refuse(w, r, d, nil)
 	}
 	var req api.RegisterRevokeRequest
-	if d := decodeJSON(r, &req); d != nil {
-		return h.refuse(w, r, d, id, -1)
+	if d := reqbody.DecodeJSON(r, &req); d != nil {
+		return s.refuse(w, r, d, id)
 	}
 	tok, _ := gate.BearerToken(r) // verified above, so well-formed
-	want := authstore.KeyPrefix(h.app.policy.TokenPrefix, tok)
+	want := authstore.KeyPrefix(s.policy.TokenPrefix, tok)
 	switch req.KeyPrefix {
 	case "":
-		return h.refuse(w, r, problem.New(http.StatusBadRequest, "invalid_request", "key_prefix_missing",
-			"give the key's key_prefix, as registration returned it"), id, -1)
+		return s.refuse(w, r, problem.New(http.StatusBadRequest, "invalid_request", "key_prefix_missing",
+			"give the key's key_prefix, as registration returned it"), id)
 	case want:
 	default:
-		return h.refuse(w, r, problem.New(http.StatusBadRequest, "invalid_request", "key_prefix_mismatch",
-			"key_prefix does not match the key sent as Bearer"), id, -1)
+		return s.refuse(w, r, problem.New(http.StatusBadRequest, "invalid_request", "key_prefix_mismatch",
+			"key_prefix does not match the key sent as Bearer"), id)
 	}
-	actor := authstore.Actor{Kind: authstore.ActorToken, UserID: id.User.ID, IP: clientIP(r)}
-	p, err := h.app.store.RevokePAT(id.PAT.ID, actor)
+	// The key revokes itself (service.RevokeByCaller, acting as the token).
+	p, err := s.svc().RevokeByCaller(s.caller(r, id), "", "")
 	if err != nil {
-		h.logger.Error("revoking registered key", zap.String("token_id", id.PAT.ID), zap.Error(err))
-		return h.refuse(w, r, problem.Internal(), id, -1)
+		return s.refuse(w, r, problem.From(err, problem.API), id)
 	}
-	h.logger.Info("token revoked", zap.String("token_id", p.ID), zap.String("user", id.User.Login), zap.String("by", "token"))
 	problem.WriteJSON(w, http.StatusOK, api.RegisterRevokeResponse{
 		Data:    api.RevokedKey{KeyPrefix: want, Revoked: true, RevokedAt: p.RevokedAt},
 		Message: "key revoked; it stops working immediately",

@@ -1,4 +1,4 @@
-package caddymodule
+package endpoints
 
 import (
 	"net/http"
@@ -14,8 +14,8 @@ type message = i18n.Message
 
 func msg(id string, args ...any) *message { return i18n.Msg(id, args...) }
 
-// acceptsHTML reports whether the client prefers an HTML answer (a browser
+// AcceptsHTML reports whether the client prefers an HTML answer (a browser
 // form) to JSON (a script).
-func acceptsHTML(r *http.Request) bool {
+func AcceptsHTML(r *http.Request) bool {
 	return strings.Contains(r.Header.Get("Accept"), "text/html")
 }
