@@ -323,32 +323,49 @@ func TestCLIAnonymousCall(t *testing.T) {
 	}
 }
 
-// TestCLIInsecure: against a `tls internal` site, a login fails on the
-// certificate until --insecure, which is remembered for the server and
-// warned about on every use.
+// TestCLIInsecure: against a TLS site with a self-signed certificate, a
+// login fails on the certificate; --ca-file with that certificate
+// verifies it; --insecure trusts it without verifying, is remembered for
+// the server and warned about on every use. (The harness runs Caddy with
+// `auto_https off`, under which a `tls internal` site gets no
+// certificate, so the site has a certificate file of its own.)
 func TestCLIInsecure(t *testing.T) {
+	certFile, keyFile := selfSignedCert(t)
 	newSessionCLIGateway(t, fmt.Sprintf(`
 https://localhost:%d {
-	tls internal
+	tls %s %s
 	gatehouse {
 		endpoints
 		default authenticated
 	}
 	reverse_proxy {upstream}
 }
-`, httpsPort))
+`, httpsPort, certFile, keyFile))
+	server := fmt.Sprintf("https://localhost:%d", httpsPort)
+	key, _ := client.NormalizeHost(server)
+	login := func(h *cliHome, extra ...string) cliResult {
+		return h.run(strings.NewReader(cliPassword+"\n"), append([]string{"auth", "login", "-s", server, "-u", "alice", "--password-stdin"}, extra...)...)
+	}
+
 	h := newCLIHome(t)
-	host := fmt.Sprintf("localhost:%d", httpsPort)
-	server := "https://" + host
-	res := h.run(strings.NewReader(cliPassword+"\n"), "auth", "login", "-s", server, "-u", "alice", "--password-stdin")
+	res := login(h)
 	if res.code != 1 || !strings.Contains(res.stderr, "TLS connection to") {
 		t.Fatalf("without --insecure:\n%v", res)
 	}
-	res = h.mustRun(strings.NewReader(cliPassword+"\n"), "auth", "login", "-s", server, "-u", "alice", "--password-stdin", "--insecure")
-	if !strings.Contains(res.stderr, "not verified (--insecure)") {
-		t.Errorf("login with --insecure does not warn:\n%v", res)
+
+	// --ca-file: verified, no warning, remembered.
+	ca := newCLIHome(t)
+	if res := login(ca, "--ca-file", certFile); res.code != 0 || strings.Contains(res.stderr, "not verified") {
+		t.Fatalf("--ca-file:\n%v", res)
 	}
-	key, _ := client.NormalizeHost(server)
+	if res := ca.mustRun(nil, "api", "-s", server, "/api/whoami"); !strings.Contains(res.stdout, `"login":"alice"`) {
+		t.Errorf("api with the CA file:\n%v", res)
+	}
+
+	res = login(h, "--insecure")
+	if res.code != 0 || !strings.Contains(res.stderr, "not verified (--insecure)") {
+		t.Fatalf("login with --insecure:\n%v", res)
+	}
 	if !h.hostsFile().Host(key).Insecure {
 		t.Error("--insecure was not remembered")
 	}
