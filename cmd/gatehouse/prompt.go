@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bufio"
 	"errors"
 	"fmt"
 	"io"
@@ -39,15 +38,35 @@ func (a *app) prompt(label string, secret bool) (string, error) {
 		s, err = a.readSecret()
 		fmt.Fprintln(a.stderr)
 	} else {
-		s, err = bufio.NewReader(a.stdin).ReadString('\n')
-		if errors.Is(err, io.EOF) && s != "" {
-			err = nil
-		}
+		s, err = readLine(a.stdin)
 	}
 	if err != nil {
 		return "", fmt.Errorf("reading from the terminal: %w", err)
 	}
 	return strings.TrimRight(s, "\r\n"), nil
+}
+
+// readLine reads up to a newline a byte at a time, so that nothing after
+// it is consumed: a later prompt reads the next line.
+func readLine(r io.Reader) (string, error) {
+	var b strings.Builder
+	buf := make([]byte, 1)
+	for b.Len() < 4096 {
+		n, err := r.Read(buf)
+		if n == 1 {
+			if buf[0] == '\n' {
+				return b.String(), nil
+			}
+			b.WriteByte(buf[0])
+		}
+		if err != nil {
+			if errors.Is(err, io.EOF) && b.Len() > 0 {
+				return b.String(), nil
+			}
+			return "", err
+		}
+	}
+	return b.String(), nil
 }
 
 // readStdinLine reads what --password-stdin, --with-token and

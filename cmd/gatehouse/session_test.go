@@ -280,3 +280,22 @@ func (k *fakeKeyring) Delete(service, user string) error {
 	delete(k.items, service+"|"+user)
 	return nil
 }
+
+// TestPasswordLoginPrompts: on a terminal, the login is asked for (with
+// echo), the password without echo (it never reaches the output), and the
+// one-time code once the server wants it; --with-token refuses to read a
+// terminal.
+func TestPasswordLoginPrompts(t *testing.T) {
+	t.Parallel()
+	srv := gatehousetest.NewServer(t)
+	srv.AddUser("tina", "tina password", "246810")
+	e := newEnv(t)
+	e.tty, e.secrets = true, []string{"tina password"}
+	r := e.mustRun("tina\n246810\n", "auth", "login", "-s", srv.URL, "--password")
+	assertContains(t, "prompts", r.stderr, "Login: ", "Password of tina on 127.0.0.1:", "One-time code: ")
+	assertContains(t, "login", r.stdout, "as tina")
+	assertNoSecret(t, "tina password", r)
+	if r := e.run("", "auth", "login", "-s", srv.URL, "--with-token"); r.code != 2 || !strings.Contains(r.stderr, "pipe it in") {
+		t.Errorf("--with-token on a terminal: %d %s", r.code, r.stderr)
+	}
+}
