@@ -41,7 +41,9 @@ type loginOptions struct {
 }
 
 // passwordLogin reports whether the options ask for a password login.
-func (o loginOptions) passwordLogin() bool { return o.password || o.passwordStdin || o.user != "" || o.totp != "" }
+func (o loginOptions) passwordLogin() bool {
+	return o.password || o.passwordStdin || o.user != "" || o.totp != ""
+}
 
 func (a *app) loginCmd() *cobra.Command {
 	o := loginOptions{timeout: 600 * time.Second}
