@@ -49,18 +49,33 @@ func (a *app) loginCmd() *cobra.Command {
 	o := loginOptions{timeout: 600 * time.Second}
 	cmd := &cobra.Command{
 		Use:   "login -s HOST",
-		Short: "Log in to a server with the device flow, or store a token from stdin",
+		Short: "Log in to a server: device flow, password, or a token from stdin",
 		Long: `Log in to a server: gatehouse shows a one-time code and opens the
 server's approval page in a browser (print only with --no-browser, or when
 there is no display); once you approve, the new personal access token is
-stored in hosts.yml. --scopes, --expires-days and --token-name pre-fill the
-approval form, where your choice in the browser wins.
+stored. --scopes, --expires-days and --token-name pre-fill the approval
+form, where your choice in the browser wins. With --session the approval
+gives a CLI session (a short-lived access token, refreshed as needed)
+instead of a token.
 
+With --password (asked on the terminal, no echo) or --password-stdin and
+--user, it is a password login, which gives a CLI session; for an account
+with two-factor login the one-time code is asked for, or given with --totp.
 With --with-token, a token is read from standard input instead, checked
-with the server, and stored.`,
+with the server, and stored; with --with-refresh-token, a session's refresh
+token is read and exchanged. Passwords and tokens are never taken from the
+command line or the environment.
+
+Logging in as another user adds an account (see 'auth switch'). Secrets go
+to the system keychain where there is one, else (or with
+--insecure-storage) to hosts.yml. --ca-file and --insecure are remembered
+for the server.`,
 		Example: `  gatehouse auth login -s example.com
   gatehouse auth login -s localhost:8080 --no-browser --scopes wiki:read,papers:read
-  gatehouse auth login -s example.com --with-token < token.txt`,
+  gatehouse auth login -s example.com --password
+  gatehouse auth login -s example.com -u agent --password-stdin --totp 123456 < password.txt
+  gatehouse auth login -s example.com --with-token < token.txt
+  gatehouse auth login -s edge.internal --ca-file edge-ca.pem --password`,
 		Args: loginArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if err := checkLoginFlags(cmd, o); err != nil {

@@ -1,6 +1,8 @@
 // Command gatehouse is the end-user CLI of a Gatehouse server: it logs in
-// with the device flow (or a pasted token), keeps tokens in
-// ~/.config/gatehouse/hosts.yml, and calls the API behind the gateway.
+// with the device flow, a password (a CLI session) or a pasted token,
+// keeps credentials in the system keychain or
+// ~/.config/gatehouse/hosts.yml, and calls the API behind the gateway,
+// refreshing sessions as needed.
 //
 //	gatehouse auth login -s example.com
 //	gatehouse api /v1/papers
@@ -142,13 +144,14 @@ func (a *app) rootCmd() *cobra.Command {
 	root := &cobra.Command{
 		Use:   cliName,
 		Short: "Log in to a Gatehouse server and call its API",
-		Long: `gatehouse logs in to a Gatehouse-protected server with the device flow,
-keeps the resulting personal access token in hosts.yml
-($XDG_CONFIG_HOME/gatehouse, else ~/.config/gatehouse; mode 0600), and calls
-the server's API with it.
+		Long: `gatehouse logs in to a Gatehouse-protected server with the device flow
+or a password, keeps the resulting token or session in the system keychain
+or hosts.yml ($XDG_CONFIG_HOME/gatehouse, else ~/.config/gatehouse; mode
+0600), and calls the server's API with it, refreshing a session as needed.
 
-No flag or environment variable ever carries a token: log in with the
-device flow, or pipe a token to 'gatehouse auth login --with-token'.`,
+No flag or environment variable ever carries a token or password: log in
+with the device flow or a password prompt, or pipe one to 'gatehouse auth
+login' (--with-token, --password-stdin, --with-refresh-token).`,
 		Version:       version(),
 		SilenceUsage:  true,
 		SilenceErrors: true,
