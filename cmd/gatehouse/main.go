@@ -23,6 +23,7 @@ import (
 	"os/signal"
 	"runtime"
 	"runtime/debug"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -72,8 +73,9 @@ type app struct {
 	// readSecret reads a line from it without echo.
 	isTerminal func() bool
 	readSecret func() (string, error)
-	// warnedInsecure: the --insecure warning was printed.
-	warnedInsecure bool
+	// warnedInsecure: the --insecure warning was printed (status checks
+	// hosts in parallel).
+	warnedInsecure atomic.Bool
 }
 
 func newApp(stdin io.Reader, stdout, stderr io.Writer) *app {
@@ -251,8 +253,7 @@ func (a *app) bareClient(key string, h *client.Host) *client.Client {
 		a.warnf("%v; using the system's certificate authorities", err)
 		hc = &http.Client{Timeout: a.requestTimeout}
 	}
-	if h != nil && h.Insecure && !a.warnedInsecure {
-		a.warnedInsecure = true
+	if h != nil && h.Insecure && a.warnedInsecure.CompareAndSwap(false, true) {
 		a.warnf("the TLS certificate of %s is not verified (--insecure); anyone on the way can read and change what is sent", client.DisplayHost(key))
 	}
 	c.HTTPClient = hc
