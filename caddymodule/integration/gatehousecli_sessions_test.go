@@ -326,9 +326,11 @@ func TestCLIAnonymousCall(t *testing.T) {
 // TestCLIInsecure: against a TLS site with a self-signed certificate, a
 // login fails on the certificate; --ca-file with that certificate
 // verifies it; --insecure trusts it without verifying, is remembered for
-// the server and warned about on every use. (The harness runs Caddy with
-// `auto_https off`, under which a `tls internal` site gets no
-// certificate, so the site has a certificate file of its own.)
+// the server and warned about on every use. (The in-process harness runs
+// Caddy with `auto_https off`, under which a `tls internal` site gets no
+// certificate, so this site has a certificate file of its own; the `tls
+// internal` case is TestCLIInsecureTLSInternal, on a caddy process of its
+// own.)
 func TestCLIInsecure(t *testing.T) {
 	certFile, keyFile := selfSignedCert(t)
 	newSessionCLIGateway(t, fmt.Sprintf(`
