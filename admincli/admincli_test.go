@@ -117,6 +117,14 @@ func TestCommands(t *testing.T) {
 			stderr: "created user ann (usr_1), tier pro\n",
 		},
 		{
+			name:   "user add without scopes",
+			args:   []string{"user", "add", "bot", "--scopes", "none"},
+			reply:  `{"id":"usr_3","login":"bot","tier":"free"}`,
+			req:    "POST /gatehouse/users",
+			body:   `{"login":"bot","scopes":[]}`,
+			stderr: "created user bot (usr_3), tier free\n",
+		},
+		{
 			name:   "user add with defaults",
 			args:   []string{"user", "add", "bob"},
 			reply:  `{"id":"usr_2","login":"bob","tier":"free"}`,
@@ -190,6 +198,29 @@ func TestCommands(t *testing.T) {
 			reply:  `{"user":` + ann + `}`,
 			req:    "DELETE /gatehouse/users/ann/totp",
 			stderr: "TOTP disabled for ann\n",
+		},
+		{
+			name:   "user link",
+			args:   []string{"user", "link", "ann", "github", "583231"},
+			reply:  `{"user":"ann","provider":"github","subject":"583231","linked":"2026-11-23T10:00:00Z"}`,
+			req:    "PUT /gatehouse/identities",
+			body:   `{"user":"ann","provider":"github","subject":"583231"}`,
+			stderr: "ann signs in through github as subject 583231\n",
+		},
+		{
+			name:   "user unlink",
+			args:   []string{"user", "unlink", "github", "583231"},
+			reply:  `{"unlinked":true}`,
+			req:    "DELETE /gatehouse/identities",
+			body:   `{"provider":"github","subject":"583231"}`,
+			stderr: "github subject 583231 is no longer linked\n",
+		},
+		{
+			name:   "user links",
+			args:   []string{"user", "links", "ann"},
+			reply:  `[{"user":"ann","provider":"github","subject":"583231","linked":"2026-11-23T10:00:00Z"}]`,
+			req:    "GET /gatehouse/identities?user=ann",
+			stdout: "USER  PROVIDER  SUBJECT  LINKED\nann   github    583231   2026-11-23 10:00 UTC\n",
 		},
 		{
 			name:   "member set, new",
@@ -597,12 +628,15 @@ func TestTree(t *testing.T) {
 		"user add --scopes --tier",
 		"user disable",
 		"user enable",
+		"user link",
+		"user links --json",
 		"user list --json",
 		"user passwd --password-stdin",
 		"user set-tier",
 		"user totp",
 		"user totp disable",
 		"user totp enable",
+		"user unlink",
 	}
 	if strings.Join(got, "\n") != strings.Join(want, "\n") {
 		t.Errorf("tree:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))

@@ -17,7 +17,7 @@ func AddCommands(root *cobra.Command, open Opener) {
 		RunE:  r.run(addUser),
 	}
 	userAdd.Flags().String("tier", "", "Rate-limit tier (default: the default tier)")
-	userAdd.Flags().String("scopes", "", "Comma-separated scopes the user may hold (default: all)")
+	userAdd.Flags().String("scopes", "", "Comma-separated scopes the user may hold, or none (default: all)")
 	userList := &cobra.Command{
 		Use:   "list",
 		Short: "Lists users",
@@ -67,7 +67,27 @@ func AddCommands(root *cobra.Command, open Opener) {
 			RunE:  r.run(disableTOTP),
 		},
 	)
-	user.AddCommand(userAdd, userList, userDisable, userEnable, userSetTier, userPasswd, userTOTP)
+	userLink := &cobra.Command{
+		Use:   "link <login> <provider> <subject>",
+		Short: "Lets a user sign in through an identity provider as the person with that subject",
+		Long:  linkLong,
+		Args:  cobra.ExactArgs(3),
+		RunE:  r.run(linkIdentity),
+	}
+	userUnlink := &cobra.Command{
+		Use:   "unlink <provider> <subject>",
+		Short: "Removes a link to an identity provider's subject; the account stays",
+		Args:  cobra.ExactArgs(2),
+		RunE:  r.run(unlinkIdentity),
+	}
+	userLinks := &cobra.Command{
+		Use:   "links [<login>] [--json]",
+		Short: "Lists the identity provider links, of one user or of everyone",
+		Args:  cobra.MaximumNArgs(1),
+		RunE:  r.run(listIdentities),
+	}
+	userLinks.Flags().Bool("json", false, "Print a JSON array")
+	user.AddCommand(userAdd, userList, userDisable, userEnable, userSetTier, userPasswd, userTOTP, userLink, userUnlink, userLinks)
 
 	// caddy gatehouse member …
 	member := &cobra.Command{

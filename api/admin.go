@@ -41,8 +41,11 @@ type UserInfo struct {
 type CreateUserRequest struct {
 	Login string `json:"login"`
 	Tier  string `json:"tier,omitempty"` // empty: the default tier
-	// Scopes limits what the user may hold; nil means every scope.
-	Scopes []string `json:"scopes,omitempty"`
+	// Scopes limits what the user may hold; nil (null or absent) means
+	// every scope, an empty list none. omitzero, not omitempty: that
+	// would send an empty list as absent, a user with no scopes as one
+	// with all.
+	Scopes []string `json:"scopes,omitzero"`
 }
 
 // SetTierRequest is the JSON body of POST /gatehouse/users/{login}/tier.
@@ -162,4 +165,22 @@ type AuditActor struct {
 	Kind   string `json:"kind"`
 	UserID string `json:"user_id,omitempty"`
 	IP     string `json:"ip,omitempty"`
+}
+
+// IdentityLink is one external identity linked to an account, as GET
+// /gatehouse/identities lists it: the account signs in through Provider
+// when the provider says Subject.
+type IdentityLink struct {
+	User     string    `json:"user"`
+	Provider string    `json:"provider"`
+	Subject  string    `json:"subject"`
+	Linked   time.Time `json:"linked"`
+}
+
+// IdentityLinkRequest is the JSON body of PUT (link) and DELETE (unlink)
+// /gatehouse/identities; User is ignored by DELETE.
+type IdentityLinkRequest struct {
+	User     string `json:"user,omitempty"`
+	Provider string `json:"provider"`
+	Subject  string `json:"subject"`
 }

@@ -5,6 +5,7 @@ package api
 // them (`paths`).
 const (
 	PathLogin          = "/login"
+	PathLoginProvider  = "/login/" // a prefix: /login/{provider} and /login/{provider}/callback
 	PathLogout         = "/logout"
 	PathSetup          = "/setup"
 	PathDevice         = "/device" // the approval page verification_uri names

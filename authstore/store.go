@@ -17,7 +17,7 @@ import (
 )
 
 // schemaVersion is the layout this binary writes (see buckets.go).
-const schemaVersion = 2
+const schemaVersion = 3
 
 // Outcomes callers branch on.
 var (
@@ -159,6 +159,7 @@ var migrations = []func(tx *bolt.Tx) error{
 		return err
 	},
 	migrateAgentLogins, // logins.go
+	migrateIdentities,  // identities.go
 }
 
 func (s *Store) migrate() error {

@@ -16,13 +16,15 @@ const (
 	KindAgent = "agent"
 )
 
-// User is an account. Scopes nil means every scope the deployment declares.
+// User is an account. Scopes nil means every scope the deployment declares;
+// an empty list, none. The field is never omitted when stored: an omitted
+// empty list would read back as nil, every scope.
 type User struct {
 	ID        string    `json:"id"`
 	Login     string    `json:"login"`
 	Kind      string    `json:"kind"`
 	Tier      string    `json:"tier"`
-	Scopes    []string  `json:"scopes,omitempty"`
+	Scopes    []string  `json:"scopes"`
 	Disabled  bool      `json:"disabled,omitempty"`
 	CreatedAt time.Time `json:"created_at"`
 

@@ -47,6 +47,8 @@ func init() {
 //	        limit <count>/<window>
 //	        expires_days <days>
 //	    }
+//	    identity_provider <name> oidc|github { … }   (caddyfile_idp.go)
+//	    local_login on|off
 //	}
 func parseGlobal(d *caddyfile.Dispenser, existing any) (any, error) {
 	if existing != nil {
@@ -165,6 +167,21 @@ func unmarshalGlobal(d *caddyfile.Dispenser) (config.Global, error) {
 				return g, err
 			}
 			g.Registration = reg
+		case "identity_provider":
+			ip, err := unmarshalIdentityProvider(d, later)
+			if err != nil {
+				return g, err
+			}
+			if slices.ContainsFunc(g.IdentityProviders, func(o config.IdentityProvider) bool { return o.Name == ip.Name }) {
+				return g, d.Errf("identity_provider %s declared twice", ip.Name)
+			}
+			g.IdentityProviders = append(g.IdentityProviders, ip)
+		case "local_login":
+			on, err := onOffArg(d)
+			if err != nil {
+				return g, err
+			}
+			g.LocalLogin = &on
 		default:
 			return g, d.Errf("unrecognized gatehouse option '%s'", d.Val())
 		}

@@ -98,6 +98,7 @@ func (h *Handler) Provision(ctx caddy.Context) error {
 		site, err := endpoints.New(endpoints.Config{
 			Paths: h.Endpoints.Paths, Policy: h.app.policy, Gate: h.app.gate, Facts: caddyFacts{},
 			Service: h.app.service, Registration: h.app.limits.registration, Metrics: metricsSink{}, Logger: h.logger,
+			IdentityProviders: h.app.providers, Flows: idpFlows,
 		})
 		if err != nil {
 			return err

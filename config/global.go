@@ -72,6 +72,13 @@ type Global struct {
 
 	// Realm is named in WWW-Authenticate challenges. Default: gatehouse
 	Realm string `json:"realm,omitempty"`
+
+	// IdentityProviders are the external identity providers people may
+	// sign in with in a browser (identity.go).
+	IdentityProviders []IdentityProvider `json:"identity_providers,omitempty"`
+	// LocalLogin false turns password sign-in off: the login page shows
+	// only the identity providers' buttons. Default: on.
+	LocalLogin *bool `json:"local_login,omitempty"`
 }
 
 // Tier is a rate-limit policy: Rate is "count/window" ("600/1m"); Burst
@@ -123,6 +130,11 @@ type Policy struct {
 	DeviceInterval   time.Duration
 	Registration     *Registration
 	Realm            string
+	// IdentityProviders are validated, with their defaults filled.
+	IdentityProviders []IdentityProvider
+	// LocalLoginOff is local_login off: passwords do not sign in (the
+	// zero value, a policy built by hand, keeps them on).
+	LocalLoginOff bool
 }
 
 // Checks are the validators Compile borrows from the packages that own the
@@ -150,6 +162,7 @@ func Compile(g Global, checks Checks) (*Policy, error) {
 		DeviceInterval:   g.DeviceInterval.Or(DefaultDeviceInterval),
 		Registration:     g.Registration,
 		Realm:            cmp.Or(g.Realm, DefaultRealm),
+		LocalLoginOff:    g.LocalLogin != nil && !*g.LocalLogin,
 	}
 	var errs []error
 	if err := checks.Prefix(p.TokenPrefix); err != nil {
@@ -213,6 +226,10 @@ func Compile(g Global, checks Checks) (*Policy, error) {
 	}
 	if r := g.Registration; r != nil {
 		errs = append(errs, p.validateRegistration(r, checks.Rate)...)
+	}
+	errs = append(errs, p.validateIdentityProviders(g.IdentityProviders)...)
+	if p.LocalLoginOff && len(g.IdentityProviders) == 0 {
+		errs = append(errs, errors.New("local_login off: declare an identity_provider, or nobody can sign in"))
 	}
 	if err := errors.Join(errs...); err != nil {
 		return nil, err

@@ -56,7 +56,9 @@ func TestPagesRender(t *testing.T) {
 	id := &decision.Identity{Credential: decision.CredentialSession, User: u, Browser: true, Scopes: []string{"wiki:read"}}
 	exp := time.Now().Add(time.Hour)
 	datas := map[string]any{
-		"login": loginData{Next: "/pat", Login: "alice", Error: msg("common.throttled", 3)},
+		"login": loginData{Next: "/pat", Login: "alice", Error: msg("common.throttled", 3), Local: true,
+			Providers: []providerButton{{Label: "GitHub", URL: "/login/github"}}},
+		"signin_refused": refusalData{Error: msg("idp.email_domain", "corp"), Retry: "/login"},
 		"pat": &patPageData{
 			Tokens: []api.TokenInfo{
 				{ID: "tok_1", Name: "n", Hint: "qat_abcd****", Scopes: []string{"wiki:read"}, Created: time.Now(), Expires: &exp, LastUsed: &exp, LastUsedIP: "192.0.2.1", Status: "active", AllResources: true},
@@ -84,7 +86,7 @@ func TestPagesRender(t *testing.T) {
 				t.Fatalf("%s/%s: %v %d %s", name, lang.Code, err, w.Code, w.Body)
 			}
 			body := w.Body.String()
-			for _, leaked := range []string{"login.", "pat.", "setup.", "common.", "layout.", "device.", "%!"} {
+			for _, leaked := range []string{"login.", "pat.", "setup.", "common.", "layout.", "device.", "idp.", "%!"} {
 				if strings.Contains(stripAttrs(body), leaked) {
 					t.Errorf("%s/%s shows an untranslated id or bad format (%s)", name, lang.Code, leaked)
 				}

@@ -19,6 +19,7 @@ import (
 	"github.com/gatehouse/gatehouse/config"
 	"github.com/gatehouse/gatehouse/decision"
 	"github.com/gatehouse/gatehouse/gate"
+	"github.com/gatehouse/gatehouse/idp"
 	"github.com/gatehouse/gatehouse/problem"
 	"github.com/gatehouse/gatehouse/service"
 )
@@ -38,6 +39,9 @@ type Metrics interface {
 	// DeviceFlow counts a device grant event (issued, approved, denied,
 	// expired, denied_polled, token_issued).
 	DeviceFlow(event string)
+	// IdentityLogin counts a sign-in through an identity provider by
+	// provider and outcome ("success" or an idp Reason).
+	IdentityLogin(provider, outcome string)
 }
 
 // Config is what a Site is built from.
@@ -57,6 +61,13 @@ type Config struct {
 	Metrics      Metrics
 	// Logger gets the denials and the account events; nil logs nothing.
 	Logger *zap.Logger
+	// IdentityProviders are the providers people may sign in with, in
+	// the order of their buttons.
+	IdentityProviders []*idp.Provider
+	// Flows seals the providers' flow cookies; shared across config
+	// generations, so a reload does not break a sign-in under way. Nil
+	// makes one for this Site.
+	Flows *idp.Flows
 }
 
 // Site serves Gatehouse's endpoints on one site. It is an http.Handler;
@@ -74,6 +85,10 @@ type Site struct {
 	paths  map[string]string // by endpoint name, as configured
 	exact  map[string]*endpoint
 	prefix []*endpoint
+
+	providers    map[string]*idp.Provider // by name
+	providerList []*idp.Provider          // in button order
+	flows        *idp.Flows
 }
 
 // access is what an endpoint demands before its handler runs.
@@ -120,6 +135,10 @@ func endpointTable() []*endpoint {
 		{
 			name: "login", path: api.PathLogin, methods: []string{http.MethodGet, http.MethodHead, http.MethodPost},
 			access: accessNone, serve: (*Site).serveLogin,
+		},
+		{
+			name: "login_provider", path: api.PathLoginProvider, prefix: true, methods: []string{http.MethodGet, http.MethodHead},
+			access: accessNone, serve: (*Site).serveLoginProvider,
 		},
 		{
 			name: "logout", path: api.PathLogout, methods: []string{http.MethodPost},
@@ -215,12 +234,20 @@ func Known(name string) bool {
 }
 
 // New builds the Site, checking the configured paths: known names,
-// clean absolute paths, no two endpoints on one path.
+// clean absolute paths, a trailing slash on a prefix (pat_api_token), no
+// two endpoints on one path.
 func New(c Config) (*Site, error) {
 	s := &Site{
 		policy: c.Policy, gate: c.Gate, facts: c.Facts, svc: c.Service, registration: c.Registration,
 		metrics: c.Metrics, logger: c.Logger, paths: c.Paths,
-		exact: map[string]*endpoint{},
+		exact: map[string]*endpoint{}, providers: map[string]*idp.Provider{},
+		providerList: c.IdentityProviders, flows: c.Flows,
+	}
+	if s.flows == nil {
+		s.flows = idp.NewFlows()
+	}
+	for _, p := range c.IdentityProviders {
+		s.providers[p.Name()] = p
 	}
 	if s.logger == nil {
 		s.logger = zap.NewNop()
@@ -238,6 +265,11 @@ func New(c Config) (*Site, error) {
 		p := s.Path(name)
 		if !strings.HasPrefix(p, "/") || config.CleanPath(p) != p {
 			return nil, fmt.Errorf("gatehouse endpoints: %s path %q must be a clean absolute path", name, p)
+		}
+		if endpointDefs[name].prefix && !strings.HasSuffix(p, "/") {
+			// The id is what follows the path: without the slash,
+			// /api/tokens/tok_1 would be the id "/tok_1".
+			return nil, fmt.Errorf("gatehouse endpoints: %s path %q must end in /, as %s does", name, p, endpointDefs[name].path)
 		}
 		key := strings.ToLower(p)
 		if other, dup := taken[key]; dup {
@@ -337,5 +369,6 @@ func (s *Site) denied(r *http.Request, d *problem.Problem, id *decision.Identity
 
 type noMetrics struct{}
 
-func (noMetrics) Decision(*problem.Problem) {}
-func (noMetrics) DeviceFlow(string)         {}
+func (noMetrics) Decision(*problem.Problem)    {}
+func (noMetrics) DeviceFlow(string)            {}
+func (noMetrics) IdentityLogin(string, string) {}

@@ -31,7 +31,9 @@ import (
 // past the lock. Every failure has the same message; the TOTP code is
 // checked in the same attempt, so guessing codes costs the same. A busy
 // server (the hash queue is full, or ctx is done) answers 503 and counts
-// nothing. Its refusals are *problem.Problem.
+// nothing. With local_login off every password is refused (403
+// local_login_off) before anything is counted. Its refusals are
+// *problem.Problem.
 func (s *Service) CheckPassword(ctx context.Context, login, password, code, ip string) (*authstore.User, error) {
 	return s.checkPassword(ctx, login, password, code, ip, false)
 }
@@ -42,6 +44,10 @@ func (s *Service) CheckPassword(ctx context.Context, login, password, code, ip s
 // can ask for the code. The login form always sends its code field, so
 // it has no use for the distinction.
 func (s *Service) checkPassword(ctx context.Context, login, password, code, ip string, askCode bool) (*authstore.User, error) {
+	if s.Policy.LocalLoginOff {
+		return nil, &problem.Problem{Status: http.StatusForbidden, Code: "local_login_off",
+			Message: "password sign-in is turned off; sign in through an identity provider", Reason: "local_login_off"}
+	}
 	if s.Logins == nil {
 		s.log().Error("checking login", zap.Error(errNoBackoff))
 		return nil, problem.Internal()

@@ -108,6 +108,11 @@ func DecodeJSON(r *http.Request, v any) *problem.Problem {
 	if !utf8.Valid(body) {
 		return problem.Invalid("bad_body", jsonNotUTF8)
 	}
+	// null decodes into a struct without an error and without setting
+	// anything; like every value that is not an object, it is refused.
+	if t := bytes.TrimLeft(body, " \t\r\n"); len(t) > 0 && t[0] != '{' {
+		return problem.Invalid("bad_body", "the body must be a JSON object")
+	}
 	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(v); err != nil {
