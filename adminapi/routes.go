@@ -85,6 +85,8 @@ func (a *server) routes() http.Handler {
 	route("GET /gatehouse/audit", ok, a.audit)
 	route("GET /gatehouse/store/check", ok, a.checkStore)
 	route("POST /gatehouse/store/rotate-key", ok, a.rotateKey)
+	route("POST /gatehouse/store/rotate-key/assertion", ok, a.rotateAssertionKey)
+	route("GET /gatehouse/keys", ok, a.assertionKeys)
 	// POST, not GET: the backup holds password hashes, TOTP seeds and
 	// session signing keys, and must not be one SSRF'd GET away. It is a
 	// stream, not a JSON answer.

@@ -388,6 +388,28 @@ func TestCommands(t *testing.T) {
 			stderr: "new session signing key key_2; the old keys are deleted, so browsers log in again\n",
 		},
 		{
+			name:   "store rotate-key --assertion",
+			args:   []string{"store", "rotate-key", "--assertion", "--alg", "ES256", "--overlap", "2h"},
+			reply:  `{"key_id":"ak_2"}`,
+			req:    "POST /gatehouse/store/rotate-key/assertion",
+			body:   `{"alg":"ES256","overlap":"2h"}`,
+			stderr: "new assertion signing key ak_2; the old one stays published for the overlap\n",
+		},
+		{
+			name:    "store rotate-key --alg without --assertion",
+			args:    []string{"store", "rotate-key", "--alg", "ES256"},
+			wantErr: "--alg goes with --assertion",
+		},
+		{
+			name:  "keys",
+			args:  []string{"keys"},
+			reply: `[{"key_id":"ak_1","alg":"EdDSA","created_at":"2026-03-04T05:00:00Z","retired_at":"2026-03-05T05:00:00Z","publish_until":"2026-03-06T05:00:00Z","published":true},{"key_id":"ak_2","alg":"EdDSA","created_at":"2026-03-05T05:00:00Z","published":true}]`,
+			req:   "GET /gatehouse/keys",
+			stdout: "KEY ID  ALG    CREATED               STATE\n" +
+				"ak_1    EdDSA  2026-03-04T05:00:00Z  retired, published until 2026-03-06T05:00:00Z\n" +
+				"ak_2    EdDSA  2026-03-05T05:00:00Z  current\n",
+		},
+		{
 			name:  "audit",
 			args:  []string{"audit", "--user", "ann", "--limit", "5"},
 			reply: `[{"seq":2,"time":"2026-03-04T05:06:07Z","action":"token.created","actor":{"kind":"user","user_id":"usr_1","ip":"192.0.2.1"},"user_id":"usr_1","token_id":"tok_1"},{"seq":1,"time":"2026-03-04T05:00:00Z","action":"user.created","actor":{"kind":"admin"},"user_id":"usr_1","detail":"tier pro"}]`,
@@ -608,6 +630,7 @@ func TestTree(t *testing.T) {
 	walk(root, "")
 	want := []string{
 		"audit --json --limit --user",
+		"keys --json",
 		"member",
 		"member list --json",
 		"member remove",
@@ -619,7 +642,7 @@ func TestTree(t *testing.T) {
 		"store",
 		"store backup",
 		"store check",
-		"store rotate-key",
+		"store rotate-key --alg --assertion --overlap",
 		"token",
 		"token create --all-resources --expires-days --name --no-expiry --resources --scopes --user",
 		"token list --json --user",

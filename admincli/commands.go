@@ -170,6 +170,16 @@ func AddCommands(root *cobra.Command, open Opener) {
 	})
 
 	// caddy gatehouse store …
+	rotate := &cobra.Command{
+		Use:   "rotate-key [--assertion [--alg EdDSA|ES256] [--overlap 24h]]",
+		Short: "Replaces the session signing key (every browser logs in again), or the identity-assertion key",
+		Long:  rotateKeyLong,
+		Args:  cobra.NoArgs,
+		RunE:  r.run(rotateKey),
+	}
+	rotate.Flags().Bool("assertion", false, "Rotate the key that signs Gatehouse-Assertion instead")
+	rotate.Flags().String("alg", "", "With --assertion: the algorithm, EdDSA (default) or ES256")
+	rotate.Flags().String("overlap", "", "With --assertion: how long the old key stays published (default 24h)")
 	store := &cobra.Command{Use: "store", Short: "Backs up and checks the store"}
 	store.AddCommand(
 		&cobra.Command{
@@ -184,13 +194,7 @@ func AddCommands(root *cobra.Command, open Opener) {
 			Args:  cobra.NoArgs,
 			RunE:  r.run(checkStore),
 		},
-		&cobra.Command{
-			Use:   "rotate-key",
-			Short: "Replaces the session signing key; every browser logs in again",
-			Long:  rotateKeyLong,
-			Args:  cobra.NoArgs,
-			RunE:  r.run(rotateKey),
-		},
+		rotate,
 	)
 
 	// caddy gatehouse audit, caddy gatehouse status
@@ -210,5 +214,14 @@ func AddCommands(root *cobra.Command, open Opener) {
 		RunE:  r.run(showStatus),
 	}
 
-	root.AddCommand(user, member, session, token, store, audit, status)
+	// caddy gatehouse keys
+	keys := &cobra.Command{
+		Use:   "keys",
+		Short: "Lists the keys that sign identity assertions, as the JWKS publishes them",
+		Args:  cobra.NoArgs,
+		RunE:  r.run(listKeys),
+	}
+	keys.Flags().Bool("json", false, "Print a JSON array")
+
+	root.AddCommand(user, member, session, token, store, audit, status, keys)
 }

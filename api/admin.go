@@ -184,3 +184,27 @@ type IdentityLinkRequest struct {
 	Provider string `json:"provider"`
 	Subject  string `json:"subject"`
 }
+
+// AssertionKey is one identity-assertion signing key as GET
+// /gatehouse/keys lists it: never the private half.
+type AssertionKey struct {
+	KeyID     string    `json:"key_id"`
+	Alg       string    `json:"alg"`
+	CreatedAt time.Time `json:"created_at"`
+	// RetiredAt is when a newer key replaced it; absent while current.
+	RetiredAt *time.Time `json:"retired_at,omitempty"`
+	// PublishUntil is when a retired key leaves the JWKS.
+	PublishUntil *time.Time `json:"publish_until,omitempty"`
+	// Published says whether the JWKS lists it now.
+	Published bool `json:"published"`
+}
+
+// RotateAssertionKeyRequest is the body of POST
+// /gatehouse/store/rotate-key/assertion.
+type RotateAssertionKeyRequest struct {
+	// Alg is EdDSA (default) or ES256.
+	Alg string `json:"alg,omitempty"`
+	// Overlap is how long the replaced key stays published, as a Go
+	// duration ("24h"). Default: 24h.
+	Overlap string `json:"overlap,omitempty"`
+}

@@ -135,6 +135,13 @@ var goldens = []struct {
 	{"IdentityLinkRequest/unlink", IdentityLinkRequest{Provider: "corp", Subject: "00u1abcd"},
 		`{"provider":"corp","subject":"00u1abcd"}`},
 	{"RotateKeyResponse", RotateKeyResponse{KeyID: "k2"}, `{"key_id":"k2"}`},
+	{"RotateAssertionKeyRequest", RotateAssertionKeyRequest{Alg: "ES256", Overlap: "2h"}, `{"alg":"ES256","overlap":"2h"}`},
+	{"AssertionKey", AssertionKey{KeyID: "ak_1", Alg: "EdDSA", CreatedAt: used, RetiredAt: &used, PublishUntil: &used, Published: true},
+		`{"key_id":"ak_1","alg":"EdDSA","created_at":"2026-06-02T14:05:06Z","retired_at":"2026-06-02T14:05:06Z","publish_until":"2026-06-02T14:05:06Z","published":true}`},
+	{"AssertionKey/current", AssertionKey{KeyID: "ak_2", Alg: "ES256", CreatedAt: used, Published: true},
+		`{"key_id":"ak_2","alg":"ES256","created_at":"2026-06-02T14:05:06Z","published":true}`},
+	{"RevokeCredentialsRequest", RevokeCredentialsRequest{Credentials: []string{"gth_x", "eyJ.x.y"}}, `{"credentials":["gth_x","eyJ.x.y"]}`},
+	{"RevokeCredentialsResponse", RevokeCredentialsResponse{Message: "received"}, `{"message":"received"}`},
 	{"StoreCheck", StoreCheck{Problems: []string{"token tok_1: owner u_9 missing"}, Store: "/var/lib/gatehouse.db"},
 		`{"problems":["token tok_1: owner u_9 missing"],"store":"/var/lib/gatehouse.db"}`},
 	{"AuditEvent", AuditEvent{

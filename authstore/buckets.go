@@ -7,6 +7,8 @@ package authstore
 //	  schema_version   : uint64 big-endian
 //	  signing_keys/    : kid -> 32-byte HMAC key (session JWTs)
 //	  signing_key      : kid of the key new session JWTs are signed with
+//	  assertion_keys/  : kid -> AssertionKey JSON (identity assertions;
+//	                     created on first use, so no schema change)
 //	  setup            : JSON first-admin setup grant (hash, expiry)
 //	users/             : user id -> User JSON
 //	logins/            : normalised login -> user id, human accounts
@@ -27,7 +29,8 @@ package authstore
 //	user_identities/   : user id | provider | subject -> (empty) (v3)
 var (
 	bucketMeta           = []byte("meta")
-	bucketSigningKeys    = []byte("signing_keys") // nested in meta
+	bucketSigningKeys    = []byte("signing_keys")   // nested in meta
+	bucketAssertionKeys  = []byte("assertion_keys") // nested in meta
 	bucketUsers          = []byte("users")
 	bucketLogins         = []byte("logins")
 	bucketAgentLogins    = []byte("agent_logins")

@@ -71,6 +71,8 @@ type Store struct {
 	polls    *pollTracker
 	sess     sessionState // sessions.go, jwt.go, signingkeys.go
 
+	assertionKeys assertionKeyState // assertionkeys.go
+
 	closeOnce sync.Once
 }
 

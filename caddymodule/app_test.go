@@ -11,6 +11,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/gatehouse/gatehouse/config"
+	"github.com/gatehouse/gatehouse/gate"
 )
 
 // testApp is a gatehouse App provisioned as Caddy would, with g's policy,
@@ -47,7 +48,7 @@ func newTestApp(tb testing.TB, g config.Global) *App {
 // testHandler is a handler over a with the given rules compiled.
 func (a *App) testHandler(tb testing.TB, rules ...config.Rule) *Handler {
 	tb.Helper()
-	h := &Handler{Rules: rules, app: a, logger: zap.NewNop()}
+	h := &Handler{Rules: rules, app: a, logger: zap.NewNop(), upstream: gate.DefaultUpstreamHeaders}
 	var err error
 	if h.rules, err = a.policy.CompileRules(rules, nil); err != nil {
 		tb.Fatal(err)

@@ -7,15 +7,19 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 
+	"github.com/caddyserver/caddy/v2"
 	"github.com/caddyserver/caddy/v2/caddyconfig"
 	"github.com/caddyserver/caddy/v2/caddyconfig/caddyfile"
 	"github.com/caddyserver/caddy/v2/caddyconfig/httpcaddyfile"
 	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
 
+	"github.com/gatehouse/gatehouse/assertion"
 	"github.com/gatehouse/gatehouse/authstore"
 	"github.com/gatehouse/gatehouse/config"
 	"github.com/gatehouse/gatehouse/endpoints"
+	"github.com/gatehouse/gatehouse/gate"
 	"github.com/gatehouse/gatehouse/ratelimit"
 )
 
@@ -32,7 +36,7 @@ func init() {
 //	gatehouse {
 //	    store <path>
 //	    token_prefix <prefix>
-//	    scopes <resource:action...>
+//	    scopes <scope...>  (RFC 6749 scope tokens: read, papers:write)
 //	    pat_max_days <days>
 //	    pat_allow_no_expiry
 //	    tier <name> <count>/<window> [burst <n>]
@@ -299,10 +303,27 @@ func unmarshalRegistration(d *caddyfile.Dispenser, later func(func(*config.Polic
 //	    forward_credentials
 //	    allow_method_override
 //	    handle_errors [all|browsers]
+//	    headers <field...>|none
+//	    header <field> <Header-Name>
+//	    forward_auth
+//	    assertion [{
+//	        audience <aud>
+//	        issuer <iss>
+//	        alg EdDSA|ES256
+//	        ttl <duration ≤ 1m>
+//	    }]
 //	}
 //
 // where <requirement> is anonymous, authenticated, session or deny, and/or
-// `scope <scope...>` and `role <type> [{placeholder}] <min-role>`.
+// `scope <scope...>`, `role <type> [{placeholder}] <min-role>` and
+// `self {placeholder}`. A rule may offer alternatives, any one of which
+// passes, on one line or as a block with one alternative per line:
+//
+//	rule GET /v1/export/{agent} self {agent} or scope admin
+//	rule DELETE /v1/knowledge/* [<requirement all demand>] any {
+//	    scope admin
+//	    scope write
+//	}
 //
 // Rules are validated against the global `gatehouse` option here, so an
 // unknown scope, tier, budget or role fails with its file and line.
@@ -354,13 +375,15 @@ func (h *Handler) unmarshal(d *caddyfile.Dispenser, policy *config.Policy) error
 			}
 			h.Endpoints = ep
 		case "rule":
+			line := d.Line()
 			r, err := unmarshalRule(d)
 			if err != nil {
 				return err
 			}
 			if policy != nil {
 				if _, err := policy.CompileRule(r); err != nil {
-					return d.Err(err.Error())
+					// A rule with an any block ends on a later line: point at its own.
+					return fmt.Errorf("%w, at %s:%d", err, d.File(), line)
 				}
 			}
 			h.Rules = append(h.Rules, r)
@@ -368,7 +391,8 @@ func (h *Handler) unmarshal(d *caddyfile.Dispenser, policy *config.Policy) error
 			if h.Default != nil {
 				return d.Err("default given twice")
 			}
-			req, limit, err := unmarshalRequirement(d, d.RemainingArgs())
+			line := d.Line()
+			req, limit, err := unmarshalRuleRequirement(d, d.RemainingArgs())
 			if err != nil {
 				return err
 			}
@@ -377,7 +401,7 @@ func (h *Handler) unmarshal(d *caddyfile.Dispenser, policy *config.Policy) error
 			}
 			if policy != nil {
 				if _, err := policy.CompileRule(config.Rule{Path: "*", Require: req}); err != nil {
-					return d.Err(err.Error())
+					return fmt.Errorf("%w, at %s:%d", err, d.File(), line)
 				}
 			}
 			h.Default = &req
@@ -386,6 +410,11 @@ func (h *Handler) unmarshal(d *caddyfile.Dispenser, policy *config.Policy) error
 				return d.ArgErr()
 			}
 			h.ForwardCredentials = true
+		case "forward_auth":
+			if d.NextArg() {
+				return d.ArgErr()
+			}
+			h.ForwardAuth = true
 		case "allow_method_override":
 			if d.NextArg() {
 				return d.ArgErr()
@@ -400,6 +429,41 @@ func (h *Handler) unmarshal(d *caddyfile.Dispenser, policy *config.Policy) error
 				return d.ArgErr()
 			}
 			if err := h.Validate(); err != nil {
+				return d.Err(err.Error())
+			}
+		case "assertion":
+			if h.Assertion != nil {
+				return d.Err("assertion given twice")
+			}
+			o, err := unmarshalAssertion(d)
+			if err != nil {
+				return err
+			}
+			h.Assertion = o
+		case "headers":
+			if h.Headers != nil {
+				return d.Err("headers given twice")
+			}
+			h.Headers = d.RemainingArgs()
+			if len(h.Headers) == 0 {
+				return d.Errf("headers needs the identity fields to send (%s) or none", strings.Join(gate.FieldNames(), " "))
+			}
+			if _, err := gate.NewUpstreamHeaders(h.Headers, nil); err != nil {
+				return d.Err(err.Error())
+			}
+		case "header":
+			var field, name string
+			if !d.AllArgs(&field, &name) {
+				return d.Err("header needs an identity field and the header name to send it as: header login X-Remote-User")
+			}
+			if _, dup := h.HeaderNames[field]; dup {
+				return d.Errf("header %s given twice", field)
+			}
+			if h.HeaderNames == nil {
+				h.HeaderNames = map[string]string{}
+			}
+			h.HeaderNames[field] = name
+			if _, err := gate.NewUpstreamHeaders(h.Headers, h.HeaderNames); err != nil {
 				return d.Err(err.Error())
 			}
 		default:
@@ -434,6 +498,41 @@ func unmarshalEndpoints(d *caddyfile.Dispenser) (*Endpoints, error) {
 	return ep, nil
 }
 
+// unmarshalAssertion reads `assertion [{ audience … issuer … alg … ttl … }]`.
+func unmarshalAssertion(d *caddyfile.Dispenser) (*AssertionOptions, error) {
+	o := &AssertionOptions{}
+	if d.NextArg() {
+		return nil, d.ArgErr()
+	}
+	for nesting := d.Nesting(); d.NextBlock(nesting); {
+		opt := d.Val()
+		var v string
+		if !d.AllArgs(&v) {
+			return nil, d.ArgErr()
+		}
+		switch opt {
+		case "audience":
+			o.Audience = v
+		case "issuer":
+			o.Issuer = v
+		case "alg":
+			if err := authstore.ValidateAssertionAlg(v); err != nil {
+				return nil, d.Err(err.Error())
+			}
+			o.Alg = v
+		case "ttl":
+			ttl, err := caddy.ParseDuration(v)
+			if err != nil || ttl < time.Second || ttl > assertion.MaxTTL {
+				return nil, d.Errf("assertion ttl %s: want a duration from 1s to %s", v, assertion.MaxTTL)
+			}
+			o.TTL = caddy.Duration(ttl)
+		default:
+			return nil, d.Errf("unrecognized assertion option '%s' (want audience, issuer, alg or ttl)", opt)
+		}
+	}
+	return o, nil
+}
+
 // unmarshalRule reads `rule <methods> <path> <requirement...>`.
 func unmarshalRule(d *caddyfile.Dispenser) (config.Rule, error) {
 	args := d.RemainingArgs()
@@ -444,12 +543,87 @@ func unmarshalRule(d *caddyfile.Dispenser) (config.Rule, error) {
 	if args[0] != "*" {
 		r.Methods = strings.Split(args[0], ",")
 	}
-	req, limit, err := unmarshalRequirement(d, args[2:])
+	req, limit, err := unmarshalRuleRequirement(d, args[2:])
 	if err != nil {
 		return r, err
 	}
 	r.Require, r.Limit = req, limit
 	return r, nil
+}
+
+// unmarshalRuleRequirement reads a rule's requirement with its
+// alternatives: `<req> or <req>…` on the line, or `[<req>] any` followed
+// by a block of one alternative per line.
+func unmarshalRuleRequirement(d *caddyfile.Dispenser, args []string) (config.Requirement, string, error) {
+	if n := len(args); n > 0 && args[n-1] == "any" {
+		req, limit := config.Requirement{}, ""
+		if n > 1 {
+			var err error
+			if req, limit, err = unmarshalRequirement(d, args[:n-1]); err != nil {
+				return req, "", err
+			}
+		}
+		alts := []config.Requirement{}
+		for nesting := d.Nesting(); d.NextBlock(nesting); {
+			line := append([]string{d.Val()}, d.RemainingArgs()...)
+			alt, altLimit, err := unmarshalRequirement(d, line)
+			if err != nil {
+				return req, "", err
+			}
+			if altLimit != "" {
+				return req, "", d.Err("put no_limit or limit on the rule's line, not on an alternative")
+			}
+			if alt.Any != nil {
+				return req, "", d.Err("alternatives cannot hold alternatives of their own")
+			}
+			alts = append(alts, alt)
+		}
+		if len(alts) == 0 {
+			return req, "", d.Err("any needs a block with at least one alternative, one per line")
+		}
+		req.Any = alts
+		return req, limit, nil
+	}
+	if !slices.Contains(args, "or") {
+		return unmarshalRequirement(d, args)
+	}
+	var (
+		req   config.Requirement
+		limit string
+	)
+	for part := range splitWords(args, "or") {
+		if len(part) == 0 {
+			return req, "", d.Err("'or' needs a requirement on each side: self {agent} or scope admin")
+		}
+		alt, l, err := unmarshalRequirement(d, part)
+		if err != nil {
+			return req, "", err
+		}
+		if l != "" {
+			if limit != "" {
+				return req, "", d.Err("give at most one of no_limit and limit")
+			}
+			limit = l
+		}
+		req.Any = append(req.Any, alt)
+	}
+	return req, limit, nil
+}
+
+// splitWords yields the runs of words between each sep.
+func splitWords(words []string, sep string) func(func([]string) bool) {
+	return func(yield func([]string) bool) {
+		start := 0
+		for i, w := range words {
+			if w == sep {
+				if !yield(words[start:i]) {
+					return
+				}
+				start = i + 1
+			}
+		}
+		yield(words[start:])
+	}
 }
 
 // unmarshalRequirement reads the words after a rule's path (or after
@@ -508,6 +682,17 @@ func unmarshalRequirement(d *caddyfile.Dispenser, args []string) (config.Require
 			}
 			req.Role = role
 			i += n
+		case "self":
+			if i+1 >= len(args) || !strings.HasPrefix(args[i+1], "{") || !strings.HasSuffix(args[i+1], "}") || len(args[i+1]) < 3 {
+				return req, "", d.Err("self needs a path placeholder: self {agent}")
+			}
+			if req.Self != "" {
+				return req, "", d.Err("only one self per requirement")
+			}
+			i++
+			req.Self = strings.Trim(args[i], "{}")
+		case "any", "or":
+			return req, "", d.Errf("'%s' goes on its own: `rule … self {agent} or scope admin`, or `rule … any {` with one alternative per line", w)
 		case config.LimitNone:
 			if limit != "" {
 				return req, "", d.Err("give at most one of no_limit and limit")
@@ -520,7 +705,7 @@ func unmarshalRequirement(d *caddyfile.Dispenser, args []string) (config.Require
 			i++
 			limit = args[i]
 		default:
-			return req, "", d.Errf("unknown requirement '%s' (want anonymous, authenticated, session, deny, scope, role, no_limit or limit)", w)
+			return req, "", d.Errf("unknown requirement '%s' (want anonymous, authenticated, session, deny, scope, role, self, or, any, no_limit or limit)", w)
 		}
 	}
 	return req, limit, nil
@@ -529,7 +714,7 @@ func unmarshalRequirement(d *caddyfile.Dispenser, args []string) (config.Require
 func isRequirementKeyword(w string) bool {
 	switch w {
 	case config.AccessAnonymous, config.AccessAuthenticated, config.AccessSession, config.AccessDeny,
-		"scope", "role", config.LimitNone, "limit":
+		"scope", "role", "self", "or", "any", config.LimitNone, "limit":
 		return true
 	}
 	return false

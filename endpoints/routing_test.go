@@ -44,6 +44,11 @@ func TestRouting(t *testing.T) {
 		{"GET", "/api/whoami", 401, "unauthorized", ""},
 		{"GET", "/API//WHOAMI", 401, "unauthorized", ""},
 		{"DELETE", "/api/pat/tok_x", 401, "unauthorized", ""},
+		{"GET", "/gatehouse/auth", 404, "not_found", ""}, // forward-auth is off on this site
+		{"DELETE", "/gatehouse/auth", 404, "not_found", ""},
+		{"GET", "/.well-known/gatehouse/jwks.json", 200, "", ""},
+		{"POST", "/.well-known/gatehouse/jwks.json", 405, "method_not_allowed", "GET, HEAD"},
+		{"GET", "/api/credentials/revoke", 405, "method_not_allowed", "POST"},
 	} {
 		t.Run(tc.method+" "+tc.path, func(t *testing.T) {
 			t.Parallel()
@@ -120,7 +125,7 @@ func TestNewRefusesBadPaths(t *testing.T) {
 	}{
 		{nil, ""},
 		{map[string]string{"login": "/signin", "logout": "/signout"}, ""},
-		{map[string]string{"logn": "/signin"}, `unknown endpoint "logn" (known: device, device_code,`},
+		{map[string]string{"logn": "/signin"}, `unknown endpoint "logn" (known: credentials_revoke, device, device_code,`},
 		{map[string]string{"login": "signin"}, `login path "signin" must be a clean absolute path`},
 		{map[string]string{"login": ""}, `login path "" must be a clean absolute path`},
 		{map[string]string{"login": "/a/../signin"}, "clean absolute path"},

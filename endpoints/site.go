@@ -68,6 +68,12 @@ type Config struct {
 	// generations, so a reload does not break a sign-in under way. Nil
 	// makes one for this Site.
 	Flows *idp.Flows
+	// ForwardAuth turns on forward-auth mode (PathForwardAuth); nil
+	// answers it 404.
+	ForwardAuth *ForwardAuth
+	// Scanner is the per-IP limit of leaked-credential reports; nil
+	// leaves them unlimited.
+	Scanner *gate.Budget
 }
 
 // Site serves Gatehouse's endpoints on one site. It is an http.Handler;
@@ -81,6 +87,8 @@ type Site struct {
 	registration *gate.Budget
 	metrics      Metrics
 	logger       *zap.Logger
+	forward      *ForwardAuth
+	scanner      *gate.Budget
 
 	paths  map[string]string // by endpoint name, as configured
 	exact  map[string]*endpoint
@@ -124,7 +132,11 @@ type endpoint struct {
 	// ownLimit: the endpoint applies its own rate limit instead of the
 	// caller's tier budget (registration).
 	ownLimit bool
-	serve    func(s *Site, w http.ResponseWriter, r *http.Request, id *decision.Identity) error
+	// ownAdmission: the handler admits the request itself, against
+	// another rule than the endpoint's (forward-auth judges the original
+	// request by the site's rules); access is not applied.
+	ownAdmission bool
+	serve        func(s *Site, w http.ResponseWriter, r *http.Request, id *decision.Identity) error
 }
 
 // endpointTable is every endpoint Gatehouse serves: its name (the key in
@@ -197,6 +209,19 @@ func endpointTable() []*endpoint {
 			access: accessNone, ownLimit: true, serve: (*Site).serveRegister,
 		},
 		{
+			// Any method: Traefik and nginx send the original one, Caddy GET.
+			name: "forward_auth", path: api.PathForwardAuth, methods: nil,
+			ownAdmission: true, serve: (*Site).serveForwardAuth,
+		},
+		{
+			name: "credentials_revoke", path: api.PathCredentialsRevoke, methods: []string{http.MethodPost},
+			access: accessNone, ownLimit: true, serve: (*Site).serveCredentialsRevoke,
+		},
+		{
+			name: "jwks", path: api.PathJWKS, methods: []string{http.MethodGet, http.MethodHead},
+			access: accessNone, serve: (*Site).serveJWKS,
+		},
+		{
 			name: "register_revoke", path: api.PathRegisterRevoke, methods: []string{http.MethodPost},
 			access: accessNone, ownLimit: true, serve: (*Site).serveRegisterRevoke,
 		},
@@ -239,7 +264,7 @@ func Known(name string) bool {
 func New(c Config) (*Site, error) {
 	s := &Site{
 		policy: c.Policy, gate: c.Gate, facts: c.Facts, svc: c.Service, registration: c.Registration,
-		metrics: c.Metrics, logger: c.Logger, paths: c.Paths,
+		metrics: c.Metrics, logger: c.Logger, paths: c.Paths, forward: c.ForwardAuth, scanner: c.Scanner,
 		exact: map[string]*endpoint{}, providers: map[string]*idp.Provider{},
 		providerList: c.IdentityProviders, flows: c.Flows,
 	}
@@ -277,6 +302,10 @@ func New(c Config) (*Site, error) {
 		}
 		taken[key] = name
 		ep := *endpointDefs[name]
+		if ep.name == "forward_auth" && c.ForwardAuth == nil {
+			// Off: the path is the upstream's like any other.
+			continue
+		}
 		ep.path = key
 		if ep.prefix {
 			s.prefix = append(s.prefix, &ep)
@@ -326,10 +355,17 @@ func (s *Site) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		s.refuse(w, r, problem.New(http.StatusNotFound, "not_found", "not_found", "no such endpoint"), nil)
 		return
 	}
-	if !slices.Contains(ep.methods, r.Method) {
+	if ep.methods != nil && !slices.Contains(ep.methods, r.Method) {
 		w.Header().Set("Allow", strings.Join(ep.methods, ", "))
 		s.refuse(w, r, &problem.Problem{Status: http.StatusMethodNotAllowed, Code: "method_not_allowed",
 			Message: fmt.Sprintf("%s does not accept %s", r.URL.Path, r.Method), Reason: "method_not_allowed"}, nil)
+		return
+	}
+	if ep.ownAdmission {
+		if err := ep.serve(s, w, r, nil); err != nil {
+			s.logger.Error("serving "+ep.name, zap.Error(err))
+			s.refuse(w, r, problem.Internal(), nil)
+		}
 		return
 	}
 	limit := config.LimitTier

@@ -63,9 +63,9 @@ func TestCaddyfileErrors(t *testing.T) {
 }`, "unrecognized gatehouse subdirective 'rulez'", 3},
 		{"bad scope syntax", `{
 	gatehouse {
-		scopes wiki
+		scopes wiki café
 	}
-}`, "must look like resource:action", 3},
+}`, "must be printable ASCII", 3},
 		{"unknown default tier", `{
 	gatehouse {
 		tier free 10/1m

@@ -1,0 +1,97 @@
+package forwardauth
+
+import (
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+)
+
+type trust bool
+
+func (t trust) FromTrustedProxy(*http.Request) bool { return bool(t) }
+
+// TestOriginal: the original request is rebuilt from either proxy's
+// headers, and everything inline mode refuses, or that forward-auth
+// cannot see, is refused.
+func TestOriginal(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		name    string
+		trusted bool
+		headers map[string]string
+		reason  string // "" when rebuilt
+		method  string
+		path    string
+		query   string
+		host    string
+	}{
+		{"nginx", true, map[string]string{"X-Original-Method": "DELETE", "X-Original-URI": "/v1/knowledge/k1?force=1"}, "", "DELETE", "/v1/knowledge/k1", "force=1", "gw.test"},
+		{"traefik", true, map[string]string{"X-Forwarded-Method": "PUT", "X-Forwarded-Uri": "/a/b", "X-Forwarded-Host": "api.test"}, "", "PUT", "/a/b", "", "api.test"},
+		{"escaped path is decoded", true, map[string]string{"X-Original-Method": "GET", "X-Original-URI": "/p/%C3%A9t%C3%A9"}, "", "GET", "/p/été", "", "gw.test"},
+		{"odd forwarded host ignored", true, map[string]string{"X-Forwarded-Method": "GET", "X-Forwarded-Uri": "/a", "X-Forwarded-Host": "evil/x"}, "", "GET", "/a", "", "gw.test"},
+		{"untrusted", false, map[string]string{"X-Original-Method": "GET", "X-Original-URI": "/a"}, "untrusted_proxy", "", "", "", ""},
+		{"no method", true, map[string]string{"X-Original-URI": "/a"}, "no_original_request", "", "", "", ""},
+		{"no uri", true, map[string]string{"X-Original-Method": "GET"}, "no_original_request", "", "", "", ""},
+		{"lower-case method", true, map[string]string{"X-Original-Method": "delete", "X-Original-URI": "/a"}, "unknown_method", "", "", "", ""},
+		{"absolute URI", true, map[string]string{"X-Original-Method": "GET", "X-Original-URI": "http://x/a"}, "bad_original_uri", "", "", "", ""},
+		{"encoded slash", true, map[string]string{"X-Original-Method": "GET", "X-Original-URI": "/a%2Fb"}, "ambiguous_path", "", "", "", ""},
+		{"override header", true, map[string]string{"X-Original-Method": "POST", "X-Original-URI": "/a", "X-Http-Method-Override": "DELETE"}, "method_override", "", "", "", ""},
+		{"_method in query", true, map[string]string{"X-Original-Method": "POST", "X-Original-URI": "/a?_method=DELETE"}, "method_override", "", "", "", ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			r := httptest.NewRequest("GET", "http://gw.test/gatehouse/auth", nil)
+			r.Header.Set("Authorization", "Bearer x")
+			for k, v := range tc.headers {
+				r.Header.Set(k, v)
+			}
+			orig, p := Original(r, trust(tc.trusted))
+			if tc.reason != "" {
+				if p == nil || p.Reason != tc.reason {
+					t.Fatalf("problem %v, want reason %s", p, tc.reason)
+				}
+				return
+			}
+			if p != nil {
+				t.Fatal(p)
+			}
+			if orig.Method != tc.method || orig.URL.Path != tc.path || orig.URL.RawQuery != tc.query || orig.Host != tc.host {
+				t.Errorf("rebuilt %s %s ? %s host %s", orig.Method, orig.URL.Path, orig.URL.RawQuery, orig.Host)
+			}
+			if orig.Header.Get("Authorization") != "Bearer x" || orig.Header.Get("X-Original-URI") != "" || orig.Header.Get("X-Forwarded-Uri") != "" {
+				t.Errorf("headers %v", orig.Header)
+			}
+			if r.Method != "GET" || r.URL.Path != "/gatehouse/auth" {
+				t.Error("the subrequest itself was changed")
+			}
+		})
+	}
+}
+
+// FuzzOriginal: whatever the proxy's headers say, Original either
+// refuses or rebuilds a request whose method is a known one and whose
+// path is absolute, and never changes the subrequest.
+func FuzzOriginal(f *testing.F) {
+	f.Add("GET", "/a?b=c", "")
+	f.Add("DELETE", "/v1/knowledge/%2e%2e/x", "api.test")
+	f.Add("POST", "/a;b", "x,y")
+	f.Fuzz(func(t *testing.T, method, uri, host string) {
+		r := httptest.NewRequest("GET", "http://gw.test/gatehouse/auth", nil)
+		r.Header.Set("X-Original-Method", method)
+		r.Header.Set("X-Original-URI", uri)
+		r.Header.Set("X-Forwarded-Host", host)
+		orig, p := Original(r, trust(true))
+		if r.Method != "GET" || r.URL.Path != "/gatehouse/auth" {
+			t.Fatal("the subrequest changed")
+		}
+		if p != nil {
+			if p.Status < 400 || p.Status > 499 {
+				t.Fatalf("status %d", p.Status)
+			}
+			return
+		}
+		if orig.Method != method || !strings.HasPrefix(orig.URL.Path, "/") {
+			t.Fatalf("rebuilt %q %q", orig.Method, orig.URL.Path)
+		}
+	})
+}
