@@ -236,6 +236,67 @@ func (s *Store) DecideDevice(userCode, userID string, approval *NewPAT, actor Ac
 // last-poll update are one step under the poll tracker's lock, in memory,
 // since losing them in a crash costs at most one unenforced slow_down.
 func (s *Store) PollDevice(deviceCode, clientID string) (string, *PAT, *DeviceGrant, error) {
+	dk, g, err := s.pollDevice(deviceCode, clientID)
+	if err != nil {
+		return "", nil, g, err
+	}
+	return s.consumeDevice(dk)
+}
+
+// PollDeviceSession is PollDevice for a client that asked for a CLI
+// session instead of a PAT: the approved grant is consumed, in the same
+// transaction, by a new CLI session of its user (n.UserID is taken from
+// the grant) and its first refresh token, returned in plaintext once. The
+// refusals are PollDevice's.
+func (s *Store) PollDeviceSession(deviceCode, clientID string, n NewSession) (*Session, string, *DeviceGrant, error) {
+	dk, g, err := s.pollDevice(deviceCode, clientID)
+	if err != nil {
+		return nil, "", g, err
+	}
+	n.Kind = SessionCLI
+	tok, err := NewToken(RefreshPrefix)
+	if err != nil {
+		return nil, "", g, err
+	}
+	var (
+		grant DeviceGrant
+		sess  *Session
+	)
+	err = s.update("poll_device_session", func(tx *bolt.Tx) error {
+		b := tx.Bucket(bucketDevice)
+		if err := getJSON(b, dk[:], &grant); err != nil {
+			return err
+		}
+		if grant.Status != DeviceApproved || grant.Approval == nil {
+			return ErrDeviceCodeUsed
+		}
+		u, err := unsafeUser(tx, grant.Approval.UserID)
+		if err != nil {
+			return err
+		}
+		if u.Disabled {
+			return ErrUserDisabled
+		}
+		n.UserID = u.ID
+		if sess, err = s.unsafeCreateSession(tx, n, UserActor(u.ID, grant.IP)); err != nil {
+			return err
+		}
+		if err := s.unsafeAddRefresh(tx, sess, tok, "", 1); err != nil {
+			return err
+		}
+		grant.Status, grant.LastPollAt = DeviceConsumed, s.now().UTC()
+		return putJSON(b, dk[:], &grant)
+	})
+	if err != nil {
+		return nil, "", &grant, err
+	}
+	return sess, tok, &grant, nil
+}
+
+// pollDevice is the part of a poll that only reads: the grant must be
+// the client's, approved, unexpired and not yet consumed; a pending one
+// is held to its interval.
+func (s *Store) pollDevice(deviceCode, clientID string) (TokenHash, *DeviceGrant, error) {
 	dk := HashToken(deviceCode)
 	var g DeviceGrant
 	err := s.view("poll_device", func(tx *Tx) error {
@@ -245,26 +306,26 @@ func (s *Store) PollDevice(deviceCode, clientID string) (string, *PAT, *DeviceGr
 		err = ErrNotFound
 	}
 	if err != nil {
-		return "", nil, nil, err
+		return dk, nil, err
 	}
 	now := s.now().UTC()
 	switch {
 	case g.Status == DeviceConsumed:
-		return "", nil, &g, ErrDeviceCodeUsed
+		return dk, &g, ErrDeviceCodeUsed
 	case g.Status == DeviceDenied:
-		return "", nil, &g, ErrAccessDenied
+		return dk, &g, ErrAccessDenied
 	case !now.Before(g.ExpiresAt):
 		// Approved or not, an expired device code yields nothing (RFC 8628
 		// §3.5): the client polled too late.
-		return "", nil, &g, ErrExpired
+		return dk, &g, ErrExpired
 	case g.Status == DevicePending:
 		if interval, slow := s.polls.poll(dk, now, g.Interval, g.ExpiresAt); slow {
 			g.Interval = interval
-			return "", nil, &g, ErrSlowDown
+			return dk, &g, ErrSlowDown
 		}
-		return "", nil, &g, ErrAuthorizationPending
+		return dk, &g, ErrAuthorizationPending
 	}
-	return s.consumeDevice(dk)
+	return dk, &g, nil
 }
 
 // consumeDevice mints the approved grant's PAT and marks the grant
