@@ -262,7 +262,7 @@ func (s *Store) PollDeviceSession(deviceCode, clientID string, n NewSession) (*S
 		grant DeviceGrant
 		sess  *Session
 	)
-	err = s.update("poll_device_session", func(tx *bolt.Tx) error {
+	err = s.update("poll_device_session", func(tx *Tx) error {
 		b := tx.Bucket(bucketDevice)
 		if err := getJSON(b, dk[:], &grant); err != nil {
 			return err

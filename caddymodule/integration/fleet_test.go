@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -85,16 +84,6 @@ func startEdgeWith(t *testing.T, id string, endpoints []string, upstream, maxSta
 		}
 	}
 	return &fleetEdge{binServer: s, http: fmt.Sprintf("http://127.0.0.1:%d", site), conf: conf}
-}
-
-func freePort(t *testing.T) int {
-	t.Helper()
-	l, err := net.Listen("tcp", ":0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port
 }
 
 func (e *fleetEdge) run(args ...string) string {
