@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"runtime/debug"
 
 	"github.com/caddyserver/caddy/v2"
 	"github.com/prometheus/client_golang/prometheus"
@@ -36,7 +37,7 @@ func FleetOptions(e *config.Etcd) (*authstore.FleetOptions, error) {
 	}
 	f := &authstore.FleetOptions{
 		Prefix: e.Prefix, MaxStaleness: e.MaxStaleness.Or(0), ServeStale: e.OnStale == "serve",
-		Logger: caddy.Log().Named("gatehouse.fleet"),
+		Logger: caddy.Log().Named("gatehouse.fleet"), Version: moduleVersion(),
 	}
 	for _, ep := range e.Endpoints {
 		v, err := expand(ep)
@@ -78,6 +79,28 @@ func FleetOptions(e *config.Etcd) (*authstore.FleetOptions, error) {
 		f.TLS = cfg
 	}
 	return f, nil
+}
+
+// moduleVersion is Gatehouse's module version in this binary, for the
+// edge registry ("(devel)" in a build from a checkout).
+func moduleVersion() string {
+	bi, ok := debug.ReadBuildInfo()
+	if !ok {
+		return ""
+	}
+	const mod = "github.com/gatehouse/gatehouse"
+	if bi.Main.Path == mod {
+		return bi.Main.Version
+	}
+	for _, d := range bi.Deps {
+		if d.Path == mod {
+			if d.Replace != nil && d.Replace.Version != "" {
+				return d.Replace.Version
+			}
+			return d.Version
+		}
+	}
+	return ""
 }
 
 // fleetMetrics reports, at every scrape, the state of each fleet-mode
