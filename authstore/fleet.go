@@ -43,6 +43,7 @@ var (
 //	edges/         : edge id -> EdgeInfo JSON (mirrored, under leases)
 //	totp_steps/    : user id -> uint64 last TOTP step used (mirrored; a
 //	                 single edge keeps them in memory)
+//	lockouts/      : hashed backoff key -> lock end, under a lease (lockouts.go)
 var (
 	bucketFleet       = []byte("fleet")
 	bucketFleetRevs   = []byte("fleet_revs")
@@ -60,7 +61,7 @@ var (
 var mirrorBuckets = []string{
 	"meta", "meta/signing_keys", "meta/assertion_keys", "users", "logins", "agent_logins", "pats", "pat_ids",
 	"user_pats", "sessions", "user_sessions", "refresh", "device", "device_users", "identities",
-	"user_identities", "edges", "totp_steps",
+	"user_identities", "edges", "totp_steps", "lockouts",
 }
 
 // FleetOptions configure fleet mode: etcd is the source of truth and the

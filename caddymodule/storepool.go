@@ -58,7 +58,13 @@ func acquireStore(path string, etcd *config.Etcd) (pooledStore, error) {
 		if err != nil {
 			return nil, err
 		}
-		return pooledStore{s, newPerStore()}, nil
+		ps := newPerStore()
+		if etcd != nil {
+			// Locks are fleet-wide: a guesser locked out on one edge is
+			// locked out on all of them (counting stays per edge).
+			ps.logins.Shared, ps.devices.Shared = s, s
+		}
+		return pooledStore{s, ps}, nil
 	})
 	if err != nil {
 		return pooledStore{}, err
