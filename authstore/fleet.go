@@ -163,7 +163,8 @@ type fleet struct {
 	advanced  chan struct{} // closed and replaced whenever applied or known moves
 	needSync  atomic.Bool
 
-	drain chan struct{} // wakes the outbox drainer
+	drain    chan struct{}   // wakes the outbox drainer
+	lockouts chan sharedLock // locks to publish (lockouts.go)
 }
 
 // openFleet connects to etcd, prepares the mirror and starts the watch.
@@ -191,7 +192,7 @@ func openFleet(s *Store, opts *FleetOptions) (*fleet, error) {
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	f := &fleet{s: s, o: o, cli: cli, log: o.Logger, ctx: ctx, cancel: cancel,
-		advanced: make(chan struct{}), drain: make(chan struct{}, 1)}
+		advanced: make(chan struct{}), drain: make(chan struct{}, 1), lockouts: make(chan sharedLock, 1024)}
 	if err := f.prepareMirror(); err != nil {
 		f.close()
 		return nil, err
@@ -207,9 +208,10 @@ func openFleet(s *Store, opts *FleetOptions) (*fleet, error) {
 		}
 		f.log.Warn("etcd unreachable at start; serving the mirror as stale", zap.Int64("applied", f.applied.Load()))
 	}
-	f.wg.Add(2)
+	f.wg.Add(3)
 	go f.runOutbox()
 	go f.runRegistry()
+	go f.runLockouts()
 	return f, nil
 }
 

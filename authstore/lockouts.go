@@ -41,33 +41,56 @@ func (s *Store) SharedLock(key string) time.Time {
 }
 
 // ShareLock publishes, in fleet mode, a lock on key until the given time
-// to every edge (a zero time lifts it). It returns at once: the write goes
-// to etcd in the background, under a lease that ends with the lock, and a
-// failure only leaves the lock on this edge.
+// to every edge (a zero time lifts it). It returns at once: the writes go
+// to etcd in order, from one goroutine (runLockouts), under a lease that
+// ends with the lock; a failure only leaves the lock on this edge.
 func (s *Store) ShareLock(key string, until time.Time) {
 	f := s.fleet
-	if f == nil || f.ctx.Err() != nil {
+	if f == nil {
 		return
 	}
-	k := f.o.Prefix + relKey(string(bucketLockouts), lockoutKey(key))
-	f.wg.Add(1)
-	go func() {
-		defer f.wg.Done()
-		ctx, cancel := context.WithTimeout(f.ctx, f.o.WriteTimeout)
-		defer cancel()
-		var err error
-		ttl := time.Until(until)
-		if until.IsZero() || ttl <= 0 {
-			_, err = f.cli.Delete(ctx, k)
-		} else {
-			var g *clientv3.LeaseGrantResponse
-			if g, err = f.cli.Grant(ctx, int64(ttl/time.Second)+1); err == nil {
-				raw, _ := json.Marshal(until.UTC())
-				_, err = f.cli.Put(ctx, k, string(raw), clientv3.WithLease(g.ID))
+	select {
+	case f.lockouts <- sharedLock{key, until}:
+	default:
+		f.log.Warn("lockout not shared: too many pending")
+	}
+}
+
+type sharedLock struct {
+	key   string
+	until time.Time
+}
+
+// runLockouts writes published locks to etcd in the order they came, so
+// a later lock is never overwritten by an earlier one.
+func (f *fleet) runLockouts() {
+	defer f.wg.Done()
+	for {
+		select {
+		case <-f.ctx.Done():
+			return
+		case l := <-f.lockouts:
+			if err := f.writeLock(l); err != nil && f.ctx.Err() == nil {
+				f.log.Debug("lockout not shared", zap.Error(err))
 			}
 		}
-		if err != nil && f.ctx.Err() == nil {
-			f.log.Debug("lockout not shared", zap.Error(err))
-		}
-	}()
+	}
+}
+
+func (f *fleet) writeLock(l sharedLock) error {
+	k := f.o.Prefix + relKey(string(bucketLockouts), lockoutKey(l.key))
+	ctx, cancel := context.WithTimeout(f.ctx, f.o.WriteTimeout)
+	defer cancel()
+	ttl := time.Until(l.until)
+	if l.until.IsZero() || ttl <= 0 {
+		_, err := f.cli.Delete(ctx, k)
+		return err
+	}
+	g, err := f.cli.Grant(ctx, int64(ttl/time.Second)+1)
+	if err != nil {
+		return err
+	}
+	raw, _ := json.Marshal(l.until.UTC())
+	_, err = f.cli.Put(ctx, k, string(raw), clientv3.WithLease(g.ID))
+	return err
 }

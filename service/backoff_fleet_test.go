@@ -27,10 +27,12 @@ func TestBackoffLocksAcrossEdges(t *testing.T) {
 	a, b := open("a"), open("b")
 	ba, bb := NewBackoff(), NewBackoff()
 	ba.Shared, bb.Shared = a, b
-	seen := func(key string, want bool) {
+	// seen waits until b's mirror holds a lock on key lasting past after
+	// (want), or none that does (!want).
+	seen := func(key string, after time.Time, want bool) {
 		t.Helper()
 		deadline := time.Now().Add(5 * time.Second)
-		for b.SharedLock(key).IsZero() == want {
+		for b.SharedLock(key).After(after) != want {
 			if time.Now().After(deadline) {
 				t.Fatalf("edge b: lock on %s present=%v, want %v", key, !want, want)
 			}
@@ -48,7 +50,7 @@ func TestBackoffLocksAcrossEdges(t *testing.T) {
 	if at, _ := ba.Begin(t0.Add(2*time.Second), keys...); at == nil {
 		t.Fatal("attempt after the lock refused")
 	}
-	seen("account:alice", true)
+	seen("account:alice", t0.Add(2*time.Second), true)
 	if at, wait := bb.Begin(t0.Add(2*time.Second), keys...); at != nil || wait <= 0 {
 		t.Fatalf("edge b let a locked key through (wait %v)", wait)
 	}
@@ -59,9 +61,9 @@ func TestBackoffLocksAcrossEdges(t *testing.T) {
 	if at == nil {
 		t.Fatal("refused")
 	}
-	seen("ip:192.0.2.9", true)
+	seen("ip:192.0.2.9", t0, true)
 	at.RefundAll()
-	seen("ip:192.0.2.9", false)
+	seen("ip:192.0.2.9", t0, false)
 	if at, wait := bb.Begin(t0, other...); at == nil {
 		t.Fatalf("refunded lock still holds on b (wait %v)", wait)
 	}
