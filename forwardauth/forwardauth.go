@@ -61,16 +61,17 @@ func Original(r *http.Request, trust TrustFacts) (*http.Request, *problem.Proble
 	if requestcheck.HasOverrideHeader(r.Header) {
 		return nil, problem.Invalid("method_override", "method-override headers cannot be judged in forward-auth mode; have the proxy remove them")
 	}
-	for _, v := range u.Query()["_method"] {
-		if v != "" {
-			return nil, problem.Invalid("method_override", "a _method field cannot be judged in forward-auth mode")
-		}
-	}
 	orig := r.Clone(r.Context())
 	orig.Method = method
 	orig.URL = u
 	orig.RequestURI = uri
 	orig.Body, orig.ContentLength = http.NoBody, 0
+	// A _method query field, found exactly as inline mode finds it (any
+	// case, PHP's mangled spellings, ;-separated pairs): the body is not
+	// here, so only the query is searched.
+	if _, p := requestcheck.SiteMethod(orig, false); p != nil {
+		return nil, p
+	}
 	// The host the client addressed, for the cross-origin check and the
 	// assertion's default audience: a proxy's first value, when sane.
 	if host, _, _ := strings.Cut(r.Header.Get(HeaderForwardedHost), ","); strings.TrimSpace(host) != "" && !strings.ContainsAny(host, "/\\@ ") {

@@ -95,3 +95,30 @@ func FuzzOriginal(f *testing.F) {
 		}
 	})
 }
+
+// TestOriginalMethodFieldAsInline: every _method query field that inline
+// mode refuses (requestcheck.SiteMethod) is refused in forward-auth mode
+// too: any case, PHP's mangled spellings, a ;-separated pair (which
+// url.Query drops) and an empty value. Otherwise a POST judged by a POST
+// rule reaches a framework that acts on it as DELETE.
+func TestOriginalMethodFieldAsInline(t *testing.T) {
+	t.Parallel()
+	for _, uri := range []string{
+		"/a?_METHOD=DELETE",
+		"/a?.method=DELETE",
+		"/a?%5Bmethod=DELETE",
+		"/a?x=1;_method=DELETE",
+		"/a?_method=",
+		"/a?_Method=delete",
+	} {
+		t.Run(uri, func(t *testing.T) {
+			r := httptest.NewRequest("GET", "http://gw.test/gatehouse/auth", nil)
+			r.Header.Set("X-Original-Method", "POST")
+			r.Header.Set("X-Original-URI", uri)
+			_, p := Original(r, trust(true))
+			if p == nil || p.Reason != "method_override" {
+				t.Fatalf("problem %v, want method_override", p)
+			}
+		})
+	}
+}
