@@ -25,7 +25,7 @@ const (
 	// longest credential, a few hundred bytes.
 	MaxLeakedCredentialLen = 2048
 	// MaxLeakedReportBody bounds the JSON body of one report.
-	MaxLeakedReportBody = MaxLeakedCredentials*(MaxLeakedCredentialLen/2+8) + 1024
+	MaxLeakedReportBody = MaxLeakedCredentials*(MaxLeakedCredentialLen+8) + 1024
 )
 
 // RevokeLeaked revokes every valid credential among candidates, as
