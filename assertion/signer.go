@@ -75,6 +75,10 @@ type Signer struct {
 	cache map[cacheKey]*cached
 }
 
+// maxCachedAudience is the longest audience whose assertion is cached:
+// a DNS name, or an operator's URL, fits with room to spare.
+const maxCachedAudience = 512
+
 // cacheKey names a credential (its kind and id; anonymous requests share
 // one) and an audience.
 type cacheKey struct{ kind, id, audience string }
@@ -143,6 +147,12 @@ func (s *Signer) Assertion(id *decision.Identity, audience string) (string, erro
 	c, err = s.sign(id, audience, key, now)
 	if err != nil {
 		return "", err
+	}
+	if len(audience) > maxCachedAudience {
+		// The default audience is the Host the client sent: an entry
+		// keyed by (and signed over) a long one would let the count bound
+		// hold gigabytes. Such a request pays for its signature.
+		return c.jwt, nil
 	}
 	s.mu.Lock()
 	if len(s.cache) >= s.max {

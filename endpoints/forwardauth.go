@@ -42,13 +42,18 @@ func (s *Site) serveForwardAuth(w http.ResponseWriter, r *http.Request, _ *decis
 	if d != nil {
 		return s.refuse(w, orig, d, id)
 	}
-	h := w.Header()
-	s.forward.Headers.Set(h, id)
+	// Signed first: a failure is a 500, which Caddy's forward_auth and
+	// Traefik hand to the client as it is, so it must carry no identity.
+	var tok string
 	if s.forward.Assert != nil {
-		tok, err := s.forward.Assert(orig, id)
-		if err != nil {
+		var err error
+		if tok, err = s.forward.Assert(orig, id); err != nil {
 			return err
 		}
+	}
+	h := w.Header()
+	s.forward.Headers.Set(h, id)
+	if tok != "" {
 		h.Set(assertion.Header, tok)
 	}
 	h.Set("Cache-Control", "no-store")

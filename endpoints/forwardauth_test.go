@@ -1,6 +1,7 @@
 package endpoints
 
 import (
+	"errors"
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
@@ -115,4 +116,29 @@ func httptestServe(s *Site, r *http.Request) *httptest.ResponseRecorder {
 	w := httptest.NewRecorder()
 	s.ServeHTTP(w, r)
 	return w
+}
+
+// TestForwardAuthAssertionFails: when the assertion cannot be signed the
+// answer is a 500 that carries no identity: Caddy's forward_auth and
+// Traefik hand a non-2xx answer, headers and all, to the client.
+func TestForwardAuthAssertionFails(t *testing.T) {
+	t.Parallel()
+	rules := []config.Rule{{Methods: []string{"GET"}, Path: "/v1/knowledge/*", Require: config.Requirement{Scopes: []string{"read"}}}}
+	site, svc := forwardSite(t, true, rules)
+	site.forward.Assert = func(*http.Request, *decision.Identity) (string, error) { return "", errors.New("no key") }
+	u, err := svc.Store.CreateUser(authstore.NewUser{Login: "alice"}, authstore.AdminActor)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tok, _, err := svc.MintPAT(u, service.PATRequest{Name: "t", Scopes: []string{"read"}, ExpiresDays: 7, Via: authstore.ViaAdmin}, authstore.AdminActor)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := withBearer(newRequest("GET", "/gatehouse/auth", "", ""), tok)
+	r.Header.Set("X-Forwarded-Method", "GET")
+	r.Header.Set("X-Forwarded-Uri", "/v1/knowledge/k1")
+	w := httptestServe(site, r)
+	if w.Code != http.StatusInternalServerError || w.Header().Get("X-Remote-User") != "" || w.Header().Get("Gatehouse-Scopes") != "" {
+		t.Errorf("%d %v", w.Code, w.Header())
+	}
 }

@@ -41,7 +41,14 @@ func Original(r *http.Request, trust TrustFacts) (*http.Request, *problem.Proble
 	if !trust.FromTrustedProxy(r) {
 		return nil, problem.Forbidden("untrusted_proxy", "forward-auth answers only proxies listed in the server's trusted_proxies")
 	}
-	method, uri := pick(r.Header, HeaderOriginalMethod, HeaderForwardedMethod), pick(r.Header, HeaderOriginalURI, HeaderForwardedURI)
+	method, p := pick(r.Header, HeaderOriginalMethod, HeaderForwardedMethod)
+	if p != nil {
+		return nil, p
+	}
+	uri, p := pick(r.Header, HeaderOriginalURI, HeaderForwardedURI)
+	if p != nil {
+		return nil, p
+	}
 	if method == "" || uri == "" {
 		return nil, problem.Invalid("no_original_request", "forward-auth needs the original method and URI: X-Original-Method and X-Original-URI (nginx), or X-Forwarded-Method and X-Forwarded-Uri")
 	}
@@ -61,16 +68,17 @@ func Original(r *http.Request, trust TrustFacts) (*http.Request, *problem.Proble
 	if requestcheck.HasOverrideHeader(r.Header) {
 		return nil, problem.Invalid("method_override", "method-override headers cannot be judged in forward-auth mode; have the proxy remove them")
 	}
-	for _, v := range u.Query()["_method"] {
-		if v != "" {
-			return nil, problem.Invalid("method_override", "a _method field cannot be judged in forward-auth mode")
-		}
-	}
 	orig := r.Clone(r.Context())
 	orig.Method = method
 	orig.URL = u
 	orig.RequestURI = uri
 	orig.Body, orig.ContentLength = http.NoBody, 0
+	// A _method query field, found exactly as inline mode finds it (any
+	// case, PHP's mangled spellings, ;-separated pairs): the body is not
+	// here, so only the query is searched.
+	if _, p := requestcheck.SiteMethod(orig, false); p != nil {
+		return nil, p
+	}
 	// The host the client addressed, for the cross-origin check and the
 	// assertion's default audience: a proxy's first value, when sane.
 	if host, _, _ := strings.Cut(r.Header.Get(HeaderForwardedHost), ","); strings.TrimSpace(host) != "" && !strings.ContainsAny(host, "/\\@ ") {
@@ -82,14 +90,25 @@ func Original(r *http.Request, trust TrustFacts) (*http.Request, *problem.Proble
 	return orig, nil
 }
 
-// pick is the first of the headers that is set.
-func pick(h http.Header, names ...string) string {
+// pick is the value of whichever of the headers is set. A proxy sets
+// its own pair and passes the client's other headers on (Caddy's
+// forward_auth and Traefik set X-Forwarded-*, and forward a client's
+// X-Original-*; nginx the other way round), so a value that is not the
+// only one, or that another of the names contradicts, may be the
+// client's: the subrequest is refused rather than judged by a guess.
+func pick(h http.Header, names ...string) (string, *problem.Problem) {
+	v := ""
 	for _, n := range names {
-		if v := h.Get(n); v != "" {
-			return v
+		vals := h.Values(n)
+		if len(vals) == 0 {
+			continue
 		}
+		if len(vals) > 1 || (v != "" && vals[0] != v) {
+			return "", problem.Invalid("ambiguous_original", "the subrequest names the original request twice ("+strings.Join(names, ", ")+"); have the proxy remove the client's copies")
+		}
+		v = vals[0]
 	}
-	return ""
+	return v, nil
 }
 
 // Match is the site rule the original request matches, with its

@@ -95,3 +95,76 @@ func FuzzOriginal(f *testing.F) {
 		}
 	})
 }
+
+// TestOriginalMethodFieldAsInline: every _method query field that inline
+// mode refuses (requestcheck.SiteMethod) is refused in forward-auth mode
+// too: any case, PHP's mangled spellings, a ;-separated pair (which
+// url.Query drops) and an empty value. Otherwise a POST judged by a POST
+// rule reaches a framework that acts on it as DELETE.
+func TestOriginalMethodFieldAsInline(t *testing.T) {
+	t.Parallel()
+	for _, uri := range []string{
+		"/a?_METHOD=DELETE",
+		"/a?.method=DELETE",
+		"/a?%5Bmethod=DELETE",
+		"/a?x=1;_method=DELETE",
+		"/a?_method=",
+		"/a?_Method=delete",
+	} {
+		t.Run(uri, func(t *testing.T) {
+			r := httptest.NewRequest("GET", "http://gw.test/gatehouse/auth", nil)
+			r.Header.Set("X-Original-Method", "POST")
+			r.Header.Set("X-Original-URI", uri)
+			_, p := Original(r, trust(true))
+			if p == nil || p.Reason != "method_override" {
+				t.Fatalf("problem %v, want method_override", p)
+			}
+		})
+	}
+}
+
+// TestOriginalClientCopies: Caddy's forward_auth and Traefik set
+// X-Forwarded-Method/-Uri but pass the client's other headers on, and
+// nginx sets X-Original-* and passes the rest: a client's copy of the
+// other pair must not decide what is judged. When the two pairs, or two
+// values of one header, disagree, the subrequest is refused.
+func TestOriginalClientCopies(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		name    string
+		headers [][2]string
+		reason  string
+	}{
+		{"client's X-Original-* beside Caddy's X-Forwarded-*",
+			[][2]string{{"X-Original-Method", "GET"}, {"X-Original-URI", "/public"}, {"X-Forwarded-Method", "DELETE"}, {"X-Forwarded-Uri", "/admin"}}, "ambiguous_original"},
+		{"client's method only",
+			[][2]string{{"X-Original-Method", "GET"}, {"X-Forwarded-Method", "DELETE"}, {"X-Forwarded-Uri", "/admin"}}, "ambiguous_original"},
+		{"client's URI only",
+			[][2]string{{"X-Original-URI", "/public"}, {"X-Forwarded-Method", "DELETE"}, {"X-Forwarded-Uri", "/admin"}}, "ambiguous_original"},
+		{"two values of one header",
+			[][2]string{{"X-Forwarded-Method", "GET"}, {"X-Forwarded-Method", "DELETE"}, {"X-Forwarded-Uri", "/admin"}}, "ambiguous_original"},
+		{"both pairs agree",
+			[][2]string{{"X-Original-Method", "DELETE"}, {"X-Original-URI", "/admin"}, {"X-Forwarded-Method", "DELETE"}, {"X-Forwarded-Uri", "/admin"}}, ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			r := httptest.NewRequest("GET", "http://gw.test/gatehouse/auth", nil)
+			for _, h := range tc.headers {
+				r.Header.Add(h[0], h[1])
+			}
+			orig, p := Original(r, trust(true))
+			if tc.reason == "" {
+				if p != nil || orig.Method != "DELETE" || orig.URL.Path != "/admin" {
+					t.Fatalf("%v %v", p, orig)
+				}
+				return
+			}
+			if p == nil || p.Reason != tc.reason {
+				got := ""
+				if orig != nil {
+					got = orig.Method + " " + orig.URL.Path
+				}
+				t.Fatalf("problem %v (judged %s), want %s", p, got, tc.reason)
+			}
+		})
+	}
+}

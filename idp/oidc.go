@@ -38,10 +38,13 @@ type oidcProvider struct {
 // the first time.
 func (o *oidcProvider) discover(ctx context.Context) (*oidc.Provider, *oidc.IDTokenVerifier, error) {
 	o.mu.Lock()
-	defer o.mu.Unlock()
-	if o.provider != nil {
-		return o.provider, o.verifier, nil
+	prov, verifier := o.provider, o.verifier
+	o.mu.Unlock()
+	if prov != nil {
+		return prov, verifier, nil
 	}
+	// Not under the lock: while the provider hangs, each sign-in waits
+	// for its own discovery only, not for every one queued before it.
 	// The key set keeps the context it was made with for later fetches:
 	// give it the client and no deadline of this request.
 	pctx := oidc.ClientContext(context.WithoutCancel(ctx), o.client)
@@ -49,12 +52,16 @@ func (o *oidcProvider) discover(ctx context.Context) (*oidc.Provider, *oidc.IDTo
 	if err != nil {
 		return nil, nil, unreachable(fmt.Errorf("discovery at %s: %w", o.p.cfg.Issuer, err))
 	}
-	o.provider = prov
-	o.verifier = prov.Verifier(&oidc.Config{
-		ClientID:             o.p.cfg.ClientID,
-		SupportedSigningAlgs: signingAlgs,
-		Now:                  o.p.now,
-	})
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	if o.provider == nil { // the first discovery to finish is kept
+		o.provider = prov
+		o.verifier = prov.Verifier(&oidc.Config{
+			ClientID:             o.p.cfg.ClientID,
+			SupportedSigningAlgs: signingAlgs,
+			Now:                  o.p.now,
+		})
+	}
 	return o.provider, o.verifier, nil
 }
 

@@ -3,6 +3,7 @@ package idp_test
 import (
 	"net"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"strings"
 	"testing"
@@ -339,6 +340,49 @@ func TestCallbackMethods(t *testing.T) {
 		resp.Body.Close()
 		if resp.StatusCode != http.StatusMethodNotAllowed {
 			t.Errorf("POST %s: %d, want 405", path, resp.StatusCode)
+		}
+	}
+}
+
+// TestOIDCDiscoveryConcurrent: while the provider hangs, sign-ins do not
+// queue behind one another's discovery (each would wait for all those
+// before it, up to the client timeout apiece): both starts reach the
+// provider at once.
+func TestOIDCDiscoveryConcurrent(t *testing.T) {
+	t.Parallel()
+	arrived, release := make(chan struct{}, 2), make(chan struct{})
+	hang := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		arrived <- struct{}{}
+		<-release
+		http.Error(w, "down", http.StatusServiceUnavailable)
+	}))
+	t.Cleanup(hang.Close)
+	gh := newGatehouse(t, config.IdentityProvider{Name: "corp", Type: config.ProviderOIDC, Issuer: hang.URL + "/oidc",
+		ClientID: "gatehouse", ClientSecret: "s3cret-value"})
+	done := make(chan int, 2)
+	for range 2 {
+		go func() {
+			resp, err := http.Get(gh.URL + "/login/corp")
+			if err != nil {
+				done <- 0
+				return
+			}
+			resp.Body.Close()
+			done <- resp.StatusCode
+		}()
+	}
+	for i := range 2 {
+		select {
+		case <-arrived:
+		case <-time.After(5 * time.Second):
+			close(release)
+			t.Fatalf("only %d of 2 concurrent sign-ins reached the provider: discovery is serialised", i)
+		}
+	}
+	close(release)
+	for range 2 {
+		if got := <-done; got != http.StatusBadGateway {
+			t.Errorf("status %d, want 502", got)
 		}
 	}
 }

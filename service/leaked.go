@@ -25,7 +25,7 @@ const (
 	// longest credential, a few hundred bytes.
 	MaxLeakedCredentialLen = 2048
 	// MaxLeakedReportBody bounds the JSON body of one report.
-	MaxLeakedReportBody = MaxLeakedCredentials*(MaxLeakedCredentialLen/2+8) + 1024
+	MaxLeakedReportBody = MaxLeakedCredentials*(MaxLeakedCredentialLen+8) + 1024
 )
 
 // RevokeLeaked revokes every valid credential among candidates, as
@@ -95,7 +95,12 @@ func (s *Service) revokeLeaked(c string, actor authstore.Actor) (ok bool, err er
 	case strings.Count(c, ".") == 2:
 		// A session JWT counts only with a valid signature: a forged one
 		// naming someone's session id must not end it.
-		_, sess, _, err := s.Store.VerifySessionJWT(c, "")
+		st, sess, _, err := s.Store.VerifySessionJWT(c, "")
+		// A disabled user's session ends too: the JWT verified, and
+		// enabling the user again must not bring the leaked one back.
+		if errors.Is(err, authstore.ErrUserDisabled) && sess != nil && st != nil && sess.UserID == st.UserID {
+			err = nil
+		}
 		if err != nil {
 			return false, ignoreUnknown(err)
 		}

@@ -98,3 +98,42 @@ func TestRevokeLeaked(t *testing.T) {
 		t.Error("a refused report revoked a token it held")
 	}
 }
+
+// TestRevokeLeakedDisabledUser: a leaked credential of a disabled user is
+// revoked too, whatever its kind, so enabling the user again does not
+// bring the leaked one back to life.
+func TestRevokeLeakedDisabledUser(t *testing.T) {
+	t.Parallel()
+	s := newTestService(t, testGlobal())
+	s.Now = nil // the store's clock: session JWTs are checked against it
+	u := mustUser(t, s, "alice", nil, nil)
+	pat, p, err := s.MintPAT(u, PATRequest{Name: "ci", Scopes: []string{"wiki:read"}, ExpiresDays: 7, Via: authstore.ViaAdmin}, authstore.AdminActor)
+	if err != nil {
+		t.Fatal(err)
+	}
+	browser, err := s.StartBrowserSession(u, "192.0.2.1", "ua", 24*time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cli, err := s.StartCLISession(u, "192.0.2.1", "ua")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.SetDisabled("alice", true, authstore.AdminActor); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.RevokeLeaked([]string{pat, browser.JWT, cli.AccessToken}, "198.51.100.7"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.SetDisabled("alice", false, authstore.AdminActor); err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := s.Store.PAT(p.ID); got.RevokedAt.IsZero() {
+		t.Error("the leaked PAT of a disabled user was not revoked")
+	}
+	for _, id := range []string{browser.Session.ID, cli.SessionID} {
+		if sess, err := s.Store.Session(id); err != nil || sess.RevokedAt.IsZero() {
+			t.Errorf("the leaked session %s of a disabled user was not revoked: %+v %v", id, sess, err)
+		}
+	}
+}

@@ -247,7 +247,26 @@ func TestForwardAuthCaddy(t *testing.T) {
 	reverse_proxy {upstream}
 }
 `, forwardAuthPort, gw, gw, strings.Join(identityHeaders, " "))})
-	checkForwardAuth(t, g, fmt.Sprintf("http://127.0.0.1:%d", forwardAuthPort), forwardAuthCases(g))
+	base := fmt.Sprintf("http://127.0.0.1:%d", forwardAuthPort)
+	checkForwardAuth(t, g, base, forwardAuthCases(g))
+
+	// Caddy's forward_auth sets X-Forwarded-Method/-Uri and passes the
+	// client's other headers on: a client's X-Original-* must not get
+	// bob's DELETE judged as the GET he may do.
+	bob := g.mint("bob", 7, "read")
+	hits := g.upstream.hitCount()
+	req, _ := http.NewRequest("DELETE", base+"/v1/knowledge/k1", nil)
+	req.Header.Set("Authorization", "Bearer "+bob)
+	req.Header.Set("X-Original-Method", "GET")
+	req.Header.Set("X-Original-URI", "/v1/knowledge/k1")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode == 200 || g.upstream.hitCount() != hits {
+		t.Errorf("a client's X-Original-Method passed bob's DELETE: %d, upstream hits %d -> %d", resp.StatusCode, hits, g.upstream.hitCount())
+	}
 }
 
 // TestForwardAuthUntrusted: without trusted_proxies, the endpoint
