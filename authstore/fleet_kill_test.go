@@ -102,3 +102,63 @@ func mustPATID(t testing.TB, s *Store, u *User) (string, string) {
 	tok, p := mustPAT(t, s, u, time.Time{})
 	return tok, p.ID
 }
+
+// TestFleetEachMemberKilledWhileWatching: edge b only watches while edge
+// a revokes, and each member in turn is SIGKILLed for a stretch of the
+// revokes and then restarted. Whichever member b's watch stream was on is
+// killed at some point; b must fail over to another and miss no event:
+// each stretch's revokes are refused on b while its member is still down,
+// and every revoke at the end.
+func TestFleetEachMemberKilledWhileWatching(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds and runs etcd members as processes")
+	}
+	bin := etcdtest.BuildMember(t, t.TempDir())
+	c := etcdtest.StartProcs(t, bin, 3)
+	a := openEdge(t, c.Endpoints(), "a", nil)
+	b := openEdge(t, c.Endpoints(), "b", nil)
+	u := mustUser(t, a, "alice")
+	const perMember = 8
+	n := perMember * len(c.Members)
+	toks, ids := make([]string, n), make([]string, n)
+	for i := range n {
+		toks[i], ids[i] = mustPATID(t, a, u)
+	}
+	caughtUp(t, a, b)
+	for i := range n {
+		m := i / perMember
+		if i%perMember == 0 {
+			c.Kill(m)
+		}
+		if _, err := a.RevokePAT(ids[i], AdminActor); err != nil {
+			t.Fatalf("revoke %d with member %d down: %v", i, m, err)
+		}
+		if i%perMember == perMember-1 {
+			// While the member is still down: b has the revokes, so its
+			// watch is on a live member (failed over, if it was on m).
+			caughtUp(t, a, b)
+			for j := i - perMember + 1; j <= i; j++ {
+				if _, _, err := b.VerifyPAT(toks[j], ""); !errors.Is(err, ErrRevoked) {
+					t.Fatalf("revoke %d not seen on the watching edge while member %d is down: %v", j, m, err)
+				}
+			}
+			c.Restart(m)
+		}
+	}
+	deadline := time.Now().Add(20 * time.Second)
+	for a.Status().Outbox != 0 {
+		if time.Now().After(deadline) {
+			t.Fatalf("outbox not drained: %+v", a.Status())
+		}
+		time.Sleep(20 * time.Millisecond) // the outbox retries on its own timer
+	}
+	caughtUp(t, a, b)
+	for i, tok := range toks {
+		if _, _, err := b.VerifyPAT(tok, ""); !errors.Is(err, ErrRevoked) {
+			t.Errorf("revoke %d (member %d down) missed by the watching edge: %v", i, i/perMember, err)
+		}
+	}
+	if st := b.Status(); st.Resyncs != 0 {
+		t.Logf("the watching edge resynced %d times", st.Resyncs)
+	}
+}
