@@ -58,6 +58,9 @@ func findNginx(t *testing.T) string {
 func startNginx(t *testing.T, conf string, port int) {
 	t.Helper()
 	bin := findNginx(t)
+	// Waiting for the port below would take another server that answers
+	// there for this nginx.
+	requireUnused(t, port)
 	dir := t.TempDir()
 	full := fmt.Sprintf(`daemon off;
 master_process off;
