@@ -4,6 +4,7 @@
 package adminapi
 
 import (
+	"fmt"
 	"net/http"
 
 	"go.uber.org/zap"
@@ -79,15 +80,54 @@ func (a *server) routes() http.Handler {
 	route("GET /gatehouse/members", ok, a.members)
 	route("PUT /gatehouse/members", ok, withBody(a.setMember))
 	route("DELETE /gatehouse/members", ok, withBody(a.removeMember))
+	route("GET /gatehouse/identities", ok, a.identities)
+	route("PUT /gatehouse/identities", ok, withBody(a.linkIdentity))
+	route("DELETE /gatehouse/identities", ok, withBody(a.unlinkIdentity))
 	route("GET /gatehouse/audit", ok, a.audit)
 	route("GET /gatehouse/store/check", ok, a.checkStore)
 	route("POST /gatehouse/store/rotate-key", ok, a.rotateKey)
+	route("POST /gatehouse/store/rotate-key/assertion", ok, a.rotateAssertionKey)
+	route("GET /gatehouse/keys", ok, a.assertionKeys)
 	// POST, not GET: the backup holds password hashes, TOTP seeds and
 	// session signing keys, and must not be one SSRF'd GET away. It is a
 	// stream, not a JSON answer.
 	mux.HandleFunc("POST /gatehouse/store/backup", a.backup)
-	return mux
+	return unmatched{mux}
 }
+
+// unmatched answers a request no route takes as every admin error is
+// answered, with the JSON body, where ServeMux would write plain text: a
+// 404, or a 405 with the methods the path takes.
+type unmatched struct{ mux *http.ServeMux }
+
+func (u unmatched) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	h, pattern := u.mux.Handler(r)
+	if pattern != "" {
+		u.mux.ServeHTTP(w, r) // which sets the path values h reads
+		return
+	}
+	probe := &statusOnly{header: http.Header{}}
+	h.ServeHTTP(probe, r)
+	if allow := probe.header.Get("Allow"); allow != "" {
+		w.Header().Set("Allow", allow)
+	}
+	status, code := http.StatusNotFound, "not_found"
+	if probe.status == http.StatusMethodNotAllowed {
+		status, code = http.StatusMethodNotAllowed, "method_not_allowed"
+	}
+	problem.Write(w, "", problem.New(status, code, code, fmt.Sprintf("no admin route %s %s", r.Method, r.URL.Path)))
+}
+
+// statusOnly keeps what ServeMux's own answer to an unmatched request
+// says (status, Allow) and drops its plain-text body.
+type statusOnly struct {
+	header http.Header
+	status int
+}
+
+func (s *statusOnly) Header() http.Header         { return s.header }
+func (s *statusOnly) Write(b []byte) (int, error) { return len(b), nil }
+func (s *statusOnly) WriteHeader(status int)      { s.status = status }
 
 // withBody is an operation on a JSON request body of type T
 // (reqbody.DecodeJSON: a body that does not decode is refused, with what

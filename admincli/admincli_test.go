@@ -117,6 +117,14 @@ func TestCommands(t *testing.T) {
 			stderr: "created user ann (usr_1), tier pro\n",
 		},
 		{
+			name:   "user add without scopes",
+			args:   []string{"user", "add", "bot", "--scopes", "none"},
+			reply:  `{"id":"usr_3","login":"bot","tier":"free"}`,
+			req:    "POST /gatehouse/users",
+			body:   `{"login":"bot","scopes":[]}`,
+			stderr: "created user bot (usr_3), tier free\n",
+		},
+		{
 			name:   "user add with defaults",
 			args:   []string{"user", "add", "bob"},
 			reply:  `{"id":"usr_2","login":"bob","tier":"free"}`,
@@ -214,6 +222,29 @@ func TestCommands(t *testing.T) {
 			reply:  `{"user":` + ann + `}`,
 			req:    "DELETE /gatehouse/users/ann/totp",
 			stderr: "TOTP disabled for ann\n",
+		},
+		{
+			name:   "user link",
+			args:   []string{"user", "link", "ann", "github", "583231"},
+			reply:  `{"user":"ann","provider":"github","subject":"583231","linked":"2026-11-23T10:00:00Z"}`,
+			req:    "PUT /gatehouse/identities",
+			body:   `{"user":"ann","provider":"github","subject":"583231"}`,
+			stderr: "ann signs in through github as subject 583231\n",
+		},
+		{
+			name:   "user unlink",
+			args:   []string{"user", "unlink", "github", "583231"},
+			reply:  `{"unlinked":true}`,
+			req:    "DELETE /gatehouse/identities",
+			body:   `{"provider":"github","subject":"583231"}`,
+			stderr: "github subject 583231 is no longer linked\n",
+		},
+		{
+			name:   "user links",
+			args:   []string{"user", "links", "ann"},
+			reply:  `[{"user":"ann","provider":"github","subject":"583231","linked":"2026-11-23T10:00:00Z"}]`,
+			req:    "GET /gatehouse/identities?user=ann",
+			stdout: "USER  PROVIDER  SUBJECT  LINKED\nann   github    583231   2026-11-23 10:00 UTC\n",
 		},
 		{
 			name:   "member set, new",
@@ -374,11 +405,50 @@ func TestCommands(t *testing.T) {
 			wantErr: "/data/s.db: 2 problems",
 		},
 		{
+			name:   "store status, bbolt",
+			args:   []string{"store", "status"},
+			reply:  `{"store":"/data/s.db","engine":"bbolt"}`,
+			req:    "GET /gatehouse/status",
+			stdout: "engine  bbolt\nstore   /data/s.db\n",
+		},
+		{
+			name:  "store status, fleet",
+			args:  []string{"store", "status"},
+			reply: `{"store":"/data/m.db","engine":"etcd","fleet":{"edge_id":"a","endpoints":["http://e1:2379"],"prefix":"/gatehouse/","applied_revision":41,"known_revision":44,"staleness_ms":1500,"stale":false,"resyncs":1,"conflicts":0,"outbox":2,"edges":[{"id":"a","applied_revision":41,"started":"2026-03-04T05:00:00Z","updated":"2026-03-04T05:06:07Z"}]}}`,
+			req:   "GET /gatehouse/status",
+			stdout: "engine            etcd\nedge              a\nendpoints         [http://e1:2379]\nprefix            /gatehouse/\nmirror            /data/m.db\n" +
+				"applied revision  41\nknown revision    44\nstaleness         1.5s\nresyncs           1\nconflicts         0\noutbox            2\n" +
+				"EDGE  VERSION  APPLIED  STARTED               UPDATED\n" +
+				"a              41       2026-03-04T05:00:00Z  2026-03-04T05:06:07Z\n",
+		},
+		{
 			name:   "store rotate-key",
 			args:   []string{"store", "rotate-key"},
 			reply:  `{"key_id":"key_2"}`,
 			req:    "POST /gatehouse/store/rotate-key",
 			stderr: "new session signing key key_2; the old keys are deleted, so browsers log in again\n",
+		},
+		{
+			name:   "store rotate-key --assertion",
+			args:   []string{"store", "rotate-key", "--assertion", "--alg", "ES256", "--overlap", "2h"},
+			reply:  `{"key_id":"ak_2"}`,
+			req:    "POST /gatehouse/store/rotate-key/assertion",
+			body:   `{"alg":"ES256","overlap":"2h"}`,
+			stderr: "new assertion signing key ak_2; the old one stays published for the overlap\n",
+		},
+		{
+			name:    "store rotate-key --alg without --assertion",
+			args:    []string{"store", "rotate-key", "--alg", "ES256"},
+			wantErr: "--alg goes with --assertion",
+		},
+		{
+			name:  "keys",
+			args:  []string{"keys"},
+			reply: `[{"key_id":"ak_1","alg":"EdDSA","created_at":"2026-03-04T05:00:00Z","retired_at":"2026-03-05T05:00:00Z","publish_until":"2026-03-06T05:00:00Z","published":true},{"key_id":"ak_2","alg":"EdDSA","created_at":"2026-03-05T05:00:00Z","published":true}]`,
+			req:   "GET /gatehouse/keys",
+			stdout: "KEY ID  ALG    CREATED               STATE\n" +
+				"ak_1    EdDSA  2026-03-04T05:00:00Z  retired, published until 2026-03-06T05:00:00Z\n" +
+				"ak_2    EdDSA  2026-03-05T05:00:00Z  current\n",
 		},
 		{
 			name:  "audit",
@@ -601,6 +671,7 @@ func TestTree(t *testing.T) {
 	walk(root, "")
 	want := []string{
 		"audit --json --limit --user",
+		"keys --json",
 		"member",
 		"member list --json",
 		"member remove",
@@ -612,7 +683,8 @@ func TestTree(t *testing.T) {
 		"store",
 		"store backup",
 		"store check",
-		"store rotate-key",
+		"store rotate-key --alg --assertion --overlap",
+		"store status --json",
 		"token",
 		"token create --all-resources --expires-days --name --no-expiry --resources --scopes --user",
 		"token list --json --user",
@@ -621,6 +693,8 @@ func TestTree(t *testing.T) {
 		"user add --admin --scopes --tier",
 		"user disable",
 		"user enable",
+		"user link",
+		"user links --json",
 		"user list --json",
 		"user passwd --password-stdin",
 		"user set-admin --off",
@@ -628,6 +702,7 @@ func TestTree(t *testing.T) {
 		"user totp",
 		"user totp disable",
 		"user totp enable",
+		"user unlink",
 	}
 	if strings.Join(got, "\n") != strings.Join(want, "\n") {
 		t.Errorf("tree:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))

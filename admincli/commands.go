@@ -17,7 +17,7 @@ func AddCommands(root *cobra.Command, open Opener) {
 		RunE:  r.run(addUser),
 	}
 	userAdd.Flags().String("tier", "", "Rate-limit tier (default: the default tier)")
-	userAdd.Flags().String("scopes", "", "Comma-separated scopes the user may hold (default: all)")
+	userAdd.Flags().String("scopes", "", "Comma-separated scopes the user may hold, or none (default: all)")
 	userAdd.Flags().Bool("admin", false, "Give the user the administrator role (the browser console)")
 	userList := &cobra.Command{
 		Use:   "list",
@@ -75,7 +75,27 @@ func AddCommands(root *cobra.Command, open Opener) {
 			RunE:  r.run(disableTOTP),
 		},
 	)
-	user.AddCommand(userAdd, userList, userDisable, userEnable, userSetTier, userSetAdmin, userPasswd, userTOTP)
+	userLink := &cobra.Command{
+		Use:   "link <login> <provider> <subject>",
+		Short: "Lets a user sign in through an identity provider as the person with that subject",
+		Long:  linkLong,
+		Args:  cobra.ExactArgs(3),
+		RunE:  r.run(linkIdentity),
+	}
+	userUnlink := &cobra.Command{
+		Use:   "unlink <provider> <subject>",
+		Short: "Removes a link to an identity provider's subject; the account stays",
+		Args:  cobra.ExactArgs(2),
+		RunE:  r.run(unlinkIdentity),
+	}
+	userLinks := &cobra.Command{
+		Use:   "links [<login>] [--json]",
+		Short: "Lists the identity provider links, of one user or of everyone",
+		Args:  cobra.MaximumNArgs(1),
+		RunE:  r.run(listIdentities),
+	}
+	userLinks.Flags().Bool("json", false, "Print a JSON array")
+	user.AddCommand(userAdd, userList, userDisable, userEnable, userSetTier, userSetAdmin, userPasswd, userTOTP, userLink, userUnlink, userLinks)
 
 	// caddy gatehouse member …
 	member := &cobra.Command{
@@ -158,6 +178,23 @@ func AddCommands(root *cobra.Command, open Opener) {
 	})
 
 	// caddy gatehouse store …
+	storeStatus := &cobra.Command{
+		Use:   "status",
+		Short: "Shows the store's engine and, in fleet mode, its mirror's revision, staleness, outbox and the live edges",
+		Args:  cobra.NoArgs,
+		RunE:  r.run(showStoreStatus),
+	}
+	storeStatus.Flags().Bool("json", false, "Print JSON")
+	rotate := &cobra.Command{
+		Use:   "rotate-key [--assertion [--alg EdDSA|ES256] [--overlap 24h]]",
+		Short: "Replaces the session signing key (every browser logs in again), or the identity-assertion key",
+		Long:  rotateKeyLong,
+		Args:  cobra.NoArgs,
+		RunE:  r.run(rotateKey),
+	}
+	rotate.Flags().Bool("assertion", false, "Rotate the key that signs Gatehouse-Assertion instead")
+	rotate.Flags().String("alg", "", "With --assertion: the algorithm, EdDSA (default) or ES256")
+	rotate.Flags().String("overlap", "", "With --assertion: how long the old key stays published (default 24h)")
 	store := &cobra.Command{Use: "store", Short: "Backs up and checks the store"}
 	store.AddCommand(
 		&cobra.Command{
@@ -172,13 +209,8 @@ func AddCommands(root *cobra.Command, open Opener) {
 			Args:  cobra.NoArgs,
 			RunE:  r.run(checkStore),
 		},
-		&cobra.Command{
-			Use:   "rotate-key",
-			Short: "Replaces the session signing key; every browser logs in again",
-			Long:  rotateKeyLong,
-			Args:  cobra.NoArgs,
-			RunE:  r.run(rotateKey),
-		},
+		storeStatus,
+		rotate,
 	)
 
 	// caddy gatehouse audit, caddy gatehouse status
@@ -198,5 +230,14 @@ func AddCommands(root *cobra.Command, open Opener) {
 		RunE:  r.run(showStatus),
 	}
 
-	root.AddCommand(user, member, session, token, store, audit, status)
+	// caddy gatehouse keys
+	keys := &cobra.Command{
+		Use:   "keys",
+		Short: "Lists the keys that sign identity assertions, as the JWKS publishes them",
+		Args:  cobra.NoArgs,
+		RunE:  r.run(listKeys),
+	}
+	keys.Flags().Bool("json", false, "Print a JSON array")
+
+	root.AddCommand(user, member, session, token, store, audit, status, keys)
 }

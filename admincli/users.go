@@ -26,8 +26,12 @@ func addUser(cmd *cobra.Command, t Target, args []string) error {
 	tier, _ := cmd.Flags().GetString("tier")
 	admin, _ := cmd.Flags().GetBool("admin")
 	req := api.CreateUserRequest{Login: args[0], Tier: tier, Admin: admin}
-	if s, _ := cmd.Flags().GetString("scopes"); s != "" {
-		req.Scopes = config.ParseScopeList(s)
+	if cmd.Flags().Changed("scopes") {
+		// Named, even as "" or none: exactly these, possibly none.
+		req.Scopes = []string{}
+		if s, _ := cmd.Flags().GetString("scopes"); s != "none" {
+			req.Scopes = append(req.Scopes, config.ParseScopeList(s)...)
+		}
 	}
 	var u api.UserInfo
 	if err := t.Call("POST", api.AdminPrefix+"users", req, &u); err != nil {

@@ -14,6 +14,36 @@ type Status struct {
 	TokenPrefix string   `json:"token_prefix"`
 	Scopes      []string `json:"scopes"` // the catalog
 	Tiers       []string `json:"tiers"`  // sorted
+	// Engine is "bbolt" (one edge, Store is its file) or "etcd" (fleet
+	// mode, Store is this edge's mirror, Fleet says how current it is).
+	Engine string       `json:"engine"`
+	Fleet  *FleetStatus `json:"fleet,omitempty"`
+}
+
+// FleetStatus is an edge's view of its fleet: its mirror's applied etcd
+// revision, how long ago it was last known current, and the live edges.
+type FleetStatus struct {
+	EdgeID    string   `json:"edge_id"`
+	Endpoints []string `json:"endpoints"`
+	Prefix    string   `json:"prefix"`
+	Applied   int64    `json:"applied_revision"`
+	Known     int64    `json:"known_revision"`
+	// StalenessMS is how long ago the mirror was last known current.
+	StalenessMS int64       `json:"staleness_ms"`
+	Stale       bool        `json:"stale"` // past max_staleness
+	Resyncs     int64       `json:"resyncs"`
+	Conflicts   int64       `json:"conflicts"`
+	Outbox      int64       `json:"outbox"` // revokes waiting for etcd
+	Edges       []FleetEdge `json:"edges"`
+}
+
+// FleetEdge is one live edge in the fleet's registry.
+type FleetEdge struct {
+	ID      string    `json:"id"`
+	Version string    `json:"version,omitempty"`
+	Applied int64     `json:"applied_revision"`
+	Started time.Time `json:"started"`
+	Updated time.Time `json:"updated"`
 }
 
 // UserInfo is a user as the admin API shows it: no password hash, no
@@ -45,8 +75,11 @@ type UserInfo struct {
 type CreateUserRequest struct {
 	Login string `json:"login"`
 	Tier  string `json:"tier,omitempty"` // empty: the default tier
-	// Scopes limits what the user may hold; nil means every scope.
-	Scopes []string `json:"scopes,omitempty"`
+	// Scopes limits what the user may hold; nil (null or absent) means
+	// every scope, an empty list none. omitzero, not omitempty: that
+	// would send an empty list as absent, a user with no scopes as one
+	// with all.
+	Scopes []string `json:"scopes,omitzero"`
 	// Admin gives the new user the administrator role.
 	Admin bool `json:"admin,omitempty"`
 }
@@ -163,6 +196,10 @@ type AuditEvent struct {
 	UserID  string     `json:"user_id,omitempty"`
 	TokenID string     `json:"token_id,omitempty"`
 	Detail  string     `json:"detail,omitempty"`
+	// Edge and Revision tag a fleet edge's records: the edge that made
+	// the change and the etcd revision its commit created.
+	Edge     string `json:"edge,omitempty"`
+	Revision int64  `json:"revision,omitempty"`
 }
 
 // AuditActor is who caused an audited change.
@@ -173,4 +210,46 @@ type AuditActor struct {
 	Kind   string `json:"kind"`
 	UserID string `json:"user_id,omitempty"`
 	IP     string `json:"ip,omitempty"`
+}
+
+// IdentityLink is one external identity linked to an account, as GET
+// /gatehouse/identities lists it: the account signs in through Provider
+// when the provider says Subject.
+type IdentityLink struct {
+	User     string    `json:"user"`
+	Provider string    `json:"provider"`
+	Subject  string    `json:"subject"`
+	Linked   time.Time `json:"linked"`
+}
+
+// IdentityLinkRequest is the JSON body of PUT (link) and DELETE (unlink)
+// /gatehouse/identities; User is ignored by DELETE.
+type IdentityLinkRequest struct {
+	User     string `json:"user,omitempty"`
+	Provider string `json:"provider"`
+	Subject  string `json:"subject"`
+}
+
+// AssertionKey is one identity-assertion signing key as GET
+// /gatehouse/keys lists it: never the private half.
+type AssertionKey struct {
+	KeyID     string    `json:"key_id"`
+	Alg       string    `json:"alg"`
+	CreatedAt time.Time `json:"created_at"`
+	// RetiredAt is when a newer key replaced it; absent while current.
+	RetiredAt *time.Time `json:"retired_at,omitempty"`
+	// PublishUntil is when a retired key leaves the JWKS.
+	PublishUntil *time.Time `json:"publish_until,omitempty"`
+	// Published says whether the JWKS lists it now.
+	Published bool `json:"published"`
+}
+
+// RotateAssertionKeyRequest is the body of POST
+// /gatehouse/store/rotate-key/assertion.
+type RotateAssertionKeyRequest struct {
+	// Alg is EdDSA (default) or ES256.
+	Alg string `json:"alg,omitempty"`
+	// Overlap is how long the replaced key stays published, as a Go
+	// duration ("24h"). Default: 24h.
+	Overlap string `json:"overlap,omitempty"`
 }

@@ -53,3 +53,16 @@ type CLITokens struct {
 	SessionID        string `json:"session_id"`
 	Scope            string `json:"scope"` // separated by spaces
 }
+
+// RevokeCredentialsRequest is the body of POST PathCredentialsRevoke: up
+// to 1,000 strings a secret scanner found that look like Gatehouse
+// credentials (PATs, session JWTs, refresh tokens).
+type RevokeCredentialsRequest struct {
+	Credentials []string `json:"credentials"`
+}
+
+// RevokeCredentialsResponse is the 202 answer of PathCredentialsRevoke.
+// It never says which strings were credentials.
+type RevokeCredentialsResponse struct {
+	Message string `json:"message"`
+}

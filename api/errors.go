@@ -17,3 +17,18 @@ type Error struct {
 	// Message says what went wrong, for a person.
 	Message string `json:"message"`
 }
+
+// Error codes of POST PathSession and PathRefresh that a CLI branches on.
+const (
+	// ErrorTOTPRequired (401): the password was right, and the account
+	// also needs its one-time code; send it again with totp. It counts
+	// against the login backoff like a failed login.
+	ErrorTOTPRequired = "totp_required"
+	// ErrorInvalidCredentials (401): the login, password or code was
+	// wrong; which one is never told.
+	ErrorInvalidCredentials = "invalid_credentials"
+	// ErrorInvalidGrant (400, RFC 6749 §5.2): the refresh token cannot be
+	// rotated (expired, revoked or reused session, unknown token, user
+	// disabled); the client has to log in again.
+	ErrorInvalidGrant = "invalid_grant"
+)

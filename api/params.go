@@ -15,6 +15,10 @@ const (
 	ParamExpiresDays = "expires_days"
 	ParamGrantType   = "grant_type"
 	ParamDeviceCode  = "device_code"
+	// ParamSession, "1" on a PathDeviceToken poll, asks for a CLI session
+	// (access JWT and refresh token, as DeviceTokenResponse's
+	// RefreshToken) instead of a personal access token.
+	ParamSession = "session"
 	// ParamUserCode is the query parameter of verification_uri_complete.
 	ParamUserCode = "user_code"
 

@@ -5,6 +5,7 @@ package api
 // them (`paths`).
 const (
 	PathLogin          = "/login"
+	PathLoginProvider  = "/login/" // a prefix: /login/{provider} and /login/{provider}/callback
 	PathLogout         = "/logout"
 	PathSetup          = "/setup"
 	PathDevice         = "/device" // the approval page verification_uri names
@@ -19,6 +20,15 @@ const (
 	PathRevoke         = "/api/auth/revoke"
 	PathRegister       = "/v1/auth/register"
 	PathRegisterRevoke = "/v1/auth/revoke"
+	// PathJWKS publishes the public keys of the identity assertions
+	// (Gatehouse-Assertion) for upstreams to verify them.
+	PathJWKS = "/.well-known/gatehouse/jwks.json"
+	// PathForwardAuth answers nginx's auth_request and Traefik's or
+	// Caddy's forward_auth subrequests (forward-auth mode).
+	PathForwardAuth = "/gatehouse/auth"
+	// PathCredentialsRevoke takes leaked-credential reports from secret
+	// scanners (GitHub's credential revocation model).
+	PathCredentialsRevoke = "/api/credentials/revoke"
 )
 
 // AdminPrefix is where the admin API lives on Caddy's admin endpoint

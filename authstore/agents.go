@@ -2,8 +2,6 @@ package authstore
 
 import (
 	"fmt"
-
-	bolt "go.etcd.io/bbolt"
 )
 
 // RegisterAgent creates an agent account (Kind KindAgent) and its first
@@ -35,7 +33,7 @@ func (s *Store) RegisterAgent(agent NewUser, key NewPAT, actor Actor) (string, *
 		actor.UserID = u.ID
 	}
 	h := HashToken(tok)
-	err = s.update("register_agent", func(tx *bolt.Tx) error {
+	err = s.update("register_agent", func(tx *Tx) error {
 		if err := s.unsafeInsertUser(tx, u, actor); err != nil {
 			return err
 		}

@@ -4,8 +4,6 @@ import (
 	"encoding/binary"
 	"fmt"
 	"time"
-
-	bolt "go.etcd.io/bbolt"
 )
 
 // Audit actions recorded in the store.
@@ -54,11 +52,26 @@ type Event struct {
 	UserID  string    `json:"user_id,omitempty"`
 	TokenID string    `json:"token_id,omitempty"`
 	Detail  string    `json:"detail,omitempty"`
+	// Edge and Revision, in fleet mode, name the edge that made the
+	// change and the etcd revision its commit created (0: queued in the
+	// outbox while etcd was unavailable).
+	Edge     string `json:"edge,omitempty"`
+	Revision int64  `json:"revision,omitempty"`
 }
 
 // unsafeAudit appends e inside the caller's write transaction, so the trail
 // and the change it records commit together.
-func (s *Store) unsafeAudit(tx *bolt.Tx, e Event) error {
+//
+// In fleet mode the trail stays on the edge: the event is held until the
+// etcd commit, then written here tagged with the edge and the revision.
+func (s *Store) unsafeAudit(tx *Tx, e Event) error {
+	if tx.f != nil {
+		if e.Time.IsZero() {
+			e.Time = s.now().UTC()
+		}
+		tx.f.events = append(tx.f.events, e)
+		return nil
+	}
 	b := tx.Bucket(bucketAudit)
 	seq, err := b.NextSequence()
 	if err != nil {
@@ -77,7 +90,7 @@ func (s *Store) unsafeAudit(tx *bolt.Tx, e Event) error {
 // only those about userID.
 func (s *Store) Audit(userID string, limit int) ([]Event, error) {
 	var out []Event
-	err := s.view("audit", func(tx *bolt.Tx) error {
+	err := s.view("audit", func(tx *Tx) error {
 		c := tx.Bucket(bucketAudit).Cursor()
 		for k, _ := c.Last(); k != nil && (limit <= 0 || len(out) < limit); k, _ = c.Prev() {
 			var e Event
@@ -101,7 +114,7 @@ func (s *Store) Audit(userID string, limit int) ([]Event, error) {
 // up to limit of them; next is the sequence to pass as before for the
 // following page, 0 when there is none.
 func (s *Store) AuditQuery(before uint64, limit int, match func(*Event) bool) (events []Event, next uint64, err error) {
-	err = s.view("audit_query", func(tx *bolt.Tx) error {
+	err = s.view("audit_query", func(tx *Tx) error {
 		b := tx.Bucket(bucketAudit)
 		c := b.Cursor()
 		var k []byte

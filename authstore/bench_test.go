@@ -7,8 +7,6 @@ import (
 	"strconv"
 	"testing"
 	"time"
-
-	bolt "go.etcd.io/bbolt"
 )
 
 // BenchmarkVerifyPATWarm is the request-path cost of a PAT whose record
@@ -92,7 +90,7 @@ func fillStore(b *testing.B, path string, n int) []string {
 	var sample []string
 	const batch = 20000
 	for done := 0; done < n; done += batch {
-		err := s.db.Update(func(tx *bolt.Tx) error {
+		err := s.localUpdate(func(tx *Tx) error {
 			for i := done; i < min(n, done+batch); i++ {
 				tok, err := NewToken("gth_")
 				if err != nil {

@@ -1,12 +1,14 @@
 package authstore
 
-// Bucket layout (schema version 2). Update this tree, add a migration and
+// Bucket layout (schema version 3). Update this tree, add a migration and
 // bump schemaVersion whenever the structure changes.
 //
 //	meta/
 //	  schema_version   : uint64 big-endian
 //	  signing_keys/    : kid -> 32-byte HMAC key (session JWTs)
 //	  signing_key      : kid of the key new session JWTs are signed with
+//	  assertion_keys/  : kid -> AssertionKey JSON (identity assertions;
+//	                     created on first use, so no schema change)
 //	  setup            : JSON first-admin setup grant (hash, expiry)
 //	users/             : user id -> User JSON
 //	logins/            : normalised login -> user id, human accounts
@@ -22,21 +24,27 @@ package authstore
 //	device/            : SHA-256(device code) -> DeviceGrant JSON
 //	device_users/      : SHA-256(normalised user code) -> SHA-256(device code)
 //	audit/             : uint64 big-endian sequence -> Event JSON
+//	identities/        : provider | subject -> Identity JSON (v3; the
+//	                     external sign-in's key, identities.go)
+//	user_identities/   : user id | provider | subject -> (empty) (v3)
 var (
-	bucketMeta         = []byte("meta")
-	bucketSigningKeys  = []byte("signing_keys") // nested in meta
-	bucketUsers        = []byte("users")
-	bucketLogins       = []byte("logins")
-	bucketAgentLogins  = []byte("agent_logins")
-	bucketPATs         = []byte("pats")
-	bucketPATIDs       = []byte("pat_ids")
-	bucketUserPATs     = []byte("user_pats")
-	bucketSessions     = []byte("sessions")
-	bucketUserSessions = []byte("user_sessions")
-	bucketRefresh      = []byte("refresh")
-	bucketDevice       = []byte("device")
-	bucketDeviceUsers  = []byte("device_users")
-	bucketAudit        = []byte("audit")
+	bucketMeta           = []byte("meta")
+	bucketSigningKeys    = []byte("signing_keys")   // nested in meta
+	bucketAssertionKeys  = []byte("assertion_keys") // nested in meta
+	bucketUsers          = []byte("users")
+	bucketLogins         = []byte("logins")
+	bucketAgentLogins    = []byte("agent_logins")
+	bucketPATs           = []byte("pats")
+	bucketPATIDs         = []byte("pat_ids")
+	bucketUserPATs       = []byte("user_pats")
+	bucketSessions       = []byte("sessions")
+	bucketUserSessions   = []byte("user_sessions")
+	bucketRefresh        = []byte("refresh")
+	bucketDevice         = []byte("device")
+	bucketDeviceUsers    = []byte("device_users")
+	bucketAudit          = []byte("audit")
+	bucketIdentities     = []byte("identities")
+	bucketUserIdentities = []byte("user_identities")
 
 	keySchemaVersion = []byte("schema_version")
 	keySetup         = []byte("setup")

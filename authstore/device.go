@@ -10,8 +10,6 @@ import (
 	"strings"
 	"sync"
 	"time"
-
-	bolt "go.etcd.io/bbolt"
 )
 
 // User codes are 8 letters from an alphabet without vowels (no words) or
@@ -127,7 +125,7 @@ func (s *Store) CreateDeviceGrant(n NewDeviceGrant) (deviceCode, userCode string
 		IP: n.IP, UserAgent: SanitizeUserAgent(n.UserAgent), CreatedAt: now, ExpiresAt: now.Add(n.TTL),
 		Interval: n.Interval, Status: DevicePending,
 	}
-	err = s.update("create_device_grant", func(tx *bolt.Tx) error {
+	err = s.update("create_device_grant", func(tx *Tx) error {
 		users := tx.Bucket(bucketDeviceUsers)
 		// 20^8 codes: a collision with a live code is rare; draw again.
 		for range 10 {
@@ -163,7 +161,7 @@ func (s *Store) DeviceGrantByUserCode(userCode string) (*DeviceGrant, error) {
 	}
 	uk := userCodeKey(code)
 	var g DeviceGrant
-	err := s.view("device_grant_by_user_code", func(tx *bolt.Tx) error {
+	err := s.view("device_grant_by_user_code", func(tx *Tx) error {
 		dk := tx.Bucket(bucketDeviceUsers).Get(uk[:])
 		if dk == nil {
 			return ErrNotFound
@@ -185,7 +183,7 @@ func (s *Store) DecideDevice(userCode, userID string, approval *NewPAT, actor Ac
 	code := NormalizeUserCode(userCode)
 	uk := userCodeKey(code)
 	var g DeviceGrant
-	err := s.update("decide_device", func(tx *bolt.Tx) error {
+	err := s.update("decide_device", func(tx *Tx) error {
 		dk := tx.Bucket(bucketDeviceUsers).Get(uk[:])
 		if dk == nil || len(code) != userCodeLen {
 			return ErrNotFound
@@ -238,35 +236,96 @@ func (s *Store) DecideDevice(userCode, userID string, approval *NewPAT, actor Ac
 // last-poll update are one step under the poll tracker's lock, in memory,
 // since losing them in a crash costs at most one unenforced slow_down.
 func (s *Store) PollDevice(deviceCode, clientID string) (string, *PAT, *DeviceGrant, error) {
+	dk, g, err := s.pollDevice(deviceCode, clientID)
+	if err != nil {
+		return "", nil, g, err
+	}
+	return s.consumeDevice(dk)
+}
+
+// PollDeviceSession is PollDevice for a client that asked for a CLI
+// session instead of a PAT: the approved grant is consumed, in the same
+// transaction, by a new CLI session of its user (n.UserID is taken from
+// the grant) and its first refresh token, returned in plaintext once. The
+// refusals are PollDevice's.
+func (s *Store) PollDeviceSession(deviceCode, clientID string, n NewSession) (*Session, string, *DeviceGrant, error) {
+	dk, g, err := s.pollDevice(deviceCode, clientID)
+	if err != nil {
+		return nil, "", g, err
+	}
+	n.Kind = SessionCLI
+	tok, err := NewToken(RefreshPrefix)
+	if err != nil {
+		return nil, "", g, err
+	}
+	var (
+		grant DeviceGrant
+		sess  *Session
+	)
+	err = s.update("poll_device_session", func(tx *Tx) error {
+		b := tx.Bucket(bucketDevice)
+		if err := getJSON(b, dk[:], &grant); err != nil {
+			return err
+		}
+		if grant.Status != DeviceApproved || grant.Approval == nil {
+			return ErrDeviceCodeUsed
+		}
+		u, err := unsafeUser(tx, grant.Approval.UserID)
+		if err != nil {
+			return err
+		}
+		if u.Disabled {
+			return ErrUserDisabled
+		}
+		n.UserID = u.ID
+		if sess, err = s.unsafeCreateSession(tx, n, UserActor(u.ID, grant.IP)); err != nil {
+			return err
+		}
+		if err := s.unsafeAddRefresh(tx, sess, tok, "", 1); err != nil {
+			return err
+		}
+		grant.Status, grant.LastPollAt = DeviceConsumed, s.now().UTC()
+		return putJSON(b, dk[:], &grant)
+	})
+	if err != nil {
+		return nil, "", &grant, err
+	}
+	return sess, tok, &grant, nil
+}
+
+// pollDevice is the part of a poll that only reads: the grant must be
+// the client's, approved, unexpired and not yet consumed; a pending one
+// is held to its interval.
+func (s *Store) pollDevice(deviceCode, clientID string) (TokenHash, *DeviceGrant, error) {
 	dk := HashToken(deviceCode)
 	var g DeviceGrant
-	err := s.view("poll_device", func(tx *bolt.Tx) error {
+	err := s.view("poll_device", func(tx *Tx) error {
 		return getJSON(tx.Bucket(bucketDevice), dk[:], &g)
 	})
 	if err == nil && g.ClientID != clientID {
 		err = ErrNotFound
 	}
 	if err != nil {
-		return "", nil, nil, err
+		return dk, nil, err
 	}
 	now := s.now().UTC()
 	switch {
 	case g.Status == DeviceConsumed:
-		return "", nil, &g, ErrDeviceCodeUsed
+		return dk, &g, ErrDeviceCodeUsed
 	case g.Status == DeviceDenied:
-		return "", nil, &g, ErrAccessDenied
+		return dk, &g, ErrAccessDenied
 	case !now.Before(g.ExpiresAt):
 		// Approved or not, an expired device code yields nothing (RFC 8628
 		// §3.5): the client polled too late.
-		return "", nil, &g, ErrExpired
+		return dk, &g, ErrExpired
 	case g.Status == DevicePending:
 		if interval, slow := s.polls.poll(dk, now, g.Interval, g.ExpiresAt); slow {
 			g.Interval = interval
-			return "", nil, &g, ErrSlowDown
+			return dk, &g, ErrSlowDown
 		}
-		return "", nil, &g, ErrAuthorizationPending
+		return dk, &g, ErrAuthorizationPending
 	}
-	return s.consumeDevice(dk)
+	return dk, &g, nil
 }
 
 // consumeDevice mints the approved grant's PAT and marks the grant
@@ -277,7 +336,7 @@ func (s *Store) consumeDevice(dk TokenHash) (string, *PAT, *DeviceGrant, error) 
 		tok string
 		pat *PAT
 	)
-	err := s.update("poll_device", func(tx *bolt.Tx) error {
+	err := s.update("poll_device", func(tx *Tx) error {
 		b := tx.Bucket(bucketDevice)
 		if err := getJSON(b, dk[:], &g); err != nil {
 			return err
@@ -366,7 +425,7 @@ func (s *Store) purgeDeviceGrants() error {
 	s.polls.purge(now)
 	cutoff := now.Add(-deviceGrantRetention)
 	var grants, codes [][]byte
-	err := s.view("find_stale_device_grants", func(tx *bolt.Tx) error {
+	err := s.view("find_stale_device_grants", func(tx *Tx) error {
 		b := tx.Bucket(bucketDevice)
 		stale := map[string]bool{}
 		err := b.ForEach(func(k, v []byte) error {
@@ -389,7 +448,7 @@ func (s *Store) purgeDeviceGrants() error {
 	if err != nil || len(grants)+len(codes) == 0 {
 		return err
 	}
-	return s.update("purge_device_grants", func(tx *bolt.Tx) error {
+	return s.update("purge_device_grants", func(tx *Tx) error {
 		b, users := tx.Bucket(bucketDevice), tx.Bucket(bucketDeviceUsers)
 		for _, k := range grants {
 			if v := b.Get(k); v != nil && staleDeviceGrant(v, cutoff) {

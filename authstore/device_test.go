@@ -204,3 +204,51 @@ func BenchmarkPollPending(b *testing.B) {
 		}
 	}
 }
+
+// TestDeviceSession: an approved grant polled for a session yields a CLI
+// session of the approver and its first refresh token, once (racing polls
+// included), and no PAT; a pending grant answers as PollDevice does.
+func TestDeviceSession(t *testing.T) {
+	s, _ := openTest(t, Options{})
+	u := mustUser(t, s, "sam")
+	dc, uc := newGrant(t, s)
+	n := NewSession{TTL: time.Hour, IP: "192.0.2.7", UserAgent: "cli"}
+	if _, _, _, err := s.PollDeviceSession(dc, "cli", n); !errors.Is(err, ErrAuthorizationPending) {
+		t.Fatalf("pending: %v", err)
+	}
+	if _, err := s.DecideDevice(uc, u.ID, &NewPAT{Prefix: "gth_", Name: "x", Scopes: []string{"a:b"}}, Actor{}); err != nil {
+		t.Fatal(err)
+	}
+	var (
+		wg       sync.WaitGroup
+		mu       sync.Mutex
+		sessions []*Session
+		refresh  string
+	)
+	for range 8 {
+		wg.Go(func() {
+			sess, tok, _, err := s.PollDeviceSession(dc, "cli", n)
+			if err == nil {
+				mu.Lock()
+				sessions, refresh = append(sessions, sess), tok
+				mu.Unlock()
+			} else if !errors.Is(err, ErrDeviceCodeUsed) {
+				t.Errorf("racing poll: %v", err)
+			}
+		})
+	}
+	wg.Wait()
+	if len(sessions) != 1 || sessions[0].UserID != u.ID || sessions[0].Kind != SessionCLI {
+		t.Fatalf("sessions %+v", sessions)
+	}
+	if pats, _ := s.PATs(u.ID); len(pats) != 0 {
+		t.Errorf("%d PATs minted for a session grant", len(pats))
+	}
+	rot, err := s.RotateRefresh(refresh, DefaultRefreshGrace, Actor{})
+	if err != nil || rot.Session.ID != sessions[0].ID {
+		t.Fatalf("the refresh token does not rotate: %v", err)
+	}
+	if _, _, _, err := s.PollDevice(dc, "cli"); !errors.Is(err, ErrDeviceCodeUsed) {
+		t.Errorf("PAT poll after the session: %v", err)
+	}
+}

@@ -11,7 +11,6 @@ import (
 	"strings"
 
 	"github.com/pquerna/otp/totp"
-	bolt "go.etcd.io/bbolt"
 )
 
 // Self-service second factor: a user enrols TOTP from the security page
@@ -121,7 +120,7 @@ func (s *Store) useRecoveryCode(u *User, code string) (bool, error) {
 		return false, nil
 	}
 	used := false
-	err := s.update("use_recovery_code", func(tx *bolt.Tx) error {
+	err := s.update("use_recovery_code", func(tx *Tx) error {
 		cur, err := unsafeUser(tx, u.ID)
 		if err != nil {
 			return err

@@ -126,6 +126,9 @@ func (s *Store) VerifySessionJWT(tok, ip string) (*SessionToken, *Session, *User
 		return nil, nil, nil, err
 	}
 	now := s.now()
+	if err := s.checkFreshAt(now); err != nil {
+		return nil, nil, nil, err
+	}
 	st := e.tok
 	if now.After(st.ExpiresAt.Add(JWTLeeway)) {
 		return st, nil, nil, ErrExpired

@@ -4,8 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-
-	bolt "go.etcd.io/bbolt"
 )
 
 // CheckLogin verifies a login, password and (when the account has TOTP)
@@ -18,6 +16,12 @@ import (
 // the login as typed (people type passwords into login fields). The hash
 // waits for a slot only while ctx lasts; a full queue is ErrBusy, and
 // neither that nor a cancelled ctx is recorded as a failure.
+//
+// The one exception to the single answer: the right password for an
+// account with TOTP, sent without any code, is ErrTOTPRequired (which
+// also matches ErrBadCredentials), so that a CLI can ask for the code
+// after the password, as GitHub's does. It reveals only what the caller
+// proved by knowing the password, and is recorded as a failure.
 func (s *Store) CheckLogin(ctx context.Context, login, password, code, ip string) (*User, error) {
 	u, err := s.UserByLogin(login)
 	if err != nil && !errors.Is(err, ErrNotFound) {
@@ -39,6 +43,8 @@ func (s *Store) CheckLogin(ctx context.Context, login, password, code, ip string
 		reason = "no password set"
 	case !ok:
 		reason = "wrong password"
+	case u.TOTPSecret != "" && code == "":
+		reason = "one-time code missing"
 	case u.TOTPSecret != "" && !s.checkTOTP(u, code, s.now()):
 		// A recovery code stands in for the TOTP code, once.
 		used, err := s.useRecoveryCode(u, code)
@@ -57,6 +63,11 @@ func (s *Store) CheckLogin(ctx context.Context, login, password, code, ip string
 		if err := s.recordLoginFailure(userID, ip, reason); err != nil {
 			return nil, err
 		}
+		if reason == "one-time code missing" {
+			// The password was right: the caller may say so (the CLI then
+			// asks for the code), and still counts it as a failure.
+			return nil, ErrTOTPRequired
+		}
 		return nil, ErrBadCredentials
 	}
 	if u.Disabled {
@@ -66,7 +77,7 @@ func (s *Store) CheckLogin(ctx context.Context, login, password, code, ip string
 }
 
 func (s *Store) recordLoginFailure(userID, ip, reason string) error {
-	return s.update("record_login_failure", func(tx *bolt.Tx) error {
+	return s.update("record_login_failure", func(tx *Tx) error {
 		return s.unsafeAudit(tx, Event{Action: ActionLoginFailed, Actor: UserActor(userID, ip), UserID: userID, Detail: reason})
 	})
 }

@@ -6,8 +6,6 @@ import (
 	"fmt"
 	"strings"
 	"unicode/utf8"
-
-	bolt "go.etcd.io/bbolt"
 )
 
 // Login namespaces. Human accounts are indexed in logins/, agent accounts
@@ -100,7 +98,7 @@ func loginBucket(kind string) []byte {
 
 // unsafeLoginID returns the id of the account with the (normalised) login
 // inside tx, whatever its kind, or nil.
-func unsafeLoginID(tx *bolt.Tx, login string) []byte {
+func unsafeLoginID(tx *Tx, login string) []byte {
 	if id := tx.Bucket(bucketLogins).Get([]byte(login)); id != nil {
 		return id
 	}
@@ -111,7 +109,7 @@ func unsafeLoginID(tx *bolt.Tx, login string) []byte {
 }
 
 // unsafeHumansExist reports inside tx whether any human account exists.
-func unsafeHumansExist(tx *bolt.Tx) bool {
+func unsafeHumansExist(tx *Tx) bool {
 	k, _ := tx.Bucket(bucketLogins).Cursor().First()
 	return k != nil
 }
@@ -120,7 +118,7 @@ func unsafeHumansExist(tx *bolt.Tx) bool {
 // one does, first-admin setup stays open.
 func (s *Store) HasHumans() (bool, error) {
 	found := false
-	err := s.view("has_humans", func(tx *bolt.Tx) error {
+	err := s.view("has_humans", func(tx *Tx) error {
 		found = unsafeHumansExist(tx)
 		return nil
 	})
@@ -128,7 +126,7 @@ func (s *Store) HasHumans() (bool, error) {
 }
 
 // unsafeCountLogins counts the accounts of both namespaces inside tx.
-func unsafeCountLogins(tx *bolt.Tx) int {
+func unsafeCountLogins(tx *Tx) int {
 	n := tx.Bucket(bucketLogins).Stats().KeyN
 	if b := tx.Bucket(bucketAgentLogins); b != nil {
 		n += b.Stats().KeyN
@@ -138,10 +136,10 @@ func unsafeCountLogins(tx *bolt.Tx) int {
 
 // unsafeForEachLogin calls fn for every login of both namespaces in login
 // order (a login is in at most one).
-func unsafeForEachLogin(tx *bolt.Tx, fn func(login, id []byte) error) error {
+func unsafeForEachLogin(tx *Tx, fn func(login, id []byte) error) error {
 	h := tx.Bucket(bucketLogins).Cursor()
 	hk, hv := h.First()
-	var a *bolt.Cursor
+	var a *Cursor
 	var ak, av []byte
 	if b := tx.Bucket(bucketAgentLogins); b != nil { // nil: schema 1, read-only
 		a = b.Cursor()
@@ -165,7 +163,7 @@ func unsafeForEachLogin(tx *bolt.Tx, fn func(login, id []byte) error) error {
 
 // migrateAgentLogins (schema 1 -> 2) moves the logins of agent accounts
 // from logins/ to their own agent_logins/ bucket.
-func migrateAgentLogins(tx *bolt.Tx) error {
+func migrateAgentLogins(tx *Tx) error {
 	agents, err := tx.CreateBucketIfNotExists(bucketAgentLogins)
 	if err != nil {
 		return fmt.Errorf("create bucket %s: %w", bucketAgentLogins, err)

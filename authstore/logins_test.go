@@ -7,8 +7,6 @@ import (
 	"strings"
 	"testing"
 	"time"
-
-	bolt "go.etcd.io/bbolt"
 )
 
 // registerTestAgent registers an agent the way open registration does.
@@ -345,7 +343,7 @@ func TestMigrateAgentLogins(t *testing.T) {
 				t.Fatal(err)
 			}
 			defer s.Close()
-			err = s.db.View(func(tx *bolt.Tx) error {
+			err = s.localView(func(tx *Tx) error {
 				if v := tx.Bucket(bucketMeta).Get(keySchemaVersion); binary.BigEndian.Uint64(v) != schemaVersion {
 					t.Errorf("schema version %d, want %d", binary.BigEndian.Uint64(v), schemaVersion)
 				}
@@ -383,7 +381,7 @@ func TestMigrateAgentLogins(t *testing.T) {
 // logins/, no agent_logins/, version 1.
 func downgradeToSchema1(t *testing.T, s *Store) {
 	t.Helper()
-	err := s.db.Update(func(tx *bolt.Tx) error {
+	err := s.localUpdate(func(tx *Tx) error {
 		logins := tx.Bucket(bucketLogins)
 		if err := tx.Bucket(bucketAgentLogins).ForEach(func(k, v []byte) error {
 			return logins.Put(k, v)
@@ -408,7 +406,7 @@ func TestCheckFindsMisfiledLogins(t *testing.T) {
 	s, _ := openTest(t, Options{})
 	alice := mustUser(t, s, "alice")
 	bot := mustAgent(t, s, "bot")
-	s.db.Update(func(tx *bolt.Tx) error {
+	s.localUpdate(func(tx *Tx) error {
 		tx.Bucket(bucketAgentLogins).Delete([]byte("bot"))
 		tx.Bucket(bucketLogins).Put([]byte("bot"), []byte(bot.ID))
 		return tx.Bucket(bucketAgentLogins).Put([]byte("alice"), []byte(alice.ID))

@@ -4,15 +4,13 @@ import (
 	"bytes"
 	"fmt"
 	"io"
-
-	bolt "go.etcd.io/bbolt"
 )
 
 // Backup writes a consistent copy of the store to w while it stays in use,
 // and returns the number of bytes written.
 func (s *Store) Backup(w io.Writer) (int64, error) {
 	var n int64
-	err := s.view("backup", func(tx *bolt.Tx) error {
+	err := s.view("backup", func(tx *Tx) error {
 		var err error
 		n, err = tx.WriteTo(w)
 		return err
@@ -28,7 +26,7 @@ func (s *Store) Backup(w io.Writer) (int64, error) {
 // has an owner) and returns the problems found; none means healthy.
 func (s *Store) Check() ([]string, error) {
 	var problems []string
-	err := s.view("check", func(tx *bolt.Tx) error {
+	err := s.view("check", func(tx *Tx) error {
 		for err := range tx.Check() {
 			problems = append(problems, "bbolt: "+err.Error())
 		}
@@ -104,7 +102,7 @@ type Stats struct {
 // Stats counts users and tokens.
 func (s *Store) Stats() (Stats, error) {
 	var st Stats
-	err := s.view("stats", func(tx *bolt.Tx) error {
+	err := s.view("stats", func(tx *Tx) error {
 		st.Users = unsafeCountLogins(tx)
 		st.Tokens = tx.Bucket(bucketPATIDs).Stats().KeyN
 		return nil

@@ -44,6 +44,18 @@ const (
 // wrong, or whether the account exists, is never told.
 var ErrBadCredentials = errors.New("incorrect login, password or one-time code")
 
+// ErrTOTPRequired is a correct password for an account with TOTP, sent
+// without a one-time code. It matches ErrBadCredentials too, so callers
+// that do not tell the two apart treat it as any failed login.
+var ErrTOTPRequired error = totpRequiredError{}
+
+type totpRequiredError struct{}
+
+func (totpRequiredError) Error() string { return "one-time code required" }
+
+// Is makes ErrTOTPRequired match ErrBadCredentials.
+func (totpRequiredError) Is(target error) bool { return target == ErrBadCredentials }
+
 // ErrBusy means that too many password checks are already waiting for a
 // hashing slot: the caller answers 503 with Retry-After instead of joining
 // an unbounded queue.

@@ -8,8 +8,6 @@ import (
 	"strings"
 	"sync/atomic"
 	"time"
-
-	bolt "go.etcd.io/bbolt"
 )
 
 // How a PAT came to be, recorded as PAT.CreatedVia.
@@ -120,7 +118,7 @@ func (s *Store) newPATRecord(n NewPAT) (string, *PAT, error) {
 
 func (s *Store) insertPAT(tok string, p *PAT, actor Actor) (TokenHash, error) {
 	h := HashToken(tok)
-	err := s.update("create_pat", func(tx *bolt.Tx) error {
+	err := s.update("create_pat", func(tx *Tx) error {
 		return s.unsafeInsertPAT(tx, h, p, actor)
 	})
 	if err != nil {
@@ -130,7 +128,7 @@ func (s *Store) insertPAT(tok string, p *PAT, actor Actor) (TokenHash, error) {
 }
 
 // unsafeInsertPAT writes a new token and its indexes inside tx.
-func (s *Store) unsafeInsertPAT(tx *bolt.Tx, h TokenHash, p *PAT, actor Actor) error {
+func (s *Store) unsafeInsertPAT(tx *Tx, h TokenHash, p *PAT, actor Actor) error {
 	owner, err := unsafeUser(tx, p.UserID)
 	if err != nil {
 		return err
@@ -163,6 +161,9 @@ func (s *Store) VerifyPAT(tok, ip string) (*PAT, *User, error) {
 	}
 	p := e.pat
 	now := s.now()
+	if err := s.checkFreshAt(now); err != nil {
+		return nil, nil, err
+	}
 	if !p.RevokedAt.IsZero() {
 		return p, nil, ErrRevoked
 	}
@@ -187,7 +188,7 @@ func (s *Store) VerifyPAT(tok, ip string) (*PAT, *User, error) {
 func (s *Store) patEntry(h TokenHash) (*patEntry, error) {
 	e, err := s.pats.load(h, func() (*patEntry, error) {
 		var p PAT
-		if err := s.view("verify_pat", func(tx *bolt.Tx) error {
+		if err := s.view("verify_pat", func(tx *Tx) error {
 			return getJSON(tx.Bucket(bucketPATs), h[:], &p)
 		}); err != nil {
 			return nil, err
@@ -208,7 +209,7 @@ func (s *Store) patEntry(h TokenHash) (*patEntry, error) {
 // PAT returns the record of the token with the given public id.
 func (s *Store) PAT(id string) (*PAT, error) {
 	var p PAT
-	err := s.view("pat", func(tx *bolt.Tx) error {
+	err := s.view("pat", func(tx *Tx) error {
 		h := tx.Bucket(bucketPATIDs).Get([]byte(id))
 		if h == nil {
 			return ErrNotFound
@@ -225,7 +226,7 @@ func (s *Store) PAT(id string) (*PAT, error) {
 // revoked and expired ones included, oldest first.
 func (s *Store) PATs(userID string) ([]*PAT, error) {
 	var out []*PAT
-	err := s.view("pats", func(tx *bolt.Tx) (err error) {
+	err := s.view("pats", func(tx *Tx) (err error) {
 		ids := tx.Bucket(bucketPATIDs)
 		out, err = unsafeListRecords[PAT](tx, bucketPATs, bucketUserPATs, userID, ids.Get)
 		return err
@@ -248,7 +249,7 @@ func (s *Store) RevokePAT(id string, actor Actor) (*PAT, error) {
 		p PAT
 		h TokenHash
 	)
-	err := s.update("revoke_pat", func(tx *bolt.Tx) error {
+	err := s.update("revoke_pat", func(tx *Tx) error {
 		hb := tx.Bucket(bucketPATIDs).Get([]byte(id))
 		if hb == nil {
 			return ErrNotFound

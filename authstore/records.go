@@ -4,15 +4,13 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
-
-	bolt "go.etcd.io/bbolt"
 )
 
 // readRecord reads the JSON record at key of bucket in its own read
 // transaction, reported as op.
 func readRecord[T any](s *Store, op string, bucket, key []byte) (*T, error) {
 	v := new(T)
-	err := s.view(op, func(tx *bolt.Tx) error {
+	err := s.view(op, func(tx *Tx) error {
 		return getJSON(tx.Bucket(bucket), key, v)
 	})
 	if err != nil {
@@ -24,7 +22,7 @@ func readRecord[T any](s *Store, op string, bucket, key []byte) (*T, error) {
 // unsafeListRecords decodes every record of bucket records or, when owner
 // is set, those its index names (keys owner|child; recordKey maps a child
 // to its record's key, nil meaning the index entry is stale and skipped).
-func unsafeListRecords[T any](tx *bolt.Tx, records, index []byte, owner string, recordKey func(child []byte) []byte) ([]*T, error) {
+func unsafeListRecords[T any](tx *Tx, records, index []byte, owner string, recordKey func(child []byte) []byte) ([]*T, error) {
 	var out []*T
 	b := tx.Bucket(records)
 	if owner == "" {

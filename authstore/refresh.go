@@ -9,8 +9,6 @@ import (
 	"errors"
 	"fmt"
 	"time"
-
-	bolt "go.etcd.io/bbolt"
 )
 
 // RefreshPrefix starts every CLI refresh token. It has the PAT layout
@@ -75,7 +73,7 @@ func (s *Store) CreateCLISession(n NewSession, actor Actor) (*Session, string, e
 		return nil, "", err
 	}
 	var sess *Session
-	err = s.update("create_cli_session", func(tx *bolt.Tx) error {
+	err = s.update("create_cli_session", func(tx *Tx) error {
 		var err error
 		if sess, err = s.unsafeCreateSession(tx, n, actor); err != nil {
 			return err
@@ -89,7 +87,7 @@ func (s *Store) CreateCLISession(n NewSession, actor Actor) (*Session, string, e
 }
 
 // unsafeAddRefresh stores a new head of sess's refresh chain.
-func (s *Store) unsafeAddRefresh(tx *bolt.Tx, sess *Session, tok, prev string, seq int) error {
+func (s *Store) unsafeAddRefresh(tx *Tx, sess *Session, tok, prev string, seq int) error {
 	h := HashToken(tok)
 	rec := &RefreshToken{SessionID: sess.ID, UserID: sess.UserID, Seq: seq, CreatedAt: s.now().UTC(), Prev: prev}
 	if err := putJSON(tx.Bucket(bucketRefresh), h[:], rec); err != nil {
@@ -115,7 +113,7 @@ func (s *Store) RotateRefresh(tok string, grace time.Duration, actor Actor) (*Ro
 		reused bool
 		wipeAt time.Time // set when a successor was sealed
 	)
-	err := s.update("rotate_refresh", func(tx *bolt.Tx) error {
+	err := s.update("rotate_refresh", func(tx *Tx) error {
 		rot, reused, wipeAt = Rotation{}, false, time.Time{}
 		refresh := tx.Bucket(bucketRefresh)
 		var rec RefreshToken
@@ -225,7 +223,7 @@ func (s *Store) wipeDueSuccessors() error {
 	if len(due) == 0 {
 		return nil
 	}
-	err := s.update("wipe_refresh_successors", func(tx *bolt.Tx) error {
+	err := s.update("wipe_refresh_successors", func(tx *Tx) error {
 		b := tx.Bucket(bucketRefresh)
 		for _, h := range due {
 			var rec RefreshToken
@@ -261,7 +259,7 @@ func (s *Store) findSealedSuccessors() error {
 		at time.Time
 	}
 	var list []found
-	err := s.view("find_refresh_successors", func(tx *bolt.Tx) error {
+	err := s.view("find_refresh_successors", func(tx *Tx) error {
 		return tx.Bucket(bucketRefresh).ForEach(func(k, v []byte) error {
 			var rec RefreshToken
 			if len(k) != len(TokenHash{}) || decodeJSON(v, &rec) != nil || rec.Successor == nil {
@@ -284,25 +282,36 @@ func (s *Store) findSealedSuccessors() error {
 	return nil
 }
 
-// unsafeDeleteRefreshChain deletes a session's refresh records, newest
-// (head, a hex hash) to oldest.
-func unsafeDeleteRefreshChain(tx *bolt.Tx, head string) error {
+// unsafeDeleteRefreshChain deletes a session's refresh records, at most
+// budget of them (negative: all), oldest first, so a chain cut short by
+// the budget is still a chain from its head; it reports how many it
+// deleted and whether the chain is gone.
+func unsafeDeleteRefreshChain(tx *Tx, head string, budget int) (int, bool, error) {
 	b := tx.Bucket(bucketRefresh)
+	var keys [][]byte
 	for hop := 0; head != "" && hop < 1_000_000; hop++ {
 		key, err := hex.DecodeString(head)
 		if err != nil {
-			return nil
+			break
 		}
 		var rec RefreshToken
 		if getJSON(b, key, &rec) != nil {
-			return nil
+			break
 		}
-		if err := b.Delete(key); err != nil {
-			return err
-		}
+		keys = append(keys, key)
 		head = rec.Prev
 	}
-	return nil
+	n := 0
+	for i := len(keys) - 1; i >= 0; i-- {
+		if budget >= 0 && n >= budget {
+			return n, false, nil
+		}
+		if err := b.Delete(keys[i]); err != nil {
+			return n, false, err
+		}
+		n++
+	}
+	return n, true, nil
 }
 
 // successorAEAD is AES-256-GCM under SHA-256(domain || old token): a key

@@ -7,8 +7,6 @@ import (
 	"sync"
 	"testing"
 	"time"
-
-	bolt "go.etcd.io/bbolt"
 )
 
 func TestRefreshRotation(t *testing.T) {
@@ -37,7 +35,7 @@ func TestRefreshRotation(t *testing.T) {
 	}
 
 	// The store holds no plaintext: neither token appears in the file.
-	s.db.View(func(tx *bolt.Tx) error {
+	s.localView(func(tx *Tx) error {
 		return tx.Bucket(bucketRefresh).ForEach(func(k, v []byte) error {
 			for _, tok := range []string{t0, r1.RefreshToken, r2.RefreshToken} {
 				if strings.Contains(string(v), tok) || strings.Contains(string(k), tok) {
@@ -52,7 +50,7 @@ func TestRefreshRotation(t *testing.T) {
 	s.housekeep(time.Now())
 	var rec RefreshToken
 	h := HashToken(t0)
-	s.db.View(func(tx *bolt.Tx) error { return getJSON(tx.Bucket(bucketRefresh), h[:], &rec) })
+	s.localView(func(tx *Tx) error { return getJSON(tx.Bucket(bucketRefresh), h[:], &rec) })
 	if rec.Successor != nil {
 		t.Error("sealed successor kept after its grace window")
 	}

@@ -3,8 +3,6 @@ package authstore
 import (
 	"sync"
 	"time"
-
-	bolt "go.etcd.io/bbolt"
 )
 
 // DefaultAuditRetention is how long audit events are kept unless
@@ -74,7 +72,7 @@ func (s *Store) pruneAudit(batch, batches int) (bool, error) {
 	cutoff := s.now().Add(-s.upkeep.auditRetention)
 	for range batches {
 		var stale [][]byte
-		err := s.view("find_old_audit", func(tx *bolt.Tx) error {
+		err := s.view("find_old_audit", func(tx *Tx) error {
 			c := tx.Bucket(bucketAudit).Cursor()
 			for k, v := c.First(); k != nil && len(stale) < batch; k, v = c.Next() {
 				var e struct {
@@ -94,7 +92,7 @@ func (s *Store) pruneAudit(batch, batches int) (bool, error) {
 		}
 		// The trail is append-only and only this loop deletes from it, so
 		// the keys found are still the oldest events.
-		err = s.update("prune_audit", func(tx *bolt.Tx) error {
+		err = s.update("prune_audit", func(tx *Tx) error {
 			b := tx.Bucket(bucketAudit)
 			for _, k := range stale {
 				if err := b.Delete(k); err != nil {

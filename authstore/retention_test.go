@@ -5,8 +5,6 @@ import (
 	"sync"
 	"testing"
 	"time"
-
-	bolt "go.etcd.io/bbolt"
 )
 
 // opCounter counts transactions by operation (Options.Observe).
@@ -34,7 +32,7 @@ func (c *opCounter) count(op string) int {
 // transaction.
 func addEvents(t *testing.T, s *Store, n int) {
 	t.Helper()
-	err := s.update("test_events", func(tx *bolt.Tx) error {
+	err := s.update("test_events", func(tx *Tx) error {
 		for range n {
 			if err := s.unsafeAudit(tx, Event{Action: ActionLoginFailed, Detail: "wrong password"}); err != nil {
 				return err
@@ -153,11 +151,11 @@ func TestDevicePurgeWritesOnlyWhenStale(t *testing.T) {
 
 	// A user-code entry whose grant is gone is stale too.
 	dangling := userCodeKey("BBBBBBBB")
-	s.db.Update(func(tx *bolt.Tx) error {
+	s.localUpdate(func(tx *Tx) error {
 		return tx.Bucket(bucketDeviceUsers).Put(dangling[:], make([]byte, 32))
 	})
 	s.purgeDeviceGrants()
-	s.db.View(func(tx *bolt.Tx) error {
+	s.localView(func(tx *Tx) error {
 		if tx.Bucket(bucketDeviceUsers).Get(dangling[:]) != nil {
 			t.Error("dangling user-code entry kept")
 		}
@@ -173,7 +171,7 @@ func sealed(t *testing.T, s *Store, tok string) bool {
 	t.Helper()
 	var rec RefreshToken
 	h := HashToken(tok)
-	if err := s.db.View(func(tx *bolt.Tx) error { return getJSON(tx.Bucket(bucketRefresh), h[:], &rec) }); err != nil {
+	if err := s.localView(func(tx *Tx) error { return getJSON(tx.Bucket(bucketRefresh), h[:], &rec) }); err != nil {
 		t.Fatal(err)
 	}
 	return rec.Successor != nil

@@ -8,8 +8,6 @@ import (
 	"slices"
 	"strings"
 	"time"
-
-	bolt "go.etcd.io/bbolt"
 )
 
 // Session kinds: a browser login (cookie, or its JWT as a Bearer token) or
@@ -74,7 +72,7 @@ func isSessionID(id string) bool { return strings.HasPrefix(id, "ses_") }
 // and the user's sessions that ended more than a week ago are deleted.
 func (s *Store) CreateSession(n NewSession, actor Actor) (*Session, error) {
 	var sess *Session
-	err := s.update("create_session", func(tx *bolt.Tx) error {
+	err := s.update("create_session", func(tx *Tx) error {
 		var err error
 		sess, err = s.unsafeCreateSession(tx, n, actor)
 		return err
@@ -85,7 +83,7 @@ func (s *Store) CreateSession(n NewSession, actor Actor) (*Session, error) {
 	return sess, nil
 }
 
-func (s *Store) unsafeCreateSession(tx *bolt.Tx, n NewSession, actor Actor) (*Session, error) {
+func (s *Store) unsafeCreateSession(tx *Tx, n NewSession, actor Actor) (*Session, error) {
 	if n.Kind != SessionBrowser && n.Kind != SessionCLI {
 		return nil, fmt.Errorf("session kind %q: want %s or %s", n.Kind, SessionBrowser, SessionCLI)
 	}
@@ -126,17 +124,29 @@ func (s *Store) unsafeCreateSession(tx *bolt.Tx, n NewSession, actor Actor) (*Se
 // unsafePruneSessions deletes the user's sessions (and their refresh
 // chains) that expired or were revoked more than sessionRetention ago, so
 // the store does not grow with every login.
-func (s *Store) unsafePruneSessions(tx *bolt.Tx, userID string, now time.Time) error {
+//
+// In fleet mode the scan's reads are not compared at commit (an ended
+// session stays ended, so deleting one read from a slightly old mirror is
+// safe) and at most pruneBudget keys go per login, since etcd bounds a
+// transaction's operations: the rest go with later logins.
+func (s *Store) unsafePruneSessions(tx *Tx, userID string, now time.Time) error {
+	budget := -1
+	if tx.f != nil {
+		budget = pruneBudget
+		tx.f.blind = true
+		defer func() { tx.f.blind = false }()
+	}
 	cutoff := now.Add(-sessionRetention)
 	sessions, index := tx.Bucket(bucketSessions), tx.Bucket(bucketUserSessions)
 	prefix := indexKey(userID, "")
 	var stale [][]byte
 	c := index.Cursor()
-	for k, _ := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, _ = c.Next() {
+	for k, _ := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix) && budget != 0; k, _ = c.Next() {
 		var old Session
 		if err := getJSON(sessions, k[len(prefix):], &old); err != nil {
 			if errors.Is(err, ErrNotFound) {
 				stale = append(stale, bytes.Clone(k))
+				budget--
 				continue
 			}
 			return err
@@ -146,13 +156,27 @@ func (s *Store) unsafePruneSessions(tx *bolt.Tx, userID string, now time.Time) e
 			ended = old.RevokedAt
 		}
 		if ended.Before(cutoff) {
-			if err := unsafeDeleteRefreshChain(tx, old.Refresh); err != nil {
+			chain := -1 // unlimited
+			if budget >= 0 {
+				chain = max(budget-2, 0) // room for the session and its index entry
+			}
+			n, gone, err := unsafeDeleteRefreshChain(tx, old.Refresh, chain)
+			if err != nil {
 				return err
+			}
+			if budget > 0 {
+				budget -= n
+			}
+			if !gone {
+				break
 			}
 			if err := sessions.Delete([]byte(old.ID)); err != nil {
 				return err
 			}
 			stale = append(stale, bytes.Clone(k))
+			if budget > 0 {
+				budget = max(budget-2, 0)
+			}
 		}
 	}
 	for _, k := range stale {
@@ -162,6 +186,10 @@ func (s *Store) unsafePruneSessions(tx *bolt.Tx, userID string, now time.Time) e
 	}
 	return nil
 }
+
+// pruneBudget is how many keys one fleet-mode login deletes at most while
+// pruning ended sessions (etcd's default --max-txn-ops is 128).
+const pruneBudget = 64
 
 // Session returns the session with the given id, from cache when warm.
 func (s *Store) Session(id string) (*Session, error) {
@@ -206,7 +234,7 @@ func (s *Store) forgetSession(id string) {
 // refresh token is refused. Revoking a revoked session is not an error.
 func (s *Store) RevokeSession(id string, actor Actor, reason string) (*Session, error) {
 	var sess Session
-	err := s.update("revoke_session", func(tx *bolt.Tx) error {
+	err := s.update("revoke_session", func(tx *Tx) error {
 		if err := getJSON(tx.Bucket(bucketSessions), []byte(id), &sess); err != nil {
 			return err
 		}
@@ -219,7 +247,7 @@ func (s *Store) RevokeSession(id string, actor Actor, reason string) (*Session, 
 	return &sess, nil
 }
 
-func (s *Store) unsafeRevokeSession(tx *bolt.Tx, sess *Session, actor Actor, reason string) error {
+func (s *Store) unsafeRevokeSession(tx *Tx, sess *Session, actor Actor, reason string) error {
 	if !sess.RevokedAt.IsZero() {
 		return nil
 	}
@@ -239,45 +267,78 @@ func (s *Store) RevokeUserSessions(userID string, actor Actor, reason string) (i
 // RevokeUserSessionsExcept ends every active session of the user but
 // keepID (the caller's own: "sign out everywhere else"); "" keeps none.
 func (s *Store) RevokeUserSessionsExcept(userID, keepID string, actor Actor, reason string) (int, error) {
-	var ended []string
-	err := s.update("revoke_user_sessions", func(tx *bolt.Tx) error {
-		ended = ended[:0]
-		sessions := tx.Bucket(bucketSessions)
-		prefix := indexKey(userID, "")
-		c := tx.Bucket(bucketUserSessions).Cursor()
-		now := s.now()
-		for k, _ := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, _ = c.Next() {
-			var sess Session
-			if err := getJSON(sessions, k[len(prefix):], &sess); err != nil {
-				if errors.Is(err, ErrNotFound) {
+	var all []string
+	for {
+		var ended []string
+		more := false
+		err := s.update("revoke_user_sessions", func(tx *Tx) error {
+			ended, more = ended[:0], false
+			// In fleet mode the scan is blind and each revoked session is
+			// read again, compared: a user with many ended sessions must
+			// not exceed etcd's transaction bound, and a long list is
+			// revoked in chunks.
+			limit := -1
+			if tx.f != nil {
+				limit = revokeChunk
+				tx.f.blind = true
+				defer func() { tx.f.blind = false }()
+			}
+			sessions := tx.Bucket(bucketSessions)
+			prefix := indexKey(userID, "")
+			c := tx.Bucket(bucketUserSessions).Cursor()
+			now := s.now()
+			for k, _ := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, _ = c.Next() {
+				var sess Session
+				if err := getJSON(sessions, k[len(prefix):], &sess); err != nil {
+					if errors.Is(err, ErrNotFound) {
+						continue
+					}
+					return err
+				}
+				if sess.Status(now) != "active" || (keepID != "" && sess.ID == keepID) {
 					continue
 				}
-				return err
+				if len(ended) == limit {
+					more = true
+					break
+				}
+				if tx.f != nil {
+					tx.f.blind = false
+					err := getJSON(sessions, k[len(prefix):], &sess)
+					tx.f.blind = true
+					if err != nil {
+						return err
+					}
+				}
+				if err := s.unsafeRevokeSession(tx, &sess, actor, reason); err != nil {
+					return err
+				}
+				ended = append(ended, sess.ID)
 			}
-			if sess.Status(now) != "active" || (keepID != "" && sess.ID == keepID) {
-				continue
-			}
-			if err := s.unsafeRevokeSession(tx, &sess, actor, reason); err != nil {
-				return err
-			}
-			ended = append(ended, sess.ID)
+			return nil
+		})
+		if err != nil {
+			return len(all), fmt.Errorf("revoke sessions of %s: %w", userID, err)
 		}
-		return nil
-	})
-	if err != nil {
-		return 0, fmt.Errorf("revoke sessions of %s: %w", userID, err)
+		for _, id := range ended {
+			s.forgetSession(id)
+		}
+		all = append(all, ended...)
+		if !more {
+			return len(all), nil
+		}
 	}
-	for _, id := range ended {
-		s.forgetSession(id)
-	}
-	return len(ended), nil
 }
+
+// revokeChunk is how many sessions one fleet-mode transaction of
+// RevokeUserSessions revokes.
+const revokeChunk = 40
 
 // Sessions lists the sessions of userID (every session when userID is
 // empty), ended ones included until they are pruned, oldest first.
 func (s *Store) Sessions(userID string) ([]*Session, error) {
 	var out []*Session
-	err := s.view("sessions", func(tx *bolt.Tx) (err error) {
+	err := s.view("sessions", func(tx *Tx) (err error) {
 		out, err = unsafeListRecords[Session](tx, bucketSessions, bucketUserSessions, userID, func(id []byte) []byte { return id })
 		return err
 	})
@@ -291,7 +352,7 @@ func (s *Store) Sessions(userID string) ([]*Session, error) {
 }
 
 // unsafeTouchSession records a session's last sighting (toucher flush).
-func unsafeTouchSession(tx *bolt.Tx, id string, tc touch) error {
+func unsafeTouchSession(tx *Tx, id string, tc touch) error {
 	b := tx.Bucket(bucketSessions)
 	var sess Session
 	if err := getJSON(b, []byte(id), &sess); err != nil {

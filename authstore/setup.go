@@ -4,8 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"time"
-
-	bolt "go.etcd.io/bbolt"
 )
 
 // SetupPrefix starts first-admin setup tokens.
@@ -36,7 +34,7 @@ func (s *Store) CreateSetupGrant(ttl time.Duration) (string, time.Time, error) {
 		return "", time.Time{}, err
 	}
 	g := setupGrant{Hash: HashToken(tok), ExpiresAt: s.now().UTC().Add(ttl)}
-	err = s.update("create_setup_grant", func(tx *bolt.Tx) error {
+	err = s.update("create_setup_grant", func(tx *Tx) error {
 		if unsafeHumansExist(tx) {
 			return ErrSetupUnavailable
 		}
@@ -51,7 +49,7 @@ func (s *Store) CreateSetupGrant(ttl time.Duration) (string, time.Time, error) {
 // SetupPending reports whether an unexpired setup grant waits to be used.
 func (s *Store) SetupPending() bool {
 	pending := false
-	_ = s.view("setup_pending", func(tx *bolt.Tx) error {
+	_ = s.view("setup_pending", func(tx *Tx) error {
 		var g setupGrant
 		if getJSON(tx.Bucket(bucketMeta), keySetup, &g) == nil {
 			pending = s.now().Before(g.ExpiresAt) && !unsafeHumansExist(tx)
@@ -85,7 +83,7 @@ func (s *Store) UseSetupGrant(tok string, n NewUser, passwordHash string, actor 
 	// The first account is the administrator: setup exists to make one.
 	u := &User{ID: id, Login: login, Kind: KindHuman, Tier: n.Tier, Admin: true, CreatedAt: s.now().UTC(), PasswordHash: passwordHash}
 	presented := HashToken(tok)
-	err = s.update("use_setup_grant", func(tx *bolt.Tx) error {
+	err = s.update("use_setup_grant", func(tx *Tx) error {
 		if err := s.unsafeCheckSetupToken(tx, presented); err != nil {
 			return err
 		}

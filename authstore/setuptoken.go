@@ -3,8 +3,6 @@ package authstore
 import (
 	"crypto/subtle"
 	"errors"
-
-	bolt "go.etcd.io/bbolt"
 )
 
 // CheckSetupToken reports whether tok is the token of the pending setup
@@ -19,14 +17,14 @@ func (s *Store) CheckSetupToken(tok string) error {
 		return ErrBadCredentials
 	}
 	presented := HashToken(tok)
-	return s.view("check_setup_token", func(tx *bolt.Tx) error {
+	return s.view("check_setup_token", func(tx *Tx) error {
 		return s.unsafeCheckSetupToken(tx, presented)
 	})
 }
 
 // unsafeCheckSetupToken checks a presented token's hash against the
 // pending grant inside tx.
-func (s *Store) unsafeCheckSetupToken(tx *bolt.Tx, presented TokenHash) error {
+func (s *Store) unsafeCheckSetupToken(tx *Tx, presented TokenHash) error {
 	var g setupGrant
 	if err := getJSON(tx.Bucket(bucketMeta), keySetup, &g); err != nil {
 		if errors.Is(err, ErrNotFound) {

@@ -4,8 +4,6 @@ import (
 	"bytes"
 	"crypto/rand"
 	"fmt"
-
-	bolt "go.etcd.io/bbolt"
 )
 
 // signingKeyLen is the HMAC-SHA256 key size: the hash's block-sized
@@ -19,15 +17,16 @@ type signingKey struct {
 }
 
 // currentSigningKey returns the key new session JWTs are signed with,
-// creating this edge's first key on first use. Keys live in the store, so
-// sessions survive restarts and reloads; they never leave it, so a JWT from
-// another edge does not verify here.
+// creating the store's first key on first use. Keys live in the store, so
+// sessions survive restarts and reloads; they never leave it: a JWT from
+// another edge's bbolt store does not verify here, while in fleet mode the
+// keys are etcd's and every edge of the fleet shares them.
 func (s *Store) currentSigningKey() (*signingKey, error) {
 	if k := s.sess.current.Load(); k != nil {
 		return k, nil
 	}
 	var k signingKey
-	err := s.update("signing_key", func(tx *bolt.Tx) error {
+	err := s.update("signing_key", func(tx *Tx) error {
 		meta := tx.Bucket(bucketMeta)
 		if kid := meta.Get(keySigningKey); kid != nil {
 			if key := meta.Bucket(bucketSigningKeys).Get(kid); len(key) == signingKeyLen {
@@ -59,7 +58,7 @@ const ActionSigningKeyRotated = "signing_key.rotated"
 // their refresh token, which does not depend on the key.
 func (s *Store) RotateSigningKey(actor Actor) (string, error) {
 	var k signingKey
-	err := s.update("rotate_signing_key", func(tx *bolt.Tx) error {
+	err := s.update("rotate_signing_key", func(tx *Tx) error {
 		keys := tx.Bucket(bucketMeta).Bucket(bucketSigningKeys)
 		var old [][]byte
 		if err := keys.ForEach(func(kid, _ []byte) error {
@@ -90,7 +89,7 @@ func (s *Store) RotateSigningKey(actor Actor) (string, error) {
 	return k.kid, nil
 }
 
-func unsafeAddSigningKey(tx *bolt.Tx) (signingKey, error) {
+func unsafeAddSigningKey(tx *Tx) (signingKey, error) {
 	kid, err := randomID("key_")
 	if err != nil {
 		return signingKey{}, err
@@ -128,7 +127,7 @@ func (s *Store) signingKeyByID(kid string) ([]byte, error) {
 	if kid == "" || len(kid) > 64 {
 		return nil, ErrNotFound
 	}
-	err := s.view("signing_key", func(tx *bolt.Tx) error {
+	err := s.view("signing_key", func(tx *Tx) error {
 		if v := tx.Bucket(bucketMeta).Bucket(bucketSigningKeys).Get([]byte(kid)); len(v) == signingKeyLen {
 			key = bytes.Clone(v)
 			return nil

@@ -17,7 +17,7 @@ import (
 )
 
 // schemaVersion is the layout this binary writes (see buckets.go).
-const schemaVersion = 2
+const schemaVersion = 3
 
 // Outcomes callers branch on.
 var (
@@ -49,6 +49,10 @@ type Options struct {
 	// pruned, at most hourly. Default: 180 days; negative keeps them
 	// forever.
 	AuditRetention time.Duration
+	// Fleet, if set, makes etcd the source of truth and the file at the
+	// store's path this edge's mirror of it (fleet.go). Nil: the
+	// single-edge bbolt store.
+	Fleet *FleetOptions
 	// Observe, if set, is told the duration of every transaction by
 	// operation (e.g. "verify_pat", "poll_device"), for latency metrics.
 	// Cache hits make no transaction and are not reported.
@@ -70,6 +74,9 @@ type Store struct {
 	observer func(op string, d time.Duration)
 	polls    *pollTracker
 	sess     sessionState // sessions.go, jwt.go, signingkeys.go
+	fleet    *fleet       // nil: the bbolt engine
+
+	assertionKeys assertionKeyState // assertionkeys.go
 
 	closeOnce sync.Once
 }
@@ -121,7 +128,24 @@ func Open(path string, o Options) (*Store, error) {
 		upkeep:   upkeep{auditRetention: o.AuditRetention},
 	}
 	s.sess.init(o.CacheSize)
-	if !o.ReadOnly {
+	if o.Fleet != nil && !o.ReadOnly {
+		f, err := openFleet(s, o.Fleet)
+		if err != nil {
+			db.Close()
+			return nil, fmt.Errorf("open fleet store (mirror %s): %w", abs, err)
+		}
+		s.fleet = f
+		// The schema lives in etcd and migrates once for the fleet; a
+		// mirror cut off at start serves the schema it holds.
+		if !f.cutOff() {
+			if err := s.migrate(); err != nil {
+				f.close()
+				db.Close()
+				return nil, fmt.Errorf("open fleet store: %w", err)
+			}
+		}
+		s.touches = startToucher(s, o.TouchInterval)
+	} else if !o.ReadOnly {
 		if err := s.migrate(); err != nil {
 			db.Close()
 			return nil, fmt.Errorf("open store %s: %w", abs, err)
@@ -141,6 +165,9 @@ func (s *Store) Close() error {
 		if s.touches != nil {
 			s.touches.stop()
 		}
+		if s.fleet != nil {
+			s.fleet.close()
+		}
 		err = s.db.Close()
 	})
 	return err
@@ -148,8 +175,8 @@ func (s *Store) Close() error {
 
 // migrations upgrade a store one schema version at a time; entry i takes
 // version i to i+1. Version 0 is a new, empty file.
-var migrations = []func(tx *bolt.Tx) error{
-	func(tx *bolt.Tx) error {
+var migrations = []func(tx *Tx) error{
+	func(tx *Tx) error {
 		for _, name := range topBuckets {
 			if _, err := tx.CreateBucketIfNotExists(name); err != nil {
 				return fmt.Errorf("create bucket %s: %w", name, err)
@@ -159,10 +186,11 @@ var migrations = []func(tx *bolt.Tx) error{
 		return err
 	},
 	migrateAgentLogins, // logins.go
+	migrateIdentities,  // identities.go
 }
 
 func (s *Store) migrate() error {
-	return s.update("migrate", func(tx *bolt.Tx) error {
+	return s.update("migrate", func(tx *Tx) error {
 		var version uint64
 		if meta := tx.Bucket(bucketMeta); meta != nil {
 			if v := meta.Get(keySchemaVersion); len(v) == 8 {
@@ -185,7 +213,7 @@ func (s *Store) migrate() error {
 
 // getJSON decodes the record at key into v; it reports ErrNotFound when the
 // key is absent. Decoding copies, so v outlives the transaction.
-func getJSON(b *bolt.Bucket, key []byte, v any) error {
+func getJSON(b *Bucket, key []byte, v any) error {
 	raw := b.Get(key)
 	if raw == nil {
 		return ErrNotFound
@@ -200,7 +228,7 @@ func decodeJSON(raw []byte, v any) error {
 	return nil
 }
 
-func putJSON(b *bolt.Bucket, key []byte, v any) error {
+func putJSON(b *Bucket, key []byte, v any) error {
 	raw, err := json.Marshal(v)
 	if err != nil {
 		return fmt.Errorf("encode record: %w", err)
@@ -208,17 +236,35 @@ func putJSON(b *bolt.Bucket, key []byte, v any) error {
 	return b.Put(key, raw)
 }
 
-// view runs a read transaction, reporting its duration as op.
-func (s *Store) view(op string, fn func(*bolt.Tx) error) error {
+// view runs a read transaction, reporting its duration as op. Reads are
+// local with either engine: in fleet mode they read the mirror.
+func (s *Store) view(op string, fn func(*Tx) error) error {
 	defer s.observe(op, time.Now())
-	return s.db.View(fn)
+	return s.localView(fn)
 }
 
-// update runs a write transaction (committed with fsync), reporting its
-// duration as op.
-func (s *Store) update(op string, fn func(*bolt.Tx) error) error {
+// update runs a write transaction, reporting its duration as op: a bbolt
+// transaction committed with fsync, or in fleet mode an etcd transaction
+// that the mirror has applied when update returns (fleet.go). fn may run
+// more than once in fleet mode (a conflicting write elsewhere retries it),
+// so it must set, not accumulate, what it hands back.
+func (s *Store) update(op string, fn func(*Tx) error) error {
 	defer s.observe(op, time.Now())
-	return s.db.Update(fn)
+	if s.fleet != nil {
+		return s.fleet.update(op, fn)
+	}
+	return s.localUpdate(fn)
+}
+
+// localView is a bbolt read transaction on the store's own file.
+func (s *Store) localView(fn func(*Tx) error) error {
+	return s.db.View(func(btx *bolt.Tx) error { return fn(&Tx{Tx: btx}) })
+}
+
+// localUpdate is a bbolt write transaction on the store's own file (in
+// fleet mode, the mirror's local buckets and its upkeep).
+func (s *Store) localUpdate(fn func(*Tx) error) error {
+	return s.db.Update(func(btx *bolt.Tx) error { return fn(&Tx{Tx: btx}) })
 }
 
 func (s *Store) observe(op string, start time.Time) {

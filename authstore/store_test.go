@@ -8,8 +8,6 @@ import (
 	"sync"
 	"testing"
 	"time"
-
-	bolt "go.etcd.io/bbolt"
 )
 
 // testClock is a settable clock for expiry tests.
@@ -307,7 +305,7 @@ func TestBackupIsAnOpenableCopy(t *testing.T) {
 
 func TestRefusesNewerSchema(t *testing.T) {
 	s, path := openTest(t, Options{})
-	s.db.Update(func(tx *bolt.Tx) error {
+	s.localUpdate(func(tx *Tx) error {
 		return tx.Bucket(bucketMeta).Put(keySchemaVersion, []byte{0, 0, 0, 0, 0, 0, 0, 99})
 	})
 	s.Close()

@@ -69,9 +69,9 @@ func (s *Store) ResetSecondFactor(login string, actor Actor) (*User, error) {
 // checkTOTP reports whether code is the user's current code (or the one
 // before or after, for clock drift), and refuses a code whose time step was
 // already used or precedes one that was (RFC 6238 §5.2), so a code seen
-// over a shoulder cannot be replayed. Steps are remembered per edge, in
-// memory: a restart forgets them, which re-opens at most one 90-second
-// window.
+// over a shoulder cannot be replayed. Steps are remembered in memory (a
+// restart forgets them, which re-opens at most one 90-second window) and,
+// in fleet mode, in etcd, for every edge.
 func (s *Store) checkTOTP(u *User, code string, now time.Time) bool {
 	if len(code) != int(totpDigits) {
 		return false
@@ -93,5 +93,28 @@ func (s *Store) checkTOTP(u *User, code string, now time.Time) bool {
 	if matched < 0 {
 		return false
 	}
-	return s.sess.useTOTPStep(u.ID, matched)
+	if !s.sess.useTOTPStep(u.ID, matched) {
+		return false
+	}
+	if s.fleet != nil {
+		return s.useFleetTOTPStep(u.ID, matched)
+	}
+	return true
+}
+
+// useFleetTOTPStep records the step in etcd too, once for the fleet, so
+// a code used on one edge cannot be replayed on another. Cut off from
+// etcd the check fails closed, as every write does.
+func (s *Store) useFleetTOTPStep(userID string, step int64) bool {
+	fresh := false
+	err := s.update("use_totp_step", func(tx *Tx) error {
+		b := tx.Bucket(bucketTOTPSteps)
+		if last := b.Get([]byte(userID)); len(last) == 8 && int64(beUint64(last)) >= step {
+			fresh = false
+			return nil
+		}
+		fresh = true
+		return b.Put([]byte(userID), be64(uint64(step)))
+	})
+	return err == nil && fresh
 }

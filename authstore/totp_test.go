@@ -41,8 +41,14 @@ func TestTOTP(t *testing.T) {
 		_, err := s.CheckLogin(context.Background(), "alice", "alice's password", code, "")
 		return err
 	}
-	if err := login(""); !errors.Is(err, ErrBadCredentials) {
-		t.Fatalf("no code: %v", err)
+	if err := login(""); !errors.Is(err, ErrBadCredentials) || !errors.Is(err, ErrTOTPRequired) {
+		t.Fatalf("no code: %v, want ErrTOTPRequired matching ErrBadCredentials", err)
+	}
+	if _, err := s.CheckLogin(context.Background(), "alice", "wrong password", "", ""); errors.Is(err, ErrTOTPRequired) {
+		t.Fatalf("a wrong password without a code says a code is required: %v", err)
+	}
+	if err := login("000000"); errors.Is(err, ErrTOTPRequired) {
+		t.Fatalf("a wrong code says a code is required: %v", err)
 	}
 	if err := login("000000"); !errors.Is(err, ErrBadCredentials) && code(c.Now()) != "000000" {
 		t.Fatalf("wrong code: %v", err)

@@ -3,8 +3,6 @@ package authstore
 import (
 	"sync"
 	"time"
-
-	bolt "go.etcd.io/bbolt"
 )
 
 // toucher batches last-used stamps and writes them off the request path,
@@ -76,7 +74,32 @@ func (t *toucher) flush() {
 	if len(batch) == 0 {
 		return
 	}
-	_ = t.s.update("touch", func(tx *bolt.Tx) error {
+	if t.s.fleet == nil {
+		t.write(batch)
+		return
+	}
+	// In fleet mode each stamp costs compares in one etcd transaction,
+	// which etcd bounds (--max-txn-ops): write in chunks.
+	chunk := map[string]touch{}
+	for id, tc := range batch {
+		chunk[id] = tc
+		if len(chunk) == touchChunk {
+			t.write(chunk)
+			chunk = map[string]touch{}
+		}
+	}
+	t.write(chunk)
+}
+
+// touchChunk is how many stamps one fleet-mode transaction writes: two
+// reads each, within etcd's default 128 compares.
+const touchChunk = 40
+
+func (t *toucher) write(batch map[string]touch) {
+	if len(batch) == 0 {
+		return
+	}
+	_ = t.s.update("touch", func(tx *Tx) error {
 		pats, ids := tx.Bucket(bucketPATs), tx.Bucket(bucketPATIDs)
 		for id, tc := range batch {
 			if isSessionID(id) {

@@ -6,8 +6,6 @@ import (
 	"slices"
 	"strings"
 	"time"
-
-	bolt "go.etcd.io/bbolt"
 )
 
 // User kinds.
@@ -16,13 +14,15 @@ const (
 	KindAgent = "agent"
 )
 
-// User is an account. Scopes nil means every scope the deployment declares.
+// User is an account. Scopes nil means every scope the deployment declares;
+// an empty list, none. The field is never omitted when stored: an omitted
+// empty list would read back as nil, every scope.
 type User struct {
 	ID       string   `json:"id"`
 	Login    string   `json:"login"`
 	Kind     string   `json:"kind"`
 	Tier     string   `json:"tier"`
-	Scopes   []string `json:"scopes,omitempty"`
+	Scopes   []string `json:"scopes"`
 	Disabled bool     `json:"disabled,omitempty"`
 	// Admin is the administrator role: the console is theirs. Stores
 	// written before the role existed read as false, so no migration.
@@ -91,7 +91,7 @@ func (s *Store) CreateUser(n NewUser, actor Actor) (*User, error) {
 	if err != nil {
 		return nil, err
 	}
-	err = s.update("create_user", func(tx *bolt.Tx) error {
+	err = s.update("create_user", func(tx *Tx) error {
 		return s.unsafeInsertUser(tx, u, actor)
 	})
 	if err != nil {
@@ -124,7 +124,7 @@ func (s *Store) newUserRecord(n NewUser) (*User, error) {
 // unsafeInsertUser stores a new account and its login in its kind's
 // namespace inside tx; a login taken in either namespace is ErrExists
 // (logins.go).
-func (s *Store) unsafeInsertUser(tx *bolt.Tx, u *User, actor Actor) error {
+func (s *Store) unsafeInsertUser(tx *Tx, u *User, actor Actor) error {
 	if tx.Bucket(bucketLogins).Get([]byte(u.Login)) != nil {
 		return fmt.Errorf("user %s: %w", u.Login, ErrExists)
 	}
@@ -158,7 +158,7 @@ func (s *Store) UserByLogin(login string) (*User, error) {
 		return nil, fmt.Errorf("user %q: %w", login, ErrNotFound)
 	}
 	var id string
-	err = s.view("user_by_login", func(tx *bolt.Tx) error {
+	err = s.view("user_by_login", func(tx *Tx) error {
 		v := unsafeLoginID(tx, l)
 		if v == nil {
 			return ErrNotFound
@@ -175,7 +175,7 @@ func (s *Store) UserByLogin(login string) (*User, error) {
 // Users lists every account, humans and agents, ordered by login.
 func (s *Store) Users() ([]*User, error) {
 	var out []*User
-	err := s.view("users", func(tx *bolt.Tx) error {
+	err := s.view("users", func(tx *Tx) error {
 		users := tx.Bucket(bucketUsers)
 		return unsafeForEachLogin(tx, func(_, id []byte) error {
 			u := new(User)
@@ -196,7 +196,7 @@ func (s *Store) Users() ([]*User, error) {
 // asks whether a person has one).
 func (s *Store) CountUsers() (int, error) {
 	n := 0
-	err := s.view("count_users", func(tx *bolt.Tx) error {
+	err := s.view("count_users", func(tx *Tx) error {
 		n = unsafeCountLogins(tx)
 		return nil
 	})
@@ -222,7 +222,7 @@ func (s *Store) updateUser(login, action string, actor Actor, change func(*User)
 		return nil, fmt.Errorf("user %q: %w", login, ErrNotFound)
 	}
 	var u User
-	err = s.update("update_user", func(tx *bolt.Tx) error {
+	err = s.update("update_user", func(tx *Tx) error {
 		id := unsafeLoginID(tx, l)
 		if id == nil {
 			return ErrNotFound
@@ -248,7 +248,7 @@ func (s *Store) updateUser(login, action string, actor Actor, change func(*User)
 
 // unsafeUser reads the owner of a credential inside tx, for checks that must
 // be consistent with the credential read.
-func unsafeUser(tx *bolt.Tx, id string) (*User, error) {
+func unsafeUser(tx *Tx, id string) (*User, error) {
 	var u User
 	if err := getJSON(tx.Bucket(bucketUsers), []byte(id), &u); err != nil {
 		if errors.Is(err, ErrNotFound) {

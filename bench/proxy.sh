@@ -4,6 +4,9 @@
 #   gatehouse  Gatehouse checking a PAT against a scope rule, then proxying
 #   limited  the same with tier rate limits on (a budget it never exhausts)
 #   forward_auth  Caddy forward_auth to a small external auth service
+#   gh_forward_auth  Caddy forward_auth to Gatehouse's forward-auth mode
+#   three_headers  Gatehouse inline, sending three identity headers
+#   assertion  Gatehouse inline with the signed identity assertion on
 # Prints requests/s and latency for each and the ratio to the baseline.
 #
 #   bench/proxy.sh [seconds per run, default 10] [connections, default 64] [rounds, default 3]
@@ -36,6 +39,9 @@ ADMIN=127.0.0.1:18019
 cat >"$OUT/Caddyfile" <<CADDY
 {
 	admin $ADMIN
+	servers {
+		trusted_proxies static 127.0.0.1/32
+	}
 	gatehouse {
 		store $PWD/$OUT/bench.db
 		scopes bench:read
@@ -67,6 +73,39 @@ cat >"$OUT/Caddyfile" <<CADDY
 	}
 	reverse_proxy 127.0.0.1:18081
 }
+:18094 {
+	gatehouse {
+		endpoints
+		forward_auth
+		rule GET /api/* scope bench:read no_limit
+		default deny
+	}
+}
+:18095 {
+	forward_auth 127.0.0.1:18094 {
+		uri /gatehouse/auth
+		copy_headers Gatehouse-User Gatehouse-User-Id Gatehouse-Scopes Gatehouse-Tier Gatehouse-Credential Gatehouse-Token-Id
+	}
+	reverse_proxy 127.0.0.1:18081
+}
+:18096 {
+	gatehouse {
+		headers user_id login scopes
+		rule GET /api/* scope bench:read no_limit
+		default deny
+	}
+	reverse_proxy 127.0.0.1:18081
+}
+:18097 {
+	gatehouse {
+		assertion {
+			audience bench
+		}
+		rule GET /api/* scope bench:read no_limit
+		default deny
+	}
+	reverse_proxy 127.0.0.1:18081
+}
 CADDY
 
 pids=()
@@ -85,7 +124,7 @@ TOKEN=$("$OUT/caddy" gatehouse token create --user bench --scopes bench:read --e
 pids+=($!)
 sleep 0.5
 
-for port in 18090 18091 18092 18093; do
+for port in 18090 18091 18092 18093 18095 18096 18097; do
 	code=$(curl -s -o /dev/null -w '%{http_code}' -H "Authorization: Bearer $TOKEN" "http://127.0.0.1:$port/api/x")
 	[ "$code" = 200 ] || { echo "proxy.sh: :$port answered $code" >&2; cat "$OUT/caddy.log" >&2; exit 1; }
 done
@@ -109,15 +148,18 @@ results=$(for _ in $(seq "$ROUNDS"); do
 	run gatehouse 18091
 	run limited 18092
 	run forward_auth 18093
+	run gh_forward_auth 18095
+	run three_headers 18096
+	run assertion 18097
 done)
 median() { sort -n | awk '{v[NR]=$1} END {print (NR%2) ? v[(NR+1)/2] : (v[NR/2]+v[NR/2+1])/2}'; }
 base=$(awk '$1=="bare" {print $2}' <<<"$results" | median)
-printf '%-13s %12s %9s %9s %8s %9s\n' variant req/s p50 p99 non-2xx vs-bare
-for name in bare gatehouse limited forward_auth; do
+printf '%-16s %12s %9s %9s %8s %9s\n' variant req/s p50 p99 non-2xx vs-bare
+for name in bare gatehouse limited forward_auth gh_forward_auth three_headers assertion; do
 	rows=$(awk -v n="$name" '$1==n' <<<"$results")
 	rps=$(awk '{print $2}' <<<"$rows" | median)
 	p50=$(awk '{print $3}' <<<"$rows" | median)
 	p99=$(awk '{print $4}' <<<"$rows" | median)
 	bad=$(awk '{s+=$5} END {print s}' <<<"$rows")
-	printf '%-13s %12.0f %7.2fms %7.2fms %8s %8.2fx\n' "$name" "$rps" "$p50" "$p99" "$bad" "$(awk -v a="$rps" -v b="$base" 'BEGIN {print a/b}')"
+	printf '%-16s %12.0f %7.2fms %7.2fms %8s %8.2fx\n' "$name" "$rps" "$p50" "$p99" "$bad" "$(awk -v a="$rps" -v b="$base" 'BEGIN {print a/b}')"
 done

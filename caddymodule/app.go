@@ -12,6 +12,7 @@ import (
 	"github.com/gatehouse/gatehouse/authstore"
 	"github.com/gatehouse/gatehouse/config"
 	"github.com/gatehouse/gatehouse/gate"
+	"github.com/gatehouse/gatehouse/idp"
 	"github.com/gatehouse/gatehouse/service"
 )
 
@@ -38,6 +39,10 @@ type App struct {
 	gate   *gate.Gate
 
 	admin http.Handler
+
+	// providers are the identity providers, built in Provision with their
+	// client secrets resolved (identity.go).
+	providers []*idp.Provider
 }
 
 // CaddyModule returns the Caddy module information.
@@ -65,11 +70,17 @@ func (a *App) Provision(ctx caddy.Context) error {
 		return err
 	}
 	a.gate = a.newGate()
+	if a.providers, err = buildProviders(policy); err != nil {
+		return err
+	}
 	path, err := storePath(a.Store)
+	if a.Etcd != nil {
+		path, err = mirrorPath(a.Etcd.Mirror)
+	}
 	if err != nil {
 		return err
 	}
-	a.claim = &storeClaim{path: path}
+	a.claim = &storeClaim{path: path, etcd: a.Etcd}
 	a.admin = adminapi.New(adminapi.Config{Service: a.service, Logger: a.logger})
 	return nil
 }

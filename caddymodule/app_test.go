@@ -10,33 +10,45 @@ import (
 	"github.com/caddyserver/caddy/v2"
 	"go.uber.org/zap"
 
-	"github.com/gatehouse/gatehouse/authstore"
 	"github.com/gatehouse/gatehouse/config"
+	"github.com/gatehouse/gatehouse/gate"
 )
 
-// newTestApp is an App over a fresh store without a Caddy server, for
-// unit tests and benchmarks of the handler.
+// testApp is a gatehouse App provisioned as Caddy would, with g's policy,
+// over the store g names or a fresh one in a temporary directory. Like a
+// provisioned config generation it has not opened the store yet
+// (openStore); Cleanup runs when the test ends.
+func testApp(tb testing.TB, g config.Global) *App {
+	tb.Helper()
+	if g.Store == "" {
+		g.Store = filepath.Join(tb.TempDir(), "gatehouse.db")
+	}
+	ctx, cancel := caddy.NewContext(caddy.Context{Context: context.Background()})
+	tb.Cleanup(cancel)
+	a := &App{Global: g}
+	if err := a.Provision(ctx); err != nil {
+		tb.Fatalf("provision: %v", err)
+	}
+	a.logger = zap.NewNop()
+	tb.Cleanup(func() { a.Cleanup() })
+	return a
+}
+
+// newTestApp is testApp with its store open, for tests and benchmarks of
+// the handler.
 func newTestApp(tb testing.TB, g config.Global) *App {
 	tb.Helper()
-	policy, err := compilePolicy(g)
-	if err != nil {
+	a := testApp(tb, g)
+	if err := a.openStore(); err != nil {
 		tb.Fatal(err)
 	}
-	path := filepath.Join(tb.TempDir(), "gatehouse.db")
-	store, err := authstore.Open(path, authstore.Options{})
-	if err != nil {
-		tb.Fatal(err)
-	}
-	tb.Cleanup(func() { store.Close() })
-	a := overStore(g, policy, store, zap.NewNop())
-	a.gate = a.newGate()
 	return a
 }
 
 // testHandler is a handler over a with the given rules compiled.
 func (a *App) testHandler(tb testing.TB, rules ...config.Rule) *Handler {
 	tb.Helper()
-	h := &Handler{Rules: rules, app: a, logger: zap.NewNop()}
+	h := &Handler{Rules: rules, app: a, logger: zap.NewNop(), upstream: gate.DefaultUpstreamHeaders}
 	var err error
 	if h.rules, err = a.policy.CompileRules(rules, nil); err != nil {
 		tb.Fatal(err)

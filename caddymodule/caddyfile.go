@@ -7,15 +7,19 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 
+	"github.com/caddyserver/caddy/v2"
 	"github.com/caddyserver/caddy/v2/caddyconfig"
 	"github.com/caddyserver/caddy/v2/caddyconfig/caddyfile"
 	"github.com/caddyserver/caddy/v2/caddyconfig/httpcaddyfile"
 	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
 
+	"github.com/gatehouse/gatehouse/assertion"
 	"github.com/gatehouse/gatehouse/authstore"
 	"github.com/gatehouse/gatehouse/config"
 	"github.com/gatehouse/gatehouse/endpoints"
+	"github.com/gatehouse/gatehouse/gate"
 	"github.com/gatehouse/gatehouse/ratelimit"
 )
 
@@ -31,8 +35,23 @@ func init() {
 //
 //	gatehouse {
 //	    store <path>
+//	    store etcd {
+//	        endpoints <url...>
+//	        prefix <prefix>
+//	        mirror <path>
+//	        max_staleness <duration>
+//	        on_stale refuse|serve
+//	        edge_id <id>
+//	        username <name>
+//	        password <password>
+//	        tls {
+//	            ca <file>
+//	            cert <file>
+//	            key <file>
+//	        }
+//	    }
 //	    token_prefix <prefix>
-//	    scopes <resource:action...>
+//	    scopes <scope...>  (RFC 6749 scope tokens: read, papers:write)
 //	    pat_max_days <days>
 //	    pat_allow_no_expiry
 //	    tier <name> <count>/<window> [burst <n>]
@@ -47,6 +66,8 @@ func init() {
 //	        limit <count>/<window>
 //	        expires_days <days>
 //	    }
+//	    identity_provider <name> oidc|github { … }   (caddyfile_idp.go)
+//	    local_login on|off
 //	}
 func parseGlobal(d *caddyfile.Dispenser, existing any) (any, error) {
 	if existing != nil {
@@ -83,7 +104,19 @@ func unmarshalGlobal(d *caddyfile.Dispenser) (config.Global, error) {
 	for d.NextBlock(0) {
 		switch d.Val() {
 		case "store":
-			if !d.AllArgs(&g.Store) {
+			if !d.NextArg() {
+				return g, d.ArgErr()
+			}
+			if d.Val() == "etcd" {
+				e, err := unmarshalEtcd(d)
+				if err != nil {
+					return g, err
+				}
+				g.Etcd = e
+				break
+			}
+			g.Store = d.Val()
+			if d.NextArg() {
 				return g, d.ArgErr()
 			}
 		case "token_prefix":
@@ -165,6 +198,21 @@ func unmarshalGlobal(d *caddyfile.Dispenser) (config.Global, error) {
 				return g, err
 			}
 			g.Registration = reg
+		case "identity_provider":
+			ip, err := unmarshalIdentityProvider(d, later)
+			if err != nil {
+				return g, err
+			}
+			if slices.ContainsFunc(g.IdentityProviders, func(o config.IdentityProvider) bool { return o.Name == ip.Name }) {
+				return g, d.Errf("identity_provider %s declared twice", ip.Name)
+			}
+			g.IdentityProviders = append(g.IdentityProviders, ip)
+		case "local_login":
+			on, err := onOffArg(d)
+			if err != nil {
+				return g, err
+			}
+			g.LocalLogin = &on
 		default:
 			return g, d.Errf("unrecognized gatehouse option '%s'", d.Val())
 		}
@@ -284,10 +332,27 @@ func unmarshalRegistration(d *caddyfile.Dispenser, later func(func(*config.Polic
 //	    forward_credentials
 //	    allow_method_override
 //	    handle_errors [all|browsers]
+//	    headers <field...>|none
+//	    header <field> <Header-Name>
+//	    forward_auth
+//	    assertion [{
+//	        audience <aud>
+//	        issuer <iss>
+//	        alg EdDSA|ES256
+//	        ttl <duration ≤ 1m>
+//	    }]
 //	}
 //
 // where <requirement> is anonymous, authenticated, session or deny, and/or
-// `scope <scope...>` and `role <type> [{placeholder}] <min-role>`.
+// `scope <scope...>`, `role <type> [{placeholder}] <min-role>` and
+// `self {placeholder}`. A rule may offer alternatives, any one of which
+// passes, on one line or as a block with one alternative per line:
+//
+//	rule GET /v1/export/{agent} self {agent} or scope admin
+//	rule DELETE /v1/knowledge/* [<requirement all demand>] any {
+//	    scope admin
+//	    scope write
+//	}
 //
 // Rules are validated against the global `gatehouse` option here, so an
 // unknown scope, tier, budget or role fails with its file and line.
@@ -339,13 +404,15 @@ func (h *Handler) unmarshal(d *caddyfile.Dispenser, policy *config.Policy) error
 			}
 			h.Endpoints = ep
 		case "rule":
+			line := d.Line()
 			r, err := unmarshalRule(d)
 			if err != nil {
 				return err
 			}
 			if policy != nil {
 				if _, err := policy.CompileRule(r); err != nil {
-					return d.Err(err.Error())
+					// A rule with an any block ends on a later line: point at its own.
+					return fmt.Errorf("%w, at %s:%d", err, d.File(), line)
 				}
 			}
 			h.Rules = append(h.Rules, r)
@@ -353,7 +420,8 @@ func (h *Handler) unmarshal(d *caddyfile.Dispenser, policy *config.Policy) error
 			if h.Default != nil {
 				return d.Err("default given twice")
 			}
-			req, limit, err := unmarshalRequirement(d, d.RemainingArgs())
+			line := d.Line()
+			req, limit, err := unmarshalRuleRequirement(d, d.RemainingArgs())
 			if err != nil {
 				return err
 			}
@@ -362,7 +430,7 @@ func (h *Handler) unmarshal(d *caddyfile.Dispenser, policy *config.Policy) error
 			}
 			if policy != nil {
 				if _, err := policy.CompileRule(config.Rule{Path: "*", Require: req}); err != nil {
-					return d.Err(err.Error())
+					return fmt.Errorf("%w, at %s:%d", err, d.File(), line)
 				}
 			}
 			h.Default = &req
@@ -371,6 +439,11 @@ func (h *Handler) unmarshal(d *caddyfile.Dispenser, policy *config.Policy) error
 				return d.ArgErr()
 			}
 			h.ForwardCredentials = true
+		case "forward_auth":
+			if d.NextArg() {
+				return d.ArgErr()
+			}
+			h.ForwardAuth = true
 		case "allow_method_override":
 			if d.NextArg() {
 				return d.ArgErr()
@@ -385,6 +458,41 @@ func (h *Handler) unmarshal(d *caddyfile.Dispenser, policy *config.Policy) error
 				return d.ArgErr()
 			}
 			if err := h.Validate(); err != nil {
+				return d.Err(err.Error())
+			}
+		case "assertion":
+			if h.Assertion != nil {
+				return d.Err("assertion given twice")
+			}
+			o, err := unmarshalAssertion(d)
+			if err != nil {
+				return err
+			}
+			h.Assertion = o
+		case "headers":
+			if h.Headers != nil {
+				return d.Err("headers given twice")
+			}
+			h.Headers = d.RemainingArgs()
+			if len(h.Headers) == 0 {
+				return d.Errf("headers needs the identity fields to send (%s) or none", strings.Join(gate.FieldNames(), " "))
+			}
+			if _, err := gate.NewUpstreamHeaders(h.Headers, nil); err != nil {
+				return d.Err(err.Error())
+			}
+		case "header":
+			var field, name string
+			if !d.AllArgs(&field, &name) {
+				return d.Err("header needs an identity field and the header name to send it as: header login X-Remote-User")
+			}
+			if _, dup := h.HeaderNames[field]; dup {
+				return d.Errf("header %s given twice", field)
+			}
+			if h.HeaderNames == nil {
+				h.HeaderNames = map[string]string{}
+			}
+			h.HeaderNames[field] = name
+			if _, err := gate.NewUpstreamHeaders(h.Headers, h.HeaderNames); err != nil {
 				return d.Err(err.Error())
 			}
 		default:
@@ -436,6 +544,41 @@ func unmarshalEndpoints(d *caddyfile.Dispenser) (*Endpoints, error) {
 	return ep, nil
 }
 
+// unmarshalAssertion reads `assertion [{ audience … issuer … alg … ttl … }]`.
+func unmarshalAssertion(d *caddyfile.Dispenser) (*AssertionOptions, error) {
+	o := &AssertionOptions{}
+	if d.NextArg() {
+		return nil, d.ArgErr()
+	}
+	for nesting := d.Nesting(); d.NextBlock(nesting); {
+		opt := d.Val()
+		var v string
+		if !d.AllArgs(&v) {
+			return nil, d.ArgErr()
+		}
+		switch opt {
+		case "audience":
+			o.Audience = v
+		case "issuer":
+			o.Issuer = v
+		case "alg":
+			if err := authstore.ValidateAssertionAlg(v); err != nil {
+				return nil, d.Err(err.Error())
+			}
+			o.Alg = v
+		case "ttl":
+			ttl, err := caddy.ParseDuration(v)
+			if err != nil || ttl < time.Second || ttl > assertion.MaxTTL {
+				return nil, d.Errf("assertion ttl %s: want a duration from 1s to %s", v, assertion.MaxTTL)
+			}
+			o.TTL = caddy.Duration(ttl)
+		default:
+			return nil, d.Errf("unrecognized assertion option '%s' (want audience, issuer, alg or ttl)", opt)
+		}
+	}
+	return o, nil
+}
+
 // unmarshalRule reads `rule <methods> <path> <requirement...>`.
 func unmarshalRule(d *caddyfile.Dispenser) (config.Rule, error) {
 	args := d.RemainingArgs()
@@ -446,12 +589,87 @@ func unmarshalRule(d *caddyfile.Dispenser) (config.Rule, error) {
 	if args[0] != "*" {
 		r.Methods = strings.Split(args[0], ",")
 	}
-	req, limit, err := unmarshalRequirement(d, args[2:])
+	req, limit, err := unmarshalRuleRequirement(d, args[2:])
 	if err != nil {
 		return r, err
 	}
 	r.Require, r.Limit = req, limit
 	return r, nil
+}
+
+// unmarshalRuleRequirement reads a rule's requirement with its
+// alternatives: `<req> or <req>…` on the line, or `[<req>] any` followed
+// by a block of one alternative per line.
+func unmarshalRuleRequirement(d *caddyfile.Dispenser, args []string) (config.Requirement, string, error) {
+	if n := len(args); n > 0 && args[n-1] == "any" {
+		req, limit := config.Requirement{}, ""
+		if n > 1 {
+			var err error
+			if req, limit, err = unmarshalRequirement(d, args[:n-1]); err != nil {
+				return req, "", err
+			}
+		}
+		alts := []config.Requirement{}
+		for nesting := d.Nesting(); d.NextBlock(nesting); {
+			line := append([]string{d.Val()}, d.RemainingArgs()...)
+			alt, altLimit, err := unmarshalRequirement(d, line)
+			if err != nil {
+				return req, "", err
+			}
+			if altLimit != "" {
+				return req, "", d.Err("put no_limit or limit on the rule's line, not on an alternative")
+			}
+			if alt.Any != nil {
+				return req, "", d.Err("alternatives cannot hold alternatives of their own")
+			}
+			alts = append(alts, alt)
+		}
+		if len(alts) == 0 {
+			return req, "", d.Err("any needs a block with at least one alternative, one per line")
+		}
+		req.Any = alts
+		return req, limit, nil
+	}
+	if !slices.Contains(args, "or") {
+		return unmarshalRequirement(d, args)
+	}
+	var (
+		req   config.Requirement
+		limit string
+	)
+	for part := range splitWords(args, "or") {
+		if len(part) == 0 {
+			return req, "", d.Err("'or' needs a requirement on each side: self {agent} or scope admin")
+		}
+		alt, l, err := unmarshalRequirement(d, part)
+		if err != nil {
+			return req, "", err
+		}
+		if l != "" {
+			if limit != "" {
+				return req, "", d.Err("give at most one of no_limit and limit")
+			}
+			limit = l
+		}
+		req.Any = append(req.Any, alt)
+	}
+	return req, limit, nil
+}
+
+// splitWords yields the runs of words between each sep.
+func splitWords(words []string, sep string) func(func([]string) bool) {
+	return func(yield func([]string) bool) {
+		start := 0
+		for i, w := range words {
+			if w == sep {
+				if !yield(words[start:i]) {
+					return
+				}
+				start = i + 1
+			}
+		}
+		yield(words[start:])
+	}
 }
 
 // unmarshalRequirement reads the words after a rule's path (or after
@@ -478,7 +696,7 @@ func unmarshalRequirement(d *caddyfile.Dispenser, args []string) (config.Require
 			if err := setAccess(w); err != nil {
 				return req, "", err
 			}
-		case "admin":
+		case "administrator":
 			req.Admin = true
 		case "scope":
 			start := i + 1
@@ -512,6 +730,17 @@ func unmarshalRequirement(d *caddyfile.Dispenser, args []string) (config.Require
 			}
 			req.Role = role
 			i += n
+		case "self":
+			if i+1 >= len(args) || !strings.HasPrefix(args[i+1], "{") || !strings.HasSuffix(args[i+1], "}") || len(args[i+1]) < 3 {
+				return req, "", d.Err("self needs a path placeholder: self {agent}")
+			}
+			if req.Self != "" {
+				return req, "", d.Err("only one self per requirement")
+			}
+			i++
+			req.Self = strings.Trim(args[i], "{}")
+		case "any", "or":
+			return req, "", d.Errf("'%s' goes on its own: `rule … self {agent} or scope admin`, or `rule … any {` with one alternative per line", w)
 		case config.LimitNone:
 			if limit != "" {
 				return req, "", d.Err("give at most one of no_limit and limit")
@@ -524,7 +753,7 @@ func unmarshalRequirement(d *caddyfile.Dispenser, args []string) (config.Require
 			i++
 			limit = args[i]
 		default:
-			return req, "", d.Errf("unknown requirement '%s' (want anonymous, authenticated, session, deny, admin, scope, role, no_limit or limit)", w)
+			return req, "", d.Errf("unknown requirement '%s' (want anonymous, authenticated, session, deny, administrator, scope, role, self, or, any, no_limit or limit)", w)
 		}
 	}
 	return req, limit, nil
@@ -533,7 +762,7 @@ func unmarshalRequirement(d *caddyfile.Dispenser, args []string) (config.Require
 func isRequirementKeyword(w string) bool {
 	switch w {
 	case config.AccessAnonymous, config.AccessAuthenticated, config.AccessSession, config.AccessDeny,
-		"scope", "role", "admin", config.LimitNone, "limit":
+		"scope", "role", "administrator", "self", "or", "any", config.LimitNone, "limit":
 		return true
 	}
 	return false
@@ -551,6 +780,73 @@ func intArg(d *caddyfile.Dispenser, lo, hi int) (int, error) {
 		return 0, d.ArgErr()
 	}
 	return n, nil
+}
+
+// unmarshalEtcd reads the block of `store etcd { … }` (fleet mode).
+func unmarshalEtcd(d *caddyfile.Dispenser) (*config.Etcd, error) {
+	e := &config.Etcd{}
+	if d.NextArg() {
+		return nil, d.ArgErr()
+	}
+	one := func(dst *string) error {
+		if !d.AllArgs(dst) {
+			return d.ArgErr()
+		}
+		return nil
+	}
+	for nesting := d.Nesting(); d.NextBlock(nesting); {
+		var err error
+		switch d.Val() {
+		case "endpoints":
+			e.Endpoints = append(e.Endpoints, d.RemainingArgs()...)
+			if len(e.Endpoints) == 0 {
+				return nil, d.ArgErr()
+			}
+		case "prefix":
+			err = one(&e.Prefix)
+		case "mirror":
+			err = one(&e.Mirror)
+		case "max_staleness":
+			err = durationArg(d, &e.MaxStaleness)
+		case "on_stale":
+			err = one(&e.OnStale)
+		case "edge_id":
+			err = one(&e.EdgeID)
+		case "username":
+			err = one(&e.Username)
+		case "password":
+			err = one(&e.Password)
+		case "tls":
+			e.TLS = &config.EtcdTLS{}
+			if d.NextArg() {
+				return nil, d.ArgErr()
+			}
+			for tn := d.Nesting(); d.NextBlock(tn); {
+				switch d.Val() {
+				case "ca":
+					err = one(&e.TLS.CA)
+				case "cert":
+					err = one(&e.TLS.Cert)
+				case "key":
+					err = one(&e.TLS.Key)
+				default:
+					return nil, d.Errf("store etcd tls: unknown option %q", d.Val())
+				}
+				if err != nil {
+					return nil, err
+				}
+			}
+		default:
+			return nil, d.Errf("store etcd: unknown option %q", d.Val())
+		}
+		if err != nil {
+			return nil, err
+		}
+	}
+	if err := e.Validate(); err != nil {
+		return nil, d.Err(err.Error())
+	}
+	return e, nil
 }
 
 func durationArg(d *caddyfile.Dispenser, dst *config.Duration) error {

@@ -6,6 +6,7 @@ import (
 
 	"github.com/gatehouse/gatehouse/authstore"
 	"github.com/gatehouse/gatehouse/endpoints"
+	"github.com/gatehouse/gatehouse/forwardauth"
 	"github.com/gatehouse/gatehouse/gate"
 )
 
@@ -15,6 +16,9 @@ type caddyFacts struct{}
 
 func (caddyFacts) ClientIP(r *http.Request) string { return clientIP(r) }
 func (caddyFacts) IsHTTPS(r *http.Request) bool    { return isHTTPS(r) }
+func (caddyFacts) FromTrustedProxy(r *http.Request) bool {
+	return fromTrustedProxy(r)
+}
 func (caddyFacts) ExternalBase(r *http.Request) string {
 	return externalBase(r)
 }
@@ -38,6 +42,7 @@ func (s storeRef) IssueSessionJWT(sess *authstore.Session, iat, exp time.Time) (
 
 // Interface guards
 var (
-	_ endpoints.Facts = caddyFacts{}
-	_ gate.Store      = storeRef{}
+	_ endpoints.Facts        = caddyFacts{}
+	_ forwardauth.TrustFacts = caddyFacts{}
+	_ gate.Store             = storeRef{}
 )

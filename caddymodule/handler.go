@@ -8,6 +8,7 @@ import (
 	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
 	"go.uber.org/zap"
 
+	"github.com/gatehouse/gatehouse/assertion"
 	"github.com/gatehouse/gatehouse/config"
 	"github.com/gatehouse/gatehouse/endpoints"
 	"github.com/gatehouse/gatehouse/gate"
@@ -57,10 +58,37 @@ type Handler struct {
 	// own endpoints always answer themselves. Default: off, the JSON body.
 	HandleErrors string `json:"handle_errors,omitempty"`
 
-	app    *App
-	rules  *config.Rules
-	site   *endpoints.Site // nil without Endpoints
-	logger *zap.Logger
+	// Headers are the identity fields sent to the upstream as headers:
+	// user_id, login, tier, scopes, credential, token_id, resource, role,
+	// or ["none"]. Default: all of them. Fewer headers cost less per
+	// request.
+	Headers []string `json:"headers,omitempty"`
+
+	// HeaderNames renames identity headers, by field: {"login":
+	// "X-Remote-User"} for an app that expects that name. A renamed
+	// field is sent even if Headers omits it, and a client's copy of the
+	// header, in any spelling a CGI-style upstream folds together, is
+	// deleted from every request.
+	HeaderNames map[string]string `json:"header_names,omitempty"`
+
+	// Assertion, when set, adds a signed identity assertion
+	// (Gatehouse-Assertion, a JWT) to every request let through, so the
+	// upstream can verify who it serves instead of trusting headers.
+	Assertion *AssertionOptions `json:"assertion,omitempty"`
+
+	// ForwardAuth turns on forward-auth mode: the forward_auth endpoint
+	// (/gatehouse/auth) judges, with this site's rules, the original
+	// request a trusted proxy in front (nginx auth_request, Traefik or
+	// Caddy forward_auth) asks about, and answers 200 with the identity
+	// headers or the refusal. Needs Endpoints.
+	ForwardAuth bool `json:"forward_auth,omitempty"`
+
+	app      *App
+	upstream *gate.UpstreamHeaders
+	signer   *assertion.Signer // nil without Assertion
+	rules    *config.Rules
+	site     *endpoints.Site // nil without Endpoints
+	logger   *zap.Logger
 }
 
 // Endpoints turns on Gatehouse's own endpoints on a site (package
@@ -111,10 +139,18 @@ func (h *Handler) Provision(ctx caddy.Context) error {
 		return fmt.Errorf("gatehouse rules: %w", err)
 	}
 	h.rules = rules
+	if h.upstream, err = gate.NewUpstreamHeaders(h.Headers, h.HeaderNames); err != nil {
+		return fmt.Errorf("gatehouse headers: %w", err)
+	}
+	if err := h.provisionAssertion(); err != nil {
+		return err
+	}
 	if h.Endpoints != nil {
 		site, err := endpoints.New(endpoints.Config{
 			Paths: h.Endpoints.Paths, Off: h.Endpoints.Off, PasskeyRPID: h.Endpoints.PasskeyRPID, PasskeyOrigins: h.Endpoints.passkeyOrigins(), Policy: h.app.policy, Gate: h.app.gate, Facts: caddyFacts{},
 			Service: h.app.service, Registration: h.app.limits.registration, Metrics: metricsSink{}, Logger: h.logger,
+			IdentityProviders: h.app.providers, Flows: idpFlows,
+			ForwardAuth: h.forwardAuth(), Scanner: h.app.limits.scanner,
 		})
 		if err != nil {
 			return err
@@ -133,6 +169,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyht
 	if p := requestcheck.Request(r); p != nil {
 		return h.refuse(w, r, p, nil, nil)
 	}
+	h.upstream.Strip(r.Header)
 	if h.site != nil && h.site.Serves(r) {
 		h.site.ServeHTTP(w, r)
 		return nil
@@ -159,7 +196,15 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyht
 		return h.refuse(w, r, d, id, rule)
 	}
 	repl := r.Context().Value(caddy.ReplacerCtxKey).(*caddy.Replacer)
-	forward(r, repl, id)
+	forward(r, repl, h.upstream, id)
+	if h.signer != nil {
+		if err := h.assert(r, id); err != nil {
+			// Fail closed: an upstream that verifies would refuse the
+			// request anyway, and one that does not must not get less.
+			h.logger.Error("signing the identity assertion", zap.Error(err))
+			return h.refuse(w, r, problem.Internal(), id, rule)
+		}
+	}
 	if !h.ForwardCredentials {
 		// Whether or not it verified: a cookie of the other name, say,
 		// leaves the request anonymous but is still a credential.
@@ -230,8 +275,25 @@ func (h *Handler) refuseToErrorRoutes(w http.ResponseWriter, r *http.Request, d 
 	return caddyhttp.Error(d.Status, d)
 }
 
+// forwardAuth is what the forward_auth endpoint judges with, or nil.
+func (h *Handler) forwardAuth() *endpoints.ForwardAuth {
+	if !h.ForwardAuth {
+		return nil
+	}
+	fa := &endpoints.ForwardAuth{Rules: h.rules, Trust: caddyFacts{}, Headers: h.upstream}
+	if h.signer != nil {
+		fa.Assert = func(orig *http.Request, id *Identity) (string, error) {
+			return h.signer.Assertion(id, h.audience(orig))
+		}
+	}
+	return fa
+}
+
 // Validate checks the handler's options.
 func (h *Handler) Validate() error {
+	if h.ForwardAuth && h.Endpoints == nil {
+		return fmt.Errorf("gatehouse: forward_auth needs endpoints: the forward_auth endpoint is one of them")
+	}
 	switch h.HandleErrors {
 	case "", handleErrorsAll, handleErrorsBrowsers:
 		return nil

@@ -2,12 +2,15 @@ package caddymodule
 
 import (
 	"net/http"
+	"strings"
 	"testing"
 
 	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
 
+	"github.com/gatehouse/gatehouse/assertion"
 	"github.com/gatehouse/gatehouse/authstore"
 	"github.com/gatehouse/gatehouse/config"
+	"github.com/gatehouse/gatehouse/gate"
 	"github.com/gatehouse/gatehouse/service"
 )
 
@@ -39,5 +42,62 @@ func BenchmarkServeHTTP(b *testing.B) {
 	req, _ := benchServe(b, h, "GET", "/api/papers/42", http.Header{"Authorization": {"Bearer " + tok}})
 	if req.Header.Get("Gatehouse-User") != "bench" {
 		b.Fatalf("identity not forwarded: %v", req.Header)
+	}
+}
+
+// BenchmarkServeHTTPHeaders compares a site that sends three identity
+// headers (`headers user_id login scopes`) with the default's six (eight
+// with a role rule), in the same run.
+func BenchmarkServeHTTPHeaders(b *testing.B) {
+	for _, tc := range []struct {
+		name   string
+		fields []string
+		want   int
+	}{
+		{"six", nil, 6},
+		{"three", []string{gate.FieldUserID, gate.FieldLogin, gate.FieldScopes}, 3},
+	} {
+		b.Run(tc.name, func(b *testing.B) {
+			h, tok := benchHandler(b)
+			var err error
+			if h.upstream, err = gate.NewUpstreamHeaders(tc.fields, nil); err != nil {
+				b.Fatal(err)
+			}
+			req, _ := benchServe(b, h, "GET", "/api/papers/42", http.Header{"Authorization": {"Bearer " + tok}})
+			n := 0
+			for k := range req.Header {
+				if strings.HasPrefix(k, "Gatehouse-") {
+					n++
+				}
+			}
+			if n != tc.want {
+				b.Fatalf("%d identity headers, want %d: %v", n, tc.want, req.Header)
+			}
+		})
+	}
+}
+
+// BenchmarkServeHTTPAssertion compares the proxy path with the signed
+// identity assertion on (a warm cache: the same PAT and audience) and
+// off, in the same run.
+func BenchmarkServeHTTPAssertion(b *testing.B) {
+	for _, on := range []bool{false, true} {
+		name := "off"
+		if on {
+			name = "on"
+		}
+		b.Run(name, func(b *testing.B) {
+			h, tok := benchHandler(b)
+			if on {
+				h.Assertion = &AssertionOptions{Audience: "api.test"}
+				if err := h.provisionAssertion(); err != nil {
+					b.Fatal(err)
+				}
+			}
+			req, _ := benchServe(b, h, "GET", "/api/papers/42", http.Header{"Authorization": {"Bearer " + tok}})
+			if got := req.Header.Get(assertion.Header) != ""; got != on {
+				b.Fatalf("assertion present %v, want %v", got, on)
+			}
+		})
 	}
 }

@@ -12,10 +12,11 @@ import (
 // Identity is who a request acts as; see package decision.
 type Identity = decision.Identity
 
-// forward hands the identity to the upstream as headers (gate) and to
-// the rest of the Caddy route as placeholders.
-func forward(r *http.Request, repl *caddy.Replacer, id *Identity) {
-	scopes := gate.SetUpstreamHeaders(r.Header, id)
+// forward hands the identity to the upstream as the site's headers
+// (gate) and to the rest of the Caddy route as placeholders, which are
+// all set whichever headers the site sends.
+func forward(r *http.Request, repl *caddy.Replacer, headers *gate.UpstreamHeaders, id *Identity) {
+	scopes := headers.Set(r.Header, id)
 	repl.Set("gatehouse.credential", id.Credential)
 	repl.Set("gatehouse.tier", id.Tier)
 	if id.User == nil {

@@ -30,7 +30,13 @@ const (
 	limitKindTier         = "tier"
 	limitKindBudget       = "budget"
 	limitKindRegistration = "registration"
+	limitKindScanner      = "scanner"
 )
+
+// scannerLimit is the per-IP limit of leaked-credential reports
+// (POST /api/credentials/revoke): generous for a scanner, whose report
+// holds up to a thousand strings, and small for anyone probing.
+var scannerLimit = config.Tier{Name: "credential_revocation", Rate: "60/1m", Burst: 20}
 
 // registrationPolicy names the per-IP registration limit in the RateLimit
 // fields.
@@ -80,6 +86,8 @@ type limits struct {
 	// registration is the per-IP limit of agent registration; nil when
 	// registration is not configured.
 	registration *gate.Budget
+	// scanner is the per-IP limit of leaked-credential reports.
+	scanner *gate.Budget
 	// poolKeys are the limiters this generation took from the pool, for
 	// releaseLimits.
 	poolKeys []string
@@ -114,6 +122,9 @@ func (a *App) provisionLimits() error {
 	}
 	if r := p.Registration; r != nil && err == nil {
 		l.registration, err = take(limitKindRegistration, config.Tier{Name: registrationPolicy, Rate: r.Limit})
+	}
+	if err == nil {
+		l.scanner, err = take(limitKindScanner, scannerLimit)
 	}
 	if err != nil {
 		releasePooled(l.poolKeys)

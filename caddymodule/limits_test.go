@@ -26,20 +26,6 @@ func TestSweepInterval(t *testing.T) {
 	}
 }
 
-func testApp(t *testing.T, g config.Global) *App {
-	t.Helper()
-	p, err := compilePolicy(g)
-	if err != nil {
-		t.Fatal(err)
-	}
-	a := &App{policy: p, logger: zap.NewNop()}
-	if err := a.provisionLimits(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(a.releaseLimits)
-	return a
-}
-
 // TestLimitersSurviveReload plays two config generations the way Caddy
 // runs them: the new one is provisioned before the old one is cleaned up.
 func TestLimitersSurviveReload(t *testing.T) {

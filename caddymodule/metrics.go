@@ -25,6 +25,10 @@ var (
 		Namespace: "gatehouse", Name: "device_flow_total",
 		Help: "Device authorization grant events: issued, approved, denied, expired, token_issued.",
 	}, []string{"event"})
+	identityLogins = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Namespace: "gatehouse", Name: "identity_logins_total",
+		Help: "Sign-ins through identity providers, by provider and outcome (success, or the refusal's reason).",
+	}, []string{"provider", "outcome"})
 	storeLatency = prometheus.NewHistogramVec(prometheus.HistogramOpts{
 		Namespace: "gatehouse", Name: "store_seconds",
 		Help:    "Latency of store transactions (cache misses and writes), by operation.",
@@ -33,7 +37,7 @@ var (
 )
 
 func registerMetrics(reg prometheus.Registerer) error {
-	for _, c := range []prometheus.Collector{decisions, rateLimited, deviceFlow, storeLatency} {
+	for _, c := range []prometheus.Collector{decisions, rateLimited, deviceFlow, identityLogins, storeLatency, fleetMetrics{}} {
 		if err := reg.Register(c); err != nil {
 			var already prometheus.AlreadyRegisteredError
 			if !errors.As(err, &already) {
@@ -60,6 +64,9 @@ type metricsSink struct{}
 
 func (metricsSink) Decision(d *problem.Problem) { countDecision(d) }
 func (metricsSink) DeviceFlow(event string)     { deviceFlow.WithLabelValues(event).Inc() }
+func (metricsSink) IdentityLogin(provider, outcome string) {
+	identityLogins.WithLabelValues(provider, outcome).Inc()
+}
 
 // observeStore feeds the store's transaction latencies to storeLatency.
 func observeStore(op string, d time.Duration) {

@@ -22,10 +22,18 @@ func OpenAdmin(g config.Global) (h http.Handler, close func() error, err error) 
 		return nil, nil, err
 	}
 	path, err := storePath(g.Store)
+	var o authstore.Options
+	if g.Etcd != nil {
+		// Fleet mode: act on etcd through the configured mirror, as an
+		// edge of its own while the command runs.
+		if path, err = mirrorPath(g.Etcd.Mirror); err == nil {
+			o.Fleet, err = FleetOptions(g.Etcd)
+		}
+	}
 	if err != nil {
 		return nil, nil, err
 	}
-	store, err := authstore.Open(path, authstore.Options{})
+	store, err := authstore.Open(path, o)
 	if err != nil {
 		return nil, nil, err
 	}

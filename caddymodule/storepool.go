@@ -9,6 +9,7 @@ import (
 	"github.com/caddyserver/caddy/v2"
 
 	"github.com/gatehouse/gatehouse/authstore"
+	"github.com/gatehouse/gatehouse/config"
 	"github.com/gatehouse/gatehouse/problem"
 	"github.com/gatehouse/gatehouse/service"
 )
@@ -43,13 +44,27 @@ func newPerStore() *perStore {
 // Destruct closes the store when no config generation uses it any more.
 func (p pooledStore) Destruct() error { return p.Close() }
 
-func acquireStore(path string) (pooledStore, error) {
+func acquireStore(path string, etcd *config.Etcd) (pooledStore, error) {
 	val, _, err := stores.LoadOrNew(path, func() (caddy.Destructor, error) {
-		s, err := authstore.Open(path, authstore.Options{Observe: observeStore})
+		o := authstore.Options{Observe: observeStore}
+		if etcd != nil {
+			f, err := FleetOptions(etcd)
+			if err != nil {
+				return nil, err
+			}
+			o.Fleet = f
+		}
+		s, err := authstore.Open(path, o)
 		if err != nil {
 			return nil, err
 		}
-		return pooledStore{s, newPerStore()}, nil
+		ps := newPerStore()
+		if etcd != nil {
+			// Locks are fleet-wide: a guesser locked out on one edge is
+			// locked out on all of them (counting stays per edge).
+			ps.logins.Shared, ps.devices.Shared = s, s
+		}
+		return pooledStore{s, ps}, nil
 	})
 	if err != nil {
 		return pooledStore{}, err
@@ -65,7 +80,8 @@ func acquireStore(path string) (pooledStore, error) {
 // request or admin call. Cleanup releases it only if it was taken.
 type storeClaim struct {
 	path string
-	held atomic.Bool // a.store and its state are set; read without mu
+	etcd *config.Etcd // fleet mode: path is the mirror
+	held atomic.Bool  // a.store and its state are set; read without mu
 
 	mu       sync.Mutex
 	released bool // Cleanup ran: a reference taken now would leak
@@ -90,7 +106,7 @@ func (a *App) openStore() error {
 	case c.released:
 		return errStoreReleased
 	}
-	pooled, err := acquireStore(c.path)
+	pooled, err := acquireStore(c.path, c.etcd)
 	if err != nil {
 		return err
 	}

@@ -1,32 +1,14 @@
 package caddymodule
 
 import (
-	"context"
 	"errors"
 	"path/filepath"
 	"sync"
 	"testing"
 
-	"github.com/caddyserver/caddy/v2"
-	"go.uber.org/zap"
-
 	"github.com/gatehouse/gatehouse/authstore"
 	"github.com/gatehouse/gatehouse/config"
 )
-
-// provisioned is a gatehouse App provisioned as Caddy would, over the
-// store at path.
-func provisioned(t *testing.T, path string) *App {
-	t.Helper()
-	ctx, cancel := caddy.NewContext(caddy.Context{Context: context.Background()})
-	t.Cleanup(cancel)
-	a := &App{Global: config.Global{Store: path}}
-	if err := a.Provision(ctx); err != nil {
-		t.Fatalf("provision: %v", err)
-	}
-	a.logger = zap.NewNop()
-	return a
-}
 
 // TestProvisionLeavesTheStoreClosed: what `caddy validate` does (Provision
 // and Cleanup, never Start) works while another process holds the store's
@@ -38,7 +20,7 @@ func TestProvisionLeavesTheStoreClosed(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer other.Close()
-	a := provisioned(t, path) // would fail with ErrLocked after 3s if it opened the file
+	a := testApp(t, config.Global{Store: path}) // would fail with ErrLocked after 3s if it opened the file
 	if a.store != nil {
 		t.Fatal("Provision opened the store")
 	}
@@ -58,7 +40,7 @@ func TestProvisionLeavesTheStoreClosed(t *testing.T) {
 // takes it again.
 func TestStoreOpenedOnceAndReleased(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "gatehouse.db")
-	a := provisioned(t, path)
+	a := testApp(t, config.Global{Store: path})
 	var wg sync.WaitGroup
 	for range 8 {
 		wg.Go(func() {
@@ -74,7 +56,7 @@ func TestStoreOpenedOnceAndReleased(t *testing.T) {
 	if refs, _ := stores.References(path); refs != 1 {
 		t.Fatalf("%d references to the store, want 1", refs)
 	}
-	next := provisioned(t, path) // a reload: the new generation starts first
+	next := testApp(t, config.Global{Store: path}) // a reload: the new generation starts first
 	if err := next.Start(); err != nil {
 		t.Fatal(err)
 	}
@@ -103,8 +85,8 @@ func TestStoreOpenedOnceAndReleased(t *testing.T) {
 // guesser's lock), while another store has counters of its own.
 func TestBackoffsBelongToTheStore(t *testing.T) {
 	dir := t.TempDir()
-	first, second := provisioned(t, filepath.Join(dir, "a.db")), provisioned(t, filepath.Join(dir, "a.db"))
-	other := provisioned(t, filepath.Join(dir, "b.db"))
+	first, second := testApp(t, config.Global{Store: filepath.Join(dir, "a.db")}), testApp(t, config.Global{Store: filepath.Join(dir, "a.db")})
+	other := testApp(t, config.Global{Store: filepath.Join(dir, "b.db")})
 	for _, a := range []*App{first, second, other} {
 		if err := a.openStore(); err != nil {
 			t.Fatal(err)

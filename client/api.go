@@ -21,6 +21,10 @@ const TokenExpirationHeader = api.HeaderTokenExpiration
 // maxErrorBody bounds how much of an error response is read.
 const maxErrorBody = 1 << 20
 
+// RefreshAhead is how long before its expiry a session token is renewed
+// ahead of a request whose body cannot be sent twice.
+const RefreshAhead = 60 * time.Second
+
 // Request is one API call.
 type Request struct {
 	// Method is the HTTP method; empty means GET.
@@ -30,6 +34,11 @@ type Request struct {
 	Path string
 	// Body is sent as the request body when not nil.
 	Body []byte
+	// Stream is a body that can be read only once (a pipe), instead of
+	// Body. Such a request is never sent twice: a session token about to
+	// expire is renewed before it is sent, and an expired one is not
+	// retried.
+	Stream io.Reader
 	// Header holds extra request headers. Authorization is always the
 	// client's token and cannot be set here.
 	Header http.Header
@@ -42,22 +51,73 @@ type Request struct {
 // response's body has then been read and is replayed from memory. A
 // failure to reach the server is a [*NetworkError] and no response.
 //
+// With Credentials, a token known to have expired is renewed before the
+// request, and so is one within [RefreshAhead] of its expiry when the
+// body is a Stream; a request refused because its token expired is
+// renewed and sent again, once. A renewal the server refuses is a
+// [*LoginError] wrapping [ErrSessionInvalidated], and no response.
+//
 // A GET or HEAD answered 429 is retried once after its Retry-After, if
 // that is no longer than MaxRetryWait; nothing else is ever retried, and
-// an authentication failure never is.
+// an authentication failure never is, except for that one renewal.
 func (c *Client) Do(ctx context.Context, r *Request) (*http.Response, error) {
 	method := r.Method
 	if method == "" {
 		method = http.MethodGet
 	}
+	if r.Stream != nil && r.Body != nil {
+		return nil, errors.New("a request has either a Body or a Stream")
+	}
+	token, exp := c.Token, c.TokenExpiresAt
+	if c.Credentials != nil {
+		var err error
+		if token, exp, err = c.Credentials.Token(ctx); err != nil {
+			return nil, err
+		}
+	}
+	renewed := false
+	if c.Credentials != nil && token != "" && !exp.IsZero() {
+		left := exp.Sub(c.now())
+		if left <= 0 || (r.Stream != nil && left <= RefreshAhead) {
+			fresh, _, err := c.Credentials.Renew(ctx, token)
+			switch {
+			case err == nil:
+				token, renewed = fresh, true
+			case !errors.Is(err, ErrCannotRenew):
+				return nil, err
+			}
+		}
+	}
+	resp, err := c.sendRetrying(ctx, method, r, token)
+	if inv, ok := c.Credentials.(Invalidator); ok && (errors.Is(err, ErrTokenRevoked) || errors.Is(err, ErrTokenInvalid)) {
+		inv.Invalidate(ctx, token, err)
+	}
+	if err == nil || renewed || c.Credentials == nil || r.Stream != nil || !errors.Is(err, ErrTokenExpired) {
+		return resp, err
+	}
+	fresh, _, rerr := c.Credentials.Renew(ctx, token)
+	if rerr != nil {
+		if errors.Is(rerr, ErrCannotRenew) {
+			return resp, err
+		}
+		resp.Body.Close()
+		return nil, rerr
+	}
+	resp.Body.Close()
+	return c.sendRetrying(ctx, method, r, fresh)
+}
+
+// sendRetrying sends the request with token, and once more after the
+// Retry-After of a 429 to a GET or HEAD.
+func (c *Client) sendRetrying(ctx context.Context, method string, r *Request, token string) (*http.Response, error) {
 	maxWait := c.MaxRetryWait
 	if maxWait == 0 {
 		maxWait = DefaultMaxRetryWait
 	}
-	resp, err := c.send(ctx, method, r)
+	resp, err := c.sendOnce(ctx, method, r, token)
 	var rl *RateLimitError
 	if err == nil || !errors.As(err, &rl) || (method != http.MethodGet && method != http.MethodHead) ||
-		rl.RetryAfter <= 0 || rl.RetryAfter > maxWait {
+		r.Stream != nil || rl.RetryAfter <= 0 || rl.RetryAfter > maxWait {
 		return resp, err
 	}
 	if c.OnRetry != nil {
@@ -71,11 +131,11 @@ func (c *Client) Do(ctx context.Context, r *Request) (*http.Response, error) {
 	case <-t.C:
 	}
 	resp.Body.Close()
-	return c.send(ctx, method, r)
+	return c.sendOnce(ctx, method, r, token)
 }
 
-// send makes one attempt of Do.
-func (c *Client) send(ctx context.Context, method string, r *Request) (*http.Response, error) {
+// sendOnce makes one attempt of Do with token (none when empty).
+func (c *Client) sendOnce(ctx context.Context, method string, r *Request, token string) (*http.Response, error) {
 	u, err := c.url(r.Path)
 	if err != nil {
 		return nil, err
@@ -83,6 +143,8 @@ func (c *Client) send(ctx context.Context, method string, r *Request) (*http.Res
 	var body io.Reader
 	if r.Body != nil {
 		body = bytes.NewReader(r.Body)
+	} else if r.Stream != nil {
+		body = r.Stream
 	}
 	req, err := http.NewRequestWithContext(ctx, method, u, body)
 	if err != nil {
@@ -94,11 +156,11 @@ func (c *Client) send(ctx context.Context, method string, r *Request) (*http.Res
 		}
 	}
 	req.Header.Del("Authorization")
-	if c.Token != "" {
-		if err := CheckToken(c.Token); err != nil {
+	if token != "" {
+		if err := CheckToken(token); err != nil {
 			return nil, fmt.Errorf("token for %s: %w", DisplayHost(c.Host), err)
 		}
-		req.Header.Set("Authorization", "Bearer "+c.Token)
+		req.Header.Set("Authorization", "Bearer "+token)
 	}
 	if req.Header.Get("Accept") == "" {
 		req.Header.Set("Accept", "application/json")

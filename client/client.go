@@ -1,6 +1,7 @@
 package client
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"net/http"
@@ -36,6 +37,12 @@ type Paths struct {
 	Whoami string
 	// Revoke revokes the credential that calls it.
 	Revoke string
+	// Session starts a CLI session with a password.
+	Session string
+	// Refresh renews a CLI session.
+	Refresh string
+	// Logout ends the caller's session.
+	Logout string
 }
 
 // DefaultPaths are the paths a Gatehouse server serves unless its operator
@@ -45,6 +52,9 @@ var DefaultPaths = Paths{
 	DeviceToken: api.PathDeviceToken,
 	Whoami:      api.PathWhoami,
 	Revoke:      api.PathRevoke,
+	Session:     api.PathSession,
+	Refresh:     api.PathRefresh,
+	Logout:      api.PathLogout,
 }
 
 // Client talks to one Gatehouse server with one token. The zero value is
@@ -78,6 +88,47 @@ type Client struct {
 	MaxRetryWait time.Duration
 	// OnRetry, if set, is told before Do waits out a 429.
 	OnRetry func(wait time.Duration, err *RateLimitError)
+	// Credentials, if set, supplies the token instead of Token and
+	// renews it: Do then refreshes an expired session token and retries
+	// once (see [Client.Do]).
+	Credentials Credentials
+	// Now is the clock that decides whether a token is about to expire;
+	// nil means time.Now.
+	Now func() time.Time
+}
+
+// Credentials supply a [Client]'s token and renew it.
+type Credentials interface {
+	// Token returns the token to send now, and when it expires (zero:
+	// not known); an empty token sends the request anonymously.
+	Token(ctx context.Context) (token string, expiresAt time.Time, err error)
+	// Renew returns a token to replace stale, which the server refused
+	// as expired or which is about to expire. It is called at most once
+	// per request, and an implementation renews at most once per stale
+	// token, however many callers ask. An error wrapping ErrCannotRenew
+	// means this credential cannot be renewed (a PAT); the request then
+	// fails with the server's answer.
+	Renew(ctx context.Context, stale string) (token string, expiresAt time.Time, err error)
+}
+
+// Invalidator is implemented by Credentials that record a session the
+// server refused for good (revoked, unknown), so that later requests fail
+// at once instead of sending a dead token.
+type Invalidator interface {
+	// Invalidate records that the server refused token for reason.
+	Invalidate(ctx context.Context, token string, reason error)
+}
+
+// ErrCannotRenew is wrapped by [Credentials.Renew] for a credential that
+// cannot be renewed.
+var ErrCannotRenew = errors.New("this credential cannot be renewed")
+
+// now is the client's clock.
+func (c *Client) now() time.Time {
+	if c.Now != nil {
+		return c.Now()
+	}
+	return time.Now()
 }
 
 // ForHost returns a client for a stored entry: key is its normalised host

@@ -40,6 +40,9 @@ type LoginOptions struct {
 	// ExpiresDays is the token's lifetime in days; 0 lets the server
 	// choose.
 	ExpiresDays int
+	// Session asks for a CLI session (a short-lived access token and a
+	// refresh token) instead of a personal access token.
+	Session bool
 }
 
 // DeviceLogin is a device login in progress: show UserCode and
@@ -59,9 +62,10 @@ type DeviceLogin struct {
 	// less often (see pollMargin), and 5 s less often after each slow_down.
 	Interval time.Duration
 
-	client *Client
-	config oauth2.Config
-	auth   *oauth2.DeviceAuthResponse
+	client  *Client
+	config  oauth2.Config
+	auth    *oauth2.DeviceAuthResponse
+	session bool
 }
 
 // Token is a personal access token obtained by a device login. Printing it
@@ -73,6 +77,11 @@ type Token struct {
 	Scopes []string
 	// ExpiresAt is when it expires; zero if it does not.
 	ExpiresAt time.Time
+	// RefreshToken, RefreshExpiresAt and SessionID are set when the login
+	// asked for a session (LoginOptions.Session) and the server gave one.
+	RefreshToken     string
+	RefreshExpiresAt time.Time
+	SessionID        string
 }
 
 // String shows the token's hint, never the secret.
@@ -134,6 +143,7 @@ func (c *Client) StartDeviceLogin(ctx context.Context, opts LoginOptions) (*Devi
 		client:                  c,
 		config:                  cfg,
 		auth:                    da,
+		session:                 opts.Session,
 	}, nil
 }
 
@@ -160,8 +170,12 @@ func (d *DeviceLogin) Wait(ctx context.Context) (*Token, error) {
 	c := d.client
 	auth := *d.auth
 	auth.Interval = int64(d.Interval/time.Second) + pollMargin
+	var opts []oauth2.AuthCodeOption
+	if d.session {
+		opts = append(opts, oauth2.SetAuthURLParam(api.ParamSession, "1"))
+	}
 	for polls := 0; ; polls++ {
-		tok, err := d.config.DeviceAccessToken(c.oauthContext(ctx), &auth)
+		tok, err := d.config.DeviceAccessToken(c.oauthContext(ctx), &auth, opts...)
 		if err == nil {
 			return d.token(tok)
 		}
@@ -206,6 +220,18 @@ func (d *DeviceLogin) token(tok *oauth2.Token) (*Token, error) {
 	if tok.ExpiresIn > 0 {
 		t.ExpiresAt = tok.Expiry.UTC()
 	}
+	if tok.RefreshToken != "" {
+		if err := CheckToken(tok.RefreshToken); err != nil {
+			return nil, fmt.Errorf("device login on %s: the server sent an unusable refresh token: %w", DisplayHost(d.client.Host), err)
+		}
+		t.RefreshToken = tok.RefreshToken
+		if n, ok := tok.Extra("refresh_expires_in").(float64); ok && n > 0 {
+			t.RefreshExpiresAt = time.Now().Add(time.Duration(n) * time.Second).UTC()
+		}
+		t.SessionID, _ = tok.Extra("session_id").(string)
+	}
+	// A server too old for sessions sends a PAT: it is as good a login,
+	// and the caller can tell by the missing RefreshToken.
 	return t, nil
 }
 

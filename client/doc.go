@@ -1,7 +1,10 @@
 // Package client is the Go client of a Gatehouse server: what a command-line
-// tool needs to log in with the OAuth 2.0 device flow (RFC 8628), keep the
-// resulting personal access tokens in hosts.yml, and call the API behind
-// the gateway with them.
+// tool needs to log in with the OAuth 2.0 device flow (RFC 8628) or a
+// password (a CLI session: access token and rotating refresh token), keep
+// the credentials of several accounts per server in hosts.yml and the
+// system keychain ([Keyring]), and call the API behind the gateway with
+// them, refreshing a session transparently ([StoredCredentials]: at most
+// one refresh per stale token across goroutines and processes).
 //
 // It is written to be embedded: the `gatehouse` command (cmd/gatehouse) is
 // one user, and any service protected by Gatehouse can build its own CLI on
@@ -21,7 +24,8 @@
 //
 // It is not a server and has no knowledge of how tokens are stored or
 // checked on the gateway; it only speaks the HTTP contract of the served
-// endpoints (/api/oauth/device/*, /api/whoami, /api/auth/revoke). It never
-// retries an authentication failure and never reads a token from the
-// environment.
+// endpoints (/api/oauth/device/*, /api/session, /api/refresh, /logout,
+// /api/whoami, /api/auth/revoke). It never retries an authentication
+// failure (except the one renewal of an expired session token) and never
+// reads a token from the environment.
 package client

@@ -47,12 +47,25 @@ func DefaultHostsPath(app string) (string, error) {
 //
 // A Store holds no state between calls; it is safe for concurrent use by
 // goroutines and processes.
+//
+// With a Keyring, the secrets (tokens and refresh tokens) of every
+// account not stored with [StorageFile] live in the keychain and
+// hosts.yml keeps only their metadata; an account whose secret the
+// keychain refuses to take is kept in the file instead
+// ([Host.StorageNote] says why). Secrets written to the file by an older
+// version move to the keychain on the next write.
 type Store struct {
 	path string
+	// Keyring, if set, is where secrets live.
+	Keyring Keyring
 }
 
-// NewStore returns the store kept at path (see [DefaultHostsPath]).
+// NewStore returns the store kept at path (see [DefaultHostsPath]), with
+// every secret in the file.
 func NewStore(path string) *Store { return &Store{path: path} }
+
+// NewKeyringStore returns the store kept at path whose secrets live in kr.
+func NewKeyringStore(path string, kr Keyring) *Store { return &Store{path: path, Keyring: kr} }
 
 // Path is the hosts file's path.
 func (s *Store) Path() string { return s.path }
@@ -68,7 +81,12 @@ func (s *Store) Load() (*HostsFile, error) {
 		}
 		return nil, err
 	}
-	return s.read()
+	f, err := s.read()
+	if err != nil {
+		return nil, err
+	}
+	readSecrets(s.Keyring, f)
+	return f, nil
 }
 
 // Update reads the hosts file, lets fn change it and writes the result,
@@ -101,22 +119,88 @@ func (s *Store) Update(ctx context.Context, fn func(*HostsFile) error) error {
 	if err != nil {
 		return err
 	}
+	readSecrets(s.Keyring, f)
+	before := keyringItems(f)
 	if err := fn(f); err != nil {
 		return err
 	}
 	if f.Version == 0 {
 		f.Version = HostsFileVersion
 	}
+	// The keychain first: the file must never name a secret that is not
+	// there.
+	onDisk := s.placeSecrets(f, before)
 	var buf bytes.Buffer
 	enc := yaml.NewEncoder(&buf)
 	enc.SetIndent(2)
-	if err := enc.Encode(f); err != nil {
+	if err := enc.Encode(onDisk); err != nil {
 		return fmt.Errorf("encoding %s: %w", s.path, err)
 	}
 	if err := enc.Close(); err != nil {
 		return fmt.Errorf("encoding %s: %w", s.path, err)
 	}
-	return writeAtomic(s.path, buf.Bytes())
+	if err := writeAtomic(s.path, buf.Bytes()); err != nil {
+		return err
+	}
+	// Forget what no account keeps in the keychain any more. A failure
+	// leaves an orphan item, which nothing reads; it is not worth failing
+	// a write that succeeded.
+	after := keyringItems(f)
+	for ref := range before {
+		if _, kept := after[ref]; !kept && s.Keyring != nil {
+			_ = s.Keyring.Delete(keyringService(ref.key), ref.user)
+		}
+	}
+	return nil
+}
+
+// placeSecrets decides where each account's secrets live, puts those for
+// the keychain there, and returns the copy of f to write: f with the
+// secrets kept in the keychain left out.
+func (s *Store) placeSecrets(f *HostsFile, before map[accountRef]secrets) *HostsFile {
+	forEachAccount(f, func(key string, a *Host) {
+		a.storageNote = nil
+		if a.secretErr != nil || a.Storage == StorageFile {
+			// Unreadable: leave the keychain's item alone. File: chosen.
+			return
+		}
+		if s.Keyring == nil {
+			if a.Storage == "" {
+				a.Storage = StorageFile
+			}
+			return
+		}
+		sec := secrets{a.Token, a.RefreshToken}
+		ref := accountRef{key, accountKey(a.User)}
+		if old, ok := before[ref]; ok && old == sec && a.Storage == StorageKeyring {
+			return
+		}
+		if err := s.Keyring.Set(keyringService(key), ref.user, sec.encode()); err != nil {
+			a.Storage, a.storageNote = StorageFile, fmt.Errorf("the keychain refused it: %w", err)
+			return
+		}
+		a.Storage = StorageKeyring
+	})
+	out := *f
+	out.Hosts = make(map[string]*Host, len(f.Hosts))
+	for key, h := range f.Hosts {
+		c := *h
+		if c.Storage == StorageKeyring {
+			c.Token, c.RefreshToken = "", ""
+		}
+		if len(h.Accounts) > 0 {
+			c.Accounts = make(map[string]*Host, len(h.Accounts))
+			for login, a := range h.Accounts {
+				ac := *a
+				if ac.Storage == StorageKeyring {
+					ac.Token, ac.RefreshToken = "", ""
+				}
+				c.Accounts[login] = &ac
+			}
+		}
+		out.Hosts[key] = &c
+	}
+	return &out
 }
 
 // read decodes the file, which may be absent; the caller has checked the

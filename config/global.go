@@ -29,6 +29,9 @@ type Global struct {
 	// Store is the bbolt file. Default: gatehouse/gatehouse.db under
 	// Caddy's data directory.
 	Store string `json:"store,omitempty"`
+	// Etcd, if set, is fleet mode: credentials live in etcd and Store is
+	// unused (the mirror is Etcd.Mirror).
+	Etcd *Etcd `json:"etcd,omitempty"`
 
 	// TokenPrefix starts every PAT minted here. Default: gth_
 	TokenPrefix string `json:"token_prefix,omitempty"`
@@ -72,6 +75,13 @@ type Global struct {
 
 	// Realm is named in WWW-Authenticate challenges. Default: gatehouse
 	Realm string `json:"realm,omitempty"`
+
+	// IdentityProviders are the external identity providers people may
+	// sign in with in a browser (identity.go).
+	IdentityProviders []IdentityProvider `json:"identity_providers,omitempty"`
+	// LocalLogin false turns password sign-in off: the login page shows
+	// only the identity providers' buttons. Default: on.
+	LocalLogin *bool `json:"local_login,omitempty"`
 }
 
 // Tier is a rate-limit policy: Rate is "count/window" ("600/1m"); Burst
@@ -123,6 +133,11 @@ type Policy struct {
 	DeviceInterval   time.Duration
 	Registration     *Registration
 	Realm            string
+	// IdentityProviders are validated, with their defaults filled.
+	IdentityProviders []IdentityProvider
+	// LocalLoginOff is local_login off: passwords do not sign in (the
+	// zero value, a policy built by hand, keeps them on).
+	LocalLoginOff bool
 }
 
 // Checks are the validators Compile borrows from the packages that own the
@@ -150,8 +165,17 @@ func Compile(g Global, checks Checks) (*Policy, error) {
 		DeviceInterval:   g.DeviceInterval.Or(DefaultDeviceInterval),
 		Registration:     g.Registration,
 		Realm:            cmp.Or(g.Realm, DefaultRealm),
+		LocalLoginOff:    g.LocalLogin != nil && !*g.LocalLogin,
 	}
 	var errs []error
+	if g.Etcd != nil {
+		if err := g.Etcd.Validate(); err != nil {
+			errs = append(errs, err)
+		}
+		if g.Store != "" {
+			errs = append(errs, errors.New("store: a path and etcd cannot both be set"))
+		}
+	}
 	if err := checks.Prefix(p.TokenPrefix); err != nil {
 		errs = append(errs, fmt.Errorf("token_prefix: %w", err))
 	}
@@ -213,6 +237,10 @@ func Compile(g Global, checks Checks) (*Policy, error) {
 	}
 	if r := g.Registration; r != nil {
 		errs = append(errs, p.validateRegistration(r, checks.Rate)...)
+	}
+	errs = append(errs, p.validateIdentityProviders(g.IdentityProviders)...)
+	if p.LocalLoginOff && len(g.IdentityProviders) == 0 {
+		errs = append(errs, errors.New("local_login off: declare an identity_provider, or nobody can sign in"))
 	}
 	if err := errors.Join(errs...); err != nil {
 		return nil, err

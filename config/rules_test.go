@@ -122,6 +122,16 @@ func TestCompileRuleErrors(t *testing.T) {
 		{Rule{Path: "/p/x{project}/*"}, "whole segment"},
 		{Rule{Path: "/p/{project}/{project}"}, "used twice"},
 		{Rule{Path: "/x", Limit: "nope"}, "unknown budget"},
+		{Rule{Path: "/e/{agent}", Require: Requirement{Self: "user"}}, "self {user}: the path /e/{agent} has no placeholder {user} (it has {agent})"},
+		{Rule{Path: "/e/*", Require: Requirement{Self: "agent"}}, "has no placeholder {agent}"},
+		{Rule{Path: "/x", Require: Requirement{Any: []Requirement{}}}, "any needs at least one alternative"},
+		{Rule{Path: "/x", Require: Requirement{Any: []Requirement{{Access: AccessAnonymous}}}}, "alternative 1 (anonymous): an alternative cannot be anonymous"},
+		{Rule{Path: "/x", Require: Requirement{Any: []Requirement{{Scopes: []string{"wiki:read"}}, {Access: AccessDeny}}}}, "alternative 2 (deny)"},
+		{Rule{Path: "/x", Require: Requirement{Any: []Requirement{{Scopes: []string{"nope"}}}}}, "alternative 1 (scope nope): unknown scope nope"},
+		{Rule{Path: "/x", Require: Requirement{Any: []Requirement{{Any: []Requirement{{}}}}}}, "cannot hold alternatives"},
+		{Rule{Path: "/e/{agent}", Require: Requirement{Any: []Requirement{{Self: "who"}}}}, "no placeholder {who}"},
+		{Rule{Path: "/x", Require: Requirement{Access: AccessAnonymous, Any: []Requirement{{}}}}, "anonymous cannot be combined"},
+		{Rule{Path: "/x", Require: Requirement{Access: AccessAnonymous, Self: "x"}}, "anonymous cannot be combined"},
 	}
 	for _, tc := range cases {
 		_, err := p.CompileRule(tc.rule)
@@ -133,10 +143,53 @@ func TestCompileRuleErrors(t *testing.T) {
 		{Path: "/x", Limit: "search"},
 		{Path: "/x", Limit: LimitNone},
 		{Path: "/p/{id}/*", Require: Requirement{Role: &RoleRequirement{Resource: "project", Param: "id", Min: "read"}}},
+		{Path: "/e/{agent}", Require: Requirement{Any: []Requirement{{Self: "agent"}, {Scopes: []string{"wiki:read"}}}}},
+		{Path: "/e/{agent}", Require: Requirement{Access: AccessSession, Any: []Requirement{{Self: "agent"}}}},
 	}
 	for _, r := range ok {
 		if _, err := p.CompileRule(r); err != nil {
 			t.Errorf("%+v: %v", r, err)
+		}
+	}
+}
+
+// TestCompileAlternatives: alternatives compile to rules of their own,
+// the accepted scopes list every way in, and the rule as written is left
+// as it was.
+func TestCompileAlternatives(t *testing.T) {
+	p := testPolicy(t)
+	in := Rule{Path: "/p/{project}/x", Require: Requirement{Scopes: []string{"wiki:read"}, Any: []Requirement{
+		{Role: &RoleRequirement{Resource: "project", Min: "edit"}},
+		{Scopes: []string{"papers:write", "wiki:read"}},
+	}}}
+	c, err := p.CompileRule(in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(c.Alternatives) != 2 || c.Alternatives[0].Require.Role.Param != "project" || c.Alternatives[0].MinRank != 1 {
+		t.Fatalf("alternatives %+v", c.Alternatives)
+	}
+	if c.AcceptedScopes != "wiki:read papers:write" {
+		t.Errorf("accepted %q", c.AcceptedScopes)
+	}
+	if in.Require.Any[0].Role.Param != "" || in.Require.Any[0].Access != "" {
+		t.Errorf("the rule as written changed: %+v", in.Require.Any[0])
+	}
+	if got, want := c.Require.String(), "scope wiki:read any { role project edit } { scope papers:write wiki:read }"; got != want {
+		t.Errorf("String() = %q, want %q", got, want)
+	}
+	for _, tc := range []struct {
+		r    Requirement
+		want string
+	}{
+		{Requirement{}, "authenticated"},
+		{Requirement{Access: AccessAuthenticated}, "authenticated"},
+		{Requirement{Access: AccessSession, Scopes: []string{"a"}}, "session scope a"},
+		{Requirement{Access: AccessAuthenticated, Self: "agent"}, "self {agent}"},
+		{Requirement{Role: &RoleRequirement{Resource: "project", Param: "id", Min: "read"}}, "role project {id} read"},
+	} {
+		if got := tc.r.String(); got != tc.want {
+			t.Errorf("%+v: %q, want %q", tc.r, got, tc.want)
 		}
 	}
 }
@@ -153,7 +206,10 @@ func TestCompileGlobal(t *testing.T) {
 		g    Global
 		want string
 	}{
-		{Global{Scopes: []string{"noColon"}}, "resource:action"},
+		{Global{Scopes: []string{"has space"}}, "RFC 6749"},
+		{Global{Scopes: []string{`quo"te`}}, "RFC 6749"},
+		{Global{Scopes: []string{"a,b"}}, "commas"},
+		{Global{Scopes: []string{""}}, "1 to 64"},
 		{Global{Scopes: []string{"a:b", "a:b"}}, "twice"},
 		{Global{TokenPrefix: "nope"}, "token_prefix"},
 		{Global{PATMaxDays: -1}, "pat_max_days"},

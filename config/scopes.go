@@ -6,14 +6,26 @@ import (
 	"strings"
 )
 
-// ValidateScope checks the `resource:action` shape: two names of a-z 0-9 _ -
-// joined by one colon.
+// MaxScopeLen bounds a declared scope name, so a header listing a
+// caller's scopes stays small.
+const MaxScopeLen = 64
+
+// ValidateScope checks a declared scope name: an RFC 6749 §3.3
+// scope-token (printable ASCII other than space, `"` and `\`), so the
+// reference APIs' `read`, `admin` and `task_history` can be declared as
+// they are, as can `resource:action` names. A comma is refused too:
+// scope lists typed on a command line or in a form (ParseScopeList) are
+// separated by commas or spaces, and a name holding one could not be
+// written there.
 func ValidateScope(s string) error {
-	res, act, ok := strings.Cut(s, ":")
-	if !ok || validateName(res) != nil || act == "" || len(act) > 32 || strings.ContainsFunc(act, func(r rune) bool {
-		return !(r >= 'a' && r <= 'z' || r >= '0' && r <= '9' || r == '_' || r == '-')
-	}) {
-		return fmt.Errorf("scope %q: must look like resource:action (a-z, 0-9, _ and -)", s)
+	if s == "" || len(s) > MaxScopeLen {
+		return fmt.Errorf("scope %q: must be 1 to %d characters", s, MaxScopeLen)
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c < 0x21 || c > 0x7e || c == '"' || c == '\\' || c == ',' {
+			return fmt.Errorf("scope %q: must be printable ASCII without spaces, quotes, backslashes or commas (RFC 6749 §3.3)", s)
+		}
 	}
 	return nil
 }

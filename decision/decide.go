@@ -32,6 +32,13 @@ const (
 	// Misconfigured: the rule cannot be applied (a role rule whose
 	// placeholder was not captured); fail closed.
 	Misconfigured
+	// NotSelf: a self requirement, and the path names someone else
+	// (Decision.Resource is the value it names).
+	NotSelf
+	// NoAlternative: the rule's own conditions held but none of its
+	// alternatives did; Decision.Alternatives says why each failed, in
+	// the rule's order.
+	NoAlternative
 )
 
 // Decision is the outcome of Decide.
@@ -47,6 +54,9 @@ type Decision struct {
 	Resource string
 	// Role is the role check (InsufficientRole).
 	Role config.RoleCheck
+	// Alternatives are the refused decisions of each alternative
+	// (NoAlternative), so the refusal can name what would have passed.
+	Alternatives []Decision
 }
 
 // Allowed reports whether the request may proceed.
@@ -55,9 +65,9 @@ func (d *Decision) Allowed() bool { return d.Outcome == Allow }
 // Decide applies rule's requirement to id, the verified identity of the
 // request (nil when it presented no credential), with the path
 // placeholders the rule captured. The order answers most precisely: a
-// deny rule, a missing credential, a browser-only requirement, the
-// administrator role, each
-// scope, then the resource role.
+// deny rule, a missing credential, a browser-only requirement, each
+// scope, self, the resource role, and last the rule's alternatives, of
+// which the first that holds allows.
 func Decide(id *Identity, rule *config.CompiledRule, params *config.Params) Decision {
 	req := &rule.Require
 	if req.Access == config.AccessDeny {
@@ -69,6 +79,30 @@ func Decide(id *Identity, rule *config.CompiledRule, params *config.Params) Deci
 		}
 		return Decision{Outcome: NoCredential, Identity: id}
 	}
+	d := decideConditions(id, rule, params)
+	if d.Outcome != Allow || len(rule.Alternatives) == 0 {
+		return d
+	}
+	for _, alt := range rule.Alternatives {
+		ad := decideConditions(d.Identity, alt, params)
+		switch ad.Outcome {
+		case Allow, Misconfigured:
+			return ad
+		}
+	}
+	// Refused: decide each again to keep why, so an allowed request
+	// allocates nothing.
+	failed := make([]Decision, len(rule.Alternatives))
+	for i, alt := range rule.Alternatives {
+		failed[i] = decideConditions(d.Identity, alt, params)
+	}
+	return Decision{Outcome: NoAlternative, Identity: id, Alternatives: failed}
+}
+
+// decideConditions applies what a requirement demands of a verified
+// caller: a browser session, each scope, self, the resource role.
+func decideConditions(id *Identity, rule *config.CompiledRule, params *config.Params) Decision {
+	req := &rule.Require
 	if req.Access == config.AccessSession && !id.Browser {
 		return Decision{Outcome: SessionRequired, Identity: id}
 	}
@@ -78,6 +112,17 @@ func Decide(id *Identity, rule *config.CompiledRule, params *config.Params) Deci
 	for _, s := range req.Scopes {
 		if !id.HasScope(s) {
 			return Decision{Outcome: MissingScope, Identity: id, Scope: s}
+		}
+	}
+	if req.Self != "" {
+		v, ok := params.Get(req.Self)
+		if !ok {
+			// CompileRule guarantees the placeholder; fail closed regardless.
+			return Decision{Outcome: Misconfigured, Identity: id}
+		}
+		// Exact: a login differing in case may be someone else upstream.
+		if v != id.User.Login && v != id.User.ID {
+			return Decision{Outcome: NotSelf, Identity: id, Resource: v}
 		}
 	}
 	if req.Role == nil {

@@ -23,9 +23,9 @@ type browser struct {
 	sid    string
 }
 
-// signIn makes the user login (an administrator if admin) with password
+// browserAs makes the user login (an administrator if admin) with password
 // "password 123" and signs a browser in as them.
-func (ts *testSite) signIn(t *testing.T, login string, admin bool) *browser {
+func (ts *testSite) browserAs(t *testing.T, login string, admin bool) *browser {
 	t.Helper()
 	u, err := ts.store.CreateUser(authstore.NewUser{Login: login, Admin: admin}, authstore.AdminActor)
 	if err != nil {
@@ -95,7 +95,7 @@ func TestAccountPagesNeedABrowserSession(t *testing.T) {
 	}
 	wantStatus(t, anon.post(t, "/account/security", url.Values{"action": {"totp_begin"}}), http.StatusUnauthorized, "")
 
-	b := ts.signIn(t, "alice", false)
+	b := ts.browserAs(t, "alice", false)
 	tok, _, err := ts.store.CreatePAT(authstore.NewPAT{UserID: b.user.ID, Name: "t", Scopes: []string{"wiki:read"}, Prefix: "qat_", ExpiresAt: time.Now().Add(time.Hour)}, authstore.AdminActor)
 	if err != nil {
 		t.Fatal(err)
@@ -122,7 +122,7 @@ func TestAccountPagesNeedABrowserSession(t *testing.T) {
 func TestSecurityPagePassword(t *testing.T) {
 	t.Parallel()
 	ts := defaultTestSite(t)
-	b := ts.signIn(t, "alice", false)
+	b := ts.browserAs(t, "alice", false)
 	other := ts.newBrowser(t, b.user)
 	change := func(cur, nw, confirm, keep string) *httptest.ResponseRecorder {
 		return b.post(t, "/account/security", url.Values{"action": {"password"}, "current": {cur}, "new": {nw}, "confirm": {confirm}, "keep_sessions": {keep}})
@@ -158,7 +158,7 @@ var secretRE = regexp.MustCompile(`<code id="totp-secret">([A-Z2-7]+)</code>`)
 func TestSecurityPageTOTP(t *testing.T) {
 	t.Parallel()
 	ts := defaultTestSite(t)
-	b := ts.signIn(t, "alice", false)
+	b := ts.browserAs(t, "alice", false)
 	wantStatus(t, b.post(t, "/account/security", url.Values{"action": {"totp_confirm"}, "code": {"123456"}}), http.StatusConflict, "not set up")
 	if w := b.post(t, "/account/security", url.Values{"action": {"totp_begin"}}); w.Code != http.StatusSeeOther {
 		t.Fatalf("begin: %d", w.Code)
@@ -202,9 +202,9 @@ func TestSecurityPageTOTP(t *testing.T) {
 func TestSessionsPage(t *testing.T) {
 	t.Parallel()
 	ts := defaultTestSite(t)
-	b := ts.signIn(t, "alice", false)
+	b := ts.browserAs(t, "alice", false)
 	o1, o2 := ts.newBrowser(t, b.user), ts.newBrowser(t, b.user)
-	bob := ts.signIn(t, "bob", false)
+	bob := ts.browserAs(t, "bob", false)
 	w := b.get(t, "/account/sessions")
 	wantStatus(t, w, http.StatusOK, `id="session-`+b.sid+`" class="status-active current"`)
 	if strings.Contains(w.Body.String(), bob.sid) {

@@ -53,8 +53,8 @@ var consoleURLs = []struct {
 func TestConsoleRefusesNonAdmins(t *testing.T) {
 	t.Parallel()
 	ts := consoleTestSite(t)
-	ts.signIn(t, "alice", false)
-	m := ts.signIn(t, "mallory", false)
+	ts.browserAs(t, "alice", false)
+	m := ts.browserAs(t, "mallory", false)
 	before, _ := ts.store.Audit("", 0)
 	for _, c := range consoleURLs {
 		if c.form == nil {
@@ -97,8 +97,8 @@ func auditedBy(t *testing.T, ts *testSite, admin *authstore.User, detail string)
 func TestConsoleActions(t *testing.T) {
 	t.Parallel()
 	ts := consoleTestSite(t)
-	root := ts.signIn(t, "root", true)
-	alice := ts.signIn(t, "alice", false)
+	root := ts.browserAs(t, "root", true)
+	alice := ts.browserAs(t, "alice", false)
 	if _, err := ts.store.EnableTOTP("alice", "x", authstore.AdminActor); err != nil {
 		t.Fatal(err)
 	}
@@ -223,7 +223,7 @@ func TestConsoleActions(t *testing.T) {
 func TestConsoleCreateUserWithLink(t *testing.T) {
 	t.Parallel()
 	ts := consoleTestSite(t)
-	root := ts.signIn(t, "root", true)
+	root := ts.browserAs(t, "root", true)
 	w := root.post(t, "/gatehouse/admin", url.Values{"action": {"create"}, "login": {"Carol"}, "tier": {"pro"}})
 	wantStatus(t, w, http.StatusCreated, `id="password-link"`)
 	m := regexp.MustCompile(`<code id="password-link">http://[^/]+/account/set-password#([^<]+)</code>`).FindStringSubmatch(w.Body.String())
@@ -264,7 +264,7 @@ func TestConsoleMovedAndOff(t *testing.T) {
 		t.Fatal(err)
 	}
 	moved := &testSite{Site: site, store: ts.store}
-	root := moved.signIn(t, "root", true)
+	root := moved.browserAs(t, "root", true)
 	wantStatus(t, root.get(t, "/ops/audit"), http.StatusOK, `id="audit"`)
 	page := root.get(t, "/ops").Body.String()
 	if !strings.Contains(page, `href="/ops/tokens"`) || strings.Contains(page, "/gatehouse/admin") || strings.Contains(page, "nav-sessions") {

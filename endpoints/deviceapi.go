@@ -102,20 +102,12 @@ func (s *Site) serveDeviceToken(w http.ResponseWriter, r *http.Request, id *deci
 	if deviceCode == "" || len(deviceCode) > 128 {
 		return s.refuse(w, r, oauthError("invalid_request", "device_code is required"), id)
 	}
+	if form.Get(api.ParamSession) == "1" {
+		return s.serveDeviceSession(w, r, id, deviceCode, clientID)
+	}
 	tok, pat, g, err := s.svc().Store.PollDevice(deviceCode, clientID)
 	if err != nil {
-		d := problem.From(err, problem.DevicePoll)
-		switch d.Code {
-		case "slow_down":
-			d.Message = fmt.Sprintf("polling too fast; wait %d seconds between polls", int(g.Interval/time.Second))
-		case "access_denied":
-			s.metrics.DeviceFlow("denied_polled")
-		case "expired_token":
-			s.metrics.DeviceFlow("expired")
-		case "server_error":
-			s.logger.Error("polling device grant", zap.Error(err))
-		}
-		return s.refuse(w, r, d, id)
+		return s.refusePoll(w, r, id, g, err)
 	}
 	s.metrics.DeviceFlow("token_issued")
 	s.logger.Info("device token issued", zap.String("token_id", pat.ID), zap.String("hint", pat.Hint), zap.String("client_id", clientID))
@@ -125,6 +117,43 @@ func (s *Site) serveDeviceToken(w http.ResponseWriter, r *http.Request, id *deci
 	}
 	problem.WriteJSON(w, http.StatusOK, resp)
 	return nil
+}
+
+// serveDeviceSession answers a poll with session=1: once approved, the
+// grant yields a CLI session (access JWT and refresh token, RFC 6749
+// §5.1) instead of a PAT (service.DeviceSession).
+func (s *Site) serveDeviceSession(w http.ResponseWriter, r *http.Request, id *decision.Identity, deviceCode, clientID string) error {
+	tokens, g, err := s.svc().DeviceSession(deviceCode, clientID, s.facts.ClientIP(r), r.UserAgent())
+	if err != nil {
+		return s.refusePoll(w, r, id, g, err)
+	}
+	s.metrics.DeviceFlow("token_issued")
+	s.logger.Info("device session issued", zap.String("session", tokens.SessionID), zap.String("client_id", clientID))
+	problem.WriteJSON(w, http.StatusOK, api.DeviceTokenResponse{
+		AccessToken: tokens.AccessToken, TokenType: tokens.TokenType, ExpiresIn: int64(tokens.ExpiresIn), Scope: tokens.Scope,
+		RefreshToken: tokens.RefreshToken, RefreshExpiresIn: int64(tokens.RefreshExpiresIn), SessionID: tokens.SessionID,
+	})
+	return nil
+}
+
+// refusePoll answers a poll that yields nothing (yet).
+func (s *Site) refusePoll(w http.ResponseWriter, r *http.Request, id *decision.Identity, g *authstore.DeviceGrant, err error) error {
+	d := problem.From(err, problem.DevicePoll)
+	switch d.Code {
+	case "slow_down":
+		interval := 0
+		if g != nil {
+			interval = int(g.Interval / time.Second)
+		}
+		d.Message = fmt.Sprintf("polling too fast; wait %d seconds between polls", interval)
+	case "access_denied":
+		s.metrics.DeviceFlow("denied_polled")
+	case "expired_token":
+		s.metrics.DeviceFlow("expired")
+	case "server_error":
+		s.logger.Error("polling device grant", zap.Error(err))
+	}
+	return s.refuse(w, r, d, id)
 }
 
 // readOAuthForm reads an OAuth request body, which RFC 6749 requires to

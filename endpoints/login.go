@@ -22,6 +22,16 @@ type loginData struct {
 	Next  string
 	Login string
 	Error *message
+	// Local shows the password form (local_login is on).
+	Local bool
+	// Providers are the "Sign in with …" buttons.
+	Providers []providerButton
+}
+
+// loginPage is the login page with next, the form (when local login is
+// on) and the providers' buttons.
+func (s *Site) loginPage(next string) loginData {
+	return loginData{Next: next, Local: !s.policy.LocalLoginOff, Providers: s.providerButtons(next)}
 }
 
 // serveLogin shows the login form (GET) and signs a browser in (POST):
@@ -34,7 +44,7 @@ func (s *Site) serveLogin(w http.ResponseWriter, r *http.Request, id *decision.I
 		if id.Browser {
 			return redirect(w, r, next)
 		}
-		return s.render(w, r, id, page{name: "login", title: "login.title", narrow: true, data: loginData{Next: next}})
+		return s.render(w, r, id, page{name: "login", title: "login.title", narrow: true, data: s.loginPage(next)})
 	}
 	if d := gate.CrossOriginDenial(r); d != nil {
 		return s.refuse(w, r, d, id)
@@ -56,8 +66,9 @@ func (s *Site) serveLogin(w http.ResponseWriter, r *http.Request, id *decision.I
 			// to send, so not a 401.
 			status = http.StatusForbidden
 		}
-		return s.render(w, r, id, page{status: status, name: "login", title: "login.title", narrow: true,
-			data: loginData{Next: next, Login: loginEcho(params.Get("login")), Error: loginMessage(d)}})
+		data := s.loginPage(next)
+		data.Login, data.Error = loginEcho(params.Get("login")), loginMessage(d)
+		return s.render(w, r, id, page{status: status, name: "login", title: "login.title", narrow: true, data: data})
 	}
 	if id.Session != nil && id.Browser {
 		// The browser had a session already: end it rather than leave it
@@ -96,6 +107,8 @@ func loginMessage(d *problem.Problem) *message {
 		return msg("login.failed")
 	case "server_busy":
 		return msg("login.busy")
+	case "local_login_off":
+		return msg("login.local_off")
 	}
 	return msg("common.server_error")
 }

@@ -59,7 +59,9 @@ func TestPagesRender(t *testing.T) {
 	id := &decision.Identity{Credential: decision.CredentialSession, User: u, Browser: true, Scopes: []string{"wiki:read"}}
 	exp := time.Now().Add(time.Hour)
 	datas := map[string]any{
-		"login": loginData{Next: "/pat", Login: "alice", Error: msg("common.throttled", 3)},
+		"login": loginData{Next: "/pat", Login: "alice", Error: msg("common.throttled", 3), Local: true,
+			Providers: []providerButton{{Label: "GitHub", URL: "/login/github"}}},
+		"signin_refused": refusalData{Error: msg("idp.email_domain", "corp"), Retry: "/login"},
 		"pat": &patPageData{
 			Tokens: []api.TokenInfo{
 				{ID: "tok_1", Name: "n", Hint: "qat_abcd****", Scopes: []string{"wiki:read"}, Created: time.Now(), Expires: &exp, LastUsed: &exp, LastUsedIP: "192.0.2.1", Status: "active", AllResources: true},
@@ -102,7 +104,7 @@ func TestPagesRender(t *testing.T) {
 				t.Fatalf("%s/%s: %v %d %s", name, lang.Code, err, w.Code, w.Body)
 			}
 			body := w.Body.String()
-			for _, leaked := range []string{"login.", "pat.", "setup.", "common.", "layout.", "device.", "account.", "sessions.", "console.", "setpw.", "%"} {
+			for _, leaked := range []string{"login.", "pat.", "setup.", "common.", "layout.", "device.", "account.", "sessions.", "console.", "setpw.", "idp.", "%"} {
 				// An id is a prefix and a lower-case name ("account.title");
 				// "your account. Then" is a sentence.
 				if regexp.MustCompile(regexp.QuoteMeta(leaked) + `[a-z!]`).MatchString(stripAttrs(body)) {

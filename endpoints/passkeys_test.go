@@ -34,7 +34,7 @@ func (b *browser) postJSON(t *testing.T, path, body string, cookies ...*http.Coo
 func TestPasskeyRefusals(t *testing.T) {
 	t.Parallel()
 	ts := defaultTestSite(t)
-	b := ts.signIn(t, "alice", false)
+	b := ts.browserAs(t, "alice", false)
 	other := ts.newBrowser(t, b.user)
 	const garbage = `{"id":"AAAA","rawId":"AAAA","type":"public-key","response":{"clientDataJSON":"e30","attestationObject":"oA"}}`
 

@@ -19,6 +19,7 @@ import (
 	"github.com/gatehouse/gatehouse/config"
 	"github.com/gatehouse/gatehouse/decision"
 	"github.com/gatehouse/gatehouse/gate"
+	"github.com/gatehouse/gatehouse/idp"
 	"github.com/gatehouse/gatehouse/problem"
 	"github.com/gatehouse/gatehouse/service"
 )
@@ -38,6 +39,9 @@ type Metrics interface {
 	// DeviceFlow counts a device grant event (issued, approved, denied,
 	// expired, denied_polled, token_issued).
 	DeviceFlow(event string)
+	// IdentityLogin counts a sign-in through an identity provider by
+	// provider and outcome ("success" or an idp Reason).
+	IdentityLogin(provider, outcome string)
 }
 
 // Config is what a Site is built from.
@@ -64,6 +68,19 @@ type Config struct {
 	// browsers see; empty: the site's address (Facts.ExternalBase).
 	PasskeyRPID    string
 	PasskeyOrigins []string
+	// IdentityProviders are the providers people may sign in with, in
+	// the order of their buttons.
+	IdentityProviders []*idp.Provider
+	// Flows seals the providers' flow cookies; shared across config
+	// generations, so a reload does not break a sign-in under way. Nil
+	// makes one for this Site.
+	Flows *idp.Flows
+	// ForwardAuth turns on forward-auth mode (PathForwardAuth); nil
+	// answers it 404.
+	ForwardAuth *ForwardAuth
+	// Scanner is the per-IP limit of leaked-credential reports; nil
+	// leaves them unlimited.
+	Scanner *gate.Budget
 }
 
 // Site serves Gatehouse's endpoints on one site. It is an http.Handler;
@@ -77,6 +94,8 @@ type Site struct {
 	registration *gate.Budget
 	metrics      Metrics
 	logger       *zap.Logger
+	forward      *ForwardAuth
+	scanner      *gate.Budget
 
 	paths map[string]string // by endpoint name, as configured
 	off   []string
@@ -86,6 +105,10 @@ type Site struct {
 	passkeyOrigins []string
 	exact          map[string]*endpoint
 	prefix         []*endpoint // prefix and tree endpoints
+
+	providers    map[string]*idp.Provider // by name
+	providerList []*idp.Provider          // in button order
+	flows        *idp.Flows
 }
 
 // access is what an endpoint demands before its handler runs.
@@ -129,7 +152,11 @@ type endpoint struct {
 	// ownLimit: the endpoint applies its own rate limit instead of the
 	// caller's tier budget (registration).
 	ownLimit bool
-	serve    func(s *Site, w http.ResponseWriter, r *http.Request, id *decision.Identity) error
+	// ownAdmission: the handler admits the request itself, against
+	// another rule than the endpoint's (forward-auth judges the original
+	// request by the site's rules); access is not applied.
+	ownAdmission bool
+	serve        func(s *Site, w http.ResponseWriter, r *http.Request, id *decision.Identity) error
 }
 
 // endpointTable is every endpoint Gatehouse serves: its name (the key in
@@ -140,6 +167,10 @@ func endpointTable() []*endpoint {
 		{
 			name: "login", path: api.PathLogin, methods: []string{http.MethodGet, http.MethodHead, http.MethodPost},
 			access: accessNone, serve: (*Site).serveLogin,
+		},
+		{
+			name: "login_provider", path: api.PathLoginProvider, prefix: true, methods: []string{http.MethodGet, http.MethodHead},
+			access: accessNone, serve: (*Site).serveLoginProvider,
 		},
 		{
 			name: "logout", path: api.PathLogout, methods: []string{http.MethodPost},
@@ -222,6 +253,19 @@ func endpointTable() []*endpoint {
 			access: accessNone, ownLimit: true, serve: (*Site).serveRegister,
 		},
 		{
+			// Any method: Traefik and nginx send the original one, Caddy GET.
+			name: "forward_auth", path: api.PathForwardAuth, methods: nil,
+			ownAdmission: true, serve: (*Site).serveForwardAuth,
+		},
+		{
+			name: "credentials_revoke", path: api.PathCredentialsRevoke, methods: []string{http.MethodPost},
+			access: accessNone, ownLimit: true, serve: (*Site).serveCredentialsRevoke,
+		},
+		{
+			name: "jwks", path: api.PathJWKS, methods: []string{http.MethodGet, http.MethodHead},
+			access: accessNone, serve: (*Site).serveJWKS,
+		},
+		{
 			name: "register_revoke", path: api.PathRegisterRevoke, methods: []string{http.MethodPost},
 			access: accessNone, ownLimit: true, serve: (*Site).serveRegisterRevoke,
 		},
@@ -259,13 +303,21 @@ func Known(name string) bool {
 }
 
 // New builds the Site, checking the configured paths: known names,
-// clean absolute paths, no two endpoints on one path.
+// clean absolute paths, a trailing slash on a prefix (pat_api_token), no
+// two endpoints on one path.
 func New(c Config) (*Site, error) {
 	s := &Site{
 		policy: c.Policy, gate: c.Gate, facts: c.Facts, svc: c.Service, registration: c.Registration,
-		metrics: c.Metrics, logger: c.Logger, paths: c.Paths, off: c.Off,
+		metrics: c.Metrics, logger: c.Logger, paths: c.Paths, off: c.Off, forward: c.ForwardAuth, scanner: c.Scanner,
 		passkeyRPID: c.PasskeyRPID, passkeyOrigins: c.PasskeyOrigins,
-		exact: map[string]*endpoint{},
+		exact: map[string]*endpoint{}, providers: map[string]*idp.Provider{},
+		providerList: c.IdentityProviders, flows: c.Flows,
+	}
+	if s.flows == nil {
+		s.flows = idp.NewFlows()
+	}
+	for _, p := range c.IdentityProviders {
+		s.providers[p.Name()] = p
 	}
 	if s.logger == nil {
 		s.logger = zap.NewNop()
@@ -292,12 +344,21 @@ func New(c Config) (*Site, error) {
 		if !strings.HasPrefix(p, "/") || config.CleanPath(p) != p {
 			return nil, fmt.Errorf("gatehouse endpoints: %s path %q must be a clean absolute path", name, p)
 		}
+		if endpointDefs[name].prefix && !strings.HasSuffix(p, "/") {
+			// The id is what follows the path: without the slash,
+			// /api/tokens/tok_1 would be the id "/tok_1".
+			return nil, fmt.Errorf("gatehouse endpoints: %s path %q must end in /, as %s does", name, p, endpointDefs[name].path)
+		}
 		key := strings.ToLower(p)
 		if other, dup := taken[key]; dup {
 			return nil, fmt.Errorf("gatehouse endpoints: %s and %s both use %s", name, other, p)
 		}
 		taken[key] = name
 		ep := *endpointDefs[name]
+		if ep.name == "forward_auth" && c.ForwardAuth == nil {
+			// Off: the path is the upstream's like any other.
+			continue
+		}
 		ep.path = key
 		if ep.prefix || ep.tree {
 			s.prefix = append(s.prefix, &ep)
@@ -353,10 +414,17 @@ func (s *Site) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		s.refuse(w, r, problem.New(http.StatusNotFound, "not_found", "not_found", "no such endpoint"), nil)
 		return
 	}
-	if !slices.Contains(ep.methods, r.Method) {
+	if ep.methods != nil && !slices.Contains(ep.methods, r.Method) {
 		w.Header().Set("Allow", strings.Join(ep.methods, ", "))
 		s.refuse(w, r, &problem.Problem{Status: http.StatusMethodNotAllowed, Code: "method_not_allowed",
 			Message: fmt.Sprintf("%s does not accept %s", r.URL.Path, r.Method), Reason: "method_not_allowed"}, nil)
+		return
+	}
+	if ep.ownAdmission {
+		if err := ep.serve(s, w, r, nil); err != nil {
+			s.logger.Error("serving "+ep.name, zap.Error(err))
+			s.refuse(w, r, problem.Internal(), nil)
+		}
 		return
 	}
 	limit := config.LimitTier
@@ -436,5 +504,6 @@ func (s *Site) denied(r *http.Request, d *problem.Problem, id *decision.Identity
 
 type noMetrics struct{}
 
-func (noMetrics) Decision(*problem.Problem) {}
-func (noMetrics) DeviceFlow(string)         {}
+func (noMetrics) Decision(*problem.Problem)    {}
+func (noMetrics) DeviceFlow(string)            {}
+func (noMetrics) IdentityLogin(string, string) {}

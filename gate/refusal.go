@@ -3,6 +3,8 @@ package gate
 import (
 	"fmt"
 	"net/http"
+	"net/url"
+	"strings"
 
 	"go.uber.org/zap"
 
@@ -36,6 +38,11 @@ func (g *Gate) refusalOf(d *decision.Decision, rule *config.CompiledRule, endpoi
 		return problem.BadAuthorization("invalid_resource_name", fmt.Sprintf("the path does not name a valid %s: %s (names are 1 to %d bytes of UTF-8 without / or control characters)", rule.Require.Role.Resource, d.Resource, authstore.MaxResourceNameLen))
 	case decision.InsufficientRole:
 		return insufficientRole(&d.Role, d.Resource)
+	case decision.NotSelf:
+		return &problem.Problem{Status: http.StatusForbidden, Code: "not_self", ChallengeCode: "insufficient_scope",
+			Message: "forbidden: " + whyNot(d, rule), Reason: "not_self", Challenge: problem.WithCode}
+	case decision.NoAlternative:
+		return noAlternative(d, rule)
 	}
 	g.logger.Error("rule cannot be applied", zap.Int("rule", rule.Index+1), zap.String("path", rule.Path))
 	return problem.Internal()
@@ -72,4 +79,65 @@ func insufficientRole(c *config.RoleCheck, resource string) *problem.Problem {
 		Status: http.StatusForbidden, Code: "insufficient_role", ChallengeCode: "insufficient_scope",
 		Message: fmt.Sprintf("insufficient role: %s needs %s; %s", resource, need, why),
 		Reason:  reason, Challenge: problem.WithCode}
+}
+
+// noAlternative is the 403 for a rule none of whose alternatives held. It
+// names every alternative with why it failed, so the caller sees what
+// would have passed. When each failed on a scope it is RFC 6750's
+// insufficient_scope with those scopes (any one would do, as
+// Gatehouse-Accepted-Scopes says); otherwise insufficient_access.
+func noAlternative(d *decision.Decision, rule *config.CompiledRule) *problem.Problem {
+	var (
+		b       strings.Builder
+		missing []string
+	)
+	b.WriteString("insufficient access: this route accepts ")
+	allScopes := true
+	for i, ad := range d.Alternatives {
+		if i > 0 {
+			b.WriteString(" or ")
+		}
+		alt := rule.Alternatives[i]
+		b.WriteString(alt.Require.String())
+		b.WriteString(" (")
+		b.WriteString(whyNot(&ad, alt))
+		b.WriteString(")")
+		if ad.Outcome == decision.MissingScope {
+			missing = append(missing, ad.Scope)
+		} else {
+			allScopes = false
+		}
+	}
+	p := &problem.Problem{Status: http.StatusForbidden, Code: "insufficient_access", ChallengeCode: "insufficient_scope",
+		Message: b.String(), Challenge: problem.WithCode, Accepted: rule.AcceptedScopes, Reason: "no_alternative"}
+	if allScopes {
+		p.Code, p.ChallengeCode, p.Reason = "insufficient_scope", "", "insufficient_scope"
+		p.Scope = strings.Join(missing, " ")
+	}
+	return p
+}
+
+// whyNot says in a few words why one requirement refused.
+func whyNot(d *decision.Decision, rule *config.CompiledRule) string {
+	switch d.Outcome {
+	case decision.SessionRequired:
+		return "needs a browser session"
+	case decision.MissingScope:
+		return "this token lacks " + d.Scope
+	case decision.NotSelf:
+		who := ""
+		if d.Identity != nil && d.Identity.User != nil {
+			who = " (" + d.Identity.User.Login + ")"
+		}
+		return fmt.Sprintf("only your own {%s}%s; the path names %s", rule.Require.Self, who, url.PathEscape(d.Resource))
+	case decision.InvalidResourceName:
+		return "the path does not name a valid " + rule.Require.Role.Resource
+	case decision.InsufficientRole:
+		held := d.Role.Role()
+		if held == "" {
+			held = "none"
+		}
+		return fmt.Sprintf("%s needs %s; this credential holds %s", d.Resource, d.Role.Type.Role(d.Role.Need), held)
+	}
+	return "refused"
 }

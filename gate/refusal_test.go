@@ -153,3 +153,53 @@ func TestCheckRoleRefusesInvalidNames(t *testing.T) {
 		}
 	}
 }
+
+// TestAlternativeRefusals: a refused self or alternatives rule answers
+// 403 naming every alternative and why it failed; all-scope alternatives
+// answer RFC 6750 insufficient_scope with the scopes any one of which
+// would do.
+func TestAlternativeRefusals(t *testing.T) {
+	t.Parallel()
+	g := New(Config{Policy: testPolicy(t, config.Global{Scopes: []string{"read", "write", "admin"}}), Facts: directFacts{}})
+	bob := &Identity{Credential: decision.CredentialPAT, User: &authstore.User{ID: "usr_b", Login: "bob"}, PAT: &authstore.PAT{ID: "tok_b"}, Scopes: []string{"read"}}
+	for _, tc := range []struct {
+		name      string
+		req       config.Requirement
+		path      string
+		code      string
+		challenge string
+		message   string
+		accepted  string
+	}{
+		{"self", config.Requirement{Self: "agent"}, "/v1/export/alice", "not_self",
+			`error="insufficient_scope"`, "forbidden: only your own {agent} (bob); the path names alice", ""},
+		{"scopes", config.Requirement{Any: []config.Requirement{{Scopes: []string{"admin"}}, {Scopes: []string{"write"}}}}, "/v1/export/alice", "insufficient_scope",
+			`scope="admin write"`, "insufficient access: this route accepts scope admin (this token lacks admin) or scope write (this token lacks write)", "admin write"},
+		{"self or admin", config.Requirement{Any: []config.Requirement{{Self: "agent"}, {Scopes: []string{"admin"}}}}, "/v1/export/alice", "insufficient_access",
+			`error="insufficient_scope"`, "insufficient access: this route accepts self {agent} (only your own {agent} (bob); the path names alice) or scope admin (this token lacks admin)", "admin"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			rules, err := g.policy.CompileRules([]config.Rule{{Path: "/v1/export/{agent}", Require: tc.req}}, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			rule, ps := rules.Match("GET", tc.path)
+			d := decision.Decide(bob, rule, &ps)
+			p := g.refusalOf(&d, rule, false)
+			if p == nil {
+				t.Fatal("allowed")
+			}
+			w := httptest.NewRecorder()
+			problem.Write(w, "gatehouse", p)
+			if w.Code != http.StatusForbidden || p.Code != tc.code || p.Message != tc.message {
+				t.Errorf("%d %s %q", w.Code, p.Code, p.Message)
+			}
+			if ch := w.Header().Get("WWW-Authenticate"); !strings.Contains(ch, tc.challenge) {
+				t.Errorf("challenge %s, want %s", ch, tc.challenge)
+			}
+			if got := w.Header().Get(problem.AcceptedScopesHeader); got != tc.accepted {
+				t.Errorf("accepted %q, want %q", got, tc.accepted)
+			}
+		})
+	}
+}

@@ -151,6 +151,9 @@ func From(err error, s Surface) *Problem {
 		}
 		return pr
 	}
+	if p := fleetUnavailable(err); p != nil {
+		return p
+	}
 	rows := s
 	if s == Bearer {
 		rows = API
@@ -176,4 +179,25 @@ func From(err error, s Surface) *Problem {
 		return &Problem{Status: http.StatusInternalServerError, Code: "server_error", Message: err.Error(), Reason: "internal_error"}
 	}
 	return Internal()
+}
+
+// fleetUnavailable answers a fleet-mode store that cannot serve: writes
+// while etcd is unreachable (they fail closed), credential checks on an
+// edge cut off past its max_staleness, and writes that kept losing to
+// other edges. The same 503 on every surface: nothing is wrong with the
+// request, and nothing was counted against the caller.
+func fleetUnavailable(err error) *Problem {
+	var msg, reason string
+	switch {
+	case errors.Is(err, authstore.ErrStale):
+		msg, reason = "this edge cannot confirm credentials with the fleet right now; try again shortly", "store_stale"
+	case errors.Is(err, authstore.ErrUnavailable):
+		msg, reason = "the credential store cannot take changes right now; try again shortly", "store_unavailable"
+	case errors.Is(err, authstore.ErrConflict):
+		msg, reason = "too many concurrent changes; try again", "store_conflict"
+	default:
+		return nil
+	}
+	return &Problem{Status: http.StatusServiceUnavailable, Code: "temporarily_unavailable",
+		Message: msg, Reason: reason, Headers: http.Header{"Retry-After": {"1"}}}
 }

@@ -125,3 +125,57 @@ func (f *trailerFilter) Read(p []byte) (int, error) {
 	}
 	return n, err
 }
+
+// StripHeaders deletes every header that folds to one of names (given
+// lower case, with - as separator: "x-remote-user") as a CGI-style
+// upstream folds them, so "X_Remote_User" cannot stand in for the
+// "X-Remote-User" Gatehouse sets, and removes those names from
+// Connection, so a proxy does not drop the header Gatehouse set. For
+// identity headers an operator renamed out of Gatehouse's namespace; the
+// namespace itself Request already cleared.
+func StripHeaders(h http.Header, names []string) {
+	if len(names) == 0 {
+		return
+	}
+	named := func(k string) bool {
+		for _, n := range names {
+			if len(k) == len(n) && foldHeaderName(k) == n {
+				return true
+			}
+		}
+		return false
+	}
+	for k := range h {
+		if named(k) {
+			delete(h, k)
+		}
+	}
+	vals, ok := h["Connection"]
+	if !ok {
+		return
+	}
+	var keep []string
+	changed := false
+	for _, v := range vals {
+		for tok := range strings.SplitSeq(v, ",") {
+			if tok = strings.TrimSpace(tok); tok == "" {
+				continue
+			} else if named(tok) {
+				changed = true
+			} else {
+				keep = append(keep, tok)
+			}
+		}
+	}
+	switch {
+	case !changed:
+	case len(keep) == 0:
+		delete(h, "Connection")
+	default:
+		h["Connection"] = []string{strings.Join(keep, ", ")}
+	}
+}
+
+// FoldHeaderName is a header name as StripHeaders compares it: lower
+// case, with _ and . read as -.
+func FoldHeaderName(k string) string { return foldHeaderName(k) }

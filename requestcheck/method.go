@@ -236,3 +236,15 @@ func methodFields(q string) []string {
 	}
 	return out
 }
+
+// HasOverrideHeader reports whether h holds a method-override header, in
+// any spelling a framework honours. Forward-auth mode cannot delete one
+// from the request the proxy passes on, so it refuses it instead.
+func HasOverrideHeader(h http.Header) bool {
+	for k := range h {
+		if isOverrideHeader(k) {
+			return true
+		}
+	}
+	return false
+}

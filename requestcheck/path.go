@@ -27,6 +27,8 @@ import (
 //     Windows servers and to upstreams that decode once more;
 //   - % after decoding, that is any %25 as sent: /%2561dmin is /admin to
 //     an upstream that decodes twice;
+//   - ? or # after decoding (%3F, %23): /admin%23x is /admin to an
+//     upstream that parses the decoded path as a URL again;
 //   - control characters (NUL, tab, CR, LF, C1): truncation and header
 //     injection in servers written in C, or a log forged line by line;
 //   - invalid UTF-8, including overlong forms (%C0%AF is "/" to decoders
@@ -54,6 +56,8 @@ func Path(escaped, decoded string) *problem.Problem {
 			return encodedSeparator()
 		case c == '%':
 			return refuse("ambiguous_path", "the path contains an encoded percent sign (%25), which an upstream that decodes twice reads differently")
+		case c == '?' || c == '#':
+			return refuse("ambiguous_path", "the path contains an encoded ? or # (%3F, %23), which an upstream that decodes and parses it again reads as a query or a fragment")
 		case c >= utf8.RuneSelf:
 			ascii = false
 		case c == '/' && i > 0 && (decoded[i-1] == '.' || decoded[i-1] == ' '):

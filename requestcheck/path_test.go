@@ -43,6 +43,10 @@ func TestPath(t *testing.T) {
 		{"/api/projects/atlas%252Fzoo/x", true},
 		{"/%2561dmin/x", true},
 		{"/admin%25/x", true},
+		// An encoded query or fragment start.
+		{"/admin%23x", true},
+		{"/admin%3Fx=1", true},
+		{"/api/wiki/a%3fb", true},
 		{"/api/%252e%252e/admin", true},
 		// Trailing dots and spaces (Windows, IIS), NTFS streams.
 		{"/admin./x", true},

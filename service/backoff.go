@@ -52,6 +52,19 @@ const (
 type Backoff struct {
 	mu sync.Mutex
 	m  map[string]*failures
+	// Shared, if set (a fleet-mode store), makes locks fleet-wide: a key
+	// locked on any edge is refused here too. Counting stays per edge.
+	Shared SharedLocks
+}
+
+// SharedLocks publishes and reads locks across a fleet's edges
+// (authstore.Store in fleet mode).
+type SharedLocks interface {
+	// SharedLock is when the fleet-wide lock on key ends (zero: none).
+	SharedLock(key string) time.Time
+	// ShareLock publishes a lock on key until then (zero lifts it),
+	// without waiting for it.
+	ShareLock(key string, until time.Time)
 }
 
 // NewBackoff is an empty backoff.
@@ -94,9 +107,30 @@ type mark struct {
 // attempt needs nothing more; a successful one or one that never reached
 // the check is settled with clear or refund (RefundAll).
 func (b *Backoff) Begin(now time.Time, limits ...Allowance) (*Attempt, time.Duration) {
+	var longest time.Duration
+	if b.Shared != nil {
+		for _, l := range limits {
+			if until := b.Shared.SharedLock(l.Key); until.After(now) {
+				longest = max(longest, until.Sub(now))
+			}
+		}
+	}
+	a, wait := b.begin(now, longest, limits)
+	if a != nil && b.Shared != nil {
+		for _, m := range a.marks {
+			if !m.set.IsZero() {
+				b.Shared.ShareLock(m.key, m.set)
+			}
+		}
+	}
+	return a, wait
+}
+
+// begin is Begin under the lock, refusing if a shared lock already lasts
+// longest.
+func (b *Backoff) begin(now time.Time, longest time.Duration, limits []Allowance) (*Attempt, time.Duration) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	var longest time.Duration
 	for _, l := range limits {
 		if f, ok := b.m[l.Key]; ok && f.until.After(now) {
 			longest = max(longest, f.until.Sub(now))
@@ -149,11 +183,16 @@ func (b *Backoff) entry(now time.Time, key string) *failures {
 // able to reset the IP's count by logging into it.
 func (a *Attempt) clear(key string) {
 	a.b.mu.Lock()
-	defer a.b.mu.Unlock()
+	lift := false
 	for _, m := range a.marks {
 		if m.key == key && a.b.m[key] == m.f {
 			delete(a.b.m, key)
+			lift = lift || !m.set.IsZero()
 		}
+	}
+	a.b.mu.Unlock()
+	if lift && a.b.Shared != nil {
+		a.b.Shared.ShareLock(key, time.Time{})
 	}
 }
 
@@ -164,7 +203,7 @@ func (a *Attempt) clear(key string) {
 // imposed is lifted unless a later failure has replaced it.
 func (a *Attempt) refund(key string) {
 	a.b.mu.Lock()
-	defer a.b.mu.Unlock()
+	var lifted *time.Time
 	for i, m := range a.marks {
 		if m.key != key || m.f == nil || a.b.m[key] != m.f {
 			continue
@@ -173,10 +212,16 @@ func (a *Attempt) refund(key string) {
 		m.f.n--
 		if !m.set.IsZero() && m.f.until.Equal(m.set) {
 			m.f.until = m.prev
+			prev := m.prev
+			lifted = &prev
 		}
 		if m.f.n <= 0 {
 			delete(a.b.m, key)
 		}
+	}
+	a.b.mu.Unlock()
+	if lifted != nil && a.b.Shared != nil {
+		a.b.Shared.ShareLock(key, *lifted) // back to the lock before, if any
 	}
 }
 

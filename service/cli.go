@@ -33,6 +33,49 @@ func (s *Service) StartCLISession(u *authstore.User, ip, userAgent string) (api.
 	return s.cliTokens(sess, u, refresh, s.now())
 }
 
+// DeviceSession consumes an approved device grant (deviceCode, polled by
+// clientID from ip) for a CLI session instead of a PAT, for a client that
+// prefers short-lived credentials: the answer is StartCLISession's, and
+// the session holds its user's scopes, like a password login. A grant
+// that is not ready is refused with the store's error (ErrAuthorizationPending,
+// ErrSlowDown, ErrAccessDenied, ErrExpired, ErrDeviceCodeUsed,
+// ErrNotFound, ErrUserDisabled) and its grant, for the device token
+// endpoint to answer as for a PAT; a failure of the server is logged and
+// answers 500 (*problem.Problem).
+func (s *Service) DeviceSession(deviceCode, clientID, ip, userAgent string) (api.CLITokens, *authstore.DeviceGrant, error) {
+	sess, refresh, g, err := s.Store.PollDeviceSession(deviceCode, clientID, authstore.NewSession{
+		TTL: s.Policy.RefreshTTL, IP: ip, UserAgent: userAgent,
+	})
+	if err != nil {
+		if isPollRefusal(err) {
+			return api.CLITokens{}, g, err
+		}
+		s.log().Error("starting CLI session from a device grant", zap.Error(err))
+		return api.CLITokens{}, g, problem.Internal()
+	}
+	u, err := s.Store.User(sess.UserID)
+	if err != nil {
+		s.log().Error("reading the user of a device session", zap.String("session", sess.ID), zap.Error(err))
+		return api.CLITokens{}, g, problem.Internal()
+	}
+	s.log().Info("login", zap.String("user", u.Login), zap.String("session", sess.ID),
+		zap.String("kind", sess.Kind), zap.String("via", "device"), zap.String("client_ip", ip))
+	tokens, err := s.cliTokens(sess, u, refresh, s.now())
+	return tokens, g, err
+}
+
+// isPollRefusal reports whether err is one of the answers a device token
+// poll gives a client, rather than a failure of the server.
+func isPollRefusal(err error) bool {
+	for _, e := range []error{authstore.ErrAuthorizationPending, authstore.ErrSlowDown, authstore.ErrAccessDenied,
+		authstore.ErrExpired, authstore.ErrDeviceCodeUsed, authstore.ErrNotFound, authstore.ErrUserDisabled} {
+		if errors.Is(err, e) {
+			return true
+		}
+	}
+	return false
+}
+
 // Refresh rotates refreshToken (grantType, when sent, must be
 // refresh_token) for the client at ip: a new access JWT and the rotated
 // refresh token. Two refreshes of one token within the grace window get

@@ -179,3 +179,33 @@ func TestStoreFailuresAreInternal(t *testing.T) {
 	_, err = s.Refresh("", first.RefreshToken, "192.0.2.1")
 	wantProblem(t, err, http.StatusInternalServerError, "internal_error")
 }
+
+// TestDeviceSession: a device grant polled for a session answers like a
+// password login (the user's scopes, both lifetimes); before approval the
+// store's refusal comes back for the endpoint to answer.
+func TestDeviceSession(t *testing.T) {
+	t.Parallel()
+	s, _ := newClockedService(t, testGlobal())
+	u := mustUser(t, s, "alice", []string{"papers:read"}, nil)
+	dc, uc, err := s.Store.CreateDeviceGrant(authstore.NewDeviceGrant{ClientID: "cli", TTL: time.Hour, Interval: 0})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := s.DeviceSession(dc, "cli", "198.51.100.9", "ua"); !errors.Is(err, authstore.ErrAuthorizationPending) {
+		t.Fatalf("pending: %v", err)
+	}
+	if _, err := s.Store.DecideDevice(uc, u.ID, &authstore.NewPAT{Prefix: "gth_", Name: "x", Scopes: []string{"papers:read"}}, authstore.AdminActor); err != nil {
+		t.Fatal(err)
+	}
+	tok, _, err := s.DeviceSession(dc, "cli", "198.51.100.9", "ua")
+	if err != nil || tok.AccessToken == "" || tok.RefreshToken == "" || tok.Scope != "papers:read" ||
+		tok.ExpiresIn != int(s.Policy.AccessTTL/time.Second) || tok.RefreshExpiresIn != int(s.Policy.RefreshTTL/time.Second) {
+		t.Fatalf("session %+v %v", tok, err)
+	}
+	if _, err := s.Refresh("", tok.RefreshToken, "198.51.100.9"); err != nil {
+		t.Errorf("the device session does not refresh: %v", err)
+	}
+	if _, _, err := s.DeviceSession(dc, "cli", "198.51.100.9", "ua"); !errors.Is(err, authstore.ErrDeviceCodeUsed) {
+		t.Errorf("second poll: %v", err)
+	}
+}

@@ -31,8 +31,23 @@ import (
 // past the lock. Every failure has the same message; the TOTP code is
 // checked in the same attempt, so guessing codes costs the same. A busy
 // server (the hash queue is full, or ctx is done) answers 503 and counts
-// nothing. Its refusals are *problem.Problem.
+// nothing. With local_login off every password is refused (403
+// local_login_off) before anything is counted. Its refusals are
+// *problem.Problem.
 func (s *Service) CheckPassword(ctx context.Context, login, password, code, ip string) (*authstore.User, error) {
+	return s.checkPassword(ctx, login, password, code, ip, false)
+}
+
+// checkPassword is CheckPassword; with askCode, the right password for an
+// account with TOTP sent without a code is refused as api.ErrorTOTPRequired
+// instead of the single failure (still counted as one), so that a CLI
+// can ask for the code. The login form always sends its code field, so
+// it has no use for the distinction.
+func (s *Service) checkPassword(ctx context.Context, login, password, code, ip string, askCode bool) (*authstore.User, error) {
+	if s.Policy.LocalLoginOff {
+		return nil, &problem.Problem{Status: http.StatusForbidden, Code: "local_login_off",
+			Message: "password sign-in is turned off; sign in through an identity provider", Reason: "local_login_off"}
+	}
 	if s.Logins == nil {
 		s.log().Error("checking login", zap.Error(errNoBackoff))
 		return nil, problem.Internal()
@@ -46,9 +61,14 @@ func (s *Service) CheckPassword(ctx context.Context, login, password, code, ip s
 	case err == nil:
 		at.succeeded()
 		return u, nil
+	case askCode && errors.Is(err, authstore.ErrTOTPRequired):
+		// Counted by Begin as well: a guesser who found the password
+		// still has to get through the backoff for the code.
+		return nil, &problem.Problem{Status: http.StatusUnauthorized, Code: api.ErrorTOTPRequired,
+			Message: "this account needs its one-time code; send it as totp", Reason: "totp_required", Challenge: problem.Bare}
 	case errors.Is(err, authstore.ErrBadCredentials):
 		// Already counted by Begin.
-		return nil, &problem.Problem{Status: http.StatusUnauthorized, Code: "invalid_credentials",
+		return nil, &problem.Problem{Status: http.StatusUnauthorized, Code: api.ErrorInvalidCredentials,
 			Message: authstore.ErrBadCredentials.Error(), Reason: "login_failed", Challenge: problem.Bare}
 	}
 	// Right credentials for a disabled account, or no check at all: not a
@@ -69,9 +89,12 @@ var errNoBackoff = errors.New("the service has no login backoff")
 
 // CLILogin is a CLI's password login from client IP ip: the password
 // check of CheckPassword, then a CLI session and its first tokens
-// (StartCLISession).
+// (StartCLISession). Unlike the login form, the right password for an
+// account with TOTP, sent without a code, gets its own answer
+// (api.ErrorTOTPRequired, 401, counted against the backoff like a
+// failure), so that the CLI knows to ask for the code.
 func (s *Service) CLILogin(ctx context.Context, login, password, code, ip, userAgent string) (api.CLITokens, error) {
-	u, err := s.CheckPassword(ctx, login, password, code, ip)
+	u, err := s.checkPassword(ctx, login, password, code, ip, true)
 	if err != nil {
 		return api.CLITokens{}, err
 	}

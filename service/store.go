@@ -23,7 +23,25 @@ func (s *Service) Status() (api.Status, error) {
 	return api.Status{
 		Store: s.Store.Path(), Users: st.Users, Tokens: st.Tokens,
 		TokenPrefix: s.Policy.TokenPrefix, Scopes: s.Policy.Scopes, Tiers: tiers,
+		Engine: s.Store.Status().Engine, Fleet: fleetStatus(s.Store.Status()),
 	}, nil
+}
+
+// fleetStatus is the store's fleet state as the admin API shows it, nil
+// for a single-edge store.
+func fleetStatus(f authstore.FleetStatus) *api.FleetStatus {
+	if f.Engine != "etcd" {
+		return nil
+	}
+	out := &api.FleetStatus{
+		EdgeID: f.EdgeID, Endpoints: f.Endpoints, Prefix: f.Prefix, Applied: f.Applied, Known: f.Known,
+		StalenessMS: f.Staleness.Milliseconds(), Stale: f.Stale, Resyncs: f.Resyncs, Conflicts: f.Conflicts,
+		Outbox: f.Outbox, Edges: []api.FleetEdge{},
+	}
+	for _, e := range f.Edges {
+		out.Edges = append(out.Edges, api.FleetEdge{ID: e.ID, Version: e.Version, Applied: e.Applied, Started: e.Started, Updated: e.Updated})
+	}
+	return out
 }
 
 // Audit is the newest limit audit events of the user with login, or of
@@ -50,6 +68,7 @@ func auditEvent(e authstore.Event) api.AuditEvent {
 		Seq: e.Seq, Time: e.Time, Action: e.Action,
 		Actor:  api.AuditActor{Kind: e.Actor.Kind, UserID: e.Actor.UserID, IP: e.Actor.IP},
 		UserID: e.UserID, TokenID: e.TokenID, Detail: e.Detail,
+		Edge: e.Edge, Revision: e.Revision,
 	}
 }
 

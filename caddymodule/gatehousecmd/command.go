@@ -34,4 +34,5 @@ func build(cmd *cobra.Command) {
 	f.String("address", "", "Admin API address of the running server")
 	f.String("store", "", "Store file to open when no server runs")
 	admincli.AddCommands(cmd, openTarget)
+	addMigrate(cmd)
 }

@@ -53,7 +53,7 @@ func openTarget(cmd *cobra.Command) (admincli.Target, error) {
 		return nil, err
 	}
 	if storeFlag != "" {
-		g.Store = storeFlag
+		g.Store, g.Etcd = storeFlag, nil
 	}
 	h, closeStore, err := caddymodule.OpenAdmin(g)
 	if err != nil {

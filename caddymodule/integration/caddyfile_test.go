@@ -70,9 +70,9 @@ func TestCaddyfileErrors(t *testing.T) {
 }`, "unrecognized gatehouse subdirective 'rulez'", 3},
 		{"bad scope syntax", `{
 	gatehouse {
-		scopes wiki
+		scopes wiki café
 	}
-}`, "must look like resource:action", 3},
+}`, "must be printable ASCII", 3},
 		{"unknown default tier", `{
 	gatehouse {
 		tier free 10/1m
@@ -111,6 +111,39 @@ func TestCaddyfileErrors(t *testing.T) {
 		}
 	}
 }`, "unknown endpoint 'logon'", 4},
+		{"identity provider type", `{
+	gatehouse {
+		identity_provider corp saml {
+			client_id x
+		}
+	}
+}`, `type "saml": oidc or github`, 3},
+		{"identity provider option", `{
+	gatehouse {
+		identity_provider corp oidc {
+			issuer https://id.example.com
+			client_id x
+			client_secret {env.X}
+			allow_domain example.com
+		}
+	}
+}`, "unrecognized option 'allow_domain'", 7},
+		{"identity provider scope", `{
+	gatehouse {
+		scopes wiki:read
+		identity_provider corp oidc {
+			issuer https://id.example.com
+			client_id x
+			client_secret {env.X}
+			scopes papers:read
+		}
+	}
+}`, "unknown scope papers:read", 8},
+		{"local_login", `{
+	gatehouse {
+		local_login maybe
+	}
+}`, `local_login "maybe": on or off`, 3},
 		{"unknown role", `{
 	gatehouse {
 		resource project read edit

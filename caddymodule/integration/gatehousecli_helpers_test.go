@@ -59,6 +59,10 @@ type cliHome struct {
 	config string
 	mu     sync.Mutex
 	output []string // everything every run printed, for the secret check
+	// bus is the session D-Bus the runs reach (a Secret Service); empty
+	// means none, so secrets stay in hosts.yml whatever the test runner's
+	// environment has.
+	bus string
 }
 
 func newCLIHome(t *testing.T) *cliHome {
@@ -72,18 +76,22 @@ func (h *cliHome) hostsPath() string {
 }
 
 // env is the process environment with HOME and XDG_CONFIG_HOME pointing
-// into the test, and no display, so nothing could open a browser even
-// without --no-browser.
+// into the test, no display, so nothing could open a browser even
+// without --no-browser, and no session bus unless the test gave one.
 func (h *cliHome) env() []string {
 	var env []string
 	for _, kv := range os.Environ() {
 		switch k, _, _ := strings.Cut(kv, "="); k {
-		case "HOME", "XDG_CONFIG_HOME", "DISPLAY", "WAYLAND_DISPLAY", "BROWSER":
+		case "HOME", "XDG_CONFIG_HOME", "DISPLAY", "WAYLAND_DISPLAY", "BROWSER", "DBUS_SESSION_BUS_ADDRESS", "GATEHOUSE_KEYRING":
 			continue
 		}
 		env = append(env, kv)
 	}
-	return append(env, "HOME="+h.home, "XDG_CONFIG_HOME="+h.config)
+	env = append(env, "HOME="+h.home, "XDG_CONFIG_HOME="+h.config)
+	if h.bus != "" {
+		env = append(env, "DBUS_SESSION_BUS_ADDRESS="+h.bus)
+	}
+	return env
 }
 
 // cliResult is what one run printed and how it exited.

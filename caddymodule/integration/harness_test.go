@@ -86,6 +86,7 @@ func TestMain(m *testing.M) {
 
 		code := m.Run()
 		reportBrowserSkips()
+		reportKeyringSkips()
 		return code
 	}()
 	os.Exit(code)

@@ -489,3 +489,36 @@ func TestNoAnonymousTier(t *testing.T) {
 		}
 	}
 }
+
+// TestSessionEndpointsAreRateLimited: POST /api/session and /api/refresh
+// draw on the caller's budget like every other endpoint (anonymous: the
+// client IP's), so neither is a way around the limits; over it they
+// answer 429 with Retry-After before any password is hashed or refresh
+// token looked up.
+func TestSessionEndpointsAreRateLimited(t *testing.T) {
+	g := newLimitedGateway(t, setup{})
+	g.addUserWithPassword("alice", "alice password 1")
+	form := "Content-Type: application/x-www-form-urlencoded"
+	login := func() (*http.Response, []byte) {
+		return g.do("POST", api.PathSession, strings.NewReader("login=alice&password=wrong+password"), form)
+	}
+	refresh := func() (*http.Response, []byte) {
+		return g.do("POST", api.PathRefresh, strings.NewReader("refresh_token=ghr_notarealtoken"), form)
+	}
+	// (A refused login costs more than one request: the failed
+	// authentication is charged too. Refused refreshes cost one each.)
+	for i, call := range []func() (*http.Response, []byte){refresh, refresh, refresh} {
+		if resp, body := call(); resp.StatusCode == http.StatusTooManyRequests {
+			t.Fatalf("call %d limited within the budget: %s", i+1, body)
+		}
+	}
+	failed := countOf(g.auditActions("alice"), "login.failed")
+	anon := `"anonymous";q=3;w=60`
+	resp, body := refresh()
+	expectLimited(t, resp, body, "anonymous", anon, 20)
+	resp, body = login()
+	expectLimited(t, resp, body, "anonymous", anon, 20)
+	if n := countOf(g.auditActions("alice"), "login.failed"); n != failed {
+		t.Errorf("a limited login was still checked: %d login.failed, want %d", n, failed)
+	}
+}

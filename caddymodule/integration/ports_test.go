@@ -18,6 +18,8 @@ var (
 	adminPort, httpPort, httpsPort int
 	secondCLIPort                  int // the second site of TestGatehouseCLIConcurrentHosts
 	placeholdersPort               int // the extra site of TestPlaceholders
+	nginxPort                      int // the nginx in front of TestForwardAuthNginx
+	forwardAuthPort                int // the Caddy forward_auth site of TestForwardAuthCaddy
 	binAdminPort, binHTTPPort      int
 	binUpstream                    int
 	unusedPort                     int // nothing listens here: "no server running"
@@ -29,7 +31,7 @@ var testPorts = []struct {
 	port   *int
 	offset int
 }{
-	{&adminPort, 0}, {&httpPort, 1}, {&httpsPort, 2}, {&secondCLIPort, 5}, {&placeholdersPort, 6},
+	{&adminPort, 0}, {&httpPort, 1}, {&httpsPort, 2}, {&secondCLIPort, 5}, {&placeholdersPort, 6}, {&nginxPort, 7}, {&forwardAuthPort, 8},
 	{&binAdminPort, 10}, {&binHTTPPort, 11}, {&binUpstream, 12}, {&unusedPort, 19},
 }
 

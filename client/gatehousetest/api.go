@@ -9,7 +9,6 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"time"
 
 	"github.com/gatehouse/gatehouse/api"
 )
@@ -28,6 +27,27 @@ func (s *Server) authed(next func(http.ResponseWriter, *http.Request, *Token)) h
 		deny := func(desc string) {
 			w.Header().Set("WWW-Authenticate", fmt.Sprintf(`Bearer realm="gatehouse", error="invalid_token", error_description=%q`, desc))
 			writeJSON(w, http.StatusUnauthorized, api.Error{Error: "invalid_token", Message: desc})
+		}
+		if ok && strings.HasPrefix(secret, "eyJ") {
+			s.mu.Lock()
+			sess, _, denial, known := s.sessionAuthLocked(secret)
+			var tok Token
+			if known {
+				// As whoami tells it: the session's end, not the access
+				// token's.
+				tok = Token{Secret: secret, ID: sess.ID, Name: "session", User: sess.User, Scopes: sess.Scopes,
+					ExpiresAt: sess.ExpiresAt, SessionID: sess.ID}
+			}
+			s.mu.Unlock()
+			switch {
+			case !known:
+				deny("unknown session")
+			case denial != "":
+				deny(denial)
+			default:
+				next(w, r, &tok)
+			}
+			return
 		}
 		if !ok || !strings.HasPrefix(secret, "gth_") || len(secret) != 40 {
 			deny("malformed token")
@@ -51,7 +71,7 @@ func (s *Server) authed(next func(http.ResponseWriter, *http.Request, *Token)) h
 		case !known:
 			deny("unknown token")
 			return
-		case !tok.ExpiresAt.IsZero() && time.Now().After(tok.ExpiresAt):
+		case !tok.ExpiresAt.IsZero() && s.now().After(tok.ExpiresAt):
 			w.Header().Set(api.HeaderTokenExpiration, api.FormatExpiration(tok.ExpiresAt))
 			deny("token expired")
 			return
@@ -88,6 +108,9 @@ func (s *Server) whoami(w http.ResponseWriter, _ *http.Request, t *Token) {
 		Scopes: t.Scopes, TokenID: t.ID, TokenName: t.Name, TokenHint: t.Hint(),
 		ExpiresAt: t.ExpiresAt.UTC(),
 	}
+	if t.SessionID != "" {
+		body.Credential, body.TokenID, body.TokenName, body.TokenHint, body.SessionID = api.CredentialSession, "", "", "", t.SessionID
+	}
 	if body.Scopes == nil {
 		body.Scopes = []string{}
 	}
@@ -96,9 +119,29 @@ func (s *Server) whoami(w http.ResponseWriter, _ *http.Request, t *Token) {
 
 func (s *Server) revoke(w http.ResponseWriter, _ *http.Request, t *Token) {
 	s.mu.Lock()
+	if t.SessionID != "" {
+		// As on the server: a session revokes PATs by id, not itself
+		// (it logs out instead).
+		s.mu.Unlock()
+		writeJSON(w, http.StatusBadRequest, api.Error{Error: "invalid_request", Message: "name the token to revoke with token_id"})
+		return
+	}
 	s.tokens[t.Secret].Revoked = true
 	s.mu.Unlock()
 	writeJSON(w, http.StatusOK, api.RevokeResponse{Revoked: true, TokenID: t.ID})
+}
+
+// logout ends the caller's session (POST /logout from a script); a PAT
+// has no session to end.
+func (s *Server) logout(w http.ResponseWriter, _ *http.Request, t *Token) {
+	n := 0
+	s.mu.Lock()
+	if t.SessionID != "" && !s.sessions[t.SessionID].Revoked {
+		s.sessions[t.SessionID].Revoked, s.sessions[t.SessionID].Reason = true, "logged out"
+		n = 1
+	}
+	s.mu.Unlock()
+	writeJSON(w, http.StatusOK, api.LogoutResponse{LoggedOut: true, SessionsRevoked: n})
 }
 
 // echo answers any other path with what it received; /status/NNN answers

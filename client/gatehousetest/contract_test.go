@@ -56,6 +56,42 @@ func TestFakeSpeaksTheContract(t *testing.T) {
 		}
 	})
 
+	t.Run("session login and refresh", func(t *testing.T) {
+		srv.AddUser("carol", "carol password", "135790")
+		post := func(path string, form url.Values) *http.Response {
+			t.Helper()
+			resp, err := http.PostForm(srv.URL+path, form)
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() { resp.Body.Close() })
+			return resp
+		}
+		resp := post(api.PathSession, url.Values{"login": {"carol"}, "password": {"carol password"}})
+		var e api.Error
+		decode(resp, &e)
+		if resp.StatusCode != http.StatusUnauthorized || e.Error != api.ErrorTOTPRequired {
+			t.Errorf("without the code: %d %+v", resp.StatusCode, e)
+		}
+		resp = post(api.PathSession, url.Values{"login": {"carol"}, "password": {"carol password"}, "totp": {"135790"}})
+		var tok api.CLITokens
+		decode(resp, &tok)
+		if tok.TokenType != "Bearer" || tok.RefreshToken == "" || tok.ExpiresIn <= 0 || tok.RefreshExpiresIn <= 0 || tok.SessionID == "" {
+			t.Errorf("session %+v", tok)
+		}
+		resp = post(api.PathRefresh, url.Values{"grant_type": {api.RefreshGrantType}, "refresh_token": {tok.RefreshToken}})
+		var next api.CLITokens
+		decode(resp, &next)
+		if next.RefreshToken == tok.RefreshToken || next.SessionID != tok.SessionID {
+			t.Errorf("refresh %+v", next)
+		}
+		resp = post(api.PathRefresh, url.Values{"refresh_token": {"ghr_unknown"}})
+		decode(resp, &e)
+		if resp.StatusCode != http.StatusBadRequest || e.Error != api.ErrorInvalidGrant || e.Description == "" {
+			t.Errorf("unknown refresh token: %d %+v", resp.StatusCode, e)
+		}
+	})
+
 	t.Run("whoami", func(t *testing.T) {
 		resp := get(api.PathWhoami, tok.Secret)
 		var w api.Whoami

@@ -123,7 +123,7 @@ func (s *Server) deviceCode(w http.ResponseWriter, r *http.Request) {
 			ExpiresDays: days,
 		},
 		deviceCd: randomBase62(40),
-		expires:  time.Now().Add(time.Duration(s.expiresIn) * time.Second),
+		expires:  s.now().Add(time.Duration(s.expiresIn) * time.Second),
 	}
 	s.grants[g.deviceCd] = g
 	verify := "http://" + r.Host + api.PathDevice
@@ -171,7 +171,7 @@ func (s *Server) deviceToken(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	g.req.Polls++
-	if time.Now().After(g.expires) {
+	if s.now().After(g.expires) {
 		s.mu.Unlock()
 		oauthErr("expired_token", "the device code has expired")
 		return
@@ -195,12 +195,16 @@ func (s *Server) deviceToken(w http.ResponseWriter, r *http.Request) {
 		oauthErr("authorization_pending", "waiting for approval")
 	case g.decision.Deny:
 		oauthErr("access_denied", "the request was denied")
+	case r.PostForm.Get(api.ParamSession) == "1" && s.deviceSessions:
+		g.issued = true
+		user := cmp.Or(g.decision.User, "alice")
+		writeJSON(w, http.StatusOK, s.startSessionLocked(user).deviceResponse(s.now()))
 	default:
 		g.issued = true
 		t := s.approveLocked(g)
 		body := api.DeviceTokenResponse{AccessToken: t.Secret, TokenType: "Bearer", Scope: strings.Join(t.Scopes, " ")}
 		if !t.ExpiresAt.IsZero() {
-			body.ExpiresIn = int64(time.Until(t.ExpiresAt).Seconds())
+			body.ExpiresIn = int64(t.ExpiresAt.Sub(s.now()).Seconds())
 		}
 		writeJSON(w, http.StatusOK, body)
 	}
@@ -229,7 +233,7 @@ func (s *Server) approveLocked(g *grant) *Token {
 	}
 	var exp time.Time
 	if days > 0 {
-		exp = time.Now().Add(time.Duration(days) * 24 * time.Hour).Truncate(time.Second)
+		exp = s.now().Add(time.Duration(days) * 24 * time.Hour).Truncate(time.Second)
 	}
 	return s.issueLocked(user, name, scopes, exp)
 }

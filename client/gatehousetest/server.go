@@ -44,6 +44,19 @@ type Server struct {
 	disabled  map[string]bool
 	requests  []Request
 	seq       int
+
+	clock          atomic.Pointer[time.Time] // nil: the wall clock
+	accessTTL      time.Duration
+	refreshTTL     time.Duration
+	grace          time.Duration
+	deviceSessions bool
+	users          map[string]*user
+	sessions       map[string]*Session
+	access         map[string]*access
+	refresh        map[string]*refreshRecord
+	rotations      int
+	refreshCalls   int
+	logins         int
 }
 
 // Token is a token the fake knows.
@@ -55,6 +68,9 @@ type Token struct {
 	Scopes    []string
 	ExpiresAt time.Time // zero: never
 	Revoked   bool
+	// SessionID is set for a session's access token (ExpiresAt is then
+	// the session's end).
+	SessionID string
 }
 
 // Hint is the token's display hint.
@@ -65,7 +81,7 @@ type Request struct {
 	Method string
 	Path   string
 	Header http.Header
-	Form   url.Values // device endpoints only
+	Form   url.Values // form endpoints only: device, session, refresh
 	Body   string     // other endpoints
 }
 
@@ -79,12 +95,24 @@ func NewServer(t testing.TB) *Server {
 		grants:    map[string]*grant{},
 		scopes:    map[string][]string{},
 		disabled:  map[string]bool{},
+
+		accessTTL:      DefaultAccessTTL,
+		refreshTTL:     DefaultRefreshTTL,
+		grace:          DefaultRefreshGrace,
+		deviceSessions: true,
+		users:          map[string]*user{},
+		sessions:       map[string]*Session{},
+		access:         map[string]*access{},
+		refresh:        map[string]*refreshRecord{},
 	}
 	mux := http.NewServeMux()
 	mux.HandleFunc("POST "+api.PathDeviceCode, s.deviceCode)
 	mux.HandleFunc("POST "+api.PathDeviceToken, s.deviceToken)
 	mux.HandleFunc("GET "+api.PathWhoami, s.authed(s.whoami))
 	mux.HandleFunc("POST "+api.PathRevoke, s.authed(s.revoke))
+	mux.HandleFunc("POST "+api.PathSession, s.sessionLogin)
+	mux.HandleFunc("POST "+api.PathLogout, s.authed(s.logout))
+	mux.HandleFunc("POST "+api.PathRefresh, s.refreshSession)
 	mux.HandleFunc("/", s.authed(s.echo))
 	s.srv = httptest.NewUnstartedServer(s.record(mux))
 	s.srv.Listener = dropListener{Listener: s.srv.Listener, offline: &s.offline}
@@ -193,7 +221,7 @@ func (s *Server) Requests() []Request {
 func (s *Server) record(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		rec := Request{Method: r.Method, Path: r.URL.Path, Header: r.Header.Clone()}
-		if strings.HasPrefix(r.URL.Path, "/api/oauth/") {
+		if strings.HasPrefix(r.URL.Path, "/api/oauth/") || r.URL.Path == api.PathSession || r.URL.Path == api.PathRefresh {
 			_ = r.ParseForm()
 			rec.Form = r.PostForm
 		} else {

@@ -23,6 +23,7 @@ const maxInput = 64 << 20
 // apiOptions are the flags of `api`.
 type apiOptions struct {
 	server  string
+	user    string
 	method  string
 	data    string
 	headers []string
@@ -34,6 +35,10 @@ func (a *app) apiCmd() *cobra.Command {
 		Use:   "api [-X METHOD] [-d DATA] PATH",
 		Short: "Call the server's API with the stored token",
 		Long: `Call PATH on the server with the stored token and print the response body.
+With nothing stored for the server, the call goes out without a credential
+(anonymous routes answer; others say how to log in). A session is
+refreshed as needed: an expired access token is renewed and the call sent
+again, once.
 
 The method is GET, or POST when -d is given. -d @FILE reads the body from
 a file and -d @- from standard input; a body that is JSON is sent as
@@ -52,6 +57,7 @@ printed when the token expires within 7 days.`,
 	}
 	f := cmd.Flags()
 	f.StringVarP(&o.server, "server", "s", "", "the server, as `HOST[:PORT]` or a URL")
+	f.StringVarP(&o.user, "user", "u", "", "call as this stored account (`LOGIN`); default: the active one")
 	f.StringVarP(&o.method, "method", "X", "", "HTTP `METHOD` (default GET, or POST with -d)")
 	f.StringVarP(&o.data, "data", "d", "", "request body: `DATA`, @FILE or @- for stdin")
 	f.StringArrayVarP(&o.headers, "header", "H", nil, "extra request header, `'Name: value'` (repeatable)")
@@ -84,11 +90,16 @@ func (a *app) api(ctx context.Context, o apiOptions, path string, hasData bool) 
 		server = origin
 		req.Path = u.RequestURI()
 	}
-	key, h, err := hf.Resolve(server, cliName)
+	key, acct, err := hf.ResolveAccount(server, o.user, cliName)
 	if err != nil {
-		return err
+		// Nothing stored for a named server: call it anonymously, so
+		// that anonymous routes work; a 401 then says how to log in.
+		if !errors.Is(err, client.ErrNotLoggedIn) || key == "" || o.user != "" {
+			return err
+		}
+		acct = nil
 	}
-	c := a.client(key, h)
+	c := a.clientFor(key, hf.Host(key), acct)
 	c.OnRetry = func(wait time.Duration, _ *client.RateLimitError) {
 		a.warnf("rate limited by %s; retrying in %s", client.DisplayHost(key), wait)
 	}

@@ -24,7 +24,8 @@ func (a *app) configCmd() *cobra.Command {
 	cmd.AddCommand(&cobra.Command{
 		Use:     "set KEY VALUE",
 		Short:   "Change a setting",
-		Example: "  gatehouse config set server example.com",
+		Long:    "Change a setting. `config set server -` goes back to the previous default server.",
+		Example: "  gatehouse config set server example.com\n  gatehouse config set server -",
 		Args:    exactArgs(2, "KEY and VALUE"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if args[0] != "server" {
@@ -48,9 +49,14 @@ func (a *app) configCmd() *cobra.Command {
 
 // setServer runs `config set server HOST`.
 func (a *app) setServer(cmd *cobra.Command, server string) error {
-	key, err := client.NormalizeHost(server)
-	if err != nil {
-		return usageError{err}
+	back := server == "-"
+	key := ""
+	if !back {
+		k, err := client.NormalizeHost(server)
+		if err != nil {
+			return usageError{err}
+		}
+		key = k
 	}
 	store, err := a.store()
 	if err != nil {
@@ -58,6 +64,15 @@ func (a *app) setServer(cmd *cobra.Command, server string) error {
 	}
 	stored := false
 	err = store.Update(cmd.Context(), func(f *client.HostsFile) error {
+		if back {
+			if f.PreviousServer == "" {
+				return usageError{fmt.Errorf("no previous default server to go back to")}
+			}
+			key = f.PreviousServer
+		}
+		if f.DefaultServer != key {
+			f.PreviousServer = f.DefaultServer
+		}
 		f.DefaultServer = key
 		stored = f.Host(key) != nil
 		return nil

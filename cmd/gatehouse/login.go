@@ -1,12 +1,10 @@
 package main
 
 import (
-	"bufio"
 	"context"
 	"errors"
 	"fmt"
-	"io"
-	"os"
+	"path/filepath"
 	"strings"
 	"time"
 
@@ -27,32 +25,61 @@ type loginOptions struct {
 	tokenName   string
 	timeout     time.Duration
 	withToken   bool
+	// Password login.
+	password      bool
+	passwordStdin bool
+	user          string
+	totp          string
+	// withRefresh reads a refresh token from stdin; session asks the
+	// device flow for a session.
+	withRefresh bool
+	session     bool
+	// Server settings and storage.
+	insecure        bool
+	caFile          string
+	insecureStorage bool
+}
+
+// passwordLogin reports whether the options ask for a password login.
+func (o loginOptions) passwordLogin() bool {
+	return o.password || o.passwordStdin || o.user != "" || o.totp != ""
 }
 
 func (a *app) loginCmd() *cobra.Command {
 	o := loginOptions{timeout: 600 * time.Second}
 	cmd := &cobra.Command{
 		Use:   "login -s HOST",
-		Short: "Log in to a server with the device flow, or store a token from stdin",
+		Short: "Log in to a server: device flow, password, or a token from stdin",
 		Long: `Log in to a server: gatehouse shows a one-time code and opens the
 server's approval page in a browser (print only with --no-browser, or when
 there is no display); once you approve, the new personal access token is
-stored in hosts.yml. --scopes, --expires-days and --token-name pre-fill the
-approval form, where your choice in the browser wins.
+stored. --scopes, --expires-days and --token-name pre-fill the approval
+form, where your choice in the browser wins. With --session the approval
+gives a CLI session (a short-lived access token, refreshed as needed)
+instead of a token.
 
+With --password (asked on the terminal, no echo) or --password-stdin and
+--user, it is a password login, which gives a CLI session; for an account
+with two-factor login the one-time code is asked for, or given with --totp.
 With --with-token, a token is read from standard input instead, checked
-with the server, and stored.`,
+with the server, and stored; with --with-refresh-token, a session's refresh
+token is read and exchanged. Passwords and tokens are never taken from the
+command line or the environment.
+
+Logging in as another user adds an account (see 'auth switch'). Secrets go
+to the system keychain where there is one, else (or with
+--insecure-storage) to hosts.yml. --ca-file and --insecure are remembered
+for the server.`,
 		Example: `  gatehouse auth login -s example.com
   gatehouse auth login -s localhost:8080 --no-browser --scopes wiki:read,papers:read
-  gatehouse auth login -s example.com --with-token < token.txt`,
+  gatehouse auth login -s example.com --password
+  gatehouse auth login -s example.com -u agent --password-stdin --totp 123456 < password.txt
+  gatehouse auth login -s example.com --with-token < token.txt
+  gatehouse auth login -s edge.internal --ca-file edge-ca.pem --password`,
 		Args: loginArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			if o.withToken {
-				for _, name := range []string{"no-browser", "scopes", "expires-days", "token-name", "timeout"} {
-					if cmd.Flags().Changed(name) {
-						return usageError{fmt.Errorf("--%s is for the device login and cannot go with --with-token", name)}
-					}
-				}
+			if err := checkLoginFlags(cmd, o); err != nil {
+				return err
 			}
 			if o.expiresDays < 0 {
 				return usageError{errors.New("--expires-days must be positive")}
@@ -69,7 +96,51 @@ with the server, and stored.`,
 	f.StringVar(&o.tokenName, "token-name", "", "`name` to give the token")
 	f.Var(&secondsValue{&o.timeout}, "timeout", "how long to wait for the approval, in seconds")
 	f.BoolVar(&o.withToken, "with-token", false, "read a token from standard input instead of the device login")
+	f.BoolVar(&o.session, "session", false, "device login: ask for a session (short-lived, refreshed) instead of a token")
+	f.BoolVar(&o.password, "password", false, "log in with a password, asked for on the terminal (a session)")
+	f.BoolVar(&o.passwordStdin, "password-stdin", false, "log in with a password read from standard input (a session)")
+	f.StringVarP(&o.user, "user", "u", "", "the `LOGIN` of a password login (asked for on a terminal otherwise)")
+	f.StringVar(&o.totp, "totp", "", "the one-time `CODE` of an account with two-factor login")
+	f.BoolVar(&o.withRefresh, "with-refresh-token", false, "read a session's refresh token from standard input and exchange it")
+	f.BoolVar(&o.insecure, "insecure", false, "do not verify the server's TLS certificate (self-signed); remembered for the server")
+	f.StringVar(&o.caFile, "ca-file", "", "trust the certificate authorities in this PEM `FILE` for the server; remembered")
+	f.BoolVar(&o.insecureStorage, "insecure-storage", false, "keep the secret in hosts.yml even where a keychain is available")
 	return cmd
+}
+
+// checkLoginFlags refuses flags that belong to another way of logging in.
+func checkLoginFlags(cmd *cobra.Command, o loginOptions) error {
+	device := []string{"no-browser", "scopes", "expires-days", "token-name", "timeout", "session"}
+	ways := 0
+	for _, on := range []bool{o.withToken, o.withRefresh, o.passwordLogin()} {
+		if on {
+			ways++
+		}
+	}
+	switch {
+	case ways > 1:
+		return usageError{errors.New("choose one of --with-token, --with-refresh-token and a password login (--password, --password-stdin, --user)")}
+	case ways == 1:
+		flag := "--with-token"
+		switch {
+		case o.withRefresh:
+			flag = "--with-refresh-token"
+		case o.passwordLogin():
+			flag = "a password login"
+		}
+		for _, name := range device {
+			if cmd.Flags().Changed(name) {
+				return usageError{fmt.Errorf("--%s is for the device login and cannot go with %s", name, flag)}
+			}
+		}
+	}
+	if o.password && o.passwordStdin {
+		return usageError{errors.New("--password asks on the terminal and --password-stdin reads a pipe: give one")}
+	}
+	if o.insecure && o.caFile != "" {
+		return usageError{errors.New("--ca-file verifies the certificate and --insecure does not: give one")}
+	}
+	return nil
 }
 
 // login runs `auth login`.
@@ -87,36 +158,83 @@ func (a *app) login(ctx context.Context, o loginOptions) error {
 	if client.IsPlainHTTP(key) {
 		a.warnf("%s is plain http: the token will cross the network unencrypted", key)
 	}
+	// The server's settings: the flags, else what is stored.
+	settings := &client.Host{}
+	if h := hf.Host(key); h != nil {
+		settings.Insecure, settings.CAFile = h.Insecure, h.CAFile
+	}
+	switch {
+	case o.insecure:
+		settings.Insecure, settings.CAFile = true, ""
+	case o.caFile != "":
+		abs, err := filepath.Abs(o.caFile)
+		if err != nil {
+			return err
+		}
+		if _, err := client.LoadCAFile(abs); err != nil {
+			return usageError{err}
+		}
+		settings.Insecure, settings.CAFile = false, abs
+	}
 	var entry *client.Host
-	if o.withToken {
-		entry, err = a.loginWithToken(ctx, key)
-	} else {
-		entry, err = a.deviceLogin(ctx, key, o)
+	switch {
+	case o.withToken:
+		entry, err = a.loginWithToken(ctx, key, settings)
+	case o.withRefresh:
+		entry, err = a.loginWithRefreshToken(ctx, key, settings)
+	case o.passwordLogin():
+		entry, err = a.loginWithPassword(ctx, key, settings, o)
+	default:
+		entry, err = a.deviceLogin(ctx, key, settings, o)
 	}
 	if err != nil {
 		return err
 	}
+	if o.insecureStorage {
+		entry.Storage = client.StorageFile
+	}
 
-	var previous *client.Host
+	var previous, stored *client.Host
+	var others []string
 	err = store.Update(ctx, func(f *client.HostsFile) error {
-		previous = f.Host(key)
-		f.SetHost(key, entry)
+		if h := f.Host(key); h != nil {
+			previous = h.Account(entry.User).Credential()
+		}
+		f.SetAccount(key, entry)
+		h := f.Host(key)
+		h.Insecure, h.CAFile = settings.Insecure, settings.CAFile
+		stored = h
+		others = h.AccountNames()[1:]
 		return nil
 	})
 	if err != nil {
-		if !o.withToken {
-			// Nobody else has this token: do not leave it valid.
-			if _, rerr := a.client(key, entry).Revoke(ctx); rerr == nil {
-				return fmt.Errorf("the login worked, but the token could not be stored, so it was revoked: %w", err)
-			}
+		// Nobody else has this credential: do not leave it valid.
+		if !o.withToken && a.endCredential(ctx, key, settings, entry) == nil {
+			return fmt.Errorf("the login worked, but the credential could not be stored, so it was ended on the server: %w", err)
 		}
-		return fmt.Errorf("the login worked, but the token %s could not be stored; revoke it on the server: %w", entry.Hint(), err)
+		return fmt.Errorf("the login worked, but the credential %s could not be stored; revoke it on the server: %w", entry.Hint(), err)
 	}
-	a.printLogin(key, entry)
-	if previous != nil && previous.Token != "" && previous.Token != entry.Token {
+	a.printLogin(key, stored)
+	if previous != nil && previous.Token != "" && previous.Token != entry.Token && !previous.IsSession() {
 		a.warnf("this replaced the token %s, which stays valid on the server until it expires or is revoked there", previous.Hint())
 	}
+	if len(others) > 0 {
+		fmt.Fprintf(a.stdout, "  other accounts on %s: %s (switch with: %s auth switch -s %s -u LOGIN)\n",
+			client.DisplayHost(key), strings.Join(others, ", "), cliName, client.DisplayHost(key))
+	}
 	return nil
+}
+
+// endCredential revokes a PAT or ends a session that could not be stored.
+func (a *app) endCredential(ctx context.Context, key string, settings, entry *client.Host) error {
+	c := a.bareClient(key, settings)
+	c.Token = entry.Token
+	if entry.IsSession() {
+		_, err := c.Logout(ctx)
+		return err
+	}
+	_, err := c.Revoke(ctx)
+	return err
 }
 
 // loginArgs refuses arguments with the two things they usually are: a
@@ -154,52 +272,153 @@ func loginHost(hf *client.HostsFile, server string) (string, error) {
 	return "", usageError{fmt.Errorf("which server? run: %s auth login -s HOST", cliName)}
 }
 
+// refuseTerminal refuses to read a secret from a terminal where flag
+// wants a pipe.
+func (a *app) refuseTerminal(flag, key, what string) error {
+	if a.isTerminal() {
+		return usageError{fmt.Errorf("%s reads the %s from standard input; pipe it in: %s auth login -s %s %s < %s.txt",
+			flag, what, cliName, client.DisplayHost(key), flag, strings.ReplaceAll(what, " ", "-"))}
+	}
+	return nil
+}
+
 // loginWithToken reads a token from stdin and checks it with whoami.
-func (a *app) loginWithToken(ctx context.Context, key string) (*client.Host, error) {
-	if f, ok := a.stdin.(*os.File); ok {
-		if fi, err := f.Stat(); err == nil && fi.Mode()&os.ModeCharDevice != 0 {
-			return nil, usageError{fmt.Errorf("--with-token reads the token from standard input; pipe it in: %s auth login -s %s --with-token < token.txt",
-				cliName, client.DisplayHost(key))}
-		}
+func (a *app) loginWithToken(ctx context.Context, key string, settings *client.Host) (*client.Host, error) {
+	if err := a.refuseTerminal("--with-token", key, "token"); err != nil {
+		return nil, err
 	}
-	data, err := io.ReadAll(io.LimitReader(a.stdin, maxTokenInput+1))
+	token, err := a.readStdinLine("token", maxTokenInput, false)
 	if err != nil {
-		return nil, fmt.Errorf("reading the token from standard input: %w", err)
-	}
-	if len(data) > maxTokenInput {
-		return nil, fmt.Errorf("standard input holds more than %d bytes; give only the token", maxTokenInput)
-	}
-	sc := bufio.NewScanner(strings.NewReader(string(data)))
-	token := ""
-	for sc.Scan() {
-		if line := strings.TrimSpace(sc.Text()); line != "" {
-			if token != "" {
-				return nil, errors.New("standard input holds more than one line; give only the token")
-			}
-			token = line
-		}
+		return nil, err
 	}
 	if err := client.CheckToken(token); err != nil {
 		return nil, fmt.Errorf("reading the token from standard input: %w", err)
 	}
-	w, err := a.client(key, &client.Host{Token: token}).Whoami(ctx)
+	c := a.bareClient(key, settings)
+	c.Token = token
+	w, err := c.Whoami(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("checking the token: %w", err)
 	}
 	if w.Credential != "" && w.Credential != "pat" {
-		return nil, fmt.Errorf("that is a %s credential, not a personal access token; create a token on %s and pipe that in",
+		return nil, fmt.Errorf("that is a %s credential, not a personal access token; create a token on %s and pipe that in (a session's refresh token goes to --with-refresh-token)",
 			w.Credential, client.DisplayHost(key))
 	}
 	return entryFromWhoami(token, w), nil
 }
 
+// loginWithRefreshToken reads a session's refresh token from stdin and
+// exchanges it, once, for the session's tokens.
+func (a *app) loginWithRefreshToken(ctx context.Context, key string, settings *client.Host) (*client.Host, error) {
+	if err := a.refuseTerminal("--with-refresh-token", key, "refresh token"); err != nil {
+		return nil, err
+	}
+	tok, err := a.readStdinLine("refresh token", maxTokenInput, false)
+	if err != nil {
+		return nil, err
+	}
+	if err := client.CheckToken(tok); err != nil {
+		return nil, fmt.Errorf("reading the refresh token from standard input: %w", err)
+	}
+	tokens, err := a.bareClient(key, settings).RefreshSession(ctx, tok)
+	if err != nil {
+		return nil, fmt.Errorf("exchanging the refresh token: %w", err)
+	}
+	return a.sessionEntry(ctx, key, settings, tokens), nil
+}
+
+// maxPasswordInput bounds a password read from stdin.
+const maxPasswordInput = 1024
+
+// loginWithPassword runs a password login: the login from --user (or
+// asked for), the password from stdin or asked for without echo, and the
+// one-time code from --totp or asked for once the server wants it.
+func (a *app) loginWithPassword(ctx context.Context, key string, settings *client.Host, o loginOptions) (*client.Host, error) {
+	tty := a.isTerminal()
+	login := strings.TrimSpace(o.user)
+	if login == "" {
+		if !tty || o.passwordStdin {
+			return nil, usageError{errors.New("give the login with --user LOGIN")}
+		}
+		var err error
+		if login, err = a.prompt("Login: ", false); err != nil {
+			return nil, err
+		}
+		if login = strings.TrimSpace(login); login == "" {
+			return nil, usageError{errors.New("no login given")}
+		}
+	}
+	var password string
+	switch {
+	case o.passwordStdin:
+		if tty {
+			return nil, usageError{fmt.Errorf("--password-stdin reads the password from standard input; pipe it in, or leave the flag out to be asked")}
+		}
+		pw, err := a.readStdinLine("password", maxPasswordInput, true)
+		if err != nil {
+			return nil, err
+		}
+		password = pw
+	case tty:
+		pw, err := a.prompt(fmt.Sprintf("Password of %s on %s: ", login, client.DisplayHost(key)), true)
+		if err != nil {
+			return nil, err
+		}
+		password = pw
+	default:
+		return nil, usageError{fmt.Errorf("no terminal to ask for the password on; pipe it in: %s auth login -s %s -u %s --password-stdin < password.txt",
+			cliName, client.DisplayHost(key), login)}
+	}
+	if password == "" {
+		return nil, errors.New("the password is empty")
+	}
+	c := a.bareClient(key, settings)
+	tokens, err := c.PasswordLogin(ctx, login, password, strings.TrimSpace(o.totp))
+	if errors.Is(err, client.ErrTOTPRequired) {
+		if !tty || o.passwordStdin {
+			return nil, fmt.Errorf("%s needs the one-time code of %s; run the login again with --totp CODE", client.DisplayHost(key), login)
+		}
+		code, perr := a.prompt("One-time code: ", false)
+		if perr != nil {
+			return nil, perr
+		}
+		tokens, err = c.PasswordLogin(ctx, login, password, strings.TrimSpace(code))
+	}
+	if err != nil {
+		return nil, err
+	}
+	return a.sessionEntry(ctx, key, settings, tokens), nil
+}
+
+// sessionEntry is the hosts.yml entry of new session tokens, with the
+// user as whoami tells it.
+func (a *app) sessionEntry(ctx context.Context, key string, settings *client.Host, tokens *client.SessionTokens) *client.Host {
+	entry := &client.Host{AddedAt: time.Now().UTC().Truncate(time.Second)}
+	tokens.Apply(entry)
+	c := a.bareClient(key, settings)
+	c.Token = tokens.AccessToken
+	if w, err := c.Whoami(ctx); err == nil {
+		entry.User = w.Login
+		if w.Scopes != nil {
+			entry.Scopes = w.Scopes
+		}
+		if !w.ExpiresAt.IsZero() {
+			entry.RefreshExpiresAt = w.ExpiresAt.UTC()
+		}
+	} else {
+		a.warnf("logged in, but could not read the session's details: %v", err)
+	}
+	return entry
+}
+
 // deviceLogin runs the device flow and describes the new token.
-func (a *app) deviceLogin(ctx context.Context, key string, o loginOptions) (*client.Host, error) {
-	c := a.client(key, nil)
+func (a *app) deviceLogin(ctx context.Context, key string, settings *client.Host, o loginOptions) (*client.Host, error) {
+	c := a.bareClient(key, settings)
 	dl, err := c.StartDeviceLogin(ctx, client.LoginOptions{
 		Scopes:      o.scopes,
 		TokenName:   o.tokenName,
 		ExpiresDays: o.expiresDays,
+		Session:     o.session,
 	})
 	if err != nil {
 		return nil, err
@@ -232,7 +451,18 @@ func (a *app) deviceLogin(ctx context.Context, key string, o loginOptions) (*cli
 		return nil, err
 	}
 
-	w, err := a.client(key, &client.Host{Token: tok.AccessToken}).Whoami(ctx)
+	if tok.RefreshToken != "" {
+		return a.sessionEntry(ctx, key, settings, &client.SessionTokens{
+			AccessToken: tok.AccessToken, ExpiresAt: tok.ExpiresAt, RefreshToken: tok.RefreshToken,
+			RefreshExpiresAt: tok.RefreshExpiresAt, SessionID: tok.SessionID, Scopes: tok.Scopes,
+		}), nil
+	}
+	if o.session {
+		a.warnf("%s gave a personal access token instead of a session (it is too old for --session)", client.DisplayHost(key))
+	}
+	wc := a.bareClient(key, settings)
+	wc.Token = tok.AccessToken
+	w, err := wc.Whoami(ctx)
 	if err != nil {
 		// The token exists; keep it with what the grant said.
 		a.warnf("logged in, but could not read the token's details: %v", err)
@@ -260,24 +490,43 @@ func entryFromWhoami(token string, w *client.Whoami) *client.Host {
 	}
 }
 
-// printLogin reports a stored login, never showing the token.
+// printLogin reports a stored login, never showing the secret.
 func (a *app) printLogin(key string, h *client.Host) {
 	who := ""
 	if h.User != "" {
 		who = " as " + h.User
 	}
 	fmt.Fprintf(a.stdout, "✓ Logged in to %s%s\n", client.DisplayHost(key), who)
-	name := ""
-	if h.TokenName != "" {
-		name = fmt.Sprintf(" (%q)", h.TokenName)
+	if h.IsSession() {
+		fmt.Fprintf(a.stdout, "  session: %s (refreshed as needed)\n", h.SessionID)
+	} else {
+		name := ""
+		if h.TokenName != "" {
+			name = fmt.Sprintf(" (%q)", h.TokenName)
+		}
+		fmt.Fprintf(a.stdout, "  token:   %s%s\n", h.Hint(), name)
 	}
-	fmt.Fprintf(a.stdout, "  token:   %s%s\n", h.Hint(), name)
 	fmt.Fprintf(a.stdout, "  scopes:  %s\n", scopesText(h.Scopes))
-	exp := "never"
-	if !h.ExpiresAt.IsZero() {
-		exp = fmt.Sprintf("%s (in %s)", client.FormatTime(h.ExpiresAt), roughDuration(time.Until(h.ExpiresAt)))
+	exp, end := "never", h.ExpiresAt
+	if h.IsSession() {
+		end = h.RefreshExpiresAt
+	}
+	if !end.IsZero() {
+		exp = fmt.Sprintf("%s (in %s)", client.FormatTime(end), roughDuration(time.Until(end)))
 	}
 	fmt.Fprintf(a.stdout, "  expires: %s\n", exp)
+	fmt.Fprintf(a.stdout, "  stored:  %s\n", storageText(h))
+	if note := h.StorageNote(); note != nil {
+		a.warnf("the secret is in hosts.yml, not the keychain: %v", note)
+	}
+}
+
+// storageText says where an account's secret lives.
+func storageText(h *client.Host) string {
+	if h.Storage == client.StorageKeyring {
+		return "system keychain"
+	}
+	return "hosts.yml"
 }
 
 // hasDisplay reports whether a browser can be shown: on Linux and the

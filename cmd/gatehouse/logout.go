@@ -11,54 +11,85 @@ import (
 )
 
 func (a *app) logoutCmd() *cobra.Command {
-	var server string
+	var server, user string
 	cmd := &cobra.Command{
-		Use:   "logout [-s HOST]",
-		Short: "Revoke the stored token on the server and forget it",
-		Long: `Revoke the token stored for a server (the default one unless -s is given)
-and remove it from hosts.yml. When the server cannot be reached, the token
-is removed locally anyway, with a warning: it then stays valid on the
-server until it expires or is revoked there.`,
+		Use:   "logout [-s HOST] [-u USER]",
+		Short: "End the stored credential on the server and forget it",
+		Long: `Revoke the token (or end the session) of an account of a server (the
+active account of the default server unless -s and -u say otherwise) and
+remove it from hosts.yml and the keychain. When the server cannot be
+reached, it is removed locally anyway, with a warning: it then stays
+valid on the server until it expires or is revoked there. When other
+accounts of the server remain, the first becomes the active one.`,
 		Args: noArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error { return a.logout(cmd.Context(), server) },
+		RunE: func(cmd *cobra.Command, _ []string) error { return a.logout(cmd.Context(), server, user) },
 	}
 	cmd.Flags().StringVarP(&server, "server", "s", "", "the server to log out of, as `HOST[:PORT]` or a URL")
+	cmd.Flags().StringVarP(&user, "user", "u", "", "the account to log out (`LOGIN`); default: the active one")
 	return cmd
 }
 
 // logout runs `auth logout`.
-func (a *app) logout(ctx context.Context, server string) error {
+func (a *app) logout(ctx context.Context, server, user string) error {
 	store, hf, err := a.loadHosts()
 	if err != nil {
 		return err
 	}
-	key, h, err := hf.Resolve(server, cliName)
+	key, acct, err := hf.ResolveAccount(server, user, cliName)
 	if err != nil {
 		return err
 	}
 	name := client.DisplayHost(key)
+	c := a.clientFor(key, hf.Host(key), acct)
 
-	_, err = a.client(key, h).Revoke(ctx)
-	var ae *client.AuthError
+	what := "token " + acct.Hint()
+	if acct.IsSession() {
+		what = "session " + acct.SessionID
+	}
 	switch {
-	case err == nil:
-		fmt.Fprintf(a.stdout, "✓ Revoked token %s on %s\n", h.Hint(), name)
-	case errors.As(err, &ae):
-		// Refused already: there is nothing left to revoke.
-		a.warnf("%s already refuses the token %s (%s); nothing to revoke", name, h.Hint(), ae.Description)
-	case ctx.Err() != nil:
-		return fmt.Errorf("logout of %s cancelled; nothing was changed", name)
+	case acct.State == client.StateInvalidated:
+		a.warnf("the %s was already invalidated on %s; nothing to end", what, name)
 	default:
-		a.warnf("could not revoke the token %s: %v", h.Hint(), err)
-		a.warnf("it stays valid on %s until it expires or is revoked there; removing it locally anyway", name)
+		if acct.IsSession() {
+			_, err = c.Logout(ctx)
+		} else {
+			_, err = c.Revoke(ctx)
+		}
+		var ae *client.AuthError
+		switch {
+		case err == nil:
+			verb := "Revoked"
+			if acct.IsSession() {
+				verb = "Ended"
+			}
+			fmt.Fprintf(a.stdout, "✓ %s %s on %s\n", verb, what, name)
+		case errors.As(err, &ae), errors.Is(err, client.ErrSessionInvalidated):
+			// Refused already: there is nothing left to end.
+			desc := err.Error()
+			if ae != nil {
+				desc = ae.Description
+			}
+			a.warnf("%s already refuses the %s (%s); nothing to revoke", name, what, desc)
+		case ctx.Err() != nil:
+			return fmt.Errorf("logout of %s cancelled; nothing was changed", name)
+		default:
+			verb := "revoke"
+			if acct.IsSession() {
+				verb = "end"
+			}
+			a.warnf("could not %s the %s: %v", verb, what, err)
+			a.warnf("it stays valid on %s until it expires or is revoked there; removing it locally anyway", name)
+		}
 	}
 
 	removed := false
 	err = store.Update(ctx, func(f *client.HostsFile) error {
 		// Another command may have logged in again meanwhile: only
-		// forget the token that was revoked.
-		if cur := f.Host(key); cur != nil && cur.Token == h.Token {
-			removed = f.RemoveHost(key)
+		// forget the account that was ended (a session may have been
+		// refreshed meanwhile: same session).
+		cur := f.Host(key).Account(acct.User)
+		if cur != nil && (cur.Token == acct.Token || (acct.IsSession() && cur.SessionID == acct.SessionID)) {
+			removed = f.RemoveAccount(key, acct.User)
 		}
 		return nil
 	})
@@ -66,9 +97,13 @@ func (a *app) logout(ctx context.Context, server string) error {
 		return err
 	}
 	if !removed {
-		a.warnf("hosts.yml holds a newer token for %s, which was kept", name)
+		a.warnf("hosts.yml holds a newer credential for %s, which was kept", name)
 		return nil
 	}
-	fmt.Fprintf(a.stdout, "✓ Logged out of %s\n", name)
+	who := ""
+	if acct.User != "" {
+		who = " as " + acct.User
+	}
+	fmt.Fprintf(a.stdout, "✓ Logged out of %s%s\n", name, who)
 	return nil
 }

@@ -1,6 +1,8 @@
 // Command gatehouse is the end-user CLI of a Gatehouse server: it logs in
-// with the device flow (or a pasted token), keeps tokens in
-// ~/.config/gatehouse/hosts.yml, and calls the API behind the gateway.
+// with the device flow, a password (a CLI session) or a pasted token,
+// keeps credentials in the system keychain or
+// ~/.config/gatehouse/hosts.yml, and calls the API behind the gateway,
+// refreshing sessions as needed.
 //
 //	gatehouse auth login -s example.com
 //	gatehouse api /v1/papers
@@ -21,6 +23,7 @@ import (
 	"os/signal"
 	"runtime"
 	"runtime/debug"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -63,6 +66,16 @@ type app struct {
 	goos string
 	// requestTimeout is --request-timeout.
 	requestTimeout time.Duration
+	// keyring, if set, is the keychain (tests); nil means the system's
+	// where one can be reached (see systemKeyring).
+	keyring client.Keyring
+	// isTerminal reports whether stdin is a terminal one can prompt on;
+	// readSecret reads a line from it without echo.
+	isTerminal func() bool
+	readSecret func() (string, error)
+	// warnedInsecure: the --insecure warning was printed (status checks
+	// hosts in parallel).
+	warnedInsecure atomic.Bool
 }
 
 func newApp(stdin io.Reader, stdout, stderr io.Writer) *app {
@@ -74,6 +87,8 @@ func newApp(stdin io.Reader, stdout, stderr io.Writer) *app {
 		openBrowser:    browser.OpenURL,
 		goos:           runtime.GOOS,
 		requestTimeout: client.DefaultTimeout,
+		isTerminal:     func() bool { return stdinTerminal(stdin) },
+		readSecret:     func() (string, error) { return readNoEcho(stdin) },
 	}
 }
 
@@ -131,13 +146,14 @@ func (a *app) rootCmd() *cobra.Command {
 	root := &cobra.Command{
 		Use:   cliName,
 		Short: "Log in to a Gatehouse server and call its API",
-		Long: `gatehouse logs in to a Gatehouse-protected server with the device flow,
-keeps the resulting personal access token in hosts.yml
-($XDG_CONFIG_HOME/gatehouse, else ~/.config/gatehouse; mode 0600), and calls
-the server's API with it.
+		Long: `gatehouse logs in to a Gatehouse-protected server with the device flow
+or a password, keeps the resulting token or session in the system keychain
+or hosts.yml ($XDG_CONFIG_HOME/gatehouse, else ~/.config/gatehouse; mode
+0600), and calls the server's API with it, refreshing a session as needed.
 
-No flag or environment variable ever carries a token: log in with the
-device flow, or pipe a token to 'gatehouse auth login --with-token'.`,
+No flag or environment variable ever carries a token or password: log in
+with the device flow or a password prompt, or pipe one to 'gatehouse auth
+login' (--with-token, --password-stdin, --with-refresh-token).`,
 		Version:       version(),
 		SilenceUsage:  true,
 		SilenceErrors: true,
@@ -167,7 +183,29 @@ func (a *app) store() (*client.Store, error) {
 		}
 		path = p
 	}
-	return client.NewStore(path), nil
+	return client.NewKeyringStore(path, a.systemKeyring()), nil
+}
+
+// systemKeyring is the keychain secrets go to, or nil for hosts.yml. On
+// Linux and the BSDs the Secret Service is reached over the session
+// D-Bus: without DBUS_SESSION_BUS_ADDRESS there is none to reach (and no
+// bus is started for it); GATEHOUSE_KEYRING=off keeps every secret in
+// hosts.yml.
+func (a *app) systemKeyring() client.Keyring {
+	if a.keyring != nil {
+		return a.keyring
+	}
+	if a.getenv("GATEHOUSE_KEYRING") == "off" {
+		return nil
+	}
+	switch a.goos {
+	case "darwin", "windows":
+		return client.SystemKeyring{}
+	}
+	if a.getenv("DBUS_SESSION_BUS_ADDRESS") == "" {
+		return nil
+	}
+	return client.SystemKeyring{}
 }
 
 // loadHosts opens hosts.yml and reads it.
@@ -183,10 +221,42 @@ func (a *app) loadHosts() (*client.Store, *client.HostsFile, error) {
 	return store, hf, nil
 }
 
-// client returns a client for a host and its stored entry (nil for none).
+// client returns a client for a host and its stored entry (nil for
+// none): the entry's active account, and the server's settings.
 func (a *app) client(key string, h *client.Host) *client.Client {
-	c := client.ForHost(key, h)
-	c.HTTPClient = &http.Client{Timeout: a.requestTimeout}
+	return a.clientFor(key, h, h)
+}
+
+// clientFor returns a client for the account acct (nil: anonymous) of
+// the server key whose stored entry (settings: --insecure, --ca-file) is
+// h. A session's client renews its token through hosts.yml.
+func (a *app) clientFor(key string, h, acct *client.Host) *client.Client {
+	c := a.bareClient(key, h)
+	if acct == nil {
+		return c
+	}
+	c.Token, c.TokenExpiresAt, c.TokenScopes = acct.Token, acct.ExpiresAt, acct.Scopes
+	if acct.IsSession() {
+		if store, err := a.store(); err == nil {
+			c.Credentials = client.NewStoredCredentials(store, key, acct, a.bareClient(key, h))
+		}
+	}
+	return c
+}
+
+// bareClient is a client of the server key with its settings and no
+// credential. --insecure is warned about on every use.
+func (a *app) bareClient(key string, h *client.Host) *client.Client {
+	c := &client.Client{Host: key}
+	hc, err := client.HTTPClient(h, a.requestTimeout)
+	if err != nil {
+		a.warnf("%v; using the system's certificate authorities", err)
+		hc = &http.Client{Timeout: a.requestTimeout}
+	}
+	if h != nil && h.Insecure && a.warnedInsecure.CompareAndSwap(false, true) {
+		a.warnf("the TLS certificate of %s is not verified (--insecure); anyone on the way can read and change what is sent", client.DisplayHost(key))
+	}
+	c.HTTPClient = hc
 	c.UserAgent = fmt.Sprintf("%s/%s (%s/%s)", cliName, version(), runtime.GOOS, runtime.GOARCH)
 	c.CLIName = cliName
 	return c

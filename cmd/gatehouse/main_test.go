@@ -63,6 +63,12 @@ type testEnv struct {
 	mu       sync.Mutex
 	opened   []string
 	failOpen bool
+	// keyring, if set, is the keychain the runs use.
+	keyring client.Keyring
+	// tty makes stdin a terminal; secrets are what its no-echo reads
+	// return, in order.
+	tty     bool
+	secrets []string
 }
 
 func newEnv(t *testing.T) *testEnv {
@@ -86,6 +92,20 @@ func (e *testEnv) run(stdin string, args ...string) result {
 	a.hostsPath = e.hostsPath()
 	a.goos = "linux"
 	a.getenv = func(k string) string { return e.env[k] }
+	a.keyring = e.keyring
+	if e.tty {
+		a.isTerminal = func() bool { return true }
+		a.readSecret = func() (string, error) {
+			e.mu.Lock()
+			defer e.mu.Unlock()
+			if len(e.secrets) == 0 {
+				return "", fmt.Errorf("no more input")
+			}
+			s := e.secrets[0]
+			e.secrets = e.secrets[1:]
+			return s, nil
+		}
+	}
 	a.openBrowser = func(u string) error {
 		e.mu.Lock()
 		defer e.mu.Unlock()

@@ -18,11 +18,17 @@ func (a *app) statusCmd() *cobra.Command {
 	var server string
 	cmd := &cobra.Command{
 		Use:   "status",
-		Short: "Show each stored server's user, token and whether the token still works",
-		Long: `Show one line per stored server: the user, the token's hint and scopes,
-and its state as the server sees it now (valid until …, expires in 3 days,
-expired, revoked, invalid). A server that cannot be reached is reported as
-offline, with what is stored. The exit status is 1 unless every token works.`,
+		Short: "Show each stored account, its credential and whether it still works",
+		Long: `Show one line per stored account of each server (the active account of a
+server with several is marked "active"): the user, the token's hint (or
+the session), its scopes, its state and where its secret is stored.
+
+The state is decided locally where what is stored says enough (invalidated,
+expired), and checked with the server otherwise: logged in (valid until …,
+expires in 3 days), expired, revoked, invalid; a session whose access token
+has expired is refreshed to check it. A server that cannot be reached is
+reported as offline, not checked, with what is stored. The exit status is 1
+unless every account works.`,
 		Args: noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error { return a.status(cmd.Context(), server) },
 	}
@@ -30,7 +36,7 @@ offline, with what is stored. The exit status is 1 unless every token works.`,
 	return cmd
 }
 
-// hostStatus is the outcome of checking one host.
+// hostStatus is the outcome of checking one account.
 type hostStatus struct {
 	line string
 	ok   bool
@@ -44,8 +50,12 @@ func (a *app) status(ctx context.Context, server string) error {
 	}
 	keys := hf.SortedHosts()
 	if server != "" {
-		key, _, err := hf.Resolve(server, cliName)
+		key, err := client.NormalizeHost(server)
 		if err != nil {
+			return err
+		}
+		if hf.Host(key) == nil {
+			_, _, err := hf.Resolve(server, cliName)
 			return err
 		}
 		keys = []string{key}
@@ -55,10 +65,27 @@ func (a *app) status(ctx context.Context, server string) error {
 	}
 	defaultKey, _, _ := hf.Resolve("", cliName)
 
-	results := make([]hostStatus, len(keys))
+	type job struct {
+		key, user string
+		active    bool
+	}
+	var jobs []job
+	for _, key := range keys {
+		names := hf.Host(key).AccountNames()
+		if len(names) == 0 {
+			names = []string{""}
+		}
+		for i, u := range names {
+			jobs = append(jobs, job{key: key, user: u, active: i == 0 && len(names) > 1})
+		}
+	}
+	results := make([]hostStatus, len(jobs))
 	var wg sync.WaitGroup
-	for i, key := range keys {
-		wg.Go(func() { results[i] = a.checkHost(ctx, key, hf.Host(key), key == defaultKey) })
+	for i, j := range jobs {
+		wg.Go(func() {
+			h := hf.Host(j.key)
+			results[i] = a.checkAccount(ctx, j.key, h, h.Account(j.user), j.key == defaultKey, j.active)
+		})
 	}
 	wg.Wait()
 	allOK := true
@@ -76,8 +103,9 @@ func (a *app) status(ctx context.Context, server string) error {
 	return nil
 }
 
-// checkHost asks the server about one stored token.
-func (a *app) checkHost(ctx context.Context, key string, h *client.Host, isDefault bool) hostStatus {
+// checkAccount decides the state of one stored account, asking the
+// server when what is stored does not say enough.
+func (a *app) checkAccount(ctx context.Context, key string, h, acct *client.Host, isDefault, isActive bool) hostStatus {
 	name := client.DisplayHost(key)
 	if isDefault {
 		name += " (default)"
@@ -86,21 +114,45 @@ func (a *app) checkHost(ctx context.Context, key string, h *client.Host, isDefau
 		if user == "" {
 			user = "?"
 		}
-		return fmt.Sprintf("%s %s\t%s\t%s\t%s\t%s", mark, name, user, hint, scopesText(scopes), state)
-	}
-	if h == nil || h.Token == "" {
-		return hostStatus{line: line("✗", "", "(none)", nil, fmt.Sprintf("no token; run: %s auth login -s %s", cliName, client.DisplayHost(key)))}
-	}
-	now := time.Now()
-	w, err := a.client(key, h).Whoami(ctx)
-	if err == nil {
-		hint := w.TokenHint
-		if hint == "" {
-			hint = h.Hint()
+		if isActive {
+			user += " (active)"
 		}
-		return hostStatus{line: line("✓", w.Login, hint, w.Scopes, expiryState(now, w.ExpiresAt)), ok: true}
+		where := ""
+		if acct != nil {
+			where = "\t[" + storageText(acct) + "]"
+		}
+		return fmt.Sprintf("%s %s\t%s\t%s\t%s\t%s%s", mark, name, user, hint, scopesText(scopes), state, where)
 	}
 	fix := fmt.Sprintf("; run: %s auth login -s %s", cliName, client.DisplayHost(key))
+	if acct == nil || (acct.Token == "" && acct.RefreshToken == "" && acct.SecretError() == nil) {
+		return hostStatus{line: line("✗", "", "(none)", nil, "never logged in"+fix)}
+	}
+	hint := acct.Hint()
+	if acct.IsSession() {
+		hint = "session " + acct.SessionID
+	}
+	now := time.Now()
+	switch {
+	case acct.SecretError() != nil:
+		return hostStatus{line: line("✗", acct.User, hint, acct.Scopes, "unreadable ("+acct.SecretError().Error()+")")}
+	case acct.State == client.StateInvalidated:
+		return hostStatus{line: line("✗", acct.User, hint, acct.Scopes, "invalidated"+fix)}
+	case acct.IsSession() && !acct.RefreshExpiresAt.IsZero() && !now.Before(acct.RefreshExpiresAt):
+		return hostStatus{line: line("✗", acct.User, hint, acct.Scopes, "expired on "+client.FormatTime(acct.RefreshExpiresAt)+fix)}
+	case !acct.IsSession() && !acct.ExpiresAt.IsZero() && !now.Before(acct.ExpiresAt):
+		return hostStatus{line: line("✗", acct.User, hint, acct.Scopes, "expired on "+client.FormatTime(acct.ExpiresAt)+fix)}
+	}
+	stored := acct.ExpiresAt
+	if acct.IsSession() {
+		stored = acct.RefreshExpiresAt
+	}
+	w, err := a.clientFor(key, h, acct).Whoami(ctx)
+	if err == nil {
+		if w.TokenHint != "" {
+			hint = w.TokenHint
+		}
+		return hostStatus{line: line("✓", w.Login, hint, w.Scopes, loggedIn(now, w.ExpiresAt)), ok: true}
+	}
 	var ae *client.AuthError
 	if errors.As(err, &ae) {
 		var state string
@@ -108,7 +160,7 @@ func (a *app) checkHost(ctx context.Context, key string, h *client.Host, isDefau
 		case errors.Is(err, client.ErrTokenExpired):
 			exp := ae.ExpiredAt
 			if exp.IsZero() {
-				exp = h.ExpiresAt
+				exp = stored
 			}
 			state = "expired"
 			if !exp.IsZero() {
@@ -122,12 +174,23 @@ func (a *app) checkHost(ctx context.Context, key string, h *client.Host, isDefau
 		default:
 			state = "invalid (" + strings.TrimSpace(ae.Description) + ")" + fix
 		}
-		return hostStatus{line: line("✗", h.User, h.Hint(), h.Scopes, state)}
+		return hostStatus{line: line("✗", acct.User, hint, acct.Scopes, state)}
 	}
-	state := fmt.Sprintf("offline, not checked (%v); stored: %s", err, expiryState(now, h.ExpiresAt))
+	if errors.Is(err, client.ErrSessionInvalidated) {
+		return hostStatus{line: line("✗", acct.User, hint, acct.Scopes, "invalidated"+fix)}
+	}
+	state := fmt.Sprintf("offline, not checked (%v); stored: %s", err, expiryState(now, stored))
 	var ne *client.NetworkError
 	if !errors.As(err, &ne) {
-		state = fmt.Sprintf("not checked (%v); stored: %s", err, expiryState(now, h.ExpiresAt))
+		state = fmt.Sprintf("not checked (%v); stored: %s", err, expiryState(now, stored))
 	}
-	return hostStatus{line: line("!", h.User, h.Hint(), h.Scopes, state)}
+	return hostStatus{line: line("!", acct.User, hint, acct.Scopes, state)}
+}
+
+// loggedIn is the state of a credential the server accepted.
+func loggedIn(now, exp time.Time) string {
+	if exp.IsZero() {
+		return "logged in"
+	}
+	return "logged in (" + expiryState(now, exp) + ")"
 }

@@ -34,16 +34,18 @@ func MediaType(r *http.Request) string {
 }
 
 // Read reads the whole bounded body.
-func Read(r *http.Request) ([]byte, *problem.Problem) {
+func Read(r *http.Request) ([]byte, *problem.Problem) { return readLimit(r, MaxBody) }
+
+func readLimit(r *http.Request, limit int) ([]byte, *problem.Problem) {
 	if r.Body == nil {
 		return nil, nil
 	}
-	body, err := io.ReadAll(io.LimitReader(r.Body, MaxBody+1))
+	body, err := io.ReadAll(io.LimitReader(r.Body, int64(limit)+1))
 	if err != nil {
 		return nil, problem.Invalid("bad_body", "could not read the request body")
 	}
-	if len(body) > MaxBody {
-		return nil, problem.Invalid("bad_body", fmt.Sprintf("the request body is larger than %d KiB", MaxBody>>10))
+	if len(body) > limit {
+		return nil, problem.Invalid("bad_body", fmt.Sprintf("the request body is larger than %d KiB", limit>>10))
 	}
 	return body, nil
 }
@@ -96,17 +98,26 @@ const jsonNotUTF8 = "the JSON body must be valid UTF-8"
 // (415 otherwise), the body UTF-8, and unknown fields, wrong types and
 // trailing data are 400s that say what is wrong, so a typo is an error
 // rather than a silent default.
-func DecodeJSON(r *http.Request, v any) *problem.Problem {
+func DecodeJSON(r *http.Request, v any) *problem.Problem { return DecodeJSONLimit(r, v, MaxBody) }
+
+// DecodeJSONLimit is DecodeJSON for an endpoint whose bodies may be
+// larger than MaxBody, up to limit bytes (a secret scanner's batch).
+func DecodeJSONLimit(r *http.Request, v any, limit int) *problem.Problem {
 	if MediaType(r) != JSONType {
 		return &problem.Problem{Status: http.StatusUnsupportedMediaType, Code: "unsupported_media_type", Reason: "bad_body",
 			Message: "send a JSON object with Content-Type: " + JSONType}
 	}
-	body, d := Read(r)
+	body, d := readLimit(r, limit)
 	if d != nil {
 		return d
 	}
 	if !utf8.Valid(body) {
 		return problem.Invalid("bad_body", jsonNotUTF8)
+	}
+	// null decodes into a struct without an error and without setting
+	// anything; like every value that is not an object, it is refused.
+	if t := bytes.TrimLeft(body, " \t\r\n"); len(t) > 0 && t[0] != '{' {
+		return problem.Invalid("bad_body", "the body must be a JSON object")
 	}
 	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.DisallowUnknownFields()
