@@ -54,7 +54,16 @@ func (s *Site) serveLogin(w http.ResponseWriter, r *http.Request, id *decision.I
 		return s.refuse(w, r, d, id)
 	}
 	next := s.safeNext(params.Get("next"))
-	u, err := s.svc().CheckPassword(r.Context(), params.Get("login"), params.Get("password"), params.Get("totp"), s.facts.ClientIP(r))
+	u, err := s.checkLoginForm(r, params)
+	if d := problem.From(err, problem.API); d != nil && d.Reason == "totp_required" {
+		// The right password, no code: a user with a passkey confirms
+		// with it instead.
+		if done, err := s.offerPasskeyStep(w, r, id, params.Get("login"), next); done || err != nil {
+			return err
+		}
+		d = &problem.Problem{Status: http.StatusForbidden, Code: "invalid_credentials", Message: "incorrect login, password or one-time code", Reason: "login_failed"}
+		err = d
+	}
 	if d := problem.From(err, problem.API); d != nil {
 		s.denied(r, d, nil)
 		for k, v := range d.Headers {

@@ -81,6 +81,7 @@ func TestPagesRender(t *testing.T) {
 		"sessions": &sessionsData{Current: "ses_1", Sessions: []api.SessionInfo{
 			{ID: "ses_1", Kind: "browser", Created: time.Now(), LastSeen: &exp, IP: "192.0.2.1", LastSeenIP: "192.0.2.2", UserAgent: "Chrome", Status: "active"},
 			{ID: "ses_2", Kind: "cli", Created: time.Now(), Status: "revoked"}}, Notice: msg("sessions.ended", 2)},
+		"login_passkey": passkeyStepData{Options: `{"publicKey":{"challenge":"x"}}`, Next: "/pat"},
 		"set_password":  setPasswordData{MinPassword: 8, Error: msg("setpw.err_link")},
 		"console_users": &consoleUsersData{consoleData: testConsole, Users: []userRow{{UserInfo: api.UserInfo{Login: "alice", Kind: "user", Tier: "free", Admin: true, Password: true, TOTP: true}, LastLogin: &exp}, {UserInfo: api.UserInfo{Login: "bot", Kind: "agent", Disabled: true}}}, Tiers: []string{"free"}, DefaultTier: "free", Created: &createdUser{Login: "bob", Link: "http://x/#u=bob", Expires: exp}},
 		"console_user": &consoleUserData{consoleData: testConsole, User: api.UserInfo{Login: "alice", Kind: "user", TOTP: true, Password: true},

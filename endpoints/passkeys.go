@@ -1,11 +1,14 @@
 package endpoints
 
 import (
+	"encoding/json"
 	"net/http"
+	"net/url"
 	"time"
 
 	"go.uber.org/zap"
 
+	"github.com/gatehouse/gatehouse/authstore"
 	"github.com/gatehouse/gatehouse/decision"
 	"github.com/gatehouse/gatehouse/gate"
 	"github.com/gatehouse/gatehouse/internal/reqbody"
@@ -110,7 +113,7 @@ func (s *Site) servePasskeyLogin(w http.ResponseWriter, r *http.Request, id *dec
 			HttpOnly: true, Secure: s.facts.IsHTTPS(r), SameSite: http.SameSiteStrictMode})
 		problem.WriteJSON(w, http.StatusOK, opts)
 		return nil
-	case "finish":
+	case "finish", "second":
 		c, err := r.Cookie(passkeyCookie)
 		key := ""
 		if err == nil {
@@ -119,7 +122,11 @@ func (s *Site) servePasskeyLogin(w http.ResponseWriter, r *http.Request, id *dec
 		http.SetCookie(w, &http.Cookie{Name: passkeyCookie, Value: "", Path: s.Path("passkey_login"), MaxAge: -1,
 			HttpOnly: true, Secure: s.facts.IsHTTPS(r), SameSite: http.SameSiteStrictMode})
 		r.Body = http.MaxBytesReader(w, r.Body, 64<<10)
-		u, err := svc.FinishPasskeyLogin(&s.ceremonies, key, ip, r)
+		finish := svc.FinishPasskeyLogin
+		if r.URL.Query().Get("op") == "second" {
+			finish = svc.FinishPasskeySecondFactor
+		}
+		u, err := finish(&s.ceremonies, key, ip, r)
 		if err != nil {
 			return s.refuse(w, r, problem.From(err, problem.API), id)
 		}
@@ -136,5 +143,49 @@ func (s *Site) servePasskeyLogin(w http.ResponseWriter, r *http.Request, id *dec
 		problem.WriteJSON(w, http.StatusOK, map[string]string{"next": next})
 		return nil
 	}
-	return s.refuse(w, r, problem.Invalid("bad_op", "want ?op=begin or ?op=finish"), id)
+	return s.refuse(w, r, problem.Invalid("bad_op", "want ?op=begin, ?op=finish or ?op=second"), id)
+}
+
+// checkLoginForm checks the login form's password and code; without a
+// code it asks for one (service.CheckPasswordAskingCode), so that a user
+// whose password was right can be offered the passkey step.
+func (s *Site) checkLoginForm(r *http.Request, params url.Values) (*authstore.User, error) {
+	svc, ip := s.svc(), s.facts.ClientIP(r)
+	if params.Get("totp") == "" {
+		return svc.CheckPasswordAskingCode(r.Context(), params.Get("login"), params.Get("password"), ip)
+	}
+	return svc.CheckPassword(r.Context(), params.Get("login"), params.Get("password"), params.Get("totp"), ip)
+}
+
+// passkeyStepData is the Data of the page that asks for the passkey
+// after a password.
+type passkeyStepData struct {
+	Options string // the assertion options, JSON
+	Next    string
+}
+
+// offerPasskeyStep shows the passkey step of a password login of login,
+// if that user has a passkey; done is false (and nothing written) if not.
+func (s *Site) offerPasskeyStep(w http.ResponseWriter, r *http.Request, id *decision.Identity, login, next string) (bool, error) {
+	svc := s.svc()
+	u, err := svc.Store.UserByLogin(login)
+	if err != nil || len(u.Passkeys) == 0 {
+		return false, nil
+	}
+	rp, err := s.relyingParty(r)
+	if err != nil {
+		return false, nil
+	}
+	opts, key, err := svc.BeginPasskeySecondFactor(&s.ceremonies, rp, u)
+	if err != nil {
+		return true, err
+	}
+	raw, err := json.Marshal(opts)
+	if err != nil {
+		return true, err
+	}
+	http.SetCookie(w, &http.Cookie{Name: passkeyCookie, Value: key, Path: s.Path("passkey_login"), MaxAge: int((5 * time.Minute).Seconds()),
+		HttpOnly: true, Secure: s.facts.IsHTTPS(r), SameSite: http.SameSiteStrictMode})
+	return true, s.render(w, r, id, page{name: "login_passkey", title: "login.passkey_step_title", narrow: true,
+		data: passkeyStepData{Options: string(raw), Next: next}})
 }

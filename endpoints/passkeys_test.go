@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/gatehouse/gatehouse/authstore"
 	"github.com/gatehouse/gatehouse/service"
 )
 
@@ -91,4 +92,57 @@ func TestRelyingPartyFor(t *testing.T) {
 	if _, err := service.RelyingPartyFor("not a url", "x"); err == nil {
 		t.Error("no host accepted")
 	}
+}
+
+// TestPasskeySecondFactor: a right password without a code, for a user
+// with TOTP and a passkey, gets the passkey step (an assertion limited to
+// the user's passkeys, bound to a cookie); a wrong password does not; the
+// step's challenge works once; a user without a passkey gets the usual
+// failure.
+func TestPasskeySecondFactor(t *testing.T) {
+	t.Parallel()
+	ts := defaultTestSite(t)
+	ts.browserAs(t, "alice", false)
+	if _, err := ts.store.EnableTOTP("alice", "x", authstore.AdminActor); err != nil {
+		t.Fatal(err)
+	}
+	ts.browserAs(t, "bob", false)
+	if _, err := ts.store.EnableTOTP("bob", "x", authstore.AdminActor); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := ts.store.AddPasskey("alice", authstore.Passkey{ID: "AQID", Name: "key", Credential: []byte(`{"id":"AQID"}`)}, authstore.AdminActor); err != nil {
+		t.Fatal(err)
+	}
+	anon := &browser{ts: ts}
+	login := func(user, pw string) *httptest.ResponseRecorder {
+		r := formRequest(context.Background(), "/login", "192.0.2.7", url.Values{"login": {user}, "password": {pw}})
+		r.Header.Set("Accept", "text/html")
+		r.Host = "localhost"
+		w := httptest.NewRecorder()
+		ts.ServeHTTP(w, r)
+		return w
+	}
+	w := login("alice", "password 123")
+	wantStatus(t, w, http.StatusOK, `id="passkey-second"`)
+	if !strings.Contains(w.Body.String(), "allowCredentials") || !strings.Contains(w.Body.String(), "AQID") {
+		t.Errorf("the step's options do not name alice's passkey:\n%.3000s", w.Body)
+	}
+	var bound *http.Cookie
+	for _, c := range w.Result().Cookies() {
+		if c.Name == passkeyCookie {
+			bound = c
+		}
+		if c.Name == "gatehouse_session" && c.MaxAge > 0 {
+			t.Error("a session before the second factor")
+		}
+	}
+	if bound == nil {
+		t.Fatal("no step cookie")
+	}
+	wantStatus(t, login("alice", "wrong password"), http.StatusForbidden, "Incorrect login")
+	wantStatus(t, login("bob", "password 123"), http.StatusForbidden, "Incorrect login")
+	const garbage = `{"id":"AQID","rawId":"AQID","type":"public-key","response":{"clientDataJSON":"e30","authenticatorData":"AA","signature":"AA"}}`
+	wantStatus(t, anon.postJSON(t, "/passkey/login?op=second", garbage), http.StatusBadRequest, "no sign-in is waiting")
+	wantStatus(t, anon.postJSON(t, "/passkey/login?op=second", garbage, bound), http.StatusBadRequest, "did not verify")
+	wantStatus(t, anon.postJSON(t, "/passkey/login?op=second", garbage, bound), http.StatusBadRequest, "no sign-in is waiting")
 }

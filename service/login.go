@@ -38,6 +38,15 @@ func (s *Service) CheckPassword(ctx context.Context, login, password, code, ip s
 	return s.checkPassword(ctx, login, password, code, ip, false)
 }
 
+// CheckPasswordAskingCode is CheckPassword that, for the right password
+// of an account with TOTP sent without a code, answers the
+// api.ErrorTOTPRequired refusal (reason "totp_required", still counted
+// as a failure) instead of the single failure: the login form then
+// offers the user's passkey as the second factor.
+func (s *Service) CheckPasswordAskingCode(ctx context.Context, login, password, ip string) (*authstore.User, error) {
+	return s.checkPassword(ctx, login, password, "", ip, true)
+}
+
 // checkPassword is CheckPassword; with askCode, the right password for an
 // account with TOTP sent without a code is refused as api.ErrorTOTPRequired
 // instead of the single failure (still counted as one), so that a CLI

@@ -250,3 +250,59 @@ func (s *Service) FinishPasskeyLogin(c *Ceremonies, key, ip string, r *http.Requ
 	s.log().Info("passkey sign-in", zap.String("user", owner.Login), zap.String("client_ip", ip))
 	return owner, nil
 }
+
+// BeginPasskeySecondFactor starts the passkey step of a password login
+// of u (who has TOTP on and sent no code): an assertion limited to u's
+// passkeys, bound to the browser by key (its cookie).
+func (s *Service) BeginPasskeySecondFactor(c *Ceremonies, rp RelyingParty, u *authstore.User) (assertion *protocol.CredentialAssertion, key string, err error) {
+	w, err := rp.webauthn()
+	if err != nil {
+		return nil, "", err
+	}
+	assertion, data, err := w.BeginLogin(newPasskeyUser(u), webauthn.WithUserVerification(protocol.VerificationPreferred))
+	if err != nil {
+		return nil, "", fmt.Errorf("passkey second factor: %w", err)
+	}
+	var b [24]byte
+	if _, err := rand.Read(b[:]); err != nil {
+		return nil, "", err
+	}
+	key = base64.RawURLEncoding.EncodeToString(b[:])
+	c.put("second|"+key, ceremony{data: *data, rp: rp, userID: u.ID, expires: time.Now().Add(ceremonyTTL)})
+	return assertion, key, nil
+}
+
+// FinishPasskeySecondFactor verifies the passkey step bound to key and
+// returns the user whose password began it.
+func (s *Service) FinishPasskeySecondFactor(c *Ceremonies, key, ip string, r *http.Request) (*authstore.User, error) {
+	cer, ok := c.take("second|" + key)
+	if !ok {
+		return nil, badPasskey("no sign-in is waiting for a passkey in this browser; sign in again")
+	}
+	u, err := s.Store.User(cer.userID)
+	if err != nil {
+		return nil, err
+	}
+	w, err := cer.rp.webauthn()
+	if err != nil {
+		return nil, err
+	}
+	cred, err := w.FinishLogin(newPasskeyUser(u), cer.data, r)
+	if err != nil {
+		s.log().Info("passkey second factor refused", zap.String("user", u.Login), zap.Error(err))
+		return nil, badPasskey("the passkey's answer did not verify")
+	}
+	if u.Disabled {
+		return nil, &problem.Problem{Status: http.StatusForbidden, Code: "user_disabled", Message: "this account is disabled",
+			Reason: "user_disabled", Subject: u.ID}
+	}
+	raw, err := json.Marshal(cred)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.Store.UsePasskey(u.ID, base64.RawURLEncoding.EncodeToString(cred.ID), raw); err != nil {
+		return nil, err
+	}
+	s.log().Info("passkey second factor", zap.String("user", u.Login), zap.String("client_ip", ip))
+	return u, nil
+}

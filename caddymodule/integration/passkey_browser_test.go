@@ -85,6 +85,25 @@ func TestBrowserPasskey(t *testing.T) {
 		t.Errorf("audit: %v", acts)
 	}
 
+	// With TOTP on, the passkey stands in for the code after the password.
+	if code := g.admin("POST", "/gatehouse/users/alice/totp", struct{}{}, nil); code != 200 {
+		t.Fatalf("enabling TOTP: %d", code)
+	}
+	signOut(t, ctx)
+	if err := chromedp.Do(ctx, chromedp.Navigate(base+"/login?next=/account/security"), chromedp.WaitVisible("#login"),
+		chromedp.SetValue("#login", "alice"), chromedp.SetValue("#password", "alice password 1")); err != nil {
+		t.Fatal(err)
+	}
+	submit(t, ctx, "#passkey-second", chromedp.Click("#submit"))
+	docShot(t, ctx, "login-passkey-step-en")
+	if err := chromedp.Do(ctx, chromedp.Click("#passkey-second")); err != nil {
+		t.Fatal(err)
+	}
+	passkeyWait(t, ctx, g, "#passkeys", "#passkey-second-error")
+	if who := run(t, ctx, chromedp.Text("#signed-in")); !strings.Contains(who, "alice") {
+		t.Errorf("after the passkey step, signed in as %q", who)
+	}
+
 	// Remove it; the passkey no longer signs in.
 	submit(t, ctx, "#notice", chromedp.Click(".remove-passkey"))
 	if n := run(t, ctx, chromedp.Evaluate[int](`document.querySelectorAll("tr.passkey").length`)); n != 0 {
