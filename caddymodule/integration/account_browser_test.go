@@ -4,8 +4,6 @@ import (
 	"context"
 	"net/http"
 	"net/url"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -17,22 +15,6 @@ import (
 // The account pages and the admin console, driven through a real
 // Chromium against the real Caddy: every step is what a person does, and
 // what the page shows is read back from the DOM.
-
-// docShot saves the page as a PNG in $GATEHOUSE_SCREENSHOTS, if
-// set: the README's screenshots folder is made with it.
-func docShot(t *testing.T, ctx context.Context, name string) {
-	t.Helper()
-	dir := os.Getenv("GATEHOUSE_SCREENSHOTS")
-	if dir == "" {
-		return
-	}
-	img, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
-	if err != nil {
-		t.Logf("screenshot %s: %v", name, err)
-		return
-	}
-	_ = os.WriteFile(filepath.Join(dir, name+".png"), img, 0o644)
-}
 
 // browserLogin signs the browser in through the login form (code is the
 // one-time or recovery code, "" for none) and waits for the page after.
@@ -97,16 +79,18 @@ func submit(t *testing.T, ctx context.Context, wait string, steps ...chromedp.Ac
 // TestBrowserSecurityPage: change the password (the other session ends),
 // enrol TOTP by reading the seed off the page and typing a computed
 // code, keep the recovery codes, sign in with one of them (once), and
-// turn TOTP off with a fresh code; the page in Chinese.
+// turn TOTP off with a fresh code; the page, the seed and the recovery
+// codes in Chinese.
 func TestBrowserSecurityPage(t *testing.T) {
 	ctx := startChromium(t)
 	g := newSessionGateway(t, "")
 	g.addUserWithPassword("alice", "alice password 1")
+	g.addUserWithPassword("bob", "bob password 1")
 	other := g.cookieClient()
 	other.mustLogin("alice", "alice password 1")
 
 	browserLogin(t, ctx, g, "/account/security", "alice", "alice password 1", "", "#password-form")
-	docShot(t, ctx, "security-en")
+	screenshot(t, ctx, "security-en")
 
 	// Password: a wrong current password is refused on the page.
 	if err := chromedp.Do(ctx,
@@ -144,7 +128,7 @@ func TestBrowserSecurityPage(t *testing.T) {
 	if w := run(t, ctx, chromedp.Evaluate[int](`document.getElementById("totp-qr").naturalWidth`)); w != 200 {
 		t.Errorf("QR code natural width %d", w)
 	}
-	docShot(t, ctx, "security-totp-en")
+	screenshot(t, ctx, "security-totp-en")
 	secret := strings.TrimSpace(run(t, ctx, chromedp.Text("#totp-secret")))
 	code, err := totp.GenerateCode(secret, time.Now())
 	if err != nil {
@@ -162,7 +146,7 @@ func TestBrowserSecurityPage(t *testing.T) {
 	if len(codes) != 10 {
 		t.Fatalf("%d recovery codes", len(codes))
 	}
-	docShot(t, ctx, "security-recovery-en")
+	screenshot(t, ctx, "security-recovery-en")
 	g.assertNotLogged(append([]string{secret}, codes...)...)
 
 	// Sign in again: without a code refused, with a recovery code once.
@@ -183,7 +167,7 @@ func TestBrowserSecurityPage(t *testing.T) {
 	if h := run(t, ctx, chromedp.Text("h1")); h != "安全" {
 		t.Errorf("zh heading %q", h)
 	}
-	docShot(t, ctx, "security-zh")
+	screenshot(t, ctx, "security-zh")
 	if err := chromedp.Do(ctx, chromedp.Navigate(g.base+"/account/security?lang=en"), chromedp.WaitVisible("#totp-status")); err != nil {
 		t.Fatal(err)
 	}
@@ -196,6 +180,34 @@ func TestBrowserSecurityPage(t *testing.T) {
 	}
 	signOut(t, ctx)
 	browserLogin(t, ctx, g, "/account/security", "alice", "alice password 2", "", "#totp-begin")
+
+	// The enrolment in Chinese, by bob: alice's codes are spent up to the
+	// next time step, and a code is good once.
+	signOut(t, ctx)
+	browserLogin(t, ctx, g, "/account/security?lang=zh", "bob", "bob password 1", "", "#totp-begin")
+	submit(t, ctx, "#totp-secret", chromedp.Click("#totp-begin"))
+	if h := run(t, ctx, chromedp.Text("h1")); h != "安全" {
+		t.Errorf("zh heading %q", h)
+	}
+	if w := run(t, ctx, chromedp.Evaluate[int](`document.getElementById("totp-qr").naturalWidth`)); w != 200 {
+		t.Errorf("zh QR code natural width %d", w)
+	}
+	screenshot(t, ctx, "security-totp-zh")
+	bobSecret := strings.TrimSpace(run(t, ctx, chromedp.Text("#totp-secret")))
+	bobCode, err := totp.GenerateCode(bobSecret, time.Now())
+	if err != nil {
+		t.Fatalf("seed %q: %v", bobSecret, err)
+	}
+	submit(t, ctx, "#recovery-codes", chromedp.SetValue("#totp-code", bobCode), chromedp.Click("#totp-confirm"))
+	bobCodes := run(t, ctx, chromedp.Evaluate[[]string](`Array.from(document.querySelectorAll("#recovery-codes code")).map(c => c.textContent)`))
+	if len(bobCodes) != 10 {
+		t.Fatalf("%d recovery codes in zh", len(bobCodes))
+	}
+	if n := run(t, ctx, chromedp.Text("#notice")); n != "两步验证已开启。" {
+		t.Errorf("zh notice %q", n)
+	}
+	screenshot(t, ctx, "security-recovery-zh")
+	g.assertNotLogged(append([]string{bobSecret}, bobCodes...)...)
 }
 
 // TestBrowserSessionsPage: the list shows this browser and a CLI login,
@@ -223,7 +235,7 @@ func TestBrowserSessionsPage(t *testing.T) {
 	if mine := run(t, ctx, chromedp.Evaluate[string](`document.querySelector("tr.current #this-session") ? document.querySelector("tr.current").querySelector("td.agent").textContent : ""`)); !strings.Contains(mine, "Chrome") {
 		t.Errorf("this session is not marked, or not Chrome's: %q", mine)
 	}
-	docShot(t, ctx, "sessions-en")
+	screenshot(t, ctx, "sessions-en")
 	submit(t, ctx, "#notice", chromedp.Click("#sign-out-others"))
 	if n := run(t, ctx, chromedp.Text("#notice")); !strings.Contains(n, "2 sessions signed out") {
 		t.Errorf("notice %q", n)
@@ -237,5 +249,5 @@ func TestBrowserSessionsPage(t *testing.T) {
 	if err := chromedp.Do(ctx, chromedp.Navigate(g.base+"/account/sessions?lang=zh"), chromedp.WaitVisible("#sessions")); err != nil {
 		t.Fatalf("this session ended too: %v", err)
 	}
-	docShot(t, ctx, "sessions-zh")
+	screenshot(t, ctx, "sessions-zh")
 }

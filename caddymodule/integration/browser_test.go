@@ -94,7 +94,8 @@ func startChromium(t *testing.T) context.Context {
 }
 
 // screenshot saves the page as a PNG in $GATEHOUSE_SCREENSHOTS, if set,
-// for a person to look at.
+// for a person to look at: the README's docs/screenshots folder is made
+// with it.
 func screenshot(t *testing.T, ctx context.Context, name string) {
 	t.Helper()
 	dir := os.Getenv("GATEHOUSE_SCREENSHOTS")
@@ -106,7 +107,11 @@ func screenshot(t *testing.T, ctx context.Context, name string) {
 		t.Logf("screenshot %s: %v", name, err)
 		return
 	}
-	_ = os.WriteFile(filepath.Join(dir, name+".png"), png, 0o644)
+	// A relative dir is taken from the package's directory, where go
+	// test runs: say so rather than lose the picture without a word.
+	if err := os.WriteFile(filepath.Join(dir, name+".png"), png, 0o644); err != nil {
+		t.Logf("screenshot %s: %v", name, err)
+	}
 }
 
 // run runs one action and returns its value, failing the test on error.

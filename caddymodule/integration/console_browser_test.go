@@ -105,7 +105,7 @@ func TestBrowserConsole(t *testing.T) {
 	if err := chromedp.Do(ctx, chromedp.WaitVisible("#nav-console"), chromedp.WaitVisible("#user-alice")); err != nil {
 		t.Fatal(err)
 	}
-	docShot(t, ctx, "console-users-en")
+	screenshot(t, ctx, "console-users-en")
 
 	// Create carol; the link is shown once.
 	if err := chromedp.Do(ctx,
@@ -153,14 +153,14 @@ func TestBrowserConsole(t *testing.T) {
 	if m := run(t, ctx, chromedp.Text("#members")); !strings.Contains(m, "project:atlas") || !strings.Contains(m, "edit") {
 		t.Errorf("memberships %q", m)
 	}
-	docShot(t, ctx, "console-user-en")
+	screenshot(t, ctx, "console-user-en")
 
 	// Tokens and sessions, fleet-wide.
 	if err := chromedp.Do(ctx, chromedp.Navigate(g.base+"/gatehouse/admin/tokens"), chromedp.WaitVisible("#token-"+tokID)); err != nil {
 		t.Fatal(err)
 	}
 	submit(t, ctx, "#notice", chromedp.Click("#revoke-"+tokID))
-	docShot(t, ctx, "console-tokens-en")
+	screenshot(t, ctx, "console-tokens-en")
 	if err := chromedp.Do(ctx, chromedp.Navigate(g.base+"/gatehouse/admin/sessions?user=alice"), chromedp.WaitVisible("#sessions")); err != nil {
 		t.Fatal(err)
 	}
@@ -169,7 +169,7 @@ func TestBrowserConsole(t *testing.T) {
 		t.Fatal("alice's session is not listed")
 	}
 	submit(t, ctx, "#notice", chromedp.Click("#revoke-"+sid))
-	docShot(t, ctx, "console-sessions-en")
+	screenshot(t, ctx, "console-sessions-en")
 
 	// The audit trail names root, not usr_…, as the actor.
 	if err := chromedp.Do(ctx, chromedp.Navigate(g.base+"/gatehouse/admin/audit?actor=root"), chromedp.WaitVisible("#audit")); err != nil {
@@ -184,15 +184,15 @@ func TestBrowserConsole(t *testing.T) {
 	if strings.Contains(audit, "usr_") {
 		t.Error("the audit trail shows user ids")
 	}
-	docShot(t, ctx, "console-audit-en")
+	screenshot(t, ctx, "console-audit-en")
 	if err := chromedp.Do(ctx, chromedp.Navigate(g.base+"/gatehouse/admin/members?lang=zh"), chromedp.WaitVisible("#members")); err != nil {
 		t.Fatal(err)
 	}
-	docShot(t, ctx, "console-members-zh")
+	screenshot(t, ctx, "console-members-zh")
 	if err := chromedp.Do(ctx, chromedp.Navigate(g.base+"/gatehouse/admin"), chromedp.WaitVisible("#users")); err != nil {
 		t.Fatal(err)
 	}
-	docShot(t, ctx, "console-users-zh")
+	screenshot(t, ctx, "console-users-zh")
 	for _, p := range []struct{ path, wait, name string }{
 		{"/gatehouse/admin/audit", "#audit", "console-audit-zh"},
 		{"/gatehouse/admin/users/alice", "#user-info", "console-user-zh"},
@@ -203,7 +203,7 @@ func TestBrowserConsole(t *testing.T) {
 		if err := chromedp.Do(ctx, chromedp.Navigate(g.base+p.path), chromedp.WaitVisible(p.wait)); err != nil {
 			t.Fatal(err)
 		}
-		docShot(t, ctx, p.name)
+		screenshot(t, ctx, p.name)
 	}
 	if err := chromedp.Do(ctx, chromedp.Navigate(g.base+"/gatehouse/admin?lang=en"), chromedp.WaitVisible("#users")); err != nil {
 		t.Fatal(err)
@@ -217,7 +217,19 @@ func TestBrowserConsole(t *testing.T) {
 	if loc := run(t, ctx, chromedp.Location()); strings.Contains(loc, "#") {
 		t.Errorf("the token stays in the address bar: %s", loc)
 	}
-	docShot(t, ctx, "set-password-en")
+	screenshot(t, ctx, "set-password-en")
+	// The page in Chinese: the link opened again with ?lang=zh (only the
+	// form's POST spends it), then in English again for the rest.
+	if err := chromedp.Do(ctx, chromedp.Navigate(strings.Replace(link, "#", "?lang=zh#", 1)), chromedp.WaitVisible("#set-password-form")); err != nil {
+		t.Fatal(err)
+	}
+	if h := run(t, ctx, chromedp.Text("h1")); h != "设置密码" {
+		t.Errorf("zh set-password heading %q", h)
+	}
+	screenshot(t, ctx, "set-password-zh")
+	if err := chromedp.Do(ctx, chromedp.Navigate(strings.Replace(link, "#", "?lang=en#", 1)), chromedp.WaitVisible("#set-password-form")); err != nil {
+		t.Fatal(err)
+	}
 	if err := chromedp.Do(ctx,
 		chromedp.SetValue("#password", "carol password 1"),
 		chromedp.SetValue("#password_confirm", "carol password 1"),
@@ -237,9 +249,16 @@ func TestBrowserConsole(t *testing.T) {
 	if m := run(t, ctx, chromedp.Text("#message")); !strings.Contains(m, "Only administrators") {
 		t.Errorf("carol on the console: %q", m)
 	}
-	docShot(t, ctx, "console-refused-en")
+	screenshot(t, ctx, "console-refused-en")
+	if err := chromedp.Do(ctx, chromedp.Navigate(g.base+"/gatehouse/admin?lang=zh"), chromedp.WaitVisible("#message")); err != nil {
+		t.Fatal(err)
+	}
+	if m := run(t, ctx, chromedp.Text("#message")); !strings.Contains(m, "只有管理员") {
+		t.Errorf("carol on the console in zh: %q", m)
+	}
+	screenshot(t, ctx, "console-refused-zh")
 	// The link worked once.
-	if err := chromedp.Do(ctx, chromedp.Navigate(g.base+"/account/security"), chromedp.WaitVisible("#logout")); err != nil {
+	if err := chromedp.Do(ctx, chromedp.Navigate(g.base+"/account/security?lang=en"), chromedp.WaitVisible("#logout")); err != nil {
 		t.Fatal(err)
 	}
 	signOut(t, ctx)

@@ -56,7 +56,17 @@ func TestBrowserPasskey(t *testing.T) {
 	if rows := run(t, ctx, chromedp.Text("#passkeys")); !strings.Contains(rows, "laptop") || !strings.Contains(rows, "Never") {
 		t.Errorf("passkeys listed: %q", rows)
 	}
-	docShot(t, ctx, "security-passkeys-en")
+	screenshot(t, ctx, "security-passkeys-en")
+	if err := chromedp.Do(ctx, chromedp.Navigate(base+"/account/security?lang=zh"), chromedp.WaitVisible("#passkeys")); err != nil {
+		t.Fatal(err)
+	}
+	if rows := run(t, ctx, chromedp.Text("#passkeys")); !strings.Contains(rows, "laptop") || !strings.Contains(rows, "从未") {
+		t.Errorf("passkeys listed in zh: %q", rows)
+	}
+	screenshot(t, ctx, "security-passkeys-zh")
+	if err := chromedp.Do(ctx, chromedp.Navigate(base+"/account/security?lang=en"), chromedp.WaitVisible("#passkeys")); err != nil {
+		t.Fatal(err)
+	}
 	creds, err := chromedp.Call(ctx, webauthn.GetCredentials, webauthn.GetCredentialsParams{AuthenticatorID: auth.AuthenticatorID})
 	if err != nil {
 		t.Fatal(err)
@@ -65,12 +75,19 @@ func TestBrowserPasskey(t *testing.T) {
 		t.Errorf("authenticator holds %+v", creds.Credentials)
 	}
 
-	// Sign out; sign in with the passkey alone.
+	// Sign out; sign in with the passkey alone (the page in Chinese first).
 	signOut(t, ctx)
-	if err := chromedp.Do(ctx, chromedp.Navigate(base+"/login?next=/account/security"), chromedp.WaitVisible("#passkey-login")); err != nil {
+	if err := chromedp.Do(ctx, chromedp.Navigate(base+"/login?next=/account/security&lang=zh"), chromedp.WaitVisible("#passkey-login")); err != nil {
 		t.Fatal(err)
 	}
-	docShot(t, ctx, "login-passkey-en")
+	if b := run(t, ctx, chromedp.Text("#passkey-login")); b != "使用通行密钥登录" {
+		t.Errorf("zh passkey button %q", b)
+	}
+	screenshot(t, ctx, "login-passkey-zh")
+	if err := chromedp.Do(ctx, chromedp.Navigate(base+"/login?next=/account/security&lang=en"), chromedp.WaitVisible("#passkey-login")); err != nil {
+		t.Fatal(err)
+	}
+	screenshot(t, ctx, "login-passkey-en")
 	if err := chromedp.Do(ctx, chromedp.Click("#passkey-login")); err != nil {
 		t.Fatal(err)
 	}
@@ -89,13 +106,20 @@ func TestBrowserPasskey(t *testing.T) {
 	if code := g.admin("POST", "/gatehouse/users/alice/totp", struct{}{}, nil); code != 200 {
 		t.Fatalf("enabling TOTP: %d", code)
 	}
+	// The step in Chinese first: it is the answer to the password's POST,
+	// so the password is sent again in English.
 	signOut(t, ctx)
-	if err := chromedp.Do(ctx, chromedp.Navigate(base+"/login?next=/account/security"), chromedp.WaitVisible("#login"),
-		chromedp.SetValue("#login", "alice"), chromedp.SetValue("#password", "alice password 1")); err != nil {
-		t.Fatal(err)
+	for _, lang := range []string{"zh", "en"} {
+		if err := chromedp.Do(ctx, chromedp.Navigate(base+"/login?next=/account/security&lang="+lang), chromedp.WaitVisible("#login"),
+			chromedp.SetValue("#login", "alice"), chromedp.SetValue("#password", "alice password 1")); err != nil {
+			t.Fatal(err)
+		}
+		submit(t, ctx, "#passkey-second", chromedp.Click("#submit"))
+		if h := run(t, ctx, chromedp.Text("h1")); lang == "zh" && h != "确认是您本人" {
+			t.Errorf("zh passkey step heading %q", h)
+		}
+		screenshot(t, ctx, "login-passkey-step-"+lang)
 	}
-	submit(t, ctx, "#passkey-second", chromedp.Click("#submit"))
-	docShot(t, ctx, "login-passkey-step-en")
 	if err := chromedp.Do(ctx, chromedp.Click("#passkey-second")); err != nil {
 		t.Fatal(err)
 	}
