@@ -355,17 +355,10 @@ type consoleListData struct {
 func (s *Site) consoleTokens(w http.ResponseWriter, r *http.Request, id *decision.Identity, c consoleData, _ string) error {
 	svc := s.svc()
 	data := &consoleListData{consoleData: c}
-	status := http.StatusOK
-	if r.Method == http.MethodPost {
-		params, err := s.consoleForm(w, r, id)
-		if params == nil {
-			return err
-		}
-		if _, err := svc.RevokeTokenAs(params.Get("token_id"), service.ConsoleActor(id.User, s.facts.ClientIP(r))); err != nil {
-			status = s.consoleFailed(w, r, id, &data.consoleData, err)
-		} else {
-			return redirect(w, r, s.Path("console")+"/tokens?done=token_revoked")
-		}
+	status, done, err := s.consoleRevoke(w, r, id, &data.consoleData, "token_id", "/tokens?done=token_revoked",
+		func(tokID string, actor authstore.Actor) error { _, err := svc.RevokeTokenAs(tokID, actor); return err })
+	if done {
+		return err
 	}
 	q := r.URL.Query()
 	data.User, data.Status = strings.TrimSpace(q.Get("user")), statusFilter(q.Get("status"))
@@ -379,6 +372,26 @@ func (s *Site) consoleTokens(w http.ResponseWriter, r *http.Request, id *decisio
 		}
 	}
 	return s.render(w, r, id, page{status: status, name: "console_tokens", title: "console.tokens", data: data})
+}
+
+// consoleRevoke is a list page's POST: revoke what the form's field
+// names, as the administrator, then back to the list at done (a path
+// below the console). A refusal leaves the list to be shown with what
+// went wrong, at the status returned. answered reports that the request was
+// answered (err is then the answer's error); a GET is not.
+func (s *Site) consoleRevoke(w http.ResponseWriter, r *http.Request, id *decision.Identity, c *consoleData, field, done string,
+	revoke func(itemID string, actor authstore.Actor) error) (status int, answered bool, err error) {
+	if r.Method != http.MethodPost {
+		return http.StatusOK, false, nil
+	}
+	params, err := s.consoleForm(w, r, id)
+	if params == nil {
+		return 0, true, err
+	}
+	if err := revoke(params.Get(field), service.ConsoleActor(id.User, s.facts.ClientIP(r))); err != nil {
+		return s.consoleFailed(w, r, id, c, err), false, nil
+	}
+	return 0, true, redirect(w, r, s.Path("console")+done)
 }
 
 // statusFilter is a list's status filter: active unless asked for
@@ -395,17 +408,13 @@ func statusFilter(v string) string {
 func (s *Site) consoleSessions(w http.ResponseWriter, r *http.Request, id *decision.Identity, c consoleData, _ string) error {
 	svc := s.svc()
 	data := &consoleListData{consoleData: c}
-	status := http.StatusOK
-	if r.Method == http.MethodPost {
-		params, err := s.consoleForm(w, r, id)
-		if params == nil {
+	status, done, err := s.consoleRevoke(w, r, id, &data.consoleData, "session_id", "/sessions?done=session_revoked",
+		func(sessID string, actor authstore.Actor) error {
+			_, err := svc.RevokeSessionAs(sessID, actor)
 			return err
-		}
-		if _, err := svc.RevokeSessionAs(params.Get("session_id"), service.ConsoleActor(id.User, s.facts.ClientIP(r))); err != nil {
-			status = s.consoleFailed(w, r, id, &data.consoleData, err)
-		} else {
-			return redirect(w, r, s.Path("console")+"/sessions?done=session_revoked")
-		}
+		})
+	if done {
+		return err
 	}
 	q := r.URL.Query()
 	data.User, data.Status, data.Kind = strings.TrimSpace(q.Get("user")), statusFilter(q.Get("status")), q.Get("kind")
