@@ -35,25 +35,7 @@ var ErrNoTOTP = errors.New("TOTP is not enabled")
 // user with login and returns its otpauth:// URL; the second factor stays
 // off until ConfirmTOTP. A user who has TOTP on is ErrTOTPEnabled.
 func (s *Store) BeginTOTP(login, issuer string, actor Actor) (string, error) {
-	l, err := NormalizeLogin(login)
-	if err != nil {
-		return "", fmt.Errorf("user %q: %w", login, ErrNotFound)
-	}
-	key, err := totp.Generate(totp.GenerateOpts{Issuer: issuer, AccountName: l, Period: totpPeriod, Digits: totpDigits})
-	if err != nil {
-		return "", fmt.Errorf("generate TOTP secret: %w", err)
-	}
-	_, err = s.UpdateUser(l, actor, "totp enrolment started", func(u *User) error {
-		if u.TOTPSecret != "" {
-			return ErrTOTPEnabled
-		}
-		u.TOTPPending = key.Secret()
-		return nil
-	})
-	if err != nil {
-		return "", err
-	}
-	return key.URL(), nil
+	return s.newTOTPSecret(login, issuer, actor, "totp enrolment started", func(u *User, secret string) { u.TOTPPending = secret })
 }
 
 // PendingTOTPURL is the otpauth:// URL of the user's enrolment in

@@ -27,6 +27,13 @@ var ErrTOTPEnabled = errors.New("TOTP is already enabled")
 // verifier needs the seed, so unlike a password it cannot be stored as a
 // one-way hash, and anyone who reads the store file can compute codes.
 func (s *Store) EnableTOTP(login, issuer string, actor Actor) (string, error) {
+	return s.newTOTPSecret(login, issuer, actor, "totp enabled", func(u *User, secret string) { u.TOTPSecret = secret })
+}
+
+// newTOTPSecret generates a TOTP seed for the user with login and stores
+// it with set, audited as what; a user who has TOTP on is ErrTOTPEnabled.
+// It returns the seed's otpauth:// URL.
+func (s *Store) newTOTPSecret(login, issuer string, actor Actor, what string, set func(u *User, secret string)) (string, error) {
 	l, err := NormalizeLogin(login)
 	if err != nil {
 		return "", fmt.Errorf("user %q: %w", login, ErrNotFound)
@@ -35,11 +42,11 @@ func (s *Store) EnableTOTP(login, issuer string, actor Actor) (string, error) {
 	if err != nil {
 		return "", fmt.Errorf("generate TOTP secret: %w", err)
 	}
-	_, err = s.UpdateUser(l, actor, "totp enabled", func(u *User) error {
+	_, err = s.UpdateUser(l, actor, what, func(u *User) error {
 		if u.TOTPSecret != "" {
 			return ErrTOTPEnabled
 		}
-		u.TOTPSecret = key.Secret()
+		set(u, key.Secret())
 		return nil
 	})
 	if err != nil {
