@@ -532,3 +532,26 @@ func TestUserWithoutScopes(t *testing.T) {
 		t.Errorf("the stored user holds wiki:read (scopes %#v)", stored.Scopes)
 	}
 }
+
+// TestSetAdmin: the administrator role is granted and taken back through
+// its route, shows in the user's answer and in the stored user; an
+// unknown user is a 404 and a body that is not the request a 400.
+func TestSetAdmin(t *testing.T) {
+	t.Parallel()
+	a := newTestAPI(t)
+	a.user(t, "alice")
+	if u := decodeAs[api.UserInfo](t, a.mustDo(t, http.StatusOK, "POST", "/gatehouse/users/alice/admin", `{"admin":true}`)); !u.Admin {
+		t.Errorf("granted: %+v", u)
+	}
+	if u, err := a.svc.Store.UserByLogin("alice"); err != nil || !u.Admin {
+		t.Errorf("stored after the grant: %+v %v", u, err)
+	}
+	if u := decodeAs[api.UserInfo](t, a.mustDo(t, http.StatusOK, "POST", "/gatehouse/users/alice/admin", `{"admin":false}`)); u.Admin {
+		t.Errorf("taken back: %+v", u)
+	}
+	if u, _ := a.svc.Store.UserByLogin("alice"); u.Admin {
+		t.Error("still an administrator in the store")
+	}
+	a.mustDo(t, http.StatusNotFound, "POST", "/gatehouse/users/nobody/admin", `{"admin":true}`)
+	a.mustDo(t, http.StatusBadRequest, "POST", "/gatehouse/users/alice/admin", `{"admin":"yes"}`)
+}
