@@ -103,6 +103,9 @@ func (s *Store) useRecoveryCode(u *User, code string) (bool, error) {
 	}
 	used := false
 	err := s.update("use_recovery_code", func(tx *Tx) error {
+		// Set, not accumulated: in fleet mode a transaction that lost a
+		// race runs again, and the code may be gone by then.
+		used = false
 		cur, err := unsafeUser(tx, u.ID)
 		if err != nil {
 			return err
