@@ -7,7 +7,6 @@ import (
 	"io"
 	"net/http"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -55,34 +54,7 @@ func startEdgeWith(t *testing.T, id string, endpoints []string, upstream, maxSta
 	reverse_proxy %s
 }
 `, admin, strings.Join(endpoints, " "), filepath.Join(dir, "mirror.db"), id, maxStaleness, site, upstream)
-	s := &binServer{t: t, file: filepath.Join(dir, "Caddyfile"), output: &bytes.Buffer{}, address: fmt.Sprintf("localhost:%d", admin)}
-	if err := os.WriteFile(s.file, []byte(conf), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	s.cmd = exec.Command(caddyBin, "run", "--config", s.file)
-	s.cmd.Env = append(os.Environ(), "HOME="+dir, "XDG_DATA_HOME="+dir, "XDG_CONFIG_HOME="+dir)
-	s.cmd.Stdout, s.cmd.Stderr = s.output, s.output
-	if err := s.cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	s.exited = make(chan struct{})
-	go func() { s.cmd.Wait(); close(s.exited) }()
-	t.Cleanup(s.stop)
-	deadline := time.After(2 * time.Minute)
-	for {
-		resp, err := http.Get("http://" + s.address + "/config/")
-		if err == nil {
-			resp.Body.Close()
-			break
-		}
-		select {
-		case <-s.exited:
-			t.Fatalf("edge %s exited before it served:\n%s", id, s.output)
-		case <-deadline:
-			t.Fatalf("edge %s did not start:\n%s", id, s.output)
-		case <-time.After(20 * time.Millisecond):
-		}
-	}
+	s := runBinary(t, conf, admin)
 	return &fleetEdge{binServer: s, http: fmt.Sprintf("http://127.0.0.1:%d", site), conf: conf}
 }
 

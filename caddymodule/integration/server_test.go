@@ -21,13 +21,22 @@ type binServer struct {
 	exited  chan struct{} // closed when the process has ended
 }
 
-// startBinary writes caddyfile and runs it with the built binary, waiting
-// until the admin API answers.
+// startBinary writes caddyfile and runs it with the built binary on the
+// run's binary ports, waiting until the admin API answers.
 func startBinary(t *testing.T, caddyfile string) *binServer {
 	t.Helper()
 	requireUnused(t, binAdminPort, binHTTPPort)
+	return runBinary(t, caddyfile, binAdminPort)
+}
+
+// runBinary writes caddyfile into a fresh directory, which is also the
+// process's HOME and XDG dirs, runs it with the built binary, and waits
+// until the admin API on adminPort answers or the process ends; the
+// deadline is for a server that hangs, not for a slow machine.
+func runBinary(t *testing.T, caddyfile string, adminPort int) *binServer {
+	t.Helper()
 	dir := t.TempDir()
-	s := &binServer{t: t, file: filepath.Join(dir, "Caddyfile"), output: &bytes.Buffer{}, address: fmt.Sprintf("localhost:%d", binAdminPort)}
+	s := &binServer{t: t, file: filepath.Join(dir, "Caddyfile"), output: &bytes.Buffer{}, address: fmt.Sprintf("localhost:%d", adminPort)}
 	if err := os.WriteFile(s.file, []byte(caddyfile), 0o600); err != nil {
 		t.Fatal(err)
 	}
@@ -40,8 +49,6 @@ func startBinary(t *testing.T, caddyfile string) *binServer {
 	s.exited = make(chan struct{})
 	go func() { s.cmd.Wait(); close(s.exited) }()
 	t.Cleanup(s.stop)
-	// Until the admin API answers or the process ends; the deadline is
-	// for a server that hangs, not for a slow machine.
 	deadline := time.After(2 * time.Minute)
 	for {
 		resp, err := http.Get("http://" + s.address + "/config/")
