@@ -148,6 +148,23 @@ func (s *Service) BeginTOTP(u *authstore.User, ip string) (TOTPEnrolment, error)
 	return TOTPEnrolment{URL: url}, nil
 }
 
+// checkCode runs op, a change of u's that needs a current one-time code,
+// behind the login backoff (checkSecret): a wrong code
+// (ErrBadCredentials) counts as a failure and is refused; any other error
+// of op comes back as other, for the caller to answer in its own words.
+func (s *Service) checkCode(u *authstore.User, ip string, op func() error) (other, err error) {
+	err = s.checkSecret(u, ip, func() (bool, error) {
+		switch e := op(); {
+		case errors.Is(e, authstore.ErrBadCredentials):
+			return false, nil
+		case e != nil:
+			other = e
+		}
+		return true, nil
+	}, accountRefusal(http.StatusForbidden, AccountWrongCode, "wrong or already used code"))
+	return other, err
+}
+
 // PendingTOTP is u's enrolment in progress, if any.
 func (s *Service) PendingTOTP(u *authstore.User) (TOTPEnrolment, bool) {
 	url := authstore.PendingTOTPURL(u, s.Policy.Realm)
@@ -158,18 +175,10 @@ func (s *Service) PendingTOTP(u *authstore.User) (TOTPEnrolment, bool) {
 // returns the recovery codes, to be shown once.
 func (s *Service) ConfirmTOTP(u *authstore.User, code, ip string) ([]string, error) {
 	var codes []string
-	var other error
-	err := s.checkSecret(u, ip, func() (bool, error) {
-		var err error
+	other, err := s.checkCode(u, ip, func() (err error) {
 		codes, err = s.Store.ConfirmTOTP(u.Login, code, authstore.UserActor(u.ID, ip))
-		switch {
-		case errors.Is(err, authstore.ErrBadCredentials):
-			return false, nil
-		case err != nil:
-			other = err
-		}
-		return true, nil
-	}, accountRefusal(http.StatusForbidden, AccountWrongCode, "wrong or already used code"))
+		return err
+	})
 	if err != nil {
 		return nil, err
 	}
@@ -187,17 +196,10 @@ func (s *Service) ConfirmTOTP(u *authstore.User, code, ip string) ([]string, err
 
 // DisableOwnTOTP turns u's second factor off with a current code.
 func (s *Service) DisableOwnTOTP(u *authstore.User, code, ip string) error {
-	var other error
-	err := s.checkSecret(u, ip, func() (bool, error) {
+	other, err := s.checkCode(u, ip, func() error {
 		_, err := s.Store.DisableTOTPWithCode(u.Login, code, authstore.UserActor(u.ID, ip))
-		switch {
-		case errors.Is(err, authstore.ErrBadCredentials):
-			return false, nil
-		case err != nil:
-			other = err
-		}
-		return true, nil
-	}, accountRefusal(http.StatusForbidden, AccountWrongCode, "wrong or already used code"))
+		return err
+	})
 	if err != nil {
 		return err
 	}
