@@ -114,11 +114,7 @@ func (s *Store) CurrentAssertionKey(alg string) (*AssertionKey, error) {
 	}
 	var k *AssertionKey
 	err := s.update("assertion_key", func(tx *Tx) error {
-		keys, err := assertionKeyBucket(tx)
-		if err != nil {
-			return err
-		}
-		all, err := readAssertionKeys(keys)
+		keys, all, err := unsafeAssertionKeys(tx)
 		if err != nil {
 			return err
 		}
@@ -177,11 +173,7 @@ func (s *Store) RotateAssertionKey(alg string, overlap time.Duration, actor Acto
 	now := s.now()
 	var k *AssertionKey
 	err := s.update("rotate_assertion_key", func(tx *Tx) error {
-		keys, err := assertionKeyBucket(tx)
-		if err != nil {
-			return err
-		}
-		all, err := readAssertionKeys(keys)
+		keys, all, err := unsafeAssertionKeys(tx)
 		if err != nil {
 			return err
 		}
@@ -242,8 +234,15 @@ func (s *Store) unsafeAddAssertionKey(keys *Bucket, alg string) (*AssertionKey, 
 
 // assertionKeyBucket is meta/assertion_keys, created on the first write:
 // a store of an older binary simply has none yet, so no migration.
-func assertionKeyBucket(tx *Tx) (*Bucket, error) {
-	return tx.Bucket(bucketMeta).CreateBucketIfNotExists(bucketAssertionKeys)
+// unsafeAssertionKeys is the keys' bucket in a write transaction (made
+// on first use) and every key in it, oldest first.
+func unsafeAssertionKeys(tx *Tx) (*Bucket, []AssertionKey, error) {
+	keys, err := tx.Bucket(bucketMeta).CreateBucketIfNotExists(bucketAssertionKeys)
+	if err != nil {
+		return nil, nil, err
+	}
+	all, err := readAssertionKeys(keys)
+	return keys, all, err
 }
 
 func putAssertionKey(keys *Bucket, k *AssertionKey) error {
